@@ -63,7 +63,7 @@ public final class Pem {
                 return converter.getPrivateKey(pair.getPrivateKeyInfo());
             }
         } catch (IOException e) {
-            throw new TrustFormatException("private key cannot be decoded: " + e.getMessage(), e);
+            throw new TrustFormatException("private key cannot be decoded: " + reason(e), e);
         }
         if (o instanceof PKCS8EncryptedPrivateKeyInfo) {
             throw new TrustFormatException("private key is encrypted; give the key-encryption key to read it");
@@ -92,7 +92,7 @@ public final class Pem {
                 out.add(o);
             }
         } catch (IOException | RuntimeException e) {
-            throw new TrustFormatException("malformed PEM: " + e.getMessage(), e);
+            throw new TrustFormatException("malformed PEM: " + reason(e), e);
         }
         return out;
     }
@@ -131,7 +131,7 @@ public final class Pem {
             return (X509Certificate) CertificateFactory.getInstance("X.509")
                     .generateCertificate(new ByteArrayInputStream(holder.getEncoded()));
         } catch (CertificateException | IOException e) {
-            throw new TrustFormatException("certificate cannot be decoded: " + e.getMessage(), e);
+            throw new TrustFormatException("certificate cannot be decoded: " + reason(e), e);
         }
     }
 
@@ -141,8 +141,14 @@ public final class Pem {
             return (X509Certificate) CertificateFactory.getInstance("X.509")
                     .generateCertificate(new ByteArrayInputStream(der));
         } catch (CertificateException | RuntimeException e) {
-            throw new TrustFormatException("not a DER X.509 certificate: " + e.getMessage(), e);
+            throw new TrustFormatException("not a DER X.509 certificate: " + reason(e), e);
         }
+    }
+
+    /** A library's message for a user: without the Java class names parsers put in front of their causes. */
+    static String reason(Throwable e) {
+        String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        return message.replaceAll("\\b(?:[a-z]\\w*\\.)+\\w*(?:Exception|Error): ", "");
     }
 
     private static String describe(Object o) {

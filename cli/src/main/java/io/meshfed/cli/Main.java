@@ -1,0 +1,55 @@
+package io.meshfed.cli;
+
+import io.meshfed.trust.InvalidSpiffeIdException;
+import io.meshfed.trust.TrustFormatException;
+import io.meshfed.trust.ca.CaException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.util.Arrays;
+import picocli.CommandLine;
+import picocli.CommandLine.ParameterException;
+
+/**
+ * Entry point. Errors reach the user as one line, {@code meshfed: <what went wrong>}, and an exit code; a stack trace
+ * only with {@code --debug}.
+ */
+public final class Main {
+    private Main() {}
+
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs a command line with the given streams; returns the exit code. */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        boolean debug = Arrays.asList(args).contains("--debug");
+        CommandLine cli = new CommandLine(new MeshfedCommand());
+        cli.setOut(out);
+        cli.setErr(err);
+        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            if (debug) {
+                e.printStackTrace(err);
+            }
+            err.println("meshfed: " + describe(e));
+            err.flush();
+            return e instanceof CliException c ? c.exitCode() : ExitCodes.FAILURE;
+        });
+        cli.setParameterExceptionHandler((ParameterException e, String[] a) -> {
+            CommandLine failed = e.getCommandLine();
+            err.println("meshfed: " + e.getMessage());
+            err.println("Try '" + failed.getCommandSpec().qualifiedName() + " --help' for usage.");
+            err.flush();
+            return ExitCodes.USAGE;
+        });
+        return cli.execute(args);
+    }
+
+    static String describe(Exception e) {
+        if (e instanceof CliException || e instanceof CaException || e instanceof TrustFormatException
+                || e instanceof InvalidSpiffeIdException || e instanceof UncheckedIOException
+                || e instanceof IllegalArgumentException) {
+            return e.getMessage();
+        }
+        return "internal error: " + e + " (run again with --debug for details)";
+    }
+}

@@ -1,0 +1,10 @@
+package io.meshfed.cli.trust;
+
+import picocli.CommandLine.Command;
+
+/** {@code meshfed trust}: certificate authorities, SVIDs and trust bundles. */
+@Command(name = "trust", mixinStandardHelpOptions = true,
+        description = "Certificate authorities, SVIDs and trust bundles.",
+        subcommands = {CaCommand.class, IssueCommand.class, VerifyCommand.class, BundleCommand.class})
+public final class TrustCommand {
+}
