@@ -14,7 +14,6 @@ import io.meshfed.trust.internal.AtomicFiles;
 import io.meshfed.trust.internal.CertificateBuilder;
 import io.meshfed.trust.internal.EncryptedPrivateKeys;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -40,7 +39,7 @@ import org.bouncycastle.asn1.x509.KeyUsage;
  * <p>Files are written one by one, atomically, with {@value #ROOT_CERT} last: a directory without it is an
  * interrupted creation, which {@link #create} completes over and {@link #load} reports.
  */
-public final class BuiltinCertificateAuthority implements CertificateAuthority {
+public final class BuiltinCertificateAuthority extends SigningCertificateAuthority {
     public static final String ROOT_CERT = "root.crt.pem";
     public static final String ROOT_KEY = "root.key.pem";
     public static final String INTERMEDIATE_CERT = "intermediate.crt.pem";
@@ -73,18 +72,13 @@ public final class BuiltinCertificateAuthority implements CertificateAuthority {
     }
 
     private final Path directory;
-    private final TrustDomain trustDomain;
-    private final X509Certificate root;
     private final X509Certificate intermediate;
-    private final SvidSigner signer;
 
     private BuiltinCertificateAuthority(Path directory, TrustDomain trustDomain, X509Certificate root,
             X509Certificate intermediate, PrivateKey intermediateKey, Clock clock) {
+        super(trustDomain, root, new SvidSigner(trustDomain, List.of(intermediate, root), intermediateKey, clock));
         this.directory = directory;
-        this.trustDomain = trustDomain;
-        this.root = root;
         this.intermediate = intermediate;
-        this.signer = new SvidSigner(trustDomain, List.of(intermediate, root), intermediateKey, clock);
     }
 
     /** Whether {@code directory} holds a complete builtin CA. */
@@ -193,14 +187,7 @@ public final class BuiltinCertificateAuthority implements CertificateAuthority {
     }
 
     private static X509Certificate singleCertificate(Path file) {
-        List<X509Certificate> certs;
-        try {
-            certs = Pem.readCertificates(Files.readString(file, StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new CaException("cannot read " + file + ": " + BundleFiles.describe(e), e);
-        } catch (TrustFormatException e) {
-            throw new CaException(file + ": " + e.getMessage(), e);
-        }
+        List<X509Certificate> certs = readPemFile(file, Pem::readCertificates);
         if (certs.size() != 1) {
             throw new CaException(file + " holds " + certs.size() + " certificates; expected exactly one");
         }
@@ -208,11 +195,10 @@ public final class BuiltinCertificateAuthority implements CertificateAuthority {
     }
 
     private static PrivateKey decryptKey(Path file, KeyEncryptionKey kek) {
+        String pem = readPemFile(file, text -> text);
         char[] secret = kek.secret();
         try {
-            return EncryptedPrivateKeys.decrypt(Files.readString(file, StandardCharsets.UTF_8), secret);
-        } catch (IOException e) {
-            throw new CaException("cannot read " + file + ": " + BundleFiles.describe(e), e);
+            return EncryptedPrivateKeys.decrypt(pem, secret);
         } catch (EncryptedPrivateKeys.WrongPassphraseException e) {
             throw new CaException("cannot decrypt " + file + ": " + kek.source()
                     + " is not the key-encryption key this CA was created with", e);
@@ -236,23 +222,8 @@ public final class BuiltinCertificateAuthority implements CertificateAuthority {
     }
 
     @Override
-    public TrustDomain trustDomain() {
-        return trustDomain;
-    }
-
-    @Override
     public String backend() {
         return "builtin";
-    }
-
-    @Override
-    public List<X509Certificate> rootCertificates() {
-        return List.of(root);
-    }
-
-    @Override
-    public List<X509Certificate> signingChain() {
-        return signer.signingChain();
     }
 
     public X509Certificate intermediateCertificate() {
@@ -260,12 +231,7 @@ public final class BuiltinCertificateAuthority implements CertificateAuthority {
     }
 
     @Override
-    public IssuedSvid issue(SvidRequest request, IssuancePolicy policy) throws IssuanceRefusedException {
-        return signer.sign(request, policy);
-    }
-
-    @Override
     public String toString() {
-        return "BuiltinCertificateAuthority[" + trustDomain + " in " + directory + "]";
+        return "BuiltinCertificateAuthority[" + trustDomain() + " in " + directory + "]";
     }
 }

@@ -2,15 +2,10 @@ package io.meshfed.trust.ca;
 
 import static java.util.Objects.requireNonNull;
 
-import io.meshfed.trust.BundleFiles;
 import io.meshfed.trust.KeyPairs;
 import io.meshfed.trust.Pem;
 import io.meshfed.trust.SvidCertificates;
 import io.meshfed.trust.TrustDomain;
-import io.meshfed.trust.TrustFormatException;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
@@ -28,15 +23,9 @@ import java.util.Optional;
  * {@code ca-key.pem}, {@code cert-chain.pem}, {@code root-cert.pem}). Loading checks that the key matches the
  * certificate, that the certificate is a CA allowed to sign, and that the chain reaches a self-signed root.
  */
-public final class ProvidedCertificateAuthority implements CertificateAuthority {
-    private final TrustDomain trustDomain;
-    private final X509Certificate root;
-    private final SvidSigner signer;
-
+public final class ProvidedCertificateAuthority extends SigningCertificateAuthority {
     private ProvidedCertificateAuthority(TrustDomain trustDomain, X509Certificate root, SvidSigner signer) {
-        this.trustDomain = trustDomain;
-        this.root = root;
-        this.signer = signer;
+        super(trustDomain, root, signer);
     }
 
     /**
@@ -147,28 +136,11 @@ public final class ProvidedCertificateAuthority implements CertificateAuthority 
     }
 
     private static List<X509Certificate> certificates(Path file) {
-        try {
-            return Pem.readCertificates(Files.readString(file, StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new CaException("cannot read " + file + ": " + BundleFiles.describe(e), e);
-        } catch (TrustFormatException e) {
-            throw new CaException(file + ": " + e.getMessage(), e);
-        }
+        return readPemFile(file, Pem::readCertificates);
     }
 
     private static PrivateKey privateKey(Path file) {
-        try {
-            return Pem.readPrivateKey(Files.readString(file, StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new CaException("cannot read " + file + ": " + BundleFiles.describe(e), e);
-        } catch (TrustFormatException e) {
-            throw new CaException(file + ": " + e.getMessage(), e);
-        }
-    }
-
-    @Override
-    public TrustDomain trustDomain() {
-        return trustDomain;
+        return readPemFile(file, Pem::readPrivateKey);
     }
 
     @Override
@@ -177,22 +149,7 @@ public final class ProvidedCertificateAuthority implements CertificateAuthority 
     }
 
     @Override
-    public List<X509Certificate> rootCertificates() {
-        return List.of(root);
-    }
-
-    @Override
-    public List<X509Certificate> signingChain() {
-        return signer.signingChain();
-    }
-
-    @Override
-    public IssuedSvid issue(SvidRequest request, IssuancePolicy policy) throws IssuanceRefusedException {
-        return signer.sign(request, policy);
-    }
-
-    @Override
     public String toString() {
-        return "ProvidedCertificateAuthority[" + trustDomain + "]";
+        return "ProvidedCertificateAuthority[" + trustDomain() + "]";
     }
 }
