@@ -75,6 +75,16 @@ public final class SvidCertificates {
         return cert.getBasicConstraints() >= 0;
     }
 
+    /** The pin of a certificate, as join tokens carry it: base64url (no padding) of the SHA-256 of its DER. */
+    public static String pin(X509Certificate cert) {
+        try {
+            return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(
+                    java.security.MessageDigest.getInstance("SHA-256").digest(cert.getEncoded()));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("SHA-256 unavailable or certificate not encodable: " + e.getMessage(), e);
+        }
+    }
+
     /** SHA-256 fingerprint as colon-separated upper-case hex. */
     public static String sha256Fingerprint(X509Certificate cert) {
         try {

@@ -31,23 +31,36 @@ public final class SpiffeTls {
 
     public static SslContext nettyServer(TlsProvider provider, SpiffeTrustManager trustManager,
             SpiffeKeyManager keyManager) throws SSLException {
-        return SslContextBuilder.forServer(requireNonNull(keyManager, "keyManager"))
-                .trustManager(requireNonNull(trustManager, "trustManager"))
-                .sslProvider(requireNonNull(provider, "provider").netty())
-                .protocols(TLS_13)
-                .clientAuth(ClientAuth.REQUIRE)
-                .build();
+        return nettyServerBuilder(provider, trustManager, keyManager, ClientAuth.REQUIRE).build();
     }
 
     public static SslContext nettyClient(TlsProvider provider, SpiffeTrustManager trustManager,
             SpiffeKeyManager keyManager) throws SSLException {
-        return SslContextBuilder.forClient()
-                .keyManager(requireNonNull(keyManager, "keyManager"))
+        return nettyClientBuilder(provider, trustManager, keyManager).build();
+    }
+
+    /**
+     * A server builder, for callers that add to it (gRPC adds ALPN). {@code clientAuth} OPTIONAL serves callers that
+     * have no SVID yet (a joiner); whoever presents a certificate is still verified, and the caller decides per call.
+     */
+    public static SslContextBuilder nettyServerBuilder(TlsProvider provider, SpiffeTrustManager trustManager,
+            SpiffeKeyManager keyManager, ClientAuth clientAuth) {
+        return SslContextBuilder.forServer(requireNonNull(keyManager, "keyManager"))
                 .trustManager(requireNonNull(trustManager, "trustManager"))
                 .sslProvider(requireNonNull(provider, "provider").netty())
                 .protocols(TLS_13)
-                .endpointIdentificationAlgorithm(null)
-                .build();
+                .clientAuth(requireNonNull(clientAuth, "clientAuth"));
+    }
+
+    /** A client builder; {@code keyManager} may be null for a client without an SVID (a joiner). */
+    public static SslContextBuilder nettyClientBuilder(TlsProvider provider, javax.net.ssl.TrustManager trustManager,
+            SpiffeKeyManager keyManager) {
+        SslContextBuilder builder = SslContextBuilder.forClient()
+                .trustManager(requireNonNull(trustManager, "trustManager"))
+                .sslProvider(requireNonNull(provider, "provider").netty())
+                .protocols(TLS_13)
+                .endpointIdentificationAlgorithm(null);
+        return keyManager == null ? builder : builder.keyManager(keyManager);
     }
 
     /** A JDK context; servers must also call {@code setNeedClientAuth(true)} on their sockets or engines. */

@@ -19,7 +19,8 @@ public enum TlsProvider {
         return OpenSsl.isAvailable() && SslProvider.isTlsv13Supported(SslProvider.OPENSSL);
     }
 
-    SslProvider netty() {
+    /** The Netty provider constant. */
+    public SslProvider netty() {
         return this == OPENSSL ? SslProvider.OPENSSL : SslProvider.JDK;
     }
 }

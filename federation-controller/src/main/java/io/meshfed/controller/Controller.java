@@ -1,0 +1,211 @@
+package io.meshfed.controller;
+
+import static java.util.Objects.requireNonNull;
+
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.Status;
+import io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.NettyServerBuilder;
+import io.meshfed.api.v1.AdminServiceGrpc;
+import io.meshfed.api.v1.JoinServiceGrpc;
+import io.meshfed.controller.admin.AdminJson;
+import io.meshfed.controller.admin.AdminOperations;
+import io.meshfed.controller.admin.AdminServiceImpl;
+import io.meshfed.controller.catalog.RegistrationServiceImpl;
+import io.meshfed.controller.identity.FederationIdentity;
+import io.meshfed.controller.identity.TrustState;
+import io.meshfed.controller.join.JoinServiceImpl;
+import io.meshfed.controller.server.ControllerMetrics;
+import io.meshfed.controller.server.HttpEndpoint;
+import io.meshfed.controller.server.PeerIdentity;
+import io.meshfed.controller.store.Store;
+import io.meshfed.controller.store.sqlite.SqliteStore;
+import io.meshfed.controller.stream.ConfigStreamService;
+import io.meshfed.trust.SpiffeId;
+import io.meshfed.trust.X509Svid;
+import io.meshfed.trust.tls.PeerAuthorizer;
+import io.meshfed.trust.tls.SpiffeKeyManager;
+import io.meshfed.trust.tls.SpiffeTls;
+import io.meshfed.trust.tls.SpiffeTrustManager;
+import io.meshfed.trust.tls.TlsCredentials;
+import io.meshfed.trust.tls.TlsProvider;
+import io.netty.handler.ssl.ClientAuth;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running controller: the store, the federation's CAs, the gRPC API over mTLS (join, config streams,
+ * registration, admin) and the HTTPS endpoint (health, metrics, JSON admin).
+ */
+public final class Controller implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Controller.class);
+    static final Duration SVID_TTL = Duration.ofHours(24);
+
+    private final Store store;
+    private final ConfigStreamService streams;
+    private final Server grpc;
+    private final HttpEndpoint http;
+    private final ScheduledExecutorService maintenance;
+    private final Store.Watch bundleWatch;
+    private final InetSocketAddress grpcAddress;
+    private volatile boolean ready;
+
+    private Controller(Store store, ConfigStreamService streams, Server grpc, HttpEndpoint http,
+            ScheduledExecutorService maintenance, Store.Watch bundleWatch, InetSocketAddress grpcAddress) {
+        this.store = store;
+        this.streams = streams;
+        this.grpc = grpc;
+        this.http = http;
+        this.maintenance = maintenance;
+        this.bundleWatch = bundleWatch;
+        this.grpcAddress = grpcAddress;
+    }
+
+    /**
+     * Starts a controller on an initialised data directory.
+     *
+     * @throws io.meshfed.trust.ca.CaException when the data directory holds no federation or its keys do not load
+     * @throws io.meshfed.controller.store.StoreException when the store cannot be opened
+     * @throws IOException when a listen address is taken
+     */
+    public static Controller start(ControllerConfig config, Clock clock) throws IOException {
+        requireNonNull(config, "config");
+        FederationIdentity identity = FederationIdentity.load(config.dataDir(), clock);
+        Store store = SqliteStore.open(config.dataDir().resolve("state.db"));
+        try {
+            TrustState trust = new TrustState(identity);
+            X509Svid svid = identity.issueControllerSvid(SVID_TTL);
+            TlsCredentials credentials = TlsCredentials.of(svid, trust.bundleSet(store));
+            Store.Watch bundleWatch = store.watch(store.revision(), change -> {
+                if (change.kind().equals("Member") || change.kind().equals("Meta")) {
+                    credentials.updateBundles(trust.bundleSet(store));
+                }
+            });
+            ControllerMetrics metrics = new ControllerMetrics();
+            metrics.gauge("meshfed.store.revision", "Global store revision", store::revision);
+            ConfigStreamService streams = new ConfigStreamService(store, trust, metrics, clock,
+                    config.pushDebounce());
+            AdminOperations admin = new AdminOperations(store, identity, streams, clock);
+            SpiffeId adminId = identity.adminId();
+            SpiffeTrustManager trustManager = new SpiffeTrustManager(credentials, PeerAuthorizer.anyVerified(), clock,
+                    e -> metrics.join(false, "tls_" + e.reason().label()));
+            SpiffeKeyManager keyManager = new SpiffeKeyManager(credentials);
+            TlsProvider provider = TlsProvider.preferred();
+            PeerIdentity peers = new PeerIdentity((method, peer) -> rule(method, peer, adminId));
+            String[] advertise = {config.advertiseAddress()}; // completed once the port is bound
+            Server grpc = NettyServerBuilder.forAddress(config.listen())
+                    .sslContext(GrpcSslContexts.configure(
+                            SpiffeTls.nettyServerBuilder(provider, trustManager, keyManager, ClientAuth.OPTIONAL),
+                            provider.netty()).build())
+                    .addService(ServerInterceptors.intercept(new JoinServiceImpl(store, identity, metrics,
+                            () -> List.of(advertise[0]), clock), peers))
+                    .addService(ServerInterceptors.intercept(streams, peers))
+                    .addService(ServerInterceptors.intercept(new RegistrationServiceImpl(store), peers))
+                    .addService(ServerInterceptors.intercept(new AdminServiceImpl(admin), peers))
+                    .permitKeepAliveTime(10, TimeUnit.SECONDS)
+                    .permitKeepAliveWithoutCalls(true)
+                    .build()
+                    .start();
+            InetSocketAddress grpcAddress = (InetSocketAddress) grpc.getListenSockets().get(0);
+            if (advertise[0].isEmpty()) {
+                advertise[0] = config.listen().getHostString() + ":" + grpcAddress.getPort();
+            }
+            Controller[] self = new Controller[1];
+            HttpEndpoint http = new HttpEndpoint(config.httpListen(), SpiffeTls.jdk(trustManager, keyManager),
+                    () -> self[0] != null && self[0].ready, metrics::scrape,
+                    new AdminJson(admin, id -> isAdmin(id, adminId)));
+            ScheduledExecutorService maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "controller-maintenance");
+                t.setDaemon(true);
+                return t;
+            });
+            long renewEvery = SVID_TTL.toSeconds() / 2;
+            maintenance.scheduleAtFixedRate(() -> {
+                try {
+                    credentials.updateSvid(identity.issueControllerSvid(SVID_TTL));
+                    LOG.info("renewed the controller SVID");
+                } catch (RuntimeException e) {
+                    LOG.error("cannot renew the controller SVID; retrying at the next interval: {}", e.toString());
+                }
+            }, renewEvery, renewEvery, TimeUnit.SECONDS);
+            Controller controller = new Controller(store, streams, grpc, http, maintenance, bundleWatch, grpcAddress);
+            self[0] = controller;
+            controller.ready = true;
+            LOG.info("controller of trust domain {} serving gRPC on {} and HTTPS on {} (TLS provider {}), store"
+                    + " revision {}", identity.federationTrustDomain(), grpcAddress, http.address(), provider,
+                    store.revision());
+            return controller;
+        } catch (IOException | RuntimeException e) {
+            store.close();
+            throw e;
+        }
+    }
+
+    static boolean isAdmin(SpiffeId id, SpiffeId adminId) {
+        return id.trustDomain().equals(adminId.trustDomain())
+                && (id.path().equals(adminId.path()) || id.path().startsWith(adminId.path() + "/"));
+    }
+
+    /** Who may call what: Join needs no certificate; admin calls need an admin SVID; the rest any verified SVID. */
+    static Optional<Status> rule(String method, Optional<SpiffeId> peer, SpiffeId adminId) {
+        if (method.equals(JoinServiceGrpc.getJoinMethod().getFullMethodName())) {
+            return Optional.empty();
+        }
+        if (peer.isEmpty()) {
+            return Optional.of(Status.UNAUTHENTICATED.withDescription(
+                    "this call needs a client certificate (an SVID); join the federation first"));
+        }
+        if (method.startsWith(AdminServiceGrpc.SERVICE_NAME + "/") && !isAdmin(peer.get(), adminId)) {
+            return Optional.of(Status.PERMISSION_DENIED.withDescription(peer.get()
+                    + " is not an admin identity; admin calls need the credentials made by 'meshfed init'"));
+        }
+        return Optional.empty();
+    }
+
+    public InetSocketAddress grpcAddress() {
+        return grpcAddress;
+    }
+
+    public InetSocketAddress httpAddress() {
+        return http.address();
+    }
+
+    public Store store() {
+        return store;
+    }
+
+    public ConfigStreamService streams() {
+        return streams;
+    }
+
+    /** Stops accepting, closes streams (subscribers reconnect to another replica or later), closes the store. */
+    @Override
+    public void close() {
+        ready = false;
+        maintenance.shutdownNow();
+        http.close();
+        grpc.shutdown();
+        streams.close();
+        try {
+            if (!grpc.awaitTermination(5, TimeUnit.SECONDS)) {
+                grpc.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            grpc.shutdownNow();
+        }
+        bundleWatch.close();
+        store.close();
+        LOG.info("controller stopped");
+    }
+}

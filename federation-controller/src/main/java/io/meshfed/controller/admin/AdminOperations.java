@@ -1,0 +1,296 @@
+package io.meshfed.controller.admin;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.protobuf.Timestamp;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.meshfed.api.v1.AddMemberRequest;
+import io.meshfed.api.v1.CatalogEndpoint;
+import io.meshfed.api.v1.CatalogNetwork;
+import io.meshfed.api.v1.CatalogService;
+import io.meshfed.api.v1.ControllerStatus;
+import io.meshfed.api.v1.CreateJoinTokenRequest;
+import io.meshfed.api.v1.CreateNetworkRequest;
+import io.meshfed.api.v1.ExportRequest;
+import io.meshfed.api.v1.ExportState;
+import io.meshfed.api.v1.JoinToken;
+import io.meshfed.api.v1.Member;
+import io.meshfed.api.v1.MemberList;
+import io.meshfed.api.v1.Network;
+import io.meshfed.api.v1.NetworkList;
+import io.meshfed.api.v1.Role;
+import io.meshfed.api.v1.ServiceCatalog;
+import io.meshfed.controller.catalog.CatalogView;
+import io.meshfed.controller.identity.FederationIdentity;
+import io.meshfed.controller.identity.TrustState;
+import io.meshfed.controller.join.JoinTokens;
+import io.meshfed.controller.model.ExportRecord;
+import io.meshfed.controller.model.Kind;
+import io.meshfed.controller.model.MemberRecord;
+import io.meshfed.controller.model.MetaRecord;
+import io.meshfed.controller.model.NetworkRecord;
+import io.meshfed.controller.model.Records;
+import io.meshfed.controller.store.Store;
+import io.meshfed.controller.store.StoreTransaction;
+import io.meshfed.controller.stream.ConfigStreamService;
+import io.meshfed.trust.InvalidSpiffeIdException;
+import io.meshfed.trust.TrustDomain;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The admin operations behind both the gRPC AdminService and the JSON API. Each validates its input and fails with
+ * a gRPC status whose description names what was wrong and what to do.
+ */
+public final class AdminOperations {
+    private static final Logger AUDIT = LoggerFactory.getLogger("meshfed.audit");
+    private static final Pattern NAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
+    private static final Pattern HOST_PORT = Pattern.compile("[A-Za-z0-9.\\-]+:\\d{1,5}|\\[[0-9a-fA-F:]+\\]:\\d{1,5}");
+
+    private final Store store;
+    private final FederationIdentity identity;
+    private final TrustState trust;
+    private final JoinTokens tokens;
+    private final ConfigStreamService streams;
+    private final Clock clock;
+    private final Instant startedAt;
+
+    public AdminOperations(Store store, FederationIdentity identity, ConfigStreamService streams, Clock clock) {
+        this.store = requireNonNull(store, "store");
+        this.identity = requireNonNull(identity, "identity");
+        this.trust = new TrustState(identity);
+        this.tokens = new JoinTokens(store, clock);
+        this.streams = requireNonNull(streams, "streams");
+        this.clock = requireNonNull(clock, "clock");
+        this.startedAt = clock.instant();
+    }
+
+    private static StatusRuntimeException invalid(String message) {
+        return Status.INVALID_ARGUMENT.withDescription(message).asRuntimeException();
+    }
+
+    private static void checkName(String what, String name) {
+        if (!NAME.matcher(name).matches()) {
+            throw invalid(what + " name '" + name + "' must be a DNS label: lowercase letters, digits and '-', at"
+                    + " most 63 characters, starting and ending with a letter or digit");
+        }
+    }
+
+    private static void checkAddress(String address) {
+        if (!address.isEmpty() && !HOST_PORT.matcher(address).matches()) {
+            throw invalid("gateway address '" + address + "' must be HOST:PORT");
+        }
+        if (!address.isEmpty()) {
+            int port = Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
+            if (port < 1 || port > 65535) {
+                throw invalid("gateway address '" + address + "': port must be 1-65535");
+            }
+        }
+    }
+
+    public Network createNetwork(CreateNetworkRequest request) {
+        checkName("network", request.getName());
+        checkAddress(request.getGatewayAddress());
+        NetworkRecord record = store.transact(tx -> {
+            var existing = Records.get(tx, Kind.NETWORK, request.getName(), NetworkRecord.class);
+            if (existing.isPresent()) {
+                NetworkRecord e = existing.get();
+                if (request.getGatewayAddress().isEmpty() || request.getGatewayAddress().equals(e.gatewayAddress())) {
+                    return e;
+                }
+            }
+            NetworkRecord n = new NetworkRecord(request.getName(), request.getGatewayAddress());
+            Records.put(tx, Kind.NETWORK, n.name(), n, StoreTransaction.ANY);
+            return n;
+        });
+        AUDIT.info("network {} gateway={}", record.name(), record.gatewayAddress());
+        return network(record);
+    }
+
+    private static Network network(NetworkRecord n) {
+        return Network.newBuilder().setName(n.name()).setGatewayAddress(n.gatewayAddress()).build();
+    }
+
+    public NetworkList listNetworks() {
+        return NetworkList.newBuilder().addAllNetworks(Records.list(store, Kind.NETWORK, NetworkRecord.class).stream()
+                .map(AdminOperations::network).toList()).build();
+    }
+
+    public Member addMember(AddMemberRequest request) {
+        checkName("member", request.getName());
+        String type = request.getType().isEmpty() ? "vm" : request.getType();
+        if (!type.equals("vm")) {
+            throw invalid("member type '" + type + "' is not supported yet; use vm (kubernetes and consul members"
+                    + " come with their connectors)");
+        }
+        TrustDomain td;
+        try {
+            td = request.getTrustDomain().isEmpty()
+                    ? TrustDomain.parse(request.getName() + "." + identity.federationTrustDomain().name())
+                    : TrustDomain.parse(request.getTrustDomain());
+        } catch (InvalidSpiffeIdException e) {
+            throw invalid("trust domain: " + e.getMessage());
+        }
+        if (td.equals(identity.federationTrustDomain())) {
+            throw invalid("trust domain " + td + " is the federation's own; a member needs its own trust domain");
+        }
+        if (Records.get(store, Kind.NETWORK, request.getNetwork(), NetworkRecord.class).isEmpty()) {
+            throw Status.FAILED_PRECONDITION.withDescription("network '" + request.getNetwork() + "' does not exist;"
+                    + " create it with: meshfed network create " + request.getNetwork()).asRuntimeException();
+        }
+        identity.ca(td); // the member's CA exists before anyone can join it
+        MemberRecord record = store.transact(tx -> {
+            var existing = Records.get(tx, Kind.MEMBER, request.getName(), MemberRecord.class);
+            if (existing.isPresent()) {
+                MemberRecord e = existing.get();
+                if (e.network().equals(request.getNetwork()) && e.trustDomain().equals(td.name())) {
+                    return e; // same request again: nothing to do
+                }
+                throw Status.ALREADY_EXISTS.withDescription("member '" + e.name() + "' exists already in network "
+                        + e.network() + " with trust domain " + e.trustDomain()).asRuntimeException();
+            }
+            for (MemberRecord other : Records.list(tx, Kind.MEMBER, MemberRecord.class)) {
+                if (other.trustDomain().equals(td.name())) {
+                    throw Status.ALREADY_EXISTS.withDescription("trust domain " + td + " belongs to member '"
+                            + other.name() + "' already").asRuntimeException();
+                }
+            }
+            MemberRecord m = new MemberRecord(request.getName(), type, request.getNetwork(), td.name(), List.of());
+            Records.put(tx, Kind.MEMBER, m.name(), m, StoreTransaction.ABSENT);
+            long version = Records.get(tx, Kind.META, MetaRecord.BUNDLE_SET_VERSION, MetaRecord.class)
+                    .map(MetaRecord::value).orElse(1L);
+            Records.put(tx, Kind.META, MetaRecord.BUNDLE_SET_VERSION, new MetaRecord(version + 1), StoreTransaction.ANY);
+            return m;
+        });
+        AUDIT.info("member {} type={} network={} trustDomain={}", record.name(), record.type(), record.network(),
+                record.trustDomain());
+        return member(record);
+    }
+
+    private static Member member(MemberRecord m) {
+        return Member.newBuilder().setName(m.name()).setType(m.type()).setNetwork(m.network())
+                .setTrustDomain(m.trustDomain()).addAllIdentities(m.identities()).build();
+    }
+
+    public MemberList listMembers() {
+        return MemberList.newBuilder().addAllMembers(Records.list(store, Kind.MEMBER, MemberRecord.class).stream()
+                .map(AdminOperations::member).toList()).build();
+    }
+
+    public JoinToken createJoinToken(CreateJoinTokenRequest request) {
+        if (Records.get(store, Kind.MEMBER, request.getMember(), MemberRecord.class).isEmpty()) {
+            throw Status.NOT_FOUND.withDescription("member '" + request.getMember() + "' does not exist; add it with:"
+                    + " meshfed member add " + request.getMember() + " --type vm --network NET").asRuntimeException();
+        }
+        if (request.getRole() == Role.ROLE_UNSPECIFIED || request.getRole() == Role.UNRECOGNIZED) {
+            throw invalid("a join token needs a role: gateway, agent or edge");
+        }
+        Duration ttl = request.getTtlSeconds() <= 0 ? JoinTokens.DEFAULT_TTL : Duration.ofSeconds(request.getTtlSeconds());
+        JoinTokens.Created created;
+        try {
+            created = tokens.create(request.getMember(), request.getRole(), ttl,
+                    io.meshfed.trust.SvidCertificates.pin(identity.ca(identity.federationTrustDomain()).rootCertificates().get(0)));
+        } catch (IllegalArgumentException e) {
+            throw invalid(e.getMessage());
+        }
+        AUDIT.info("join token {} created for member={} role={} expires={}", created.record().id(),
+                request.getMember(), request.getRole(), Instant.ofEpochMilli(created.record().expiresAtMillis()));
+        return JoinToken.newBuilder().setToken(created.token()).setId(created.record().id())
+                .setMember(request.getMember()).setRole(request.getRole())
+                .setExpiresAt(timestamp(Instant.ofEpochMilli(created.record().expiresAtMillis()))).build();
+    }
+
+    public ExportState export(ExportRequest request) {
+        return changeExport(request, true);
+    }
+
+    public ExportState unexport(ExportRequest request) {
+        return changeExport(request, false);
+    }
+
+    private ExportState changeExport(ExportRequest request, boolean add) {
+        checkName("service", request.getService());
+        String namespace = request.getNamespace().isEmpty() ? "default" : request.getNamespace();
+        checkName("namespace", namespace);
+        if (!request.getToAll() && request.getToMembersCount() == 0) {
+            throw invalid("say whom to " + (add ? "export to" : "withdraw from") + ": --to MEMBER or --all");
+        }
+        ExportRecord result = store.transact(tx -> {
+            for (String m : request.getToMembersList()) {
+                if (Records.get(tx, Kind.MEMBER, m, MemberRecord.class).isEmpty()) {
+                    throw Status.NOT_FOUND.withDescription("member '" + m + "' does not exist").asRuntimeException();
+                }
+            }
+            String key = ExportRecord.key(request.getService(), namespace);
+            ExportRecord current = Records.get(tx, Kind.EXPORT, key, ExportRecord.class)
+                    .orElse(new ExportRecord(request.getService(), namespace, false, List.of()));
+            TreeSet<String> members = new TreeSet<>(current.toMembers());
+            boolean toAll = current.toAll();
+            if (add) {
+                members.addAll(request.getToMembersList());
+                toAll |= request.getToAll();
+            } else {
+                members.removeAll(request.getToMembersList());
+                toAll &= !request.getToAll();
+            }
+            ExportRecord next = new ExportRecord(request.getService(), namespace, toAll, List.copyOf(members));
+            if (next.isEmpty()) {
+                tx.delete(Kind.EXPORT.storeName(), key, StoreTransaction.ANY);
+            } else {
+                Records.put(tx, Kind.EXPORT, key, next, StoreTransaction.ANY);
+            }
+            return next;
+        });
+        AUDIT.info("{} {}.{} to all={} members={}", add ? "export" : "unexport", request.getService(), namespace,
+                request.getToAll(), request.getToMembersList());
+        return exportState(result);
+    }
+
+    private static ExportState exportState(ExportRecord e) {
+        return ExportState.newBuilder().setService(e.service()).setNamespace(e.namespace()).setToAll(e.toAll())
+                .addAllToMembers(e.toMembers()).build();
+    }
+
+    public ServiceCatalog listServices() {
+        CatalogView view = CatalogView.load(store, trust);
+        ServiceCatalog.Builder catalog = ServiceCatalog.newBuilder();
+        for (Map.Entry<CatalogView.ServiceKey, List<CatalogView.Instance>> e : view.services().entrySet()) {
+            CatalogService.Builder s = CatalogService.newBuilder().setName(e.getKey().name())
+                    .setNamespace(e.getKey().namespace());
+            s.addAllMembers(new TreeSet<>(e.getValue().stream().map(CatalogView.Instance::member).toList()));
+            ExportRecord export = view.export(e.getKey());
+            s.setExport(export == null ? ExportState.newBuilder().setService(e.getKey().name())
+                    .setNamespace(e.getKey().namespace()).build() : exportState(export));
+            Map<String, List<CatalogView.Instance>> byNetwork = new TreeMap<>();
+            e.getValue().forEach(i -> byNetwork.computeIfAbsent(i.network(), n -> new ArrayList<>()).add(i));
+            byNetwork.forEach((network, instances) -> s.addNetworks(CatalogNetwork.newBuilder().setNetwork(network)
+                    .addAllEndpoints(instances.stream().map(i -> CatalogEndpoint.newBuilder().setAddress(i.address())
+                            .setPort(i.port()).setMember(i.member()).setHealthy(i.healthy()).build()).toList())));
+            catalog.addServices(s);
+        }
+        return catalog.build();
+    }
+
+    public ControllerStatus status() {
+        return ControllerStatus.newBuilder()
+                .setTrustDomain(identity.federationTrustDomain().name())
+                .setStoreRevision(store.revision())
+                .setStartedAt(timestamp(startedAt))
+                .addAllSubscribers(streams.status())
+                .build();
+    }
+
+    private static Timestamp timestamp(Instant t) {
+        return Timestamp.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano()).build();
+    }
+}

@@ -1,0 +1,93 @@
+package io.meshfed.controller.admin;
+
+import static java.util.Objects.requireNonNull;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.meshfed.api.v1.AddMemberRequest;
+import io.meshfed.api.v1.AdminServiceGrpc;
+import io.meshfed.api.v1.ControllerStatus;
+import io.meshfed.api.v1.CreateJoinTokenRequest;
+import io.meshfed.api.v1.CreateNetworkRequest;
+import io.meshfed.api.v1.ExportRequest;
+import io.meshfed.api.v1.ExportState;
+import io.meshfed.api.v1.JoinToken;
+import io.meshfed.api.v1.ListRequest;
+import io.meshfed.api.v1.Member;
+import io.meshfed.api.v1.MemberList;
+import io.meshfed.api.v1.Network;
+import io.meshfed.api.v1.NetworkList;
+import io.meshfed.api.v1.ServiceCatalog;
+import java.util.function.Supplier;
+import org.slf4j.LoggerFactory;
+
+/** The gRPC face of {@link AdminOperations}. */
+public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBase {
+    private final AdminOperations ops;
+
+    public AdminServiceImpl(AdminOperations ops) {
+        this.ops = requireNonNull(ops, "ops");
+    }
+
+    static <T> void unary(StreamObserver<T> out, Supplier<T> call) {
+        T result;
+        try {
+            result = call.get();
+        } catch (StatusRuntimeException e) {
+            out.onError(e);
+            return;
+        } catch (RuntimeException e) {
+            LoggerFactory.getLogger(AdminServiceImpl.class).error("admin call failed", e);
+            out.onError(Status.INTERNAL.withDescription("internal error: " + e.getMessage()).asRuntimeException());
+            return;
+        }
+        out.onNext(result);
+        out.onCompleted();
+    }
+
+    @Override
+    public void createNetwork(CreateNetworkRequest request, StreamObserver<Network> out) {
+        unary(out, () -> ops.createNetwork(request));
+    }
+
+    @Override
+    public void listNetworks(ListRequest request, StreamObserver<NetworkList> out) {
+        unary(out, ops::listNetworks);
+    }
+
+    @Override
+    public void addMember(AddMemberRequest request, StreamObserver<Member> out) {
+        unary(out, () -> ops.addMember(request));
+    }
+
+    @Override
+    public void listMembers(ListRequest request, StreamObserver<MemberList> out) {
+        unary(out, ops::listMembers);
+    }
+
+    @Override
+    public void createJoinToken(CreateJoinTokenRequest request, StreamObserver<JoinToken> out) {
+        unary(out, () -> ops.createJoinToken(request));
+    }
+
+    @Override
+    public void export(ExportRequest request, StreamObserver<ExportState> out) {
+        unary(out, () -> ops.export(request));
+    }
+
+    @Override
+    public void unexport(ExportRequest request, StreamObserver<ExportState> out) {
+        unary(out, () -> ops.unexport(request));
+    }
+
+    @Override
+    public void listServices(ListRequest request, StreamObserver<ServiceCatalog> out) {
+        unary(out, ops::listServices);
+    }
+
+    @Override
+    public void status(ListRequest request, StreamObserver<ControllerStatus> out) {
+        unary(out, ops::status);
+    }
+}

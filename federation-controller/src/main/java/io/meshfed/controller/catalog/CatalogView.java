@@ -1,0 +1,141 @@
+package io.meshfed.controller.catalog;
+
+import io.meshfed.controller.identity.TrustState;
+import io.meshfed.controller.model.ExportRecord;
+import io.meshfed.controller.model.GatewayRecord;
+import io.meshfed.controller.model.Kind;
+import io.meshfed.controller.model.MemberRecord;
+import io.meshfed.controller.model.NetworkRecord;
+import io.meshfed.controller.model.PortAllocationRecord;
+import io.meshfed.controller.model.Records;
+import io.meshfed.controller.model.WorkloadSetRecord;
+import io.meshfed.controller.store.Store;
+import io.meshfed.controller.store.StoreReader;
+import io.meshfed.trust.BundleSet;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/** Everything the catalog is computed from, read consistently at one store revision. Immutable. */
+public final class CatalogView {
+    /** One instance of a service, with where it runs. */
+    public record Instance(String service, String namespace, String member, String network, String address, int port,
+            boolean healthy, String locality) {}
+
+    /** A service (namespace sameness: the same name and namespace in every member is one service). */
+    public record ServiceKey(String name, String namespace) implements Comparable<ServiceKey> {
+        @Override
+        public int compareTo(ServiceKey o) {
+            int c = namespace.compareTo(o.namespace);
+            return c != 0 ? c : name.compareTo(o.name);
+        }
+
+        @Override
+        public String toString() {
+            return name + "." + namespace;
+        }
+    }
+
+    private final long revision;
+    private final BundleSet bundles;
+    private final Map<String, NetworkRecord> networks;
+    private final Map<String, MemberRecord> members;
+    private final List<GatewayRecord> gateways;
+    private final Map<ServiceKey, List<Instance>> services;
+    private final Map<ServiceKey, ExportRecord> exports;
+    private final Map<String, PortAllocationRecord> ports;
+
+    private CatalogView(long revision, BundleSet bundles, Map<String, NetworkRecord> networks,
+            Map<String, MemberRecord> members, List<GatewayRecord> gateways, Map<ServiceKey, List<Instance>> services,
+            Map<ServiceKey, ExportRecord> exports, Map<String, PortAllocationRecord> ports) {
+        this.revision = revision;
+        this.bundles = bundles;
+        this.networks = networks;
+        this.members = members;
+        this.gateways = gateways;
+        this.services = services;
+        this.exports = exports;
+        this.ports = ports;
+    }
+
+    /** Reads the store once, inside one (read-only) transaction, so the view is consistent. */
+    public static CatalogView load(Store store, TrustState trust) {
+        return store.transact(tx -> read(tx, trust));
+    }
+
+    static CatalogView read(StoreReader r, TrustState trust) {
+        Map<String, NetworkRecord> networks = byName(Records.list(r, Kind.NETWORK, NetworkRecord.class),
+                NetworkRecord::name);
+        Map<String, MemberRecord> members = byName(Records.list(r, Kind.MEMBER, MemberRecord.class),
+                MemberRecord::name);
+        Map<ServiceKey, List<Instance>> services = new TreeMap<>();
+        for (WorkloadSetRecord set : Records.list(r, Kind.WORKLOADS, WorkloadSetRecord.class)) {
+            for (WorkloadSetRecord.Workload w : set.workloads()) {
+                services.computeIfAbsent(new ServiceKey(w.service(), w.namespace()), k -> new ArrayList<>())
+                        .add(new Instance(w.service(), w.namespace(), set.member(), set.network(), w.address(),
+                                w.port(), w.healthy(), w.locality() == null ? "" : w.locality()));
+            }
+        }
+        Comparator<Instance> order = Comparator.comparing(Instance::network).thenComparing(Instance::address)
+                .thenComparingInt(Instance::port);
+        services.replaceAll((k, v) -> v.stream().sorted(order).toList());
+        Map<ServiceKey, ExportRecord> exports = new TreeMap<>();
+        for (ExportRecord e : Records.list(r, Kind.EXPORT, ExportRecord.class)) {
+            exports.put(new ServiceKey(e.service(), e.namespace()), e);
+        }
+        Map<String, PortAllocationRecord> ports = byName(
+                Records.list(r, Kind.PORT, PortAllocationRecord.class),
+                p -> PortAllocationRecord.key(p.service(), p.namespace(), p.servicePort()));
+        return new CatalogView(r.revision(), trust.bundleSet(r), networks, members,
+                Records.list(r, Kind.GATEWAY, GatewayRecord.class), services, exports, ports);
+    }
+
+    private static <T> Map<String, T> byName(List<T> list, Function<T, String> name) {
+        return list.stream().collect(Collectors.toMap(name, t -> t, (a, b) -> a, LinkedHashMap::new));
+    }
+
+    public long revision() {
+        return revision;
+    }
+
+    public BundleSet bundles() {
+        return bundles;
+    }
+
+    public Map<String, NetworkRecord> networks() {
+        return networks;
+    }
+
+    public Map<String, MemberRecord> members() {
+        return members;
+    }
+
+    public Map<ServiceKey, List<Instance>> services() {
+        return services;
+    }
+
+    public ExportRecord export(ServiceKey key) {
+        return exports.get(key);
+    }
+
+    public PortAllocationRecord port(ServiceKey key, int servicePort) {
+        return ports.get(PortAllocationRecord.key(key.name(), key.namespace(), servicePort));
+    }
+
+    /** A network's east-west gateway: the address set on the network, else the first ready joined gateway's. */
+    public String gatewayAddress(String network) {
+        NetworkRecord n = networks.get(network);
+        if (n != null && !n.gatewayAddress().isEmpty()) {
+            return n.gatewayAddress();
+        }
+        return gateways.stream()
+                .filter(g -> g.network().equals(network) && g.role().equals("ROLE_GATEWAY") && g.ready()
+                        && !g.addresses().isEmpty())
+                .map(g -> g.addresses().get(0)).findFirst().orElse("");
+    }
+}

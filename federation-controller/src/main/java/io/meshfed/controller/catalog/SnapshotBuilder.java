@@ -1,0 +1,140 @@
+package io.meshfed.controller.catalog;
+
+import io.meshfed.api.v1.AuthorizationPolicy;
+import io.meshfed.api.v1.ConfigSnapshot;
+import io.meshfed.api.v1.Endpoint;
+import io.meshfed.api.v1.GatewayRoute;
+import io.meshfed.api.v1.NetworkEndpoints;
+import io.meshfed.api.v1.NetworkGateway;
+import io.meshfed.api.v1.OutboundListener;
+import io.meshfed.api.v1.Service;
+import io.meshfed.controller.catalog.CatalogView.Instance;
+import io.meshfed.controller.catalog.CatalogView.ServiceKey;
+import io.meshfed.controller.model.ExportRecord;
+import io.meshfed.controller.model.MemberRecord;
+import io.meshfed.controller.model.PortAllocationRecord;
+import io.meshfed.controller.server.Protos;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Computes what one subscriber may see. Default deny: an instance is visible to member M when it runs in M or its
+ * service is exported to M. Endpoints of M's own network are listed directly; other networks appear as one route per
+ * service port through their east-west gateway, with the SNI {@code <port>.<name>.<namespace>.svc.meshfed}. Only
+ * healthy endpoints count, and a network without one is left out. Pure: the same view gives the same snapshot.
+ */
+public final class SnapshotBuilder {
+    private SnapshotBuilder() {}
+
+    public static String sni(int port, ServiceKey service) {
+        return port + "." + service.name() + "." + service.namespace() + ".svc.meshfed";
+    }
+
+    /** The snapshot of {@code member} in {@code network}, with its version set and no nonce or subscriber. */
+    public static ConfigSnapshot build(CatalogView view, String member, String network) {
+        ConfigSnapshot.Builder snapshot = ConfigSnapshot.newBuilder()
+                .setMember(member)
+                .setNetwork(network)
+                .setBundles(Protos.bundleSet(view.bundles()));
+        for (Map.Entry<ServiceKey, List<Instance>> e : view.services().entrySet()) {
+            ServiceKey key = e.getKey();
+            ExportRecord export = view.export(key);
+            boolean exportedHere = export != null && export.exportedTo(member);
+            List<Instance> visible = e.getValue().stream()
+                    .filter(i -> i.member().equals(member) || exportedHere).toList();
+            Service service = service(view, key, visible, network);
+            if (service.getNetworksCount() > 0) {
+                snapshot.addServices(service);
+                addOutbound(snapshot, view, key, service);
+            }
+            addAuthorization(snapshot, view, key, e.getValue(), network, export);
+        }
+        new TreeMap<>(view.networks()).keySet().forEach(n -> {
+            String address = view.gatewayAddress(n);
+            if (!address.isEmpty()) {
+                snapshot.addGateways(NetworkGateway.newBuilder().setNetwork(n).setAddress(address));
+            }
+        });
+        return snapshot.setVersion(version(snapshot.build())).build();
+    }
+
+    private static Service service(CatalogView view, ServiceKey key, List<Instance> visible, String ownNetwork) {
+        Service.Builder service = Service.newBuilder().setName(key.name()).setNamespace(key.namespace());
+        Map<String, List<Instance>> byNetwork = new TreeMap<>();
+        for (Instance i : visible) {
+            if (i.healthy()) {
+                byNetwork.computeIfAbsent(i.network(), n -> new ArrayList<>()).add(i);
+            }
+        }
+        List<Instance> local = byNetwork.remove(ownNetwork);
+        if (local != null) {
+            NetworkEndpoints.Builder n = NetworkEndpoints.newBuilder().setNetwork(ownNetwork).setLocal(true)
+                    .setHealthyEndpoints(local.size());
+            for (Instance i : local) {
+                n.addEndpoints(Endpoint.newBuilder().setAddress(i.address()).setPort(i.port()).setMember(i.member())
+                        .setLocality(i.locality()).setWeight(1));
+            }
+            service.addNetworks(n);
+        }
+        for (Map.Entry<String, List<Instance>> remote : byNetwork.entrySet()) {
+            String gateway = view.gatewayAddress(remote.getKey());
+            if (gateway.isEmpty()) {
+                continue; // no way in: routing there would fail
+            }
+            NetworkEndpoints.Builder n = NetworkEndpoints.newBuilder().setNetwork(remote.getKey()).setLocal(false)
+                    .setHealthyEndpoints(remote.getValue().size());
+            for (int port : new TreeSet<>(remote.getValue().stream().map(Instance::port).toList())) {
+                n.addRoutes(GatewayRoute.newBuilder().setPort(port).setGatewayAddress(gateway).setSni(sni(port, key)));
+            }
+            service.addNetworks(n);
+        }
+        return service.build();
+    }
+
+    private static void addOutbound(ConfigSnapshot.Builder snapshot, CatalogView view, ServiceKey key,
+            Service service) {
+        TreeSet<Integer> remotePorts = new TreeSet<>();
+        service.getNetworksList().stream().filter(n -> !n.getLocal())
+                .forEach(n -> n.getRoutesList().forEach(r -> remotePorts.add(r.getPort())));
+        for (int port : remotePorts) {
+            PortAllocationRecord allocation = view.port(key, port);
+            if (allocation != null) {
+                snapshot.addOutbound(OutboundListener.newBuilder().setService(key.name())
+                        .setNamespace(key.namespace()).setServicePort(port).setListenPort(allocation.listenPort()));
+            }
+        }
+    }
+
+    /** For services with instances in this network: the trust domains allowed in (providers and export targets). */
+    private static void addAuthorization(ConfigSnapshot.Builder snapshot, CatalogView view, ServiceKey key,
+            List<Instance> all, String network, ExportRecord export) {
+        if (all.stream().noneMatch(i -> i.network().equals(network))) {
+            return;
+        }
+        TreeSet<String> allowed = new TreeSet<>();
+        for (MemberRecord m : view.members().values()) {
+            boolean provides = all.stream().anyMatch(i -> i.member().equals(m.name()));
+            if (provides || (export != null && export.exportedTo(m.name()))) {
+                allowed.add(m.trustDomain());
+            }
+        }
+        snapshot.addAuthorization(AuthorizationPolicy.newBuilder().setService(key.name())
+                .setNamespace(key.namespace()).addAllAllowedTrustDomains(allowed));
+    }
+
+    /** Content hash; version, nonce and subscriber are blank when it is computed. */
+    static String version(ConfigSnapshot content) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(content.toByteArray());
+            return HexFormat.of().formatHex(digest, 0, 12);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,192 @@
+package io.meshfed.controller.identity;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.meshfed.trust.BundleSet;
+import io.meshfed.trust.CertificateSigningRequests;
+import io.meshfed.trust.KeyAlgorithm;
+import io.meshfed.trust.SpiffeId;
+import io.meshfed.trust.TrustBundle;
+import io.meshfed.trust.TrustDomain;
+import io.meshfed.trust.X509Svid;
+import io.meshfed.trust.ca.BuiltinCertificateAuthority;
+import io.meshfed.trust.ca.CaException;
+import io.meshfed.trust.ca.CertificateAuthority;
+import io.meshfed.trust.ca.IssuancePolicy;
+import io.meshfed.trust.ca.IssuanceRefusedException;
+import io.meshfed.trust.ca.IssuedSvid;
+import io.meshfed.trust.ca.KeyEncryptionKey;
+import io.meshfed.trust.ca.SvidRequest;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The federation's certificate authorities, kept in the data directory: {@code federation.json} names the
+ * federation's trust domain, {@code kek} is the key-encryption key (owner-only, made by init), and {@code ca/<td>/}
+ * holds one builtin CA per trust domain: the federation's own and one per member. Thread-safe.
+ */
+public final class FederationIdentity {
+    public static final String FEDERATION_FILE = "federation.json";
+    public static final String KEK_FILE = "kek";
+    public static final String CA_DIR = "ca";
+    public static final String CONTROLLER_PATH = "/meshfed/controller";
+    public static final String ADMIN_PATH = "/meshfed/admin";
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Path dataDir;
+    private final TrustDomain federationTrustDomain;
+    private final KeyEncryptionKey kek;
+    private final Clock clock;
+    private final Map<TrustDomain, CertificateAuthority> cas = new ConcurrentHashMap<>();
+
+    private FederationIdentity(Path dataDir, TrustDomain federationTrustDomain, KeyEncryptionKey kek, Clock clock) {
+        this.dataDir = dataDir;
+        this.federationTrustDomain = federationTrustDomain;
+        this.kek = kek;
+        this.clock = clock;
+    }
+
+    /** Whether {@code dataDir} holds an initialised federation. */
+    public static boolean isInitialised(Path dataDir) {
+        return Files.isRegularFile(dataDir.resolve(FEDERATION_FILE));
+    }
+
+    /**
+     * Creates the federation in {@code dataDir}: key-encryption key, the federation CA, and federation.json (last,
+     * as the mark of a complete init). Idempotent for the same trust domain.
+     *
+     * @throws CaException when the directory holds a federation of another trust domain, or cannot be written
+     */
+    public static FederationIdentity initialise(Path dataDir, TrustDomain trustDomain, Clock clock) {
+        requireNonNull(dataDir, "dataDir");
+        requireNonNull(trustDomain, "trustDomain");
+        if (isInitialised(dataDir)) {
+            FederationIdentity existing = load(dataDir, clock);
+            if (!existing.federationTrustDomain.equals(trustDomain)) {
+                throw new CaException(dataDir + " already holds the federation of trust domain "
+                        + existing.federationTrustDomain + "; use another --data-dir for " + trustDomain);
+            }
+            return existing;
+        }
+        KeyEncryptionKey kek = KeyEncryptionKey.loadOrCreate(dataDir.resolve(KEK_FILE));
+        FederationIdentity identity = new FederationIdentity(dataDir, trustDomain, kek, clock);
+        identity.ca(trustDomain);
+        try {
+            writeFederationFile(dataDir, trustDomain);
+        } catch (IOException e) {
+            throw new CaException("cannot write " + dataDir.resolve(FEDERATION_FILE) + ": " + e.getMessage(), e);
+        }
+        return identity;
+    }
+
+    private static void writeFederationFile(Path dataDir, TrustDomain trustDomain) throws IOException {
+        Path tmp = dataDir.resolve(FEDERATION_FILE + ".tmp");
+        Files.writeString(tmp, "{\"trustDomain\": \"" + trustDomain.name() + "\"}\n");
+        Files.move(tmp, dataDir.resolve(FEDERATION_FILE), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /**
+     * Loads the federation of {@code dataDir}.
+     *
+     * @throws CaException when it was never initialised, or its files are unreadable or do not match the key
+     */
+    public static FederationIdentity load(Path dataDir, Clock clock) {
+        requireNonNull(dataDir, "dataDir");
+        if (!isInitialised(dataDir)) {
+            throw new CaException("no federation in " + dataDir + " (" + FEDERATION_FILE + " not found); create one"
+                    + " with: meshfed init --controller HOST:PORT --data-dir " + dataDir);
+        }
+        TrustDomain td;
+        try {
+            JsonNode node = JSON.readTree(Files.readString(dataDir.resolve(FEDERATION_FILE)));
+            td = TrustDomain.parse(node.path("trustDomain").asText(""));
+        } catch (IOException | IllegalArgumentException e) {
+            throw new CaException(dataDir.resolve(FEDERATION_FILE) + " is not readable: " + e.getMessage(), e);
+        }
+        FederationIdentity identity = new FederationIdentity(dataDir, td,
+                KeyEncryptionKey.fromFile(dataDir.resolve(KEK_FILE)), clock);
+        identity.ca(td); // fail fast on a wrong key or a damaged CA
+        return identity;
+    }
+
+    public TrustDomain federationTrustDomain() {
+        return federationTrustDomain;
+    }
+
+    public SpiffeId controllerId() {
+        return federationTrustDomain.workload(CONTROLLER_PATH);
+    }
+
+    public SpiffeId adminId() {
+        return federationTrustDomain.workload(ADMIN_PATH);
+    }
+
+    /** The CA of a trust domain, created (builtin) on first use. */
+    public CertificateAuthority ca(TrustDomain trustDomain) {
+        return cas.computeIfAbsent(trustDomain, td -> {
+            Path dir = dataDir.resolve(CA_DIR).resolve(td.name());
+            if (BuiltinCertificateAuthority.exists(dir)) {
+                return BuiltinCertificateAuthority.load(dir, kek, clock);
+            }
+            return BuiltinCertificateAuthority.create(dir, td, kek, BuiltinCertificateAuthority.Options.DEFAULTS,
+                    clock);
+        });
+    }
+
+    /** The bundle of a trust domain, numbered with the set's version as its sequence. */
+    public TrustBundle bundle(TrustDomain trustDomain) {
+        return ca(trustDomain).bundle();
+    }
+
+    /** The federation's bundle plus those of the given member trust domains. */
+    public BundleSet bundleSet(long version, Collection<TrustDomain> memberTrustDomains) {
+        List<TrustBundle> bundles = new ArrayList<>();
+        bundles.add(withSequence(bundle(federationTrustDomain), version));
+        for (TrustDomain td : memberTrustDomains) {
+            if (!td.equals(federationTrustDomain)) {
+                bundles.add(withSequence(bundle(td), version));
+            }
+        }
+        return BundleSet.of(version, bundles);
+    }
+
+    private static TrustBundle withSequence(TrustBundle bundle, long sequence) {
+        return bundle.toBuilder().sequenceNumber(sequence).refreshHint(Duration.ofMinutes(5)).build();
+    }
+
+    /**
+     * The controller's own SVID, presented with the root at the end of its chain, so that joiners holding only
+     * the root's pin (from their token) can verify it.
+     */
+    public X509Svid issueControllerSvid(Duration ttl) {
+        X509Svid svid = issueLocal(controllerId(), ttl);
+        List<java.security.cert.X509Certificate> chain = new ArrayList<>(svid.chain());
+        chain.addAll(ca(federationTrustDomain).rootCertificates());
+        return X509Svid.of(svid.id(), chain, svid.privateKey());
+    }
+
+    /** An SVID whose key is made here, in this process: for the controller itself and for init's admin. */
+    public X509Svid issueLocal(SpiffeId id, Duration ttl) {
+        KeyPair keys = KeyAlgorithm.EC_P256.generate();
+        try {
+            IssuedSvid issued = ca(id.trustDomain()).issue(
+                    SvidRequest.of(CertificateSigningRequests.createDer(keys, id), id, ttl), IssuancePolicy.exactly(id));
+            return X509Svid.of(id, issued.chain(), keys.getPrivate());
+        } catch (IssuanceRefusedException e) {
+            throw new CaException("cannot issue " + id + ": " + e.getMessage());
+        }
+    }
+}

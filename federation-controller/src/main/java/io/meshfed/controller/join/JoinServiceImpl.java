@@ -1,0 +1,194 @@
+package io.meshfed.controller.join;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.protobuf.ByteString;
+import io.grpc.stub.StreamObserver;
+import io.meshfed.api.v1.JoinRequest;
+import io.meshfed.api.v1.JoinResponse;
+import io.meshfed.api.v1.JoinServiceGrpc;
+import io.meshfed.api.v1.RenewRequest;
+import io.meshfed.api.v1.RenewResponse;
+import io.meshfed.api.v1.Role;
+import io.meshfed.controller.identity.FederationIdentity;
+import io.meshfed.controller.identity.TrustState;
+import io.meshfed.controller.model.GatewayRecord;
+import io.meshfed.controller.model.JoinTokenRecord;
+import io.meshfed.controller.model.Kind;
+import io.meshfed.controller.model.MemberRecord;
+import io.meshfed.controller.model.Records;
+import io.meshfed.controller.server.ControllerMetrics;
+import io.meshfed.controller.server.PeerIdentity;
+import io.meshfed.controller.server.Protos;
+import io.meshfed.controller.store.ConflictException;
+import io.meshfed.controller.store.Resource;
+import io.meshfed.controller.store.Store;
+import io.meshfed.trust.InvalidSpiffeIdException;
+import io.meshfed.trust.SpiffeId;
+import io.meshfed.trust.TrustDomain;
+import io.meshfed.trust.ca.IssuancePolicy;
+import io.meshfed.trust.ca.IssuanceRefusedException;
+import io.meshfed.trust.ca.IssuedSvid;
+import io.meshfed.trust.ca.SvidRequest;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Join (token + CSR → SVID + bundles) and Renew (mTLS + CSR → SVID). Every refusal returns its reason to the joiner
+ * and writes one audit line; no line ever contains a token secret.
+ */
+public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
+    private static final Logger AUDIT = LoggerFactory.getLogger("meshfed.audit");
+    public static final Duration DEFAULT_SVID_TTL = Duration.ofHours(24);
+    public static final Duration MIN_SVID_TTL = Duration.ofHours(1);
+
+    private final Store store;
+    private final FederationIdentity identity;
+    private final TrustState trust;
+    private final ControllerMetrics metrics;
+    private final Supplier<List<String>> controllerAddresses;
+    private final Clock clock;
+
+    public JoinServiceImpl(Store store, FederationIdentity identity, ControllerMetrics metrics,
+            Supplier<List<String>> controllerAddresses, Clock clock) {
+        this.store = requireNonNull(store, "store");
+        this.identity = requireNonNull(identity, "identity");
+        this.trust = new TrustState(identity);
+        this.metrics = requireNonNull(metrics, "metrics");
+        this.controllerAddresses = requireNonNull(controllerAddresses, "controllerAddresses");
+        this.clock = requireNonNull(clock, "clock");
+    }
+
+    @Override
+    public void join(JoinRequest request, StreamObserver<JoinResponse> response) {
+        String tokenId = "-";
+        try {
+            JoinTokens.Parsed token = JoinTokens.parse(request.getToken());
+            tokenId = token.id();
+            Resource stored = store.get(Kind.JOIN_TOKEN.storeName(), token.id()).orElseThrow(() -> new JoinRefusal(
+                    JoinRefusal.Reason.INVALID_TOKEN, "the join token is not valid (unknown or forged)"));
+            JoinTokenRecord record = Records.fromJson(stored, JoinTokenRecord.class);
+            check(token, record, request);
+            MemberRecord member = Records.get(store, Kind.MEMBER, record.member(), MemberRecord.class)
+                    .orElseThrow(() -> new JoinRefusal(JoinRefusal.Reason.UNKNOWN_MEMBER,
+                            "member " + record.member() + " no longer exists"));
+            SpiffeId id = spiffeIdFor(request, member);
+            IssuedSvid issued = issue(request.getCsr().toByteArray(), id, request.getTtlSeconds());
+            try {
+                store.transact(tx -> {
+                    Records.put(tx, Kind.JOIN_TOKEN, record.id(),
+                            record.markUsed(clock.millis(), id.toString()), stored.revision());
+                    MemberRecord current = Records.get(tx, Kind.MEMBER, member.name(), MemberRecord.class)
+                            .orElse(member);
+                    Records.put(tx, Kind.MEMBER, member.name(), current.withIdentity(id.toString()), -1);
+                    if (request.getRole() != Role.ROLE_AGENT) {
+                        Records.put(tx, Kind.GATEWAY, id.toString(), new GatewayRecord(id.toString(),
+                                request.getRole().name(), member.name(), member.network(),
+                                request.getAdvertisedAddressesList(), false), -1);
+                    }
+                    return null;
+                });
+            } catch (ConflictException e) {
+                throw new JoinRefusal(JoinRefusal.Reason.TOKEN_USED, "the join token was used by another joiner"
+                        + " at the same moment");
+            }
+            metrics.join(true, "joined");
+            AUDIT.info("join accepted: token={} member={} role={} id={} serial={}", tokenId, member.name(),
+                    request.getRole(), id, issued.leaf().getSerialNumber().toString(16));
+            response.onNext(JoinResponse.newBuilder()
+                    .setSpiffeId(id.toString())
+                    .addAllSvidChain(Protos.der(issued.chain()))
+                    .setBundles(Protos.bundleSet(trust.bundleSet(store)))
+                    .addAllControllerAddresses(controllerAddresses.get())
+                    .build());
+            response.onCompleted();
+        } catch (JoinRefusal refusal) {
+            metrics.join(false, refusal.reason().label());
+            AUDIT.warn("join refused: token={} member={} role={} name={} reason={}: {}", tokenId,
+                    request.getMember(), request.getRole(), request.getName(), refusal.reason().label(),
+                    refusal.getMessage());
+            response.onError(refusal.toStatus());
+        }
+    }
+
+    private void check(JoinTokens.Parsed token, JoinTokenRecord record, JoinRequest request) throws JoinRefusal {
+        if (!JoinTokens.secretMatches(record, token.secret())) {
+            throw new JoinRefusal(JoinRefusal.Reason.INVALID_TOKEN, "the join token is not valid (unknown or forged)");
+        }
+        if (record.used()) {
+            throw new JoinRefusal(JoinRefusal.Reason.TOKEN_USED, "the join token was already used at "
+                    + java.time.Instant.ofEpochMilli(record.usedAtMillis()) + "; tokens are single use, create a new one");
+        }
+        if (clock.millis() > record.expiresAtMillis()) {
+            throw new JoinRefusal(JoinRefusal.Reason.TOKEN_EXPIRED, "the join token expired at "
+                    + java.time.Instant.ofEpochMilli(record.expiresAtMillis()) + "; create a new one");
+        }
+        if (!record.role().equals(request.getRole().name())) {
+            throw new JoinRefusal(JoinRefusal.Reason.WRONG_ROLE, "the join token is for role "
+                    + Protos.roleLabel(record.role()) + ", not " + Protos.roleLabel(request.getRole().name()));
+        }
+        if (!request.getMember().isEmpty() && !record.member().equals(request.getMember())) {
+            throw new JoinRefusal(JoinRefusal.Reason.WRONG_MEMBER, "the join token is for member " + record.member()
+                    + ", not " + request.getMember());
+        }
+    }
+
+    /** The one SPIFFE ID a joiner of this role and name may have in its member's trust domain. */
+    static SpiffeId spiffeIdFor(JoinRequest request, MemberRecord member) throws JoinRefusal {
+        TrustDomain td = TrustDomain.parse(member.trustDomain());
+        String name = request.getName();
+        String path = switch (request.getRole()) {
+            case ROLE_GATEWAY -> "/meshfed/gateway/" + name;
+            case ROLE_EDGE -> "/meshfed/edge/" + name;
+            case ROLE_AGENT -> "/ns/" + (request.getNamespace().isEmpty() ? "default" : request.getNamespace())
+                    + "/vm/" + name;
+            default -> throw new JoinRefusal(JoinRefusal.Reason.WRONG_ROLE, "the join request names no role");
+        };
+        if (name.isEmpty() || name.contains("/")) {
+            throw new JoinRefusal(JoinRefusal.Reason.BAD_NAME, "name '" + name
+                    + "' must be one SPIFFE path segment (letters, digits, '.', '-', '_')");
+        }
+        try {
+            return td.workload(path);
+        } catch (InvalidSpiffeIdException e) {
+            throw new JoinRefusal(JoinRefusal.Reason.BAD_NAME, e.getMessage());
+        }
+    }
+
+    private IssuedSvid issue(byte[] csr, SpiffeId id, long ttlSeconds) throws JoinRefusal {
+        Duration ttl = ttlSeconds <= 0 ? DEFAULT_SVID_TTL : Duration.ofSeconds(ttlSeconds);
+        if (ttl.compareTo(MIN_SVID_TTL) < 0) {
+            throw new JoinRefusal(JoinRefusal.Reason.CSR_REFUSED, "SVID lifetime must be at least 1h, asked for "
+                    + ttl);
+        }
+        try {
+            return identity.ca(id.trustDomain()).issue(SvidRequest.of(csr, id, ttl), IssuancePolicy.exactly(id));
+        } catch (IssuanceRefusedException e) {
+            throw new JoinRefusal(JoinRefusal.Reason.CSR_REFUSED, e.getMessage());
+        }
+    }
+
+    @Override
+    public void renew(RenewRequest request, StreamObserver<RenewResponse> response) {
+        SpiffeId peer = PeerIdentity.required();
+        try {
+            if (TrustState.memberOf(store, peer.trustDomain()).isEmpty()) {
+                throw new JoinRefusal(JoinRefusal.Reason.NOT_A_MEMBER, peer + " belongs to no member");
+            }
+            IssuedSvid issued = issue(request.getCsr().toByteArray(), peer, request.getTtlSeconds());
+            metrics.join(true, "renewed");
+            AUDIT.info("renew accepted: id={} serial={}", peer, issued.leaf().getSerialNumber().toString(16));
+            response.onNext(RenewResponse.newBuilder().addAllSvidChain(Protos.der(issued.chain()))
+                    .setBundles(Protos.bundleSet(trust.bundleSet(store))).build());
+            response.onCompleted();
+        } catch (JoinRefusal refusal) {
+            metrics.join(false, refusal.reason().label());
+            AUDIT.warn("renew refused: id={} reason={}: {}", peer, refusal.reason().label(), refusal.getMessage());
+            response.onError(refusal.toStatus());
+        }
+    }
+}

@@ -1,0 +1,30 @@
+package io.meshfed.controller.model;
+
+/** The kinds of resource the controller stores, each with its record type. */
+public enum Kind {
+    NETWORK("Network", NetworkRecord.class),
+    MEMBER("Member", MemberRecord.class),
+    JOIN_TOKEN("JoinToken", JoinTokenRecord.class),
+    GATEWAY("Gateway", GatewayRecord.class),
+    WORKLOADS("WorkloadSet", WorkloadSetRecord.class),
+    EXPORT("Export", ExportRecord.class),
+    PORT("PortAllocation", PortAllocationRecord.class),
+    META("Meta", MetaRecord.class);
+
+    private final String storeName;
+    private final Class<?> type;
+
+    Kind(String storeName, Class<?> type) {
+        this.storeName = storeName;
+        this.type = type;
+    }
+
+    /** The kind's name in the store. */
+    public String storeName() {
+        return storeName;
+    }
+
+    public Class<?> type() {
+        return type;
+    }
+}

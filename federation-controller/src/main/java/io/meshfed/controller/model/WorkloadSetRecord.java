@@ -1,0 +1,14 @@
+package io.meshfed.controller.model;
+
+import java.util.List;
+
+/** The workloads one agent reported last; a new report replaces the set. Keyed by the agent's SPIFFE ID. */
+public record WorkloadSetRecord(String agent, String member, String network, List<Workload> workloads) {
+    public WorkloadSetRecord {
+        workloads = workloads == null ? List.of() : List.copyOf(workloads);
+    }
+
+    /** One instance of a service. */
+    public record Workload(String service, String namespace, String address, int port, boolean healthy,
+            String locality) {}
+}

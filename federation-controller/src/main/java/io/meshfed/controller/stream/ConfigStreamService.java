@@ -1,0 +1,302 @@
+package io.meshfed.controller.stream;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.protobuf.Timestamp;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.meshfed.api.v1.ConfigRequest;
+import io.meshfed.api.v1.ConfigServiceGrpc;
+import io.meshfed.api.v1.ConfigSnapshot;
+import io.meshfed.api.v1.SubscriberStatus;
+import io.meshfed.controller.catalog.CatalogView;
+import io.meshfed.controller.catalog.SnapshotBuilder;
+import io.meshfed.controller.identity.TrustState;
+import io.meshfed.controller.model.MemberRecord;
+import io.meshfed.controller.server.ControllerMetrics;
+import io.meshfed.controller.server.PeerIdentity;
+import io.meshfed.controller.store.Store;
+import io.meshfed.trust.SpiffeId;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Config streams. Each subscriber receives the snapshot of its member and network; a store change is pushed,
+ * debounced, to every subscriber whose snapshot changed; a subscriber that holds the current version gets nothing.
+ * All subscriber state is changed on one thread ({@code loop}); gRPC callbacks only hand work to it. A subscriber that
+ * cannot keep up gets the newest version when it is ready again, never a backlog.
+ */
+public final class ConfigStreamService extends ConfigServiceGrpc.ConfigServiceImplBase implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ConfigStreamService.class);
+
+    private final Store store;
+    private final TrustState trust;
+    private final ControllerMetrics metrics;
+    private final Clock clock;
+    private final Duration debounce;
+    private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "config-stream");
+        t.setDaemon(true);
+        return t;
+    });
+    private final AtomicLong ids = new AtomicLong();
+    private final AtomicLong nonces = new AtomicLong();
+    // Everything below is confined to `loop`.
+    private final Map<Long, Subscriber> subscribers = new LinkedHashMap<>();
+    private final Map<String, ConfigSnapshot> snapshotCache = new HashMap<>();
+    private CatalogView view;
+    private ScheduledFuture<?> pendingRefresh;
+    private final Store.Watch watch;
+    private final List<Consumer<CatalogView>> viewListeners = new ArrayList<>();
+
+    public ConfigStreamService(Store store, TrustState trust, ControllerMetrics metrics, Clock clock,
+            Duration debounce) {
+        this.store = requireNonNull(store, "store");
+        this.trust = requireNonNull(trust, "trust");
+        this.metrics = requireNonNull(metrics, "metrics");
+        this.clock = requireNonNull(clock, "clock");
+        this.debounce = requireNonNull(debounce, "debounce");
+        this.view = CatalogView.load(store, trust);
+        this.watch = store.watch(view.revision(), change -> loop.execute(this::scheduleRefresh));
+        metrics.gauge("meshfed.subscribers", "Config stream subscribers connected", this::subscriberCount);
+    }
+
+    /** One connected stream. */
+    private final class Subscriber {
+        final long id = ids.incrementAndGet();
+        final SpiffeId spiffeId;
+        final MemberRecord member;
+        final ServerCallStreamObserver<ConfigSnapshot> out;
+        final Instant connectedSince = clock.instant();
+        boolean subscribed;
+        String heldVersion = "";
+        String sentVersion = "";
+        String sentNonce = "";
+        Instant sentAt;
+        String ackedVersion = "";
+        String lastError = "";
+        ConfigSnapshot pending;
+        boolean closed;
+
+        Subscriber(SpiffeId spiffeId, MemberRecord member, ServerCallStreamObserver<ConfigSnapshot> out) {
+            this.spiffeId = spiffeId;
+            this.member = member;
+            this.out = out;
+        }
+
+        String latestVersion() {
+            return sentVersion.isEmpty() ? heldVersion : sentVersion;
+        }
+
+        void offer(ConfigSnapshot snapshot) {
+            if (closed || !subscribed) {
+                return;
+            }
+            if (snapshot.getVersion().equals(latestVersion())) {
+                pending = null;
+                return;
+            }
+            pending = snapshot;
+            flush();
+        }
+
+        void flush() {
+            if (closed || pending == null || !out.isReady()) {
+                return;
+            }
+            String nonce = Long.toString(nonces.incrementAndGet(), 36);
+            ConfigSnapshot message = pending.toBuilder().setNonce(nonce).setSubscriber(spiffeId.toString()).build();
+            pending = null;
+            sentVersion = message.getVersion();
+            sentNonce = nonce;
+            sentAt = clock.instant();
+            try {
+                out.onNext(message);
+                metrics.pushed();
+            } catch (RuntimeException e) {
+                close();
+            }
+        }
+
+        void close() {
+            closed = true;
+            subscribers.remove(id);
+        }
+    }
+
+    @Override
+    public StreamObserver<ConfigRequest> streamConfig(StreamObserver<ConfigSnapshot> responseObserver) {
+        ServerCallStreamObserver<ConfigSnapshot> out = (ServerCallStreamObserver<ConfigSnapshot>) responseObserver;
+        SpiffeId peer = PeerIdentity.required();
+        Optional<MemberRecord> member = TrustState.memberOf(store, peer.trustDomain());
+        if (member.isEmpty()) {
+            out.onError(Status.PERMISSION_DENIED.withDescription(peer + " belongs to no member").asRuntimeException());
+            return new DiscardingObserver();
+        }
+        Subscriber subscriber = new Subscriber(peer, member.get(), out);
+        out.setOnReadyHandler(() -> loop.execute(subscriber::flush));
+        out.setOnCancelHandler(() -> loop.execute(subscriber::close));
+        loop.execute(() -> subscribers.put(subscriber.id, subscriber));
+        return new StreamObserver<>() {
+            @Override
+            public void onNext(ConfigRequest request) {
+                loop.execute(() -> handle(subscriber, request));
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                loop.execute(subscriber::close);
+            }
+
+            @Override
+            public void onCompleted() {
+                loop.execute(() -> {
+                    subscriber.close();
+                    out.onCompleted();
+                });
+            }
+        };
+    }
+
+    private void handle(Subscriber s, ConfigRequest request) {
+        switch (request.getKindCase()) {
+            case SUBSCRIBE -> {
+                s.subscribed = true;
+                s.heldVersion = request.getSubscribe().getVersion();
+                if (!s.heldVersion.isEmpty()) {
+                    s.ackedVersion = s.heldVersion;
+                }
+                s.offer(snapshotFor(s.member));
+            }
+            case ACK -> {
+                if (request.getAck().getNonce().equals(s.sentNonce)) {
+                    s.ackedVersion = request.getAck().getVersion();
+                    s.lastError = "";
+                    if (s.sentAt != null) {
+                        metrics.acked(Duration.between(s.sentAt, clock.instant()));
+                    }
+                }
+            }
+            case NACK -> {
+                s.lastError = request.getNack().getReason();
+                metrics.nacked();
+                LOG.warn("{} rejected config version {}: {}", s.spiffeId, request.getNack().getVersion(),
+                        request.getNack().getReason());
+            }
+            default -> LOG.warn("{} sent an empty config request", s.spiffeId);
+        }
+    }
+
+    private ConfigSnapshot snapshotFor(MemberRecord member) {
+        return snapshotCache.computeIfAbsent(member.name() + "\u0000" + member.network(),
+                k -> SnapshotBuilder.build(view, member.name(), member.network()));
+    }
+
+    private void scheduleRefresh() {
+        if (pendingRefresh == null || pendingRefresh.isDone()) {
+            pendingRefresh = loop.schedule(this::refresh, debounce.toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void refresh() {
+        try {
+            view = CatalogView.load(store, trust);
+        } catch (RuntimeException e) {
+            LOG.error("cannot read the store to refresh config snapshots; keeping the previous ones: {}", e.toString());
+            return;
+        }
+        snapshotCache.clear();
+        for (Subscriber s : List.copyOf(subscribers.values())) {
+            MemberRecord current = view.members().getOrDefault(s.member.name(), s.member);
+            s.offer(snapshotFor(current));
+        }
+        for (Consumer<CatalogView> listener : viewListeners) {
+            listener.accept(view);
+        }
+    }
+
+    /** Runs {@code listener} on the stream thread with each new view (tests and benchmarks observe pushes). */
+    public void onViewRefreshed(Consumer<CatalogView> listener) {
+        loop.execute(() -> viewListeners.add(listener));
+    }
+
+    private int subscriberCount() {
+        return subscribers.size(); // a racy read is fine for a gauge
+    }
+
+    /** A consistent status of every subscriber, read on the stream thread. */
+    public List<SubscriberStatus> status() {
+        return CompletableFuture.supplyAsync(() -> {
+            Instant now = clock.instant();
+            List<SubscriberStatus> out = new ArrayList<>();
+            for (Subscriber s : subscribers.values()) {
+                long lag = !s.sentVersion.isEmpty() && !s.sentVersion.equals(s.ackedVersion) && s.sentAt != null
+                        ? Duration.between(s.sentAt, now).toMillis() : 0;
+                out.add(SubscriberStatus.newBuilder()
+                        .setSpiffeId(s.spiffeId.toString())
+                        .setMember(s.member.name())
+                        .setNetwork(s.member.network())
+                        .setSentVersion(s.sentVersion)
+                        .setAckedVersion(s.ackedVersion)
+                        .setConnectedSince(Timestamp.newBuilder().setSeconds(s.connectedSince.getEpochSecond())
+                                .setNanos(s.connectedSince.getNano()))
+                        .setLagMs(lag)
+                        .setLastError(s.lastError)
+                        .build());
+            }
+            out.sort(java.util.Comparator.comparing(SubscriberStatus::getSpiffeId));
+            return out;
+        }, loop).join();
+    }
+
+    @Override
+    public void close() {
+        watch.close();
+        loop.execute(() -> List.copyOf(subscribers.values()).forEach(s -> {
+            s.close();
+            try {
+                s.out.onError(Status.UNAVAILABLE.withDescription("controller shutting down").asRuntimeException());
+            } catch (RuntimeException ignored) {
+                // stream already gone
+            }
+        }));
+        loop.shutdown();
+        try {
+            loop.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** For a refused stream: whatever the peer still sends is dropped. */
+    private static final class DiscardingObserver implements StreamObserver<ConfigRequest> {
+        @Override
+        public void onNext(ConfigRequest value) {
+        }
+
+        @Override
+        public void onError(Throwable t) {
+        }
+
+        @Override
+        public void onCompleted() {
+        }
+    }
+}

@@ -1,0 +1,165 @@
+package io.meshfed.controller.testing;
+
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.NettyChannelBuilder;
+import io.meshfed.api.v1.AdminServiceGrpc;
+import io.meshfed.api.v1.CreateJoinTokenRequest;
+import io.meshfed.api.v1.JoinRequest;
+import io.meshfed.api.v1.JoinResponse;
+import io.meshfed.api.v1.JoinServiceGrpc;
+import io.meshfed.api.v1.Role;
+import io.meshfed.controller.Controller;
+import io.meshfed.controller.ControllerConfig;
+import io.meshfed.controller.identity.FederationIdentity;
+import io.meshfed.trust.BundleSet;
+import io.meshfed.trust.CertificateSigningRequests;
+import io.meshfed.trust.KeyAlgorithm;
+import io.meshfed.trust.SpiffeId;
+import io.meshfed.trust.TrustDomain;
+import io.meshfed.trust.X509Svid;
+import io.meshfed.trust.testing.MutableClock;
+import io.meshfed.trust.tls.PeerAuthorizer;
+import io.meshfed.trust.tls.PinnedRootTrustManager;
+import io.meshfed.trust.tls.SpiffeKeyManager;
+import io.meshfed.trust.tls.SpiffeTls;
+import io.meshfed.trust.tls.SpiffeTrustManager;
+import io.meshfed.trust.tls.TlsCredentials;
+import io.meshfed.trust.tls.TlsProvider;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
+
+/** A real controller on loopback ports in a temporary data directory, with clients that speak real mTLS to it. */
+public final class TestFederation implements AutoCloseable {
+    public static final TrustDomain FEDERATION_TD = TrustDomain.parse("acme.mesh");
+
+    public final Path dataDir;
+    public final MutableClock clock;
+    public final FederationIdentity identity;
+    private Controller controller;
+    private final List<ManagedChannel> channels = new ArrayList<>();
+
+    private TestFederation(Path dataDir, MutableClock clock) throws Exception {
+        this.dataDir = dataDir;
+        this.clock = clock;
+        this.identity = FederationIdentity.initialise(dataDir, FEDERATION_TD, clock);
+        start();
+    }
+
+    public static TestFederation start(Path dir) throws Exception {
+        return new TestFederation(dir, new MutableClock(Instant.now()));
+    }
+
+    private void start() throws Exception {
+        controller = Controller.start(new ControllerConfig(dataDir, new InetSocketAddress("127.0.0.1", 0),
+                new InetSocketAddress("127.0.0.1", 0), null, Duration.ofMillis(20)), clock);
+    }
+
+    /** Stops the controller and starts it again on the same data directory (a restart, state restored). */
+    public void restart() throws Exception {
+        controller.close();
+        start();
+    }
+
+    public Controller controller() {
+        return controller;
+    }
+
+    public InetSocketAddress address() {
+        return controller.grpcAddress();
+    }
+
+    public BundleSet bundles() {
+        return BundleSet.of(1, List.of(identity.bundle(FEDERATION_TD)));
+    }
+
+    /** An mTLS channel presenting {@code svid}, verifying the controller by the federation bundle. */
+    public ManagedChannel channel(X509Svid svid) throws SSLException {
+        TlsCredentials credentials = TlsCredentials.of(svid, bundles());
+        SpiffeTrustManager trust = new SpiffeTrustManager(credentials,
+                PeerAuthorizer.ids(Set.of(identity.controllerId())), clock);
+        TlsProvider provider = TlsProvider.preferred();
+        return track(NettyChannelBuilder.forAddress(address())
+                .sslContext(GrpcSslContexts.configure(SpiffeTls.nettyClientBuilder(provider, trust,
+                        new SpiffeKeyManager(credentials)), provider.netty()).build())
+                .build());
+    }
+
+    /** A channel without a client certificate that trusts the controller by a root pin (as a joiner does). */
+    public ManagedChannel joinChannel(String pin) throws SSLException {
+        TlsProvider provider = TlsProvider.preferred();
+        return track(NettyChannelBuilder.forAddress(address())
+                .sslContext(GrpcSslContexts.configure(SpiffeTls.nettyClientBuilder(provider,
+                        new PinnedRootTrustManager(pin, FederationIdentity.CONTROLLER_PATH, clock), null),
+                        provider.netty()).build())
+                .build());
+    }
+
+    private ManagedChannel track(ManagedChannel channel) {
+        synchronized (channels) {
+            channels.add(channel);
+        }
+        return channel;
+    }
+
+    public X509Svid adminSvid() {
+        return identity.issueLocal(identity.adminId(), Duration.ofHours(1));
+    }
+
+    public AdminServiceGrpc.AdminServiceBlockingStub admin() throws SSLException {
+        return AdminServiceGrpc.newBlockingStub(channel(adminSvid())).withDeadlineAfter(30, TimeUnit.SECONDS);
+    }
+
+    /** An SVID of a member's trust domain, issued directly (tests that are not about joining). */
+    public X509Svid memberSvid(String trustDomain, String path) {
+        return identity.issueLocal(TrustDomain.parse(trustDomain).workload(path), Duration.ofHours(24));
+    }
+
+    public String token(String member, Role role) throws SSLException {
+        return admin().createJoinToken(CreateJoinTokenRequest.newBuilder().setMember(member).setRole(role).build())
+                .getToken();
+    }
+
+    /** The pin part of a token. */
+    public static String pinOf(String token) {
+        return token.substring(token.lastIndexOf('.') + 1);
+    }
+
+    /** Joins with a new key; returns the response and the key the SVID belongs to. */
+    public record Joined(JoinResponse response, KeyPair keys) {
+        public X509Svid svid() {
+            List<java.security.cert.X509Certificate> chain = response.getSvidChainList().stream()
+                    .map(b -> io.meshfed.trust.Pem.certificateFromDer(b.toByteArray())).toList();
+            return X509Svid.of(SpiffeId.parse(response.getSpiffeId()), chain, keys.getPrivate());
+        }
+    }
+
+    public Joined join(String token, Role role, String member, String name, SpiffeId csrId) throws SSLException {
+        KeyPair keys = KeyAlgorithm.EC_P256.generate();
+        JoinRequest.Builder request = JoinRequest.newBuilder().setToken(token).setRole(role).setMember(member)
+                .setName(name).addAdvertisedAddresses("127.0.0.1:15443");
+        if (csrId != null) {
+            request.setCsr(ByteString.copyFrom(CertificateSigningRequests.createDer(keys, csrId)));
+        }
+        JoinResponse response = JoinServiceGrpc.newBlockingStub(joinChannel(pinOf(token)))
+                .withDeadlineAfter(30, TimeUnit.SECONDS).join(request.build());
+        return new Joined(response, keys);
+    }
+
+    @Override
+    public void close() {
+        synchronized (channels) {
+            channels.forEach(ManagedChannel::shutdownNow);
+        }
+        controller.close();
+    }
+}

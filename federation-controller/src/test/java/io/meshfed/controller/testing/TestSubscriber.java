@@ -1,0 +1,100 @@
+package io.meshfed.controller.testing;
+
+import io.grpc.ManagedChannel;
+import io.grpc.stub.StreamObserver;
+import io.meshfed.api.v1.Ack;
+import io.meshfed.api.v1.ConfigRequest;
+import io.meshfed.api.v1.ConfigServiceGrpc;
+import io.meshfed.api.v1.ConfigSnapshot;
+import io.meshfed.api.v1.Nack;
+import io.meshfed.api.v1.Subscribe;
+import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
+
+/** A config-stream subscriber as a gateway would run it: subscribes, then ACKs (or NACKs) every snapshot. */
+public final class TestSubscriber implements AutoCloseable {
+    private final BlockingQueue<ConfigSnapshot> received = new LinkedBlockingQueue<>();
+    private final AtomicReference<ConfigSnapshot> accepted = new AtomicReference<>();
+    private final AtomicReference<Throwable> error = new AtomicReference<>();
+    private final StreamObserver<ConfigRequest> requests;
+
+    public TestSubscriber(ManagedChannel channel, String heldVersion, Predicate<ConfigSnapshot> reject) {
+        requests = ConfigServiceGrpc.newStub(channel).streamConfig(new StreamObserver<>() {
+            @Override
+            public void onNext(ConfigSnapshot snapshot) {
+                if (reject.test(snapshot)) {
+                    send(ConfigRequest.newBuilder().setNack(Nack.newBuilder().setVersion(snapshot.getVersion())
+                            .setNonce(snapshot.getNonce()).setReason("test rejects this version")).build());
+                } else {
+                    accepted.set(snapshot);
+                    send(ConfigRequest.newBuilder().setAck(Ack.newBuilder().setVersion(snapshot.getVersion())
+                            .setNonce(snapshot.getNonce())).build());
+                }
+                received.add(snapshot);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                error.set(t);
+            }
+
+            @Override
+            public void onCompleted() {
+            }
+        });
+        send(ConfigRequest.newBuilder().setSubscribe(Subscribe.newBuilder().setVersion(heldVersion)).build());
+    }
+
+    public TestSubscriber(ManagedChannel channel) {
+        this(channel, "", s -> false);
+    }
+
+    private synchronized void send(ConfigRequest request) {
+        requests.onNext(request);
+    }
+
+    /** The next snapshot received, or null after {@code timeout}. */
+    public ConfigSnapshot next(Duration timeout) throws InterruptedException {
+        return received.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Waits for a snapshot that satisfies {@code condition}; fails after {@code timeout}. */
+    public ConfigSnapshot awaitSnapshot(Predicate<ConfigSnapshot> condition, Duration timeout)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        ConfigSnapshot latest = accepted.get();
+        if (latest != null && condition.test(latest)) {
+            return latest;
+        }
+        while (System.nanoTime() < deadline) {
+            ConfigSnapshot s = received.poll(Math.max(1, (deadline - System.nanoTime()) / 1_000_000),
+                    TimeUnit.MILLISECONDS);
+            if (s != null && condition.test(s)) {
+                return s;
+            }
+        }
+        throw new AssertionError("no matching snapshot within " + timeout + "; latest: "
+                + (accepted.get() == null ? "none" : accepted.get().getVersion()) + "; error: " + error.get());
+    }
+
+    public ConfigSnapshot latest() {
+        return accepted.get();
+    }
+
+    public Throwable error() {
+        return error.get();
+    }
+
+    @Override
+    public void close() {
+        try {
+            requests.onCompleted();
+        } catch (RuntimeException ignored) {
+            // stream already closed
+        }
+    }
+}
