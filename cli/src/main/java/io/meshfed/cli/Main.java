@@ -22,8 +22,15 @@ public final class Main {
 
     /** Runs a command line with the given streams; returns the exit code. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        return run(args, out, err, System.getenv());
+    }
+
+    /** Runs a command line with the given streams and environment; returns the exit code. */
+    public static int run(String[] args, PrintWriter out, PrintWriter err, java.util.Map<String, String> env) {
         boolean debug = Arrays.asList(args).contains("--debug");
-        CommandLine cli = new CommandLine(new MeshfedCommand());
+        MeshfedCommand root = new MeshfedCommand();
+        root.environment(env);
+        CommandLine cli = new CommandLine(root);
         cli.setOut(out);
         cli.setErr(err);
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
@@ -45,6 +52,9 @@ public final class Main {
     }
 
     static String describe(Exception e) {
+        if (e instanceof io.grpc.StatusRuntimeException s) {
+            return io.meshfed.cli.admin.AdminClient.describe(s);
+        }
         if (e instanceof CliException || e instanceof CaException || e instanceof TrustFormatException
                 || e instanceof InvalidSpiffeIdException || e instanceof UncheckedIOException
                 || e instanceof IllegalArgumentException) {

@@ -1,0 +1,44 @@
+package io.meshfed.cli.admin;
+
+import com.google.protobuf.MessageOrBuilder;
+import io.meshfed.api.v1.AddMemberRequest;
+import io.meshfed.api.v1.AdminServiceGrpc;
+import io.meshfed.api.v1.Member;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code meshfed member add NAME --type vm --network NET [--trust-domain TD]}. */
+@Command(name = "member", mixinStandardHelpOptions = true, description = "Manage members.",
+        subcommands = {MemberCommand.Add.class})
+public final class MemberCommand {
+    @Command(name = "add", mixinStandardHelpOptions = true,
+            description = "Add a member; it gets its own trust domain and CA.")
+    static final class Add extends AdminCommand {
+        @Parameters(paramLabel = "NAME", description = "DNS label, e.g. east-vms.")
+        String name;
+
+        @Option(names = "--type", required = true, paramLabel = "TYPE", description = "vm.")
+        String type;
+
+        @Option(names = "--network", required = true, paramLabel = "NET", description = "The member's network.")
+        String network;
+
+        @Option(names = "--trust-domain", paramLabel = "TD",
+                description = "Default: NAME.<federation trust domain>.")
+        String trustDomain;
+
+        @Override
+        MessageOrBuilder call(AdminServiceGrpc.AdminServiceBlockingStub admin) {
+            return admin.addMember(AddMemberRequest.newBuilder().setName(name).setType(type).setNetwork(network)
+                    .setTrustDomain(trustDomain == null ? "" : trustDomain).build());
+        }
+
+        @Override
+        String table(MessageOrBuilder response) {
+            Member m = (Member) response;
+            return new Table("MEMBER", "TYPE", "NETWORK", "TRUST DOMAIN")
+                    .row(m.getName(), m.getType(), m.getNetwork(), m.getTrustDomain()).render();
+        }
+    }
+}

@@ -1,0 +1,129 @@
+package io.meshfed.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Admin commands against a controller with fixed answers: table and JSON output compared with golden files in
+ * src/test/resources/golden (regenerate with -Dgolden.update=true and review the diff), and every bad-input path.
+ */
+class AdminCommandsTest {
+    @TempDir
+    Path dir;
+    private FakeController controller;
+
+    @BeforeEach
+    void start() throws Exception {
+        controller = new FakeController(dir.resolve("home"), "/meshfed/controller");
+    }
+
+    @AfterEach
+    void stop() {
+        controller.close();
+    }
+
+    record Result(int exit, String out, String err) {}
+
+    private Result run(Map<String, String> env, String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true), env);
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    private Result run(String... args) {
+        return run(controller.env(), args);
+    }
+
+    private static void golden(String name, String actual) throws Exception {
+        Path source = Path.of("src/test/resources/golden", name);
+        if (Boolean.getBoolean("golden.update")) {
+            Files.writeString(source, actual);
+        }
+        assertThat(actual).as("golden file " + source).isEqualTo(Files.readString(source, StandardCharsets.UTF_8));
+    }
+
+    private void goldenOk(String name, String... args) throws Exception {
+        Result r = run(args);
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.err()).isEmpty();
+        golden(name, r.out());
+    }
+
+    @Test
+    void tablesMatchTheirGoldenFiles() throws Exception {
+        goldenOk("members.txt", "members");
+        goldenOk("services.txt", "services");
+        goldenOk("status.txt", "status");
+        goldenOk("token-create.txt", "token", "create", "--member", "east", "--role", "agent");
+        goldenOk("export.txt", "export", "hello.demo", "--to", "west", "--to", "north");
+        goldenOk("export-all.txt", "export", "hello.demo", "--all");
+        goldenOk("unexport.txt", "unexport", "hello.demo", "--all");
+        goldenOk("network-create.txt", "network", "create", "east", "--gateway-address", "127.0.1.1:15443");
+        goldenOk("member-add.txt", "member", "add", "east", "--type", "vm", "--network", "east");
+    }
+
+    @Test
+    void jsonMatchesItsGoldenFiles() throws Exception {
+        goldenOk("members.json", "members", "-o", "json");
+        goldenOk("services.json", "services", "-o", "json");
+        goldenOk("status.json", "status", "-o", "json");
+    }
+
+    @Test
+    void controllerErrorsAreOneLine() {
+        Result missing = run("token", "create", "--member", "ghost", "--role", "agent");
+        assertThat(missing.exit()).isEqualTo(1);
+        assertThat(missing.err()).isEqualTo("meshfed: member 'ghost' does not exist\n");
+        Result precondition = run("member", "add", "x", "--type", "vm", "--network", "nowhere");
+        assertThat(precondition.err()).isEqualTo("meshfed: network 'nowhere' does not exist; create it with:"
+                + " meshfed network create nowhere\n");
+    }
+
+    @Test
+    void badInputIsAUsageError() {
+        Result service = run("export", "a.b.c", "--all");
+        assertThat(service.exit()).isEqualTo(2);
+        assertThat(service.err()).contains("'a.b.c' is not SERVICE.NAMESPACE");
+        assertThat(run("export", "hello.demo").exit()).isEqualTo(2);
+        assertThat(run("export", "hello.demo", "--all", "--to", "x").exit()).isEqualTo(2);
+        Result role = run("token", "create", "--member", "east", "--role", "root");
+        assertThat(role.exit()).isEqualTo(2);
+        assertThat(role.err()).contains("unknown role 'root'");
+        Result format = run("members", "-o", "yaml");
+        assertThat(format.exit()).isEqualTo(2);
+        assertThat(format.err()).contains("unknown output format 'yaml'");
+    }
+
+    @Test
+    void missingCredentialsAndAnUnreachableControllerAreExplained() throws Exception {
+        Result none = run(Map.of("MESHFED_HOME", dir.resolve("nothing").toString()), "members");
+        assertThat(none.exit()).isEqualTo(1);
+        assertThat(none.err()).contains("no admin credentials in " + dir.resolve("nothing"))
+                .contains("meshfed init --controller HOST:PORT --data-dir DIR");
+        controller.close();
+        Result down = run("members");
+        assertThat(down.exit()).isEqualTo(1);
+        assertThat(down.err()).startsWith("meshfed: cannot reach the controller: ").doesNotContain("\tat ");
+    }
+
+    @Test
+    void aServerThatIsNotTheControllerIsNotTrusted() throws Exception {
+        try (FakeController impostor = new FakeController(dir.resolve("home2"), "/meshfed/gateway/not-the-controller")) {
+            Result r = run(impostor.env(), "members");
+            assertThat(r.exit()).isEqualTo(1);
+            assertThat(r.err()).startsWith("meshfed: cannot reach the controller: ");
+            assertThat(r.out()).isEmpty();
+        }
+    }
+}

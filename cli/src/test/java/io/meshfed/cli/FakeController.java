@@ -1,0 +1,170 @@
+package io.meshfed.cli;
+
+import com.google.protobuf.Timestamp;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
+import io.meshfed.api.AdminFiles;
+import io.meshfed.api.v1.AddMemberRequest;
+import io.meshfed.api.v1.AdminServiceGrpc;
+import io.meshfed.api.v1.CatalogEndpoint;
+import io.meshfed.api.v1.CatalogNetwork;
+import io.meshfed.api.v1.CatalogService;
+import io.meshfed.api.v1.ControllerStatus;
+import io.meshfed.api.v1.CreateJoinTokenRequest;
+import io.meshfed.api.v1.CreateNetworkRequest;
+import io.meshfed.api.v1.ExportRequest;
+import io.meshfed.api.v1.ExportState;
+import io.meshfed.api.v1.JoinToken;
+import io.meshfed.api.v1.ListRequest;
+import io.meshfed.api.v1.Member;
+import io.meshfed.api.v1.MemberList;
+import io.meshfed.api.v1.Network;
+import io.meshfed.api.v1.ServiceCatalog;
+import io.meshfed.api.v1.SubscriberStatus;
+import io.meshfed.trust.BundleSet;
+import io.meshfed.trust.SpiffeBundleJson;
+import io.meshfed.trust.SvidFiles;
+import io.meshfed.trust.X509Svid;
+import io.meshfed.trust.testing.TestPki;
+import io.meshfed.trust.tls.PeerAuthorizer;
+import io.meshfed.trust.tls.SpiffeKeyManager;
+import io.meshfed.trust.tls.SpiffeTls;
+import io.meshfed.trust.tls.SpiffeTrustManager;
+import io.meshfed.trust.tls.TlsCredentials;
+import io.meshfed.trust.tls.TlsProvider;
+import io.netty.handler.ssl.ClientAuth;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * An AdminService with fixed answers on real gRPC over mTLS, so CLI output is the same every run. It presents
+ * {@code serverPath} (normally the controller's ID) and requires the admin's certificate.
+ */
+final class FakeController implements AutoCloseable {
+    static final Timestamp T0 = Timestamp.newBuilder().setSeconds(Instant.parse("2026-11-22T10:00:00Z")
+            .getEpochSecond()).build();
+
+    final TestPki pki = TestPki.create("acme.mesh", Instant.now());
+    final Path home;
+    private final Server server;
+
+    FakeController(Path home, String serverPath) throws Exception {
+        this.home = home;
+        X509Svid controller = pki.svid(serverPath);
+        TlsCredentials credentials = TlsCredentials.of(controller, BundleSet.of(pki.bundle()));
+        TlsProvider provider = TlsProvider.preferred();
+        server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+                .sslContext(GrpcSslContexts.configure(SpiffeTls.nettyServerBuilder(provider,
+                        new SpiffeTrustManager(credentials, PeerAuthorizer.anyVerified(), Clock.systemUTC()),
+                        new SpiffeKeyManager(credentials), ClientAuth.REQUIRE), provider.netty()).build())
+                .addService(new Service())
+                .build().start();
+        writeHome(((InetSocketAddress) server.getListenSockets().get(0)).getPort());
+    }
+
+    void writeHome(int port) throws Exception {
+        Files.createDirectories(home);
+        SvidFiles.write(pki.svid("/meshfed/admin"), home.resolve(AdminFiles.CERTIFICATE), home.resolve(AdminFiles.KEY));
+        Files.writeString(home.resolve(AdminFiles.BUNDLE), SpiffeBundleJson.encode(pki.bundle()));
+        Files.writeString(home.resolve(AdminFiles.CONFIG),
+                "{\"controllerAddress\": \"127.0.0.1:" + port + "\", \"trustDomain\": \"acme.mesh\"}\n");
+    }
+
+    Map<String, String> env() {
+        return Map.of(AdminFiles.HOME_VARIABLE, home.toString());
+    }
+
+    @Override
+    public void close() {
+        server.shutdownNow();
+    }
+
+    private static final class Service extends AdminServiceGrpc.AdminServiceImplBase {
+        @Override
+        public void createNetwork(CreateNetworkRequest r, StreamObserver<Network> out) {
+            out.onNext(Network.newBuilder().setName(r.getName()).setGatewayAddress(r.getGatewayAddress()).build());
+            out.onCompleted();
+        }
+
+        @Override
+        public void addMember(AddMemberRequest r, StreamObserver<Member> out) {
+            if (r.getNetwork().equals("nowhere")) {
+                out.onError(Status.FAILED_PRECONDITION.withDescription("network 'nowhere' does not exist; create it"
+                        + " with: meshfed network create nowhere").asRuntimeException());
+                return;
+            }
+            out.onNext(Member.newBuilder().setName(r.getName()).setType(r.getType()).setNetwork(r.getNetwork())
+                    .setTrustDomain(r.getName() + ".acme.mesh").build());
+            out.onCompleted();
+        }
+
+        @Override
+        public void listMembers(ListRequest r, StreamObserver<MemberList> out) {
+            out.onNext(MemberList.newBuilder()
+                    .addMembers(Member.newBuilder().setName("east").setType("vm").setNetwork("east")
+                            .setTrustDomain("east.acme.mesh").addIdentities("spiffe://east.acme.mesh/meshfed/gateway/gw"))
+                    .addMembers(Member.newBuilder().setName("west").setType("vm").setNetwork("west")
+                            .setTrustDomain("west.acme.mesh"))
+                    .build());
+            out.onCompleted();
+        }
+
+        @Override
+        public void createJoinToken(CreateJoinTokenRequest r, StreamObserver<JoinToken> out) {
+            if (r.getMember().equals("ghost")) {
+                out.onError(Status.NOT_FOUND.withDescription("member 'ghost' does not exist").asRuntimeException());
+                return;
+            }
+            out.onNext(JoinToken.newBuilder().setToken("mf1.0123456789abcdef.SECRET.PIN").setId("0123456789abcdef")
+                    .setMember(r.getMember()).setRole(r.getRole()).setExpiresAt(T0).build());
+            out.onCompleted();
+        }
+
+        @Override
+        public void export(ExportRequest r, StreamObserver<ExportState> out) {
+            out.onNext(ExportState.newBuilder().setService(r.getService()).setNamespace(r.getNamespace())
+                    .setToAll(r.getToAll()).addAllToMembers(r.getToMembersList()).build());
+            out.onCompleted();
+        }
+
+        @Override
+        public void unexport(ExportRequest r, StreamObserver<ExportState> out) {
+            out.onNext(ExportState.newBuilder().setService(r.getService()).setNamespace(r.getNamespace()).build());
+            out.onCompleted();
+        }
+
+        @Override
+        public void listServices(ListRequest r, StreamObserver<ServiceCatalog> out) {
+            out.onNext(ServiceCatalog.newBuilder().addServices(CatalogService.newBuilder().setName("hello")
+                    .setNamespace("demo").addMembers("east")
+                    .setExport(ExportState.newBuilder().setService("hello").setNamespace("demo").addToMembers("west"))
+                    .addNetworks(CatalogNetwork.newBuilder().setNetwork("east")
+                            .addEndpoints(CatalogEndpoint.newBuilder().setAddress("10.0.1.5").setPort(8080)
+                                    .setMember("east").setHealthy(true))
+                            .addEndpoints(CatalogEndpoint.newBuilder().setAddress("10.0.1.6").setPort(8080)
+                                    .setMember("east").setHealthy(false))))
+                    .build());
+            out.onCompleted();
+        }
+
+        @Override
+        public void status(ListRequest r, StreamObserver<ControllerStatus> out) {
+            out.onNext(ControllerStatus.newBuilder().setTrustDomain("acme.mesh").setStoreRevision(42).setStartedAt(T0)
+                    .addSubscribers(SubscriberStatus.newBuilder().setSpiffeId("spiffe://east.acme.mesh/meshfed/gateway/gw")
+                            .setMember("east").setNetwork("east").setAckedVersion("0a1b2c").setSentVersion("0a1b2c")
+                            .setConnectedSince(T0))
+                    .addSubscribers(SubscriberStatus.newBuilder().setSpiffeId("spiffe://west.acme.mesh/meshfed/gateway/gw")
+                            .setMember("west").setNetwork("west").setAckedVersion("0a1b2c").setSentVersion("3d4e5f")
+                            .setLagMs(1500).setLastError("bad route").setConnectedSince(T0))
+                    .build());
+            out.onCompleted();
+        }
+    }
+}
