@@ -18,15 +18,29 @@ final class Processes {
 
     private Processes() {}
 
+    /** A free TCP port on 127.0.0.1 (closed again; the caller binds it right away). */
+    static int freePort() throws IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
     static Path root() {
         return Path.of(System.getProperty("meshfed.root", "..")).toAbsolutePath().normalize();
     }
 
     static Result run(Path workDir, Duration timeout, List<String> command) throws IOException, InterruptedException {
+        return run(workDir, timeout, command, java.util.Map.of());
+    }
+
+    static Result run(Path workDir, Duration timeout, List<String> command, java.util.Map<String, String> env)
+            throws IOException, InterruptedException {
         Path out = java.nio.file.Files.createTempFile("e2e", ".out");
         Path err = java.nio.file.Files.createTempFile("e2e", ".err");
-        Process p = new ProcessBuilder(command).directory(workDir.toFile())
-                .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile())
+                .redirectOutput(out.toFile()).redirectError(err.toFile());
+        builder.environment().putAll(env);
+        Process p = builder.start();
         try {
             if (!p.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
                 p.descendants().forEach(ProcessHandle::destroyForcibly);
