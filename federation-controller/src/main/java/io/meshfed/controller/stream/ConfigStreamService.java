@@ -8,7 +8,6 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.meshfed.api.v1.ConfigRequest;
 import io.meshfed.api.v1.ConfigServiceGrpc;
-import io.meshfed.api.v1.ConfigSnapshot;
 import io.meshfed.api.v1.SubscriberStatus;
 import io.meshfed.controller.catalog.CatalogView;
 import io.meshfed.controller.catalog.SnapshotBuilder;
@@ -43,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * All subscriber state is changed on one thread ({@code loop}); gRPC callbacks only hand work to it. A subscriber that
  * cannot keep up gets the newest version when it is ready again, never a backlog.
  */
-public final class ConfigStreamService extends ConfigServiceGrpc.ConfigServiceImplBase implements AutoCloseable {
+public final class ConfigStreamService implements io.grpc.BindableService, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ConfigStreamService.class);
 
     private final Store store;
@@ -60,7 +59,7 @@ public final class ConfigStreamService extends ConfigServiceGrpc.ConfigServiceIm
     private final AtomicLong nonces = new AtomicLong();
     // Everything below is confined to `loop`.
     private final Map<Long, Subscriber> subscribers = new LinkedHashMap<>();
-    private final Map<String, ConfigSnapshot> snapshotCache = new HashMap<>();
+    private final Map<String, PreparedSnapshot> snapshotCache = new HashMap<>();
     private CatalogView view;
     private ScheduledFuture<?> pendingRefresh;
     private final Store.Watch watch;
@@ -74,7 +73,7 @@ public final class ConfigStreamService extends ConfigServiceGrpc.ConfigServiceIm
         this.clock = requireNonNull(clock, "clock");
         this.debounce = requireNonNull(debounce, "debounce");
         this.view = CatalogView.load(store, trust);
-        this.watch = store.watch(view.revision(), change -> loop.execute(this::scheduleRefresh));
+        this.watch = store.watch(view.revision(), change -> submit(this::scheduleRefresh));
         metrics.gauge("meshfed.subscribers", "Config stream subscribers connected", this::subscriberCount);
     }
 
@@ -83,7 +82,7 @@ public final class ConfigStreamService extends ConfigServiceGrpc.ConfigServiceIm
         final long id = ids.incrementAndGet();
         final SpiffeId spiffeId;
         final MemberRecord member;
-        final ServerCallStreamObserver<ConfigSnapshot> out;
+        final ServerCallStreamObserver<PreparedSnapshot.Push> out;
         final Instant connectedSince = clock.instant();
         boolean subscribed;
         String heldVersion = "";
@@ -92,10 +91,10 @@ public final class ConfigStreamService extends ConfigServiceGrpc.ConfigServiceIm
         Instant sentAt;
         String ackedVersion = "";
         String lastError = "";
-        ConfigSnapshot pending;
+        PreparedSnapshot pending;
         boolean closed;
 
-        Subscriber(SpiffeId spiffeId, MemberRecord member, ServerCallStreamObserver<ConfigSnapshot> out) {
+        Subscriber(SpiffeId spiffeId, MemberRecord member, ServerCallStreamObserver<PreparedSnapshot.Push> out) {
             this.spiffeId = spiffeId;
             this.member = member;
             this.out = out;
@@ -105,11 +104,11 @@ public final class ConfigStreamService extends ConfigServiceGrpc.ConfigServiceIm
             return sentVersion.isEmpty() ? heldVersion : sentVersion;
         }
 
-        void offer(ConfigSnapshot snapshot) {
+        void offer(PreparedSnapshot snapshot) {
             if (closed || !subscribed) {
                 return;
             }
-            if (snapshot.getVersion().equals(latestVersion())) {
+            if (snapshot.version().equals(latestVersion())) {
                 pending = null;
                 return;
             }
@@ -122,9 +121,9 @@ public final class ConfigStreamService extends ConfigServiceGrpc.ConfigServiceIm
                 return;
             }
             String nonce = Long.toString(nonces.incrementAndGet(), 36);
-            ConfigSnapshot message = pending.toBuilder().setNonce(nonce).setSubscriber(spiffeId.toString()).build();
+            PreparedSnapshot.Push message = PreparedSnapshot.Push.of(pending, nonce, spiffeId.toString());
+            sentVersion = pending.version();
             pending = null;
-            sentVersion = message.getVersion();
             sentNonce = nonce;
             sentAt = clock.instant();
             try {
@@ -141,9 +140,20 @@ public final class ConfigStreamService extends ConfigServiceGrpc.ConfigServiceIm
         }
     }
 
+    /** StreamConfig with the prepared-snapshot marshaller; the wire format is the generated one. */
     @Override
-    public StreamObserver<ConfigRequest> streamConfig(StreamObserver<ConfigSnapshot> responseObserver) {
-        ServerCallStreamObserver<ConfigSnapshot> out = (ServerCallStreamObserver<ConfigSnapshot>) responseObserver;
+    public io.grpc.ServerServiceDefinition bindService() {
+        io.grpc.MethodDescriptor<ConfigRequest, PreparedSnapshot.Push> method = ConfigServiceGrpc
+                .getStreamConfigMethod().toBuilder(io.grpc.protobuf.ProtoUtils.marshaller(
+                        ConfigRequest.getDefaultInstance()), new PreparedSnapshot.Marshaller()).build();
+        return io.grpc.ServerServiceDefinition.builder(ConfigServiceGrpc.SERVICE_NAME)
+                .addMethod(method, io.grpc.stub.ServerCalls.asyncBidiStreamingCall(this::streamConfig))
+                .build();
+    }
+
+    StreamObserver<ConfigRequest> streamConfig(StreamObserver<PreparedSnapshot.Push> responseObserver) {
+        ServerCallStreamObserver<PreparedSnapshot.Push> out =
+                (ServerCallStreamObserver<PreparedSnapshot.Push>) responseObserver;
         SpiffeId peer = PeerIdentity.required();
         Optional<MemberRecord> member = TrustState.memberOf(store, peer.trustDomain());
         if (member.isEmpty()) {
@@ -151,28 +161,37 @@ public final class ConfigStreamService extends ConfigServiceGrpc.ConfigServiceIm
             return new DiscardingObserver();
         }
         Subscriber subscriber = new Subscriber(peer, member.get(), out);
-        out.setOnReadyHandler(() -> loop.execute(subscriber::flush));
-        out.setOnCancelHandler(() -> loop.execute(subscriber::close));
-        loop.execute(() -> subscribers.put(subscriber.id, subscriber));
+        out.setOnReadyHandler(() -> submit(subscriber::flush));
+        out.setOnCancelHandler(() -> submit(subscriber::close));
+        submit(() -> subscribers.put(subscriber.id, subscriber));
         return new StreamObserver<>() {
             @Override
             public void onNext(ConfigRequest request) {
-                loop.execute(() -> handle(subscriber, request));
+                submit(() -> handle(subscriber, request));
             }
 
             @Override
             public void onError(Throwable t) {
-                loop.execute(subscriber::close);
+                submit(subscriber::close);
             }
 
             @Override
             public void onCompleted() {
-                loop.execute(() -> {
+                submit(() -> {
                     subscriber.close();
                     out.onCompleted();
                 });
             }
         };
+    }
+
+    /** Hands work to the stream thread; after shutdown began, callbacks of closing streams are dropped. */
+    private void submit(Runnable task) {
+        try {
+            loop.execute(task);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // shutting down: the stream is being closed anyway
+        }
     }
 
     private void handle(Subscriber s, ConfigRequest request) {
@@ -204,9 +223,9 @@ public final class ConfigStreamService extends ConfigServiceGrpc.ConfigServiceIm
         }
     }
 
-    private ConfigSnapshot snapshotFor(MemberRecord member) {
+    private PreparedSnapshot snapshotFor(MemberRecord member) {
         return snapshotCache.computeIfAbsent(member.name() + "\u0000" + member.network(),
-                k -> SnapshotBuilder.build(view, member.name(), member.network()));
+                k -> PreparedSnapshot.of(SnapshotBuilder.build(view, member.name(), member.network())));
     }
 
     private void scheduleRefresh() {
@@ -234,7 +253,7 @@ public final class ConfigStreamService extends ConfigServiceGrpc.ConfigServiceIm
 
     /** Runs {@code listener} on the stream thread with each new view (tests and benchmarks observe pushes). */
     public void onViewRefreshed(Consumer<CatalogView> listener) {
-        loop.execute(() -> viewListeners.add(listener));
+        submit(() -> viewListeners.add(listener));
     }
 
     private int subscriberCount() {
@@ -269,7 +288,7 @@ public final class ConfigStreamService extends ConfigServiceGrpc.ConfigServiceIm
     @Override
     public void close() {
         watch.close();
-        loop.execute(() -> List.copyOf(subscribers.values()).forEach(s -> {
+        submit(() -> List.copyOf(subscribers.values()).forEach(s -> {
             s.close();
             try {
                 s.out.onError(Status.UNAVAILABLE.withDescription("controller shutting down").asRuntimeException());

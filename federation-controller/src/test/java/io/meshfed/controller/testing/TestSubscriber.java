@@ -17,8 +17,10 @@ import java.util.function.Predicate;
 
 /** A config-stream subscriber as a gateway would run it: subscribes, then ACKs (or NACKs) every snapshot. */
 public final class TestSubscriber implements AutoCloseable {
+    private static final int MAX_QUEUED = 16;
     private final BlockingQueue<ConfigSnapshot> received = new LinkedBlockingQueue<>();
     private final AtomicReference<ConfigSnapshot> accepted = new AtomicReference<>();
+    private volatile long acceptedAtNanos;
     private final AtomicReference<Throwable> error = new AtomicReference<>();
     private final StreamObserver<ConfigRequest> requests;
 
@@ -31,10 +33,14 @@ public final class TestSubscriber implements AutoCloseable {
                             .setNonce(snapshot.getNonce()).setReason("test rejects this version")).build());
                 } else {
                     accepted.set(snapshot);
+                    acceptedAtNanos = System.nanoTime();
                     send(ConfigRequest.newBuilder().setAck(Ack.newBuilder().setVersion(snapshot.getVersion())
                             .setNonce(snapshot.getNonce())).build());
                 }
                 received.add(snapshot);
+                while (received.size() > MAX_QUEUED) {
+                    received.poll(); // a test that does not read them wants the latest only
+                }
             }
 
             @Override
@@ -68,6 +74,7 @@ public final class TestSubscriber implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         ConfigSnapshot latest = accepted.get();
         if (latest != null && condition.test(latest)) {
+            received.clear(); // everything queued is older than what the caller now has
             return latest;
         }
         while (System.nanoTime() < deadline) {
@@ -79,6 +86,11 @@ public final class TestSubscriber implements AutoCloseable {
         }
         throw new AssertionError("no matching snapshot within " + timeout + "; latest: "
                 + (accepted.get() == null ? "none" : accepted.get().getVersion()) + "; error: " + error.get());
+    }
+
+    /** {@link System#nanoTime()} when the latest accepted snapshot arrived (and its ACK was sent). */
+    public long acceptedAtNanos() {
+        return acceptedAtNanos;
     }
 
     public ConfigSnapshot latest() {

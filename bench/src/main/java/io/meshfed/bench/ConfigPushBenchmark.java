@@ -1,0 +1,144 @@
+package io.meshfed.bench;
+
+import io.grpc.ManagedChannel;
+import io.meshfed.api.v1.AddMemberRequest;
+import io.meshfed.api.v1.CreateNetworkRequest;
+import io.meshfed.api.v1.ExportRequest;
+import io.meshfed.api.v1.RegistrationServiceGrpc;
+import io.meshfed.api.v1.WorkloadInstance;
+import io.meshfed.api.v1.WorkloadReport;
+import io.meshfed.controller.testing.TestFederation;
+import io.meshfed.controller.testing.TestSubscriber;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * How long a change takes to reach every subscriber: an agent reports one endpoint's health flip; the time until the
+ * last of N subscribers has received (and ACKed) the new snapshot. Real gRPC over mTLS on loopback, the real
+ * controller with its SQLite store; subscribers in this JVM. Also the heap the process holds with E endpoints.
+ *
+ * <pre>java -cp bench/target/benchmarks.jar io.meshfed.bench.ConfigPushBenchmark [push|heap] ...</pre>
+ */
+public final class ConfigPushBenchmark {
+    private static final int MEMBERS = 10;
+
+    private ConfigPushBenchmark() {}
+
+    public static void main(String[] args) throws Exception {
+        String mode = args.length > 0 ? args[0] : "push";
+        if (mode.equals("heap")) {
+            for (String e : (args.length > 1 ? args[1] : "10000,100000").split(",")) {
+                heap(Integer.parseInt(e));
+            }
+            return;
+        }
+        int endpoints = args.length > 2 ? Integer.parseInt(args[2]) : 5000;
+        int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 20;
+        System.out.println("subscribers  endpoints  rounds  p50_ms  p99_ms  max_ms");
+        for (String n : (args.length > 1 ? args[1] : "10,100,1000").split(",")) {
+            push(Integer.parseInt(n), endpoints, rounds);
+        }
+    }
+
+    /** A federation of 10 members in 2 networks with {@code endpoints} endpoints in 500 services, all exported. */
+    static TestFederation federation(Path dir, int endpoints) throws Exception {
+        TestFederation f = TestFederation.start(dir);
+        var admin = f.admin();
+        for (int n = 0; n < 2; n++) {
+            admin.createNetwork(CreateNetworkRequest.newBuilder().setName("net" + n)
+                    .setGatewayAddress("127.0.1." + (n + 1) + ":15443").build());
+        }
+        for (int m = 0; m < MEMBERS; m++) {
+            admin.addMember(AddMemberRequest.newBuilder().setName("m" + m).setType("vm").setNetwork("net" + (m % 2))
+                    .build());
+        }
+        int agents = Math.max(1, endpoints / 1000);
+        for (int a = 0; a < agents; a++) {
+            report(f, a, endpoints / agents, -1);
+        }
+        for (int s = 0; s < 500; s++) {
+            admin.export(ExportRequest.newBuilder().setService("svc" + s).setNamespace("load").setToAll(true).build());
+        }
+        return f;
+    }
+
+    static void report(TestFederation f, int agent, int count, int unhealthy) throws Exception {
+        List<WorkloadInstance> workloads = new ArrayList<>(count);
+        for (int e = 0; e < count; e++) {
+            workloads.add(WorkloadInstance.newBuilder().setService("svc" + ((agent * 7 + e) % 500)).setNamespace("load")
+                    .setAddress("10." + (agent % 250) + "." + (e / 250) + "." + (e % 250)).setPort(8080)
+                    .setHealthy(e != unhealthy).build());
+        }
+        ManagedChannel channel = f.channel(f.memberSvid("m" + (agent % MEMBERS) + ".acme.mesh", "/ns/load/vm/vm-" + agent));
+        try {
+            RegistrationServiceGrpc.newBlockingStub(channel).reportWorkloads(
+                    WorkloadReport.newBuilder().addAllWorkloads(workloads).build());
+        } finally {
+            channel.shutdownNow();
+        }
+    }
+
+    static void push(int subscribers, int endpoints, int rounds) throws Exception {
+        Path dir = Files.createTempDirectory("meshfed-bench-push");
+        try (TestFederation f = federation(dir, endpoints)) {
+            List<TestSubscriber> subs = new ArrayList<>();
+            for (int i = 0; i < subscribers; i++) {
+                subs.add(new TestSubscriber(f.channel(f.memberSvid("m" + (i % MEMBERS) + ".acme.mesh",
+                        "/meshfed/gateway/gw-" + i))));
+            }
+            for (TestSubscriber s : subs) {
+                s.awaitSnapshot(x -> x.getServicesCount() > 0, Duration.ofMinutes(5));
+            }
+            long[] millis = new long[rounds];
+            int perAgent = endpoints / Math.max(1, endpoints / 1000);
+            for (int r = 0; r < rounds; r++) {
+                String[] before = subs.stream().map(s -> s.latest().getVersion()).toArray(String[]::new);
+                long start = System.nanoTime();
+                report(f, 0, perAgent, r % perAgent);
+                long last = 0;
+                for (int i = 0; i < subs.size(); i++) {
+                    String old = before[i];
+                    subs.get(i).awaitSnapshot(x -> !x.getVersion().equals(old), Duration.ofMinutes(5));
+                    last = Math.max(last, subs.get(i).acceptedAtNanos());
+                }
+                millis[r] = (last - start) / 1_000_000;
+            }
+            Arrays.sort(millis);
+            System.out.printf("%11d  %9d  %6d  %6d  %6d  %6d%n", subscribers, endpoints, rounds,
+                    millis[rounds / 2], millis[Math.min(rounds - 1, (int) Math.ceil(rounds * 0.99) - 1)],
+                    millis[rounds - 1]);
+            subs.forEach(TestSubscriber::close);
+        }
+    }
+
+    static void heap(int endpoints) throws Exception {
+        long baseline = usedAfterGc();
+        Path dir = Files.createTempDirectory("meshfed-bench-heap");
+        try (TestFederation f = federation(dir, endpoints)) {
+            List<TestSubscriber> subs = new ArrayList<>();
+            for (int m = 0; m < MEMBERS; m++) {
+                subs.add(new TestSubscriber(f.channel(f.memberSvid("m" + m + ".acme.mesh", "/meshfed/gateway/gw"))));
+            }
+            for (TestSubscriber s : subs) {
+                s.awaitSnapshot(x -> x.getServicesCount() > 0, Duration.ofMinutes(5));
+            }
+            long used = usedAfterGc() - baseline;
+            System.out.printf("endpoints %7d: heap held %6.1f MiB (controller + 10 in-process subscribers holding"
+                    + " their snapshots)%n", endpoints, used / 1048576.0);
+            subs.forEach(TestSubscriber::close);
+        }
+    }
+
+    private static long usedAfterGc() throws InterruptedException {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            Thread.sleep(200);
+        }
+        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    }
+}

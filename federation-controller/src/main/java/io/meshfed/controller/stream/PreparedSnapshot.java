@@ -1,0 +1,78 @@
+package io.meshfed.controller.stream;
+
+import io.grpc.KnownLength;
+import io.grpc.MethodDescriptor;
+import io.meshfed.api.v1.ConfigSnapshot;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.io.SequenceInputStream;
+
+/**
+ * A snapshot serialised once for every subscriber of a member and network, plus the few fields that differ per push
+ * (nonce, subscriber). Protobuf merges concatenated messages, so the wire form is the shared bytes followed by the
+ * small per-push message: subscribers parse one ordinary {@link ConfigSnapshot}, and the controller never
+ * re-serialises the large part.
+ */
+record PreparedSnapshot(ConfigSnapshot content, byte[] bytes) {
+    static PreparedSnapshot of(ConfigSnapshot content) {
+        return new PreparedSnapshot(content, content.toByteArray());
+    }
+
+    String version() {
+        return content.getVersion();
+    }
+
+    /** One push of a prepared snapshot. */
+    record Push(PreparedSnapshot snapshot, byte[] tail) {
+        static Push of(PreparedSnapshot snapshot, String nonce, String subscriber) {
+            return new Push(snapshot, ConfigSnapshot.newBuilder().setNonce(nonce).setSubscriber(subscriber).build()
+                    .toByteArray());
+        }
+    }
+
+    /** Writes a push as its two byte arrays; the server never parses pushes. */
+    static final class Marshaller implements MethodDescriptor.Marshaller<Push> {
+        @Override
+        public InputStream stream(Push push) {
+            return new Stream(push);
+        }
+
+        @Override
+        public Push parse(InputStream stream) {
+            throw new UnsupportedOperationException("the controller only sends config snapshots");
+        }
+    }
+
+    /** The concatenation, with its length known so gRPC frames it without copying it into a buffer first. */
+    private static final class Stream extends SequenceInputStream implements KnownLength {
+        private int remaining;
+
+        Stream(Push push) {
+            super(new ByteArrayInputStream(push.snapshot().bytes()), new ByteArrayInputStream(push.tail()));
+            this.remaining = push.snapshot().bytes().length + push.tail().length;
+        }
+
+        @Override
+        public int available() {
+            return remaining;
+        }
+
+        @Override
+        public int read() throws java.io.IOException {
+            int b = super.read();
+            if (b >= 0) {
+                remaining--;
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length) throws java.io.IOException {
+            int n = super.read(buffer, offset, length);
+            if (n > 0) {
+                remaining -= n;
+            }
+            return n;
+        }
+    }
+}
