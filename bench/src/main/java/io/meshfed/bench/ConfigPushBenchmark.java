@@ -22,7 +22,7 @@ import java.util.List;
  * last of N subscribers has received (and ACKed) the new snapshot. Real gRPC over mTLS on loopback, the real
  * controller with its SQLite store; subscribers in this JVM. Also the heap the process holds with E endpoints.
  *
- * <pre>java -cp bench/target/benchmarks.jar io.meshfed.bench.ConfigPushBenchmark [push|heap] ...</pre>
+ * <pre>java -cp bench/target/benchmarks.jar io.meshfed.bench.ConfigPushBenchmark push|push-full|heap ...</pre>
  */
 public final class ConfigPushBenchmark {
     private static final int MEMBERS = 10;
@@ -39,9 +39,16 @@ public final class ConfigPushBenchmark {
         }
         int endpoints = args.length > 2 ? Integer.parseInt(args[2]) : 5000;
         int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 20;
+        boolean thin = mode.equals("push");
+        System.out.println((thin ? "thin subscribers (read version and nonce only)"
+                : "full subscribers (parse every snapshot in this JVM)"));
         System.out.println("subscribers  endpoints  rounds  p50_ms  p99_ms  max_ms");
         for (String n : (args.length > 1 ? args[1] : "10,100,1000").split(",")) {
-            push(Integer.parseInt(n), endpoints, rounds);
+            if (thin) {
+                pushThin(Integer.parseInt(n), endpoints, rounds);
+            } else {
+                push(Integer.parseInt(n), endpoints, rounds);
+            }
         }
     }
 
@@ -113,6 +120,53 @@ public final class ConfigPushBenchmark {
                     millis[rounds / 2], millis[Math.min(rounds - 1, (int) Math.ceil(rounds * 0.99) - 1)],
                     millis[rounds - 1]);
             subs.forEach(TestSubscriber::close);
+        }
+    }
+
+    static void pushThin(int subscribers, int endpoints, int rounds) throws Exception {
+        Path dir = Files.createTempDirectory("meshfed-bench-push");
+        try (TestFederation f = federation(dir, endpoints)) {
+            List<ThinSubscriber> subs = new ArrayList<>();
+            for (int i = 0; i < subscribers; i++) {
+                subs.add(new ThinSubscriber(f.channel(f.memberSvid("m" + (i % MEMBERS) + ".acme.mesh",
+                        "/meshfed/gateway/gw-" + i))));
+            }
+            for (ThinSubscriber s : subs) {
+                await(() -> !s.version().isEmpty());
+            }
+            long[] millis = new long[rounds];
+            int perAgent = endpoints / Math.max(1, endpoints / 1000);
+            for (int r = 0; r < rounds; r++) {
+                String[] before = subs.stream().map(ThinSubscriber::version).toArray(String[]::new);
+                long start = System.nanoTime();
+                report(f, 0, perAgent, r % perAgent);
+                long last = 0;
+                for (int i = 0; i < subs.size(); i++) {
+                    ThinSubscriber s = subs.get(i);
+                    String old = before[i];
+                    await(() -> !s.version().equals(old));
+                    if (s.version().startsWith("error")) {
+                        throw new IllegalStateException("subscriber " + i + " failed: " + s.version());
+                    }
+                    last = Math.max(last, s.receivedAtNanos());
+                }
+                millis[r] = (last - start) / 1_000_000;
+            }
+            Arrays.sort(millis);
+            System.out.printf("%11d  %9d  %6d  %6d  %6d  %6d%n", subscribers, endpoints, rounds,
+                    millis[rounds / 2], millis[Math.min(rounds - 1, (int) Math.ceil(rounds * 0.99) - 1)],
+                    millis[rounds - 1]);
+            subs.forEach(ThinSubscriber::close);
+        }
+    }
+
+    private static void await(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("a subscriber did not receive the change within 5 minutes");
+            }
+            Thread.sleep(1);
         }
     }
 

@@ -2,19 +2,25 @@ package io.meshfed.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The README's first command, run as a user would (through the ./meshfed launcher, as real processes), so the README
- * and the code cannot drift apart.
+ * The README's commands, run as a user would (through the ./meshfed launcher, as real processes), so the README
+ * and the code cannot drift apart: block 1 is the main job, block 2 the test command, block 3 the trust walkthrough.
  */
 class ReadmeMainJobE2ETest {
     private static final Pattern SH_BLOCK = Pattern.compile("```sh\\n(.*?)```", Pattern.DOTALL);
@@ -25,38 +31,82 @@ class ReadmeMainJobE2ETest {
     static List<String> readmeCommands() throws Exception {
         String readme = Files.readString(Processes.root().resolve("README.md"));
         Matcher m = SH_BLOCK.matcher(readme);
-        List<String> blocks = new java.util.ArrayList<>();
-        while (m.find() && blocks.size() < 2) {
+        List<String> blocks = new ArrayList<>();
+        while (m.find()) {
             blocks.add(m.group(1).strip());
         }
         return blocks;
     }
 
-    private Processes.Result runMainJob() throws Exception {
-        String command = readmeCommands().get(0).replace("./meshfed", Processes.root().resolve("meshfed").toString());
-        return Processes.run(work, Duration.ofMinutes(5), List.of("bash", "-c", command));
+    private static String withAbsoluteLauncher(String command) {
+        return command.replace("./meshfed", Processes.root().resolve("meshfed").toString());
     }
 
     @Test
     void readmeStartsWithTheMainJobAndTheTestCommand() throws Exception {
         List<String> commands = readmeCommands();
-        assertThat(commands).hasSize(2);
-        assertThat(commands.get(0)).startsWith("./meshfed ");
+        assertThat(commands).hasSizeGreaterThanOrEqualTo(3);
+        assertThat(commands.get(0)).startsWith("./meshfed init ").contains("./meshfed controller");
         assertThat(commands.get(1)).isEqualTo("mvn -B -ntp verify");
         assertThat(Files.readString(Processes.root().resolve(".ci/run"))).contains("\n" + commands.get(1) + "\n");
     }
 
     @Test
-    void mainJobCreatesACaIssuesAndVerifiesAnSvidAndCanBeRunAgain() throws Exception {
-        Processes.Result first = runMainJob();
+    void mainJobRunsALocalFederationThatTheAdminCommandsReach() throws Exception {
+        int grpc = Processes.freePort();
+        int http = Processes.freePort();
+        // The README's ports may be taken on a shared machine: same command, free ports.
+        String command = withAbsoluteLauncher(readmeCommands().get(0)).replace("127.0.0.1:15012", "127.0.0.1:" + grpc);
+        Map<String, String> env = Map.of("MESHFED_HOME", work.resolve("home").toString(),
+                "MESHFED_LISTEN", "127.0.0.1:" + grpc, "MESHFED_HTTP_LISTEN", "127.0.0.1:" + http);
+        for (int run = 0; run < 2; run++) { // the second run restarts on the same state
+            ProcessBuilder builder = new ProcessBuilder("bash", "-c", command).directory(work.toFile())
+                    .redirectErrorStream(true);
+            builder.environment().putAll(env);
+            Process p = builder.start();
+            try {
+                BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+                List<String> lines = new ArrayList<>();
+                long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+                String line;
+                while (System.nanoTime() < deadline && (line = out.readLine()) != null) {
+                    lines.add(line);
+                    if (line.startsWith("meshfed controller ready")) {
+                        break;
+                    }
+                }
+                assertThat(lines).as(String.join("\n", lines)).anyMatch(l -> l.startsWith("meshfed controller ready"));
+                assertThat(lines).anyMatch(l -> l.contains(run == 0 ? "Initialised federation meshfed.local"
+                        : "Federation meshfed.local already exists"));
+                List<String> network = List.of(Processes.root().resolve("meshfed").toString(), "network", "create",
+                        "east" + run);
+                Processes.Result created = Processes.run(work, Duration.ofMinutes(2), network, env);
+                assertThat(created.exitCode()).as(created.toString()).isZero();
+                Processes.Result status = Processes.run(work, Duration.ofMinutes(2),
+                        List.of(Processes.root().resolve("meshfed").toString(), "status"), env);
+                assertThat(status.stdout()).startsWith("controller  trust domain meshfed.local, store revision "
+                        + (run + 1) + ",");
+                assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(
+                        work.resolve("home/admin.key.pem")))).isEqualTo("rw-------");
+            } finally {
+                p.descendants().forEach(ProcessHandle::destroy); // SIGTERM: the controller shuts down cleanly
+                p.destroy();
+                assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            }
+        }
+    }
+
+    @Test
+    void trustWalkthroughCreatesACaIssuesAndVerifiesAnSvidAndCanBeRunAgain() throws Exception {
+        String command = withAbsoluteLauncher(readmeCommands().get(2));
+        Processes.Result first = Processes.run(work, Duration.ofMinutes(5), List.of("bash", "-c", command));
         assertThat(first.exitCode()).as(first.toString()).isZero();
         assertThat(first.stdout()).contains("Created builtin CA for trust domain east.acme.mesh in demo/east")
                 .contains("Issued spiffe://east.acme.mesh/ns/demo/sa/hello")
                 .contains("valid: spiffe://east.acme.mesh/ns/demo/sa/hello");
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(work.resolve("demo/hello.key.pem"))))
                 .isEqualTo("rw-------");
-
-        Processes.Result second = runMainJob();
+        Processes.Result second = Processes.run(work, Duration.ofMinutes(5), List.of("bash", "-c", command));
         assertThat(second.exitCode()).as(second.toString()).isZero();
         assertThat(second.stdout()).contains("already exists in demo/east; kept it")
                 .contains("valid: spiffe://east.acme.mesh/ns/demo/sa/hello");
