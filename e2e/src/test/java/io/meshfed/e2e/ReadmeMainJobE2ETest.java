@@ -76,8 +76,9 @@ class ReadmeMainJobE2ETest {
                     }
                 }
                 assertThat(lines).as(String.join("\n", lines)).anyMatch(l -> l.startsWith("meshfed controller ready"));
-                assertThat(lines).anyMatch(l -> l.contains(run == 0 ? "Initialised federation meshfed.local"
-                        : "Federation meshfed.local already exists"));
+                String expected = run == 0 ? "Initialised federation meshfed.local"
+                        : "Federation meshfed.local already exists";
+                assertThat(lines).anyMatch(l -> l.contains(expected));
                 List<String> network = List.of(Processes.root().resolve("meshfed").toString(), "network", "create",
                         "east" + run);
                 Processes.Result created = Processes.run(work, Duration.ofMinutes(2), network, env);
