@@ -37,6 +37,9 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
         } catch (StatusRuntimeException e) {
             out.onError(e);
             return;
+        } catch (io.meshfed.trust.ca.CaException e) {
+            out.onError(Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException());
+            return;
         } catch (RuntimeException e) {
             LoggerFactory.getLogger(AdminServiceImpl.class).error("admin call failed", e);
             out.onError(Status.INTERNAL.withDescription("internal error: " + e.getMessage()).asRuntimeException());

@@ -18,6 +18,7 @@ import io.meshfed.trust.ca.IssuancePolicy;
 import io.meshfed.trust.ca.IssuanceRefusedException;
 import io.meshfed.trust.ca.IssuedSvid;
 import io.meshfed.trust.ca.KeyEncryptionKey;
+import io.meshfed.trust.ca.ProvidedCertificateAuthority;
 import io.meshfed.trust.ca.SvidRequest;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -42,6 +43,11 @@ public final class FederationIdentity {
     public static final String CA_DIR = "ca";
     public static final String CONTROLLER_PATH = "/meshfed/controller";
     public static final String ADMIN_PATH = "/meshfed/admin";
+    public static final String PROVIDED_DIR = "provided";
+    public static final String PROVIDED_CERT = "ca-cert.pem";
+    public static final String PROVIDED_KEY = "ca-key.pem";
+    public static final String PROVIDED_CHAIN = "cert-chain.pem";
+    public static final String PROVIDED_ROOT = "root-cert.pem";
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -134,16 +140,40 @@ public final class FederationIdentity {
         return federationTrustDomain.workload(ADMIN_PATH);
     }
 
-    /** The CA of a trust domain, created (builtin) on first use. */
+    /**
+     * The CA of a trust domain: the operator's own when {@code ca/<td>/provided/} holds an Istio-style cacerts set
+     * ({@value #PROVIDED_CERT}, {@value #PROVIDED_KEY} owner-only, {@value #PROVIDED_CHAIN}, optionally
+     * {@value #PROVIDED_ROOT}); otherwise builtin, created on first use.
+     */
     public CertificateAuthority ca(TrustDomain trustDomain) {
         return cas.computeIfAbsent(trustDomain, td -> {
             Path dir = dataDir.resolve(CA_DIR).resolve(td.name());
+            Path provided = dir.resolve(PROVIDED_DIR);
+            if (Files.isRegularFile(provided.resolve(PROVIDED_CERT))) {
+                return loadProvided(td, provided);
+            }
             if (BuiltinCertificateAuthority.exists(dir)) {
                 return BuiltinCertificateAuthority.load(dir, kek, clock);
             }
             return BuiltinCertificateAuthority.create(dir, td, kek, BuiltinCertificateAuthority.Options.DEFAULTS,
                     clock);
         });
+    }
+
+    private CertificateAuthority loadProvided(TrustDomain td, Path dir) {
+        Path key = dir.resolve(PROVIDED_KEY);
+        try {
+            boolean open = Files.getPosixFilePermissions(key).stream()
+                    .anyMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS"));
+            if (open) {
+                throw new CaException(key + " is accessible by group or others; restrict it with: chmod 600 " + key);
+            }
+        } catch (IOException e) {
+            throw new CaException("cannot read " + key + ": " + e.getMessage(), e);
+        }
+        Path root = dir.resolve(PROVIDED_ROOT);
+        return ProvidedCertificateAuthority.load(td, dir.resolve(PROVIDED_CERT), key, dir.resolve(PROVIDED_CHAIN),
+                Files.exists(root) ? java.util.Optional.of(root) : java.util.Optional.empty(), clock);
     }
 
     /** The bundle of a trust domain, numbered with the set's version as its sequence. */
