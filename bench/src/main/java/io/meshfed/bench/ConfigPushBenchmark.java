@@ -1,8 +1,6 @@
 package io.meshfed.bench;
 
 import io.grpc.ManagedChannel;
-import io.meshfed.api.v1.AddMemberRequest;
-import io.meshfed.api.v1.CreateNetworkRequest;
 import io.meshfed.api.v1.ExportRequest;
 import io.meshfed.api.v1.RegistrationServiceGrpc;
 import io.meshfed.api.v1.WorkloadInstance;
@@ -56,14 +54,7 @@ public final class ConfigPushBenchmark {
     static TestFederation federation(Path dir, int endpoints) throws Exception {
         TestFederation f = TestFederation.start(dir);
         var admin = f.admin();
-        for (int n = 0; n < 2; n++) {
-            admin.createNetwork(CreateNetworkRequest.newBuilder().setName("net" + n)
-                    .setGatewayAddress("127.0.1." + (n + 1) + ":15443").build());
-        }
-        for (int m = 0; m < MEMBERS; m++) {
-            admin.addMember(AddMemberRequest.newBuilder().setName("m" + m).setType("vm").setNetwork("net" + (m % 2))
-                    .build());
-        }
+        f.addNetworksAndMembers(2, MEMBERS);
         int agents = Math.max(1, endpoints / 1000);
         for (int a = 0; a < agents; a++) {
             report(f, a, endpoints / agents, -1);

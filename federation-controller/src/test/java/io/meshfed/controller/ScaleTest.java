@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.grpc.ManagedChannel;
-import io.meshfed.api.v1.AddMemberRequest;
 import io.meshfed.api.v1.ConfigSnapshot;
-import io.meshfed.api.v1.CreateNetworkRequest;
 import io.meshfed.api.v1.ExportRequest;
 import io.meshfed.api.v1.ListRequest;
 import io.meshfed.api.v1.RegistrationServiceGrpc;
@@ -40,14 +38,7 @@ class ScaleTest {
     void thousandSubscribersAndFiveThousandEndpoints() throws Exception {
         try (TestFederation federation = TestFederation.start(dir)) {
             var admin = federation.admin();
-            for (int n = 0; n < 2; n++) {
-                admin.createNetwork(CreateNetworkRequest.newBuilder().setName("net" + n)
-                        .setGatewayAddress("127.0.1." + (n + 1) + ":15443").build());
-            }
-            for (int m = 0; m < MEMBERS; m++) {
-                admin.addMember(AddMemberRequest.newBuilder().setName("m" + m).setType("vm").setNetwork("net" + (m % 2))
-                        .build());
-            }
+            federation.addNetworksAndMembers(2, MEMBERS);
             for (int a = 0; a < AGENTS; a++) {
                 List<WorkloadInstance> workloads = new ArrayList<>();
                 for (int e = 0; e < ENDPOINTS_PER_AGENT; e++) {

@@ -73,10 +73,14 @@ public final class BundleFiles {
         if (trustDomain.isPresent()) {
             return SpiffeBundleJson.decode(trustDomain.get(), text);
         }
-        // Decode once with a placeholder to reach the certificates, then name the bundle after them.
-        TrustBundle probe = SpiffeBundleJson.decode(TrustDomain.parse("unknown.invalid"), text);
-        TrustDomain td = trustDomainOf(probe.x509Authorities());
-        return SpiffeBundleJson.decode(td, text);
+        // Decode under a placeholder name to reach the certificates, then name the bundle after them.
+        TrustBundle unnamed = SpiffeBundleJson.decode(TrustDomain.parse("unknown.invalid"), text);
+        TrustBundle.Builder named = TrustBundle.builder(trustDomainOf(unnamed.x509Authorities()))
+                .x509Authorities(unnamed.x509Authorities())
+                .sequenceNumber(unnamed.sequenceNumber())
+                .refreshHint(unnamed.refreshHint().orElse(null));
+        unnamed.jwtAuthorities().forEach(named::putJwtAuthority);
+        return named.build();
     }
 
     public static String encode(TrustBundle bundle, Format format) {

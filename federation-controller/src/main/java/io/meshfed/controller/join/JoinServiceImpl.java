@@ -2,7 +2,6 @@ package io.meshfed.controller.join;
 
 import static java.util.Objects.requireNonNull;
 
-import com.google.protobuf.ByteString;
 import io.grpc.stub.StreamObserver;
 import io.meshfed.api.v1.JoinRequest;
 import io.meshfed.api.v1.JoinResponse;
@@ -23,6 +22,7 @@ import io.meshfed.controller.server.Protos;
 import io.meshfed.controller.store.ConflictException;
 import io.meshfed.controller.store.Resource;
 import io.meshfed.controller.store.Store;
+import io.meshfed.controller.store.StoreTransaction;
 import io.meshfed.trust.InvalidSpiffeIdException;
 import io.meshfed.trust.SpiffeId;
 import io.meshfed.trust.TrustDomain;
@@ -84,11 +84,12 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
                             record.markUsed(clock.millis(), id.toString()), stored.revision());
                     MemberRecord current = Records.get(tx, Kind.MEMBER, member.name(), MemberRecord.class)
                             .orElse(member);
-                    Records.put(tx, Kind.MEMBER, member.name(), current.withIdentity(id.toString()), -1);
+                    Records.put(tx, Kind.MEMBER, member.name(), current.withIdentity(id.toString()),
+                            StoreTransaction.ANY);
                     if (request.getRole() != Role.ROLE_AGENT) {
                         Records.put(tx, Kind.GATEWAY, id.toString(), new GatewayRecord(id.toString(),
                                 request.getRole().name(), member.name(), member.network(),
-                                request.getAdvertisedAddressesList(), false), -1);
+                                request.getAdvertisedAddressesList(), false), StoreTransaction.ANY);
                     }
                     return null;
                 });

@@ -32,7 +32,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,7 +62,6 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
     private CatalogView view;
     private ScheduledFuture<?> pendingRefresh;
     private final Store.Watch watch;
-    private final List<Consumer<CatalogView>> viewListeners = new ArrayList<>();
 
     public ConfigStreamService(Store store, TrustState trust, ControllerMetrics metrics, Clock clock,
             Duration debounce) {
@@ -246,14 +244,6 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
             MemberRecord current = view.members().getOrDefault(s.member.name(), s.member);
             s.offer(snapshotFor(current));
         }
-        for (Consumer<CatalogView> listener : viewListeners) {
-            listener.accept(view);
-        }
-    }
-
-    /** Runs {@code listener} on the stream thread with each new view (tests and benchmarks observe pushes). */
-    public void onViewRefreshed(Consumer<CatalogView> listener) {
-        submit(() -> viewListeners.add(listener));
     }
 
     private int subscriberCount() {

@@ -124,6 +124,22 @@ public final class TestFederation implements AutoCloseable {
         return identity.issueLocal(TrustDomain.parse(trustDomain).workload(path), Duration.ofHours(24));
     }
 
+    /**
+     * Networks {@code net0..} (gateway 127.0.1.(n+1):15443) and members {@code m0..} spread over them, each member
+     * with trust domain {@code m<i>.acme.mesh}.
+     */
+    public void addNetworksAndMembers(int networks, int members) throws SSLException {
+        var admin = admin();
+        for (int n = 0; n < networks; n++) {
+            admin.createNetwork(io.meshfed.api.v1.CreateNetworkRequest.newBuilder().setName("net" + n)
+                    .setGatewayAddress("127.0.1." + (n + 1) + ":15443").build());
+        }
+        for (int m = 0; m < members; m++) {
+            admin.addMember(io.meshfed.api.v1.AddMemberRequest.newBuilder().setName("m" + m).setType("vm")
+                    .setNetwork("net" + (m % networks)).build());
+        }
+    }
+
     public String token(String member, Role role) throws SSLException {
         return admin().createJoinToken(CreateJoinTokenRequest.newBuilder().setMember(member).setRole(role).build())
                 .getToken();
