@@ -59,6 +59,7 @@ public final class Controller implements AutoCloseable {
     private final Store.Watch bundleWatch;
     private final InetSocketAddress grpcAddress;
     private volatile boolean ready;
+    private boolean closed; // guarded by this
 
     private Controller(Store store, ConfigStreamService streams, Server grpc, HttpEndpoint http,
             ScheduledExecutorService maintenance, Store.Watch bundleWatch, InetSocketAddress grpcAddress) {
@@ -190,7 +191,11 @@ public final class Controller implements AutoCloseable {
 
     /** Stops accepting, closes streams (subscribers reconnect to another replica or later), closes the store. */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         ready = false;
         maintenance.shutdownNow();
         http.close();

@@ -36,6 +36,21 @@ public final class CertificateSigningRequests {
         }
     }
 
+    /**
+     * A CSR that names no SPIFFE ID, for a requester that does not know its ID yet (a joiner: the controller
+     * decides the ID from the join token's member and the joiner's role and name).
+     */
+    public static PKCS10CertificationRequest createWithoutId(KeyPair keyPair) {
+        requireNonNull(keyPair, "keyPair");
+        try {
+            return new JcaPKCS10CertificationRequestBuilder(new X500Name("O=meshfed"), keyPair.getPublic())
+                    .build(new JcaContentSignerBuilder(KeyPairs.signatureAlgorithm(keyPair.getPrivate()))
+                            .build(keyPair.getPrivate()));
+        } catch (OperatorCreationException e) {
+            throw new IllegalStateException("cannot create CSR: " + e.getMessage(), e);
+        }
+    }
+
     /** DER encoding of {@link #create}. */
     public static byte[] createDer(KeyPair keyPair, SpiffeId id) {
         try {

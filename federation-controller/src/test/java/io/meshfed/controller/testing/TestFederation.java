@@ -60,14 +60,23 @@ public final class TestFederation implements AutoCloseable {
     }
 
     private void start() throws Exception {
-        controller = Controller.start(new ControllerConfig(dataDir, new InetSocketAddress("127.0.0.1", 0),
-                new InetSocketAddress("127.0.0.1", 0), null, Duration.ofMillis(20)), clock);
+        start(0, 0);
     }
 
-    /** Stops the controller and starts it again on the same data directory (a restart, state restored). */
+    private void start(int grpcPort, int httpPort) throws Exception {
+        controller = Controller.start(new ControllerConfig(dataDir, new InetSocketAddress("127.0.0.1", grpcPort),
+                new InetSocketAddress("127.0.0.1", httpPort), null, Duration.ofMillis(20)), clock);
+    }
+
+    /**
+     * Stops the controller (if still running) and starts it again on the same data directory and the same ports,
+     * as a real restart does: state restored, clients reconnect to the address they know.
+     */
     public void restart() throws Exception {
+        int grpcPort = controller.grpcAddress().getPort();
+        int httpPort = controller.httpAddress().getPort();
         controller.close();
-        start();
+        start(grpcPort, httpPort);
     }
 
     public Controller controller() {

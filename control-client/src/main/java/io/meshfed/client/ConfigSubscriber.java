@@ -1,0 +1,159 @@
+package io.meshfed.client;
+
+import static java.util.Objects.requireNonNull;
+
+import io.grpc.stub.StreamObserver;
+import io.meshfed.api.v1.Ack;
+import io.meshfed.api.v1.ConfigRequest;
+import io.meshfed.api.v1.ConfigServiceGrpc;
+import io.meshfed.api.v1.ConfigSnapshot;
+import io.meshfed.api.v1.Nack;
+import io.meshfed.api.v1.Subscribe;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's end of the config stream. At start it applies the snapshot cached on disk, so the node works before
+ * (and without) the controller. Each snapshot received is applied; if the applier throws, it is NACKed with the
+ * reason and the previous one stays; otherwise it is ACKed, cached, and its bundle set put in use. When the stream
+ * ends it reconnects with backoff (1 s doubling to 30 s), telling the controller the version it holds.
+ */
+public final class ConfigSubscriber implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ConfigSubscriber.class);
+    static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+
+    /** Puts a snapshot into effect; throws to reject it. */
+    @FunctionalInterface
+    public interface Applier {
+        void apply(ConfigSnapshot snapshot) throws Exception;
+    }
+
+    private final NodeSession session;
+    private final Applier applier;
+    private final ScheduledExecutorService reconnects = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "config-subscriber");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile String version = "";
+    private volatile boolean connected;
+    private volatile boolean closed;
+    private volatile StreamObserver<ConfigRequest> requests;
+    private Duration backoff = Duration.ofSeconds(1);
+
+    private ConfigSubscriber(NodeSession session, Applier applier) {
+        this.session = session;
+        this.applier = applier;
+    }
+
+    /** Applies the cached snapshot (if any), then subscribes. */
+    public static ConfigSubscriber start(NodeSession session, Applier applier) {
+        ConfigSubscriber s = new ConfigSubscriber(requireNonNull(session, "session"), requireNonNull(applier, "applier"));
+        session.state().snapshot().ifPresent(cached -> {
+            try {
+                applier.apply(cached);
+                s.version = cached.getVersion();
+                LOG.info("applied cached config version {} from {}", cached.getVersion(), session.state().path());
+            } catch (Exception e) {
+                LOG.warn("cached config version {} rejected: {}", cached.getVersion(), e.toString());
+            }
+        });
+        s.connect();
+        return s;
+    }
+
+    /** The version in effect; empty before the first. */
+    public String version() {
+        return version;
+    }
+
+    public boolean connected() {
+        return connected;
+    }
+
+    private synchronized void send(ConfigRequest request) {
+        StreamObserver<ConfigRequest> r = requests;
+        if (r != null) {
+            r.onNext(request);
+        }
+    }
+
+    private void connect() {
+        if (closed) {
+            return;
+        }
+        StreamObserver<ConfigRequest> stream = ConfigServiceGrpc.newStub(session.channel()).streamConfig(
+                new StreamObserver<>() {
+                    @Override
+                    public void onNext(ConfigSnapshot snapshot) {
+                        connected = true;
+                        backoff = Duration.ofSeconds(1);
+                        receive(snapshot);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        ended("stream failed: " + t.getMessage());
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        ended("stream closed by the controller");
+                    }
+                });
+        synchronized (this) {
+            requests = stream;
+        }
+        send(ConfigRequest.newBuilder().setSubscribe(Subscribe.newBuilder().setVersion(version)).build());
+    }
+
+    private void receive(ConfigSnapshot snapshot) {
+        try {
+            applier.apply(snapshot);
+        } catch (Exception e) {
+            String reason = e.getMessage() == null ? e.toString() : e.getMessage();
+            LOG.warn("rejected config version {}: {}", snapshot.getVersion(), reason);
+            send(ConfigRequest.newBuilder().setNack(Nack.newBuilder().setVersion(snapshot.getVersion())
+                    .setNonce(snapshot.getNonce()).setReason(reason)).build());
+            return;
+        }
+        version = snapshot.getVersion();
+        session.credentials().updateBundles(StateDir.Convert.bundleSet(snapshot.getBundles()));
+        try {
+            session.state().saveSnapshot(snapshot.toBuilder().clearNonce().build());
+        } catch (java.io.IOException e) {
+            LOG.warn("cannot cache config version {}: {}", snapshot.getVersion(), e.toString());
+        }
+        send(ConfigRequest.newBuilder().setAck(Ack.newBuilder().setVersion(snapshot.getVersion())
+                .setNonce(snapshot.getNonce())).build());
+    }
+
+    private void ended(String why) {
+        connected = false;
+        if (closed) {
+            return;
+        }
+        Duration wait = backoff;
+        backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+        LOG.info("{}; keeping config version {} and reconnecting in {}s", why, version, wait.toSeconds());
+        reconnects.schedule(this::connect, wait.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        reconnects.shutdownNow();
+        StreamObserver<ConfigRequest> r = requests;
+        if (r != null) {
+            try {
+                r.onCompleted();
+            } catch (RuntimeException ignored) {
+                // already closed
+            }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+package io.meshfed.client;
+
+import io.grpc.ManagedChannel;
+import io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.NettyChannelBuilder;
+import io.meshfed.trust.SpiffeId;
+import io.meshfed.trust.tls.PeerAuthorizer;
+import io.meshfed.trust.tls.PinnedRootTrustManager;
+import io.meshfed.trust.tls.SpiffeKeyManager;
+import io.meshfed.trust.tls.SpiffeTls;
+import io.meshfed.trust.tls.SpiffeTrustManager;
+import io.meshfed.trust.tls.TlsCredentials;
+import io.meshfed.trust.tls.TlsProvider;
+import java.time.Clock;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
+
+/** gRPC channels to the controller: for joining (pinned root, no client certificate) and afterwards (mTLS). */
+final class ControllerChannels {
+    private ControllerChannels() {}
+
+    static ManagedChannel forJoin(String address, PinnedRootTrustManager trust) throws SSLException {
+        TlsProvider provider = TlsProvider.preferred();
+        return builder(address).sslContext(GrpcSslContexts.configure(
+                SpiffeTls.nettyClientBuilder(provider, trust, null), provider.netty()).build()).build();
+    }
+
+    /** mTLS with the node's current SVID; the controller must present {@code controllerId}. */
+    static ManagedChannel mtls(String address, TlsCredentials credentials, SpiffeId controllerId, Clock clock)
+            throws SSLException {
+        TlsProvider provider = TlsProvider.preferred();
+        SpiffeTrustManager trust = new SpiffeTrustManager(credentials, PeerAuthorizer.ids(Set.of(controllerId)), clock);
+        return builder(address).sslContext(GrpcSslContexts.configure(
+                SpiffeTls.nettyClientBuilder(provider, trust, new SpiffeKeyManager(credentials)), provider.netty())
+                .build()).keepAliveTime(30, TimeUnit.SECONDS).build();
+    }
+
+    private static NettyChannelBuilder builder(String address) {
+        int colon = address.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new IllegalArgumentException("controller address '" + address + "' must be HOST:PORT");
+        }
+        return NettyChannelBuilder.forAddress(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)));
+    }
+}
