@@ -122,6 +122,16 @@ public final class Gateway implements AutoCloseable {
         return routes.get().version();
     }
 
+    /** The outbound listener ports currently open. */
+    public synchronized java.util.Set<Integer> outboundPorts() {
+        return java.util.Set.copyOf(outboundListeners.keySet());
+    }
+
+    /** Whether the current routes let {@code trustDomain} reach a service here (any of its ports). */
+    public boolean allows(String service, String namespace, String trustDomain) {
+        return routes.get().allows(service, namespace, trustDomain);
+    }
+
     /** Applies a snapshot: new routes at once; outbound listeners opened and closed to match. */
     public synchronized void update(ConfigSnapshot snapshot) throws InterruptedException {
         Routes next = Routes.of(snapshot);

@@ -109,6 +109,11 @@ public final class Routes {
         return Optional.ofNullable(outbound.get(listenPort));
     }
 
+    public boolean allows(String service, String namespace, String trustDomain) {
+        return inbound.entrySet().stream().anyMatch(e -> e.getKey().service().equals(service)
+                && e.getKey().namespace().equals(namespace) && e.getValue().allowedTrustDomains().contains(trustDomain));
+    }
+
     public Set<Integer> outboundPorts() {
         return outbound.keySet();
     }

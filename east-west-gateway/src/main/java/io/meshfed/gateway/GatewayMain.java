@@ -1,0 +1,82 @@
+package io.meshfed.gateway;
+
+import io.meshfed.client.StateDir;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code meshfed-gateway}: runs an east-west gateway. */
+@Command(name = "meshfed-gateway", mixinStandardHelpOptions = true,
+        description = {"Run an east-west gateway. The first start joins with --token; the identity is kept in",
+            "--state-dir (owner-only), so later starts need no token."})
+public final class GatewayMain implements Callable<Integer> {
+    @Option(names = "--controller", required = true, paramLabel = "HOST:PORT")
+    String controller;
+
+    @Option(names = "--token", paramLabel = "TOKEN", description = "Join token (first start only).")
+    String token;
+
+    @Option(names = "--member", required = true, paramLabel = "MEMBER")
+    String member;
+
+    @Option(names = "--name", required = true, paramLabel = "NAME", description = "Gateway name (SPIFFE path segment).")
+    String name;
+
+    @Option(names = "--state-dir", required = true, paramLabel = "DIR")
+    Path stateDir;
+
+    @Option(names = "--listen", defaultValue = "127.0.0.1:15443", paramLabel = "HOST:PORT",
+            description = "Inbound mTLS listener (default ${DEFAULT-VALUE}).")
+    String listen;
+
+    @Option(names = "--advertise", paramLabel = "HOST:PORT", description = "Address other networks dial (default: --listen).")
+    String advertise;
+
+    @Option(names = "--outbound-bind", defaultValue = "127.0.0.1", paramLabel = "HOST",
+            description = "Address of the outbound listeners for imported services (default ${DEFAULT-VALUE}).")
+    String outboundBind;
+
+    public static void main(String[] args) {
+        System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
+        System.setProperty("org.slf4j.simpleLogger.log.io.grpc", "warn");
+        System.setProperty("org.slf4j.simpleLogger.log.io.netty", "warn");
+        CommandLine cli = new CommandLine(new GatewayMain());
+        cli.setExecutionExceptionHandler((e, c, p) -> {
+            c.getErr().println("meshfed-gateway: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+            return 1;
+        });
+        System.exit(cli.execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        int colon = listen.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new IllegalArgumentException("--listen '" + listen + "' must be HOST:PORT");
+        }
+        InetSocketAddress address = new InetSocketAddress(listen.substring(0, colon),
+                Integer.parseInt(listen.substring(colon + 1)));
+        GatewayNode node = GatewayNode.start(new GatewayNode.Options(controller, token, member, name,
+                new StateDir(stateDir), address, advertise, InetAddress.getByName(outboundBind)), Clock.systemUTC());
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                node.close();
+            } catch (Exception ignored) {
+                // shutting down
+            }
+            stopped.countDown();
+        }));
+        System.out.println("meshfed gateway ready: mTLS " + node.inboundAddress().getHostString() + ":"
+                + node.inboundAddress().getPort());
+        System.out.flush();
+        stopped.await();
+        return 0;
+    }
+}

@@ -1,0 +1,114 @@
+package io.meshfed.gateway;
+
+import static java.util.Objects.requireNonNull;
+
+import io.meshfed.api.v1.ReadinessReport;
+import io.meshfed.api.v1.RegistrationServiceGrpc;
+import io.meshfed.api.v1.Role;
+import io.meshfed.client.ConfigSubscriber;
+import io.meshfed.client.Joiner;
+import io.meshfed.client.NodeSession;
+import io.meshfed.client.StateDir;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running east-west gateway: joins once (a token is needed only when the state directory holds no identity),
+ * serves the data path with the identity from its state directory, applies config snapshots live, and reports
+ * itself ready once it has config, which is how other networks learn its address.
+ */
+public final class GatewayNode implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(GatewayNode.class);
+
+    /** How to start. {@code token} may be null when the state directory already holds an identity. */
+    public record Options(String controller, String token, String member, String name, StateDir state,
+            InetSocketAddress listen, String advertise, InetAddress outboundBind) {
+        public Options {
+            requireNonNull(controller, "controller");
+            requireNonNull(member, "member");
+            requireNonNull(name, "name");
+            requireNonNull(state, "state");
+            requireNonNull(listen, "listen");
+            requireNonNull(outboundBind, "outboundBind");
+        }
+    }
+
+    private final NodeSession session;
+    private final Gateway gateway;
+    private final ConfigSubscriber subscriber;
+
+    private GatewayNode(NodeSession session, Gateway gateway, ConfigSubscriber subscriber) {
+        this.session = session;
+        this.gateway = gateway;
+        this.subscriber = subscriber;
+    }
+
+    public static GatewayNode start(Options o, Clock clock) throws Exception {
+        if (!o.state().hasIdentity()) {
+            if (o.token() == null || o.token().isBlank()) {
+                throw new IllegalStateException(o.state().path() + " holds no identity: the first start needs --token"
+                        + " (meshfed token create --member " + o.member() + " --role gateway)");
+            }
+            String advertise = o.advertise() != null ? o.advertise()
+                    : o.listen().getHostString() + ":" + o.listen().getPort();
+            Joiner.join(o.controller(), o.token(), new Joiner.Identity(Role.ROLE_GATEWAY, o.member(), o.name(), null,
+                    List.of(advertise)), o.state(), clock);
+            LOG.info("joined member {} as gateway {}", o.member(), o.name());
+        }
+        NodeSession session = NodeSession.open(o.state(), clock);
+        Gateway gateway;
+        try {
+            gateway = Gateway.start(session.credentials(), o.listen(), o.outboundBind(), clock);
+        } catch (Exception e) {
+            session.close();
+            throw e;
+        }
+        boolean[] reported = {false};
+        ConfigSubscriber subscriber = ConfigSubscriber.start(session, snapshot -> {
+            gateway.update(snapshot);
+            if (!reported[0]) {
+                reported[0] = reportReady(session, true);
+            }
+        });
+        LOG.info("gateway {} serving mTLS on {}", session.id(), gateway.inboundAddress());
+        return new GatewayNode(session, gateway, subscriber);
+    }
+
+    private static boolean reportReady(NodeSession session, boolean ready) {
+        try {
+            RegistrationServiceGrpc.newBlockingStub(session.channel()).withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .reportReadiness(ReadinessReport.newBuilder().setReady(ready).build());
+            return true;
+        } catch (RuntimeException e) {
+            LOG.warn("cannot report readiness to the controller yet: {}", e.toString());
+            return false;
+        }
+    }
+
+    public Gateway gateway() {
+        return gateway;
+    }
+
+    public ConfigSubscriber subscriber() {
+        return subscriber;
+    }
+
+    public InetSocketAddress inboundAddress() {
+        return gateway.inboundAddress();
+    }
+
+    /** Withdraws from the catalog (not ready), then stops. */
+    @Override
+    public void close() throws IOException {
+        reportReady(session, false);
+        subscriber.close();
+        gateway.close();
+        session.close();
+    }
+}

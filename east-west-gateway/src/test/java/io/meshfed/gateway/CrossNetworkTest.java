@@ -1,0 +1,117 @@
+package io.meshfed.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.meshfed.api.v1.AddMemberRequest;
+import io.meshfed.api.v1.CreateNetworkRequest;
+import io.meshfed.api.v1.ExportRequest;
+import io.meshfed.api.v1.ListRequest;
+import io.meshfed.api.v1.RegistrationServiceGrpc;
+import io.meshfed.api.v1.Role;
+import io.meshfed.api.v1.WorkloadInstance;
+import io.meshfed.api.v1.WorkloadReport;
+import io.meshfed.client.StateDir;
+import io.meshfed.controller.testing.TestFederation;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two networks, each with a gateway that joined a real controller with a token: a plain client in west reaches
+ * hello.demo in east once it is exported to west, through both gateways, and is refused again after unexport.
+ */
+class CrossNetworkTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void exportedServiceIsReachableAcrossNetworksAndUnexportStopsIt() throws Exception {
+        AtomicInteger backendConnections = new AtomicInteger();
+        try (TestFederation federation = TestFederation.start(dir.resolve("controller"));
+                ServerSocket backend = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+            Thread echo = new Thread(() -> {
+                while (!backend.isClosed()) {
+                    try {
+                        Socket s = backend.accept();
+                        backendConnections.incrementAndGet();
+                        Thread t = new Thread(() -> {
+                            try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
+                                in.transferTo(out);
+                            } catch (IOException ignored) {
+                                // client gone
+                            }
+                        });
+                        t.setDaemon(true);
+                        t.start();
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+            echo.setDaemon(true);
+            echo.start();
+
+            var admin = federation.admin();
+            admin.createNetwork(CreateNetworkRequest.newBuilder().setName("east").build());
+            admin.createNetwork(CreateNetworkRequest.newBuilder().setName("west").build());
+            admin.addMember(AddMemberRequest.newBuilder().setName("east").setType("vm").setNetwork("east").build());
+            admin.addMember(AddMemberRequest.newBuilder().setName("west").setType("vm").setNetwork("west").build());
+            String controller = "127.0.0.1:" + federation.address().getPort();
+
+            try (GatewayNode eastGw = GatewayNode.start(new GatewayNode.Options(controller,
+                            federation.token("east", Role.ROLE_GATEWAY), "east", "east-gw",
+                            new StateDir(dir.resolve("east-gw")), new InetSocketAddress("127.0.1.1", 0), null,
+                            InetAddress.getByName("127.0.1.1")), Clock.systemUTC());
+                    GatewayNode westGw = GatewayNode.start(new GatewayNode.Options(controller,
+                            federation.token("west", Role.ROLE_GATEWAY), "west", "west-gw",
+                            new StateDir(dir.resolve("west-gw")), new InetSocketAddress("127.0.2.1", 0), null,
+                            InetAddress.getByName("127.0.2.1")), Clock.systemUTC())) {
+                // The gateways advertised their bound ports only after binding: tell the networks explicitly.
+                admin.createNetwork(CreateNetworkRequest.newBuilder().setName("east")
+                        .setGatewayAddress("127.0.1.1:" + eastGw.inboundAddress().getPort()).build());
+                admin.createNetwork(CreateNetworkRequest.newBuilder().setName("west")
+                        .setGatewayAddress("127.0.2.1:" + westGw.inboundAddress().getPort()).build());
+
+                RegistrationServiceGrpc.newBlockingStub(federation.channel(federation.memberSvid("east.acme.mesh",
+                        "/ns/demo/vm/vm-1"))).reportWorkloads(WorkloadReport.newBuilder().addWorkloads(
+                        WorkloadInstance.newBuilder().setService("hello").setNamespace("demo").setAddress("127.0.0.1")
+                                .setPort(backend.getLocalPort()).setHealthy(true)).build());
+                admin.export(ExportRequest.newBuilder().setService("hello").setNamespace("demo").addToMembers("west")
+                        .build());
+
+                await().atMost(Duration.ofSeconds(30)).until(() -> !westGw.gateway().outboundPorts().isEmpty());
+                int port = westGw.gateway().outboundPorts().iterator().next();
+                assertThat(port).isBetween(15100, 15999);
+                try (Socket s = new Socket("127.0.2.1", port)) {
+                    s.setSoTimeout(10_000);
+                    s.getOutputStream().write("hello from west".getBytes(StandardCharsets.UTF_8));
+                    assertThat(new String(s.getInputStream().readNBytes(15), StandardCharsets.UTF_8))
+                            .isEqualTo("hello from west");
+                }
+                assertThat(backendConnections).hasValue(1);
+                assertThat(admin.status(ListRequest.getDefaultInstance()).getSubscribersList())
+                        .extracting(x -> x.getSpiffeId()).contains("spiffe://east.acme.mesh/meshfed/gateway/east-gw",
+                                "spiffe://west.acme.mesh/meshfed/gateway/west-gw");
+
+                admin.unexport(ExportRequest.newBuilder().setService("hello").setNamespace("demo").addToMembers("west")
+                        .build());
+                await().atMost(Duration.ofSeconds(30)).until(() -> westGw.gateway().outboundPorts().isEmpty());
+                await().atMost(Duration.ofSeconds(30)).until(() -> !eastGw.gateway().allows("hello", "demo",
+                        "west.acme.mesh"));
+                assertThat(backendConnections).hasValue(1);
+            }
+        }
+    }
+}
