@@ -13,12 +13,8 @@ import io.meshfed.api.v1.WorkloadInstance;
 import io.meshfed.api.v1.WorkloadReport;
 import io.meshfed.client.StateDir;
 import io.meshfed.controller.testing.TestFederation;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -38,31 +34,9 @@ class CrossNetworkTest {
 
     @Test
     void exportedServiceIsReachableAcrossNetworksAndUnexportStopsIt() throws Exception {
-        AtomicInteger backendConnections = new AtomicInteger();
         try (TestFederation federation = TestFederation.start(dir.resolve("controller"));
-                ServerSocket backend = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
-            Thread echo = new Thread(() -> {
-                while (!backend.isClosed()) {
-                    try {
-                        Socket s = backend.accept();
-                        backendConnections.incrementAndGet();
-                        Thread t = new Thread(() -> {
-                            try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
-                                in.transferTo(out);
-                            } catch (IOException ignored) {
-                                // client gone
-                            }
-                        });
-                        t.setDaemon(true);
-                        t.start();
-                    } catch (IOException e) {
-                        return;
-                    }
-                }
-            });
-            echo.setDaemon(true);
-            echo.start();
-
+                EchoBackend backend = new EchoBackend()) {
+            AtomicInteger backendConnections = backend.connections();
             var admin = federation.admin();
             admin.createNetwork(CreateNetworkRequest.newBuilder().setName("east").build());
             admin.createNetwork(CreateNetworkRequest.newBuilder().setName("west").build());
@@ -87,7 +61,7 @@ class CrossNetworkTest {
                 RegistrationServiceGrpc.newBlockingStub(federation.channel(federation.memberSvid("east.acme.mesh",
                         "/ns/demo/vm/vm-1"))).reportWorkloads(WorkloadReport.newBuilder().addWorkloads(
                         WorkloadInstance.newBuilder().setService("hello").setNamespace("demo").setAddress("127.0.0.1")
-                                .setPort(backend.getLocalPort()).setHealthy(true)).build());
+                                .setPort(backend.port()).setHealthy(true)).build());
                 admin.export(ExportRequest.newBuilder().setService("hello").setNamespace("demo").addToMembers("west")
                         .build());
 

@@ -20,8 +20,6 @@ import io.meshfed.trust.tls.SpiffeTls;
 import io.meshfed.trust.tls.SpiffeTrustManager;
 import io.meshfed.trust.tls.TlsCredentials;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -48,19 +46,16 @@ class GatewayDataPathTest {
     private final TestPki east = TestPki.create("east.acme.mesh", Instant.now());
     private final TestPki west = TestPki.create("west.acme.mesh", Instant.now());
     private final BundleSet bundles = BundleSet.of(east.bundle(), west.bundle());
-    private final AtomicInteger backendConnections = new AtomicInteger();
-    private ServerSocket backend;
-    private Thread backendThread;
+    private EchoBackend backend;
+    private AtomicInteger backendConnections;
     private Gateway eastGateway;
     private Gateway westGateway;
     private int outboundPort;
 
     @BeforeEach
     void start() throws Exception {
-        backend = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
-        backendThread = new Thread(this::serveEcho, "echo-backend");
-        backendThread.setDaemon(true);
-        backendThread.start();
+        backend = new EchoBackend();
+        backendConnections = backend.connections();
         eastGateway = Gateway.start(TlsCredentials.of(east.svid("/meshfed/gateway/east-gw"), bundles),
                 new InetSocketAddress("127.0.1.1", 0), InetAddress.getByName("127.0.1.1"), Clock.systemUTC());
         westGateway = Gateway.start(TlsCredentials.of(west.svid("/meshfed/gateway/west-gw"), bundles),
@@ -79,31 +74,11 @@ class GatewayDataPathTest {
         backend.close();
     }
 
-    private void serveEcho() {
-        while (!backend.isClosed()) {
-            try {
-                Socket s = backend.accept();
-                backendConnections.incrementAndGet();
-                Thread t = new Thread(() -> {
-                    try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
-                        in.transferTo(out);
-                    } catch (IOException ignored) {
-                        // client went away
-                    }
-                });
-                t.setDaemon(true);
-                t.start();
-            } catch (IOException e) {
-                return;
-            }
-        }
-    }
-
     private ConfigSnapshot eastSnapshot(List<String> allowed) {
         return ConfigSnapshot.newBuilder().setVersion("east-1")
                 .addServices(Service.newBuilder().setName("hello").setNamespace("demo")
                         .addNetworks(NetworkEndpoints.newBuilder().setNetwork("east").setLocal(true)
-                                .addEndpoints(Endpoint.newBuilder().setAddress("127.0.0.1").setPort(backend.getLocalPort()))))
+                                .addEndpoints(Endpoint.newBuilder().setAddress("127.0.0.1").setPort(backend.port()))))
                 .addAuthorization(AuthorizationPolicy.newBuilder().setService("hello").setNamespace("demo")
                         .addAllAllowedTrustDomains(allowed))
                 .build();
@@ -114,11 +89,11 @@ class GatewayDataPathTest {
         return ConfigSnapshot.newBuilder().setVersion("west-1")
                 .addServices(Service.newBuilder().setName("hello").setNamespace("demo")
                         .addNetworks(NetworkEndpoints.newBuilder().setNetwork("east").setLocal(false)
-                                .addRoutes(GatewayRoute.newBuilder().setPort(backend.getLocalPort())
+                                .addRoutes(GatewayRoute.newBuilder().setPort(backend.port())
                                         .setGatewayAddress("127.0.1.1:" + eastIn.getPort())
-                                        .setSni(backend.getLocalPort() + ".hello.demo.svc.meshfed"))))
+                                        .setSni(backend.port() + ".hello.demo.svc.meshfed"))))
                 .addOutbound(OutboundListener.newBuilder().setService("hello").setNamespace("demo")
-                        .setServicePort(backend.getLocalPort()).setListenPort(listenPort))
+                        .setServicePort(backend.port()).setListenPort(listenPort))
                 .build();
     }
 
@@ -168,7 +143,7 @@ class GatewayDataPathTest {
     @Test
     void theInboundPeerIsTheWestGatewayAndHopsAreMutualTls() throws Exception {
         // The east gateway admits a west identity for this SNI; the same route checked by hand with the west SVID.
-        String sni = backend.getLocalPort() + ".hello.demo.svc.meshfed";
+        String sni = backend.port() + ".hello.demo.svc.meshfed";
         try (SSLSocket s = tlsClient(west.svid("/meshfed/gateway/west-gw"), bundles, sni)) {
             assertThat(exchange(s, "via mtls")).isEqualTo("via mtls");
             assertThat(SpiffeTls.peerId(s.getSession()))
@@ -190,7 +165,7 @@ class GatewayDataPathTest {
     @Test
     void aCertificateFromAnUnknownTrustDomainIsRefused() throws Exception {
         TestPki north = TestPki.create("north.acme.mesh", Instant.now());
-        String sni = backend.getLocalPort() + ".hello.demo.svc.meshfed";
+        String sni = backend.port() + ".hello.demo.svc.meshfed";
         try (SSLSocket s = tlsClient(north.svid("/meshfed/gateway/north-gw"),
                 BundleSet.of(east.bundle(), north.bundle()), sni)) {
             boolean refused;
@@ -242,7 +217,7 @@ class GatewayDataPathTest {
     private ConfigSnapshot eastSnapshotWithEndpoints(String... hosts) {
         NetworkEndpoints.Builder local = NetworkEndpoints.newBuilder().setNetwork("east").setLocal(true);
         for (String host : hosts) {
-            local.addEndpoints(Endpoint.newBuilder().setAddress(host).setPort(backend.getLocalPort()));
+            local.addEndpoints(Endpoint.newBuilder().setAddress(host).setPort(backend.port()));
         }
         return ConfigSnapshot.newBuilder().setVersion("east-" + hosts.length)
                 .addServices(Service.newBuilder().setName("hello").setNamespace("demo").addNetworks(local))

@@ -1,0 +1,56 @@
+package io.meshfed.gateway;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** A TCP echo server on 127.0.0.1 standing in for a workload; counts the connections that reached it. */
+final class EchoBackend implements AutoCloseable {
+    private final ServerSocket socket;
+    private final AtomicInteger connections = new AtomicInteger();
+
+    EchoBackend() throws IOException {
+        socket = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
+        Thread accept = new Thread(this::serve, "echo-backend");
+        accept.setDaemon(true);
+        accept.start();
+    }
+
+    int port() {
+        return socket.getLocalPort();
+    }
+
+    /** Connections that reached the workload so far. */
+    AtomicInteger connections() {
+        return connections;
+    }
+
+    private void serve() {
+        while (!socket.isClosed()) {
+            try {
+                Socket s = socket.accept();
+                connections.incrementAndGet();
+                Thread t = new Thread(() -> {
+                    try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
+                        in.transferTo(out);
+                    } catch (IOException ignored) {
+                        // the client went away
+                    }
+                });
+                t.setDaemon(true);
+                t.start();
+            } catch (IOException e) {
+                return;
+            }
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+}
