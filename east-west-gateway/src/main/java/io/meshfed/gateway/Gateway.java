@@ -59,6 +59,8 @@ public final class Gateway implements AutoCloseable {
     private final AtomicReference<Routes> routes = new AtomicReference<>(Routes.empty());
     private final Map<RefusalReason, LongAdder> refusals = new EnumMap<>(RefusalReason.class);
     private final Map<Integer, Channel> outboundListeners = new HashMap<>(); // guarded by this
+    private final LongAdder inboundRouted = new LongAdder();
+    private final LongAdder outboundDialed = new LongAdder();
     private final Channel inbound;
 
     private Gateway(EventLoopGroup group, SslContext serverTls, SslContext clientTls, InetSocketAddress inboundAddress,
@@ -77,7 +79,7 @@ public final class Gateway implements AutoCloseable {
                     protected void initChannel(SocketChannel ch) {
                         ch.pipeline().addLast(new SniHandler(sameForAll),
                                 new InboundHandler(routes::get, r -> refusals.get(r).increment(),
-                                        CONNECT_TIMEOUT_MILLIS));
+                                        inboundRouted::increment, CONNECT_TIMEOUT_MILLIS));
                     }
                 })
                 .bind(inboundAddress).sync().channel();
@@ -116,6 +118,16 @@ public final class Gateway implements AutoCloseable {
     /** Refusals so far, by reason. */
     public long refusals(RefusalReason reason) {
         return refusals.get(reason).sum();
+    }
+
+    /** Inbound connections routed to a workload so far. */
+    public long inboundRouted() {
+        return inboundRouted.sum();
+    }
+
+    /** Outbound connections carried to a remote gateway so far. */
+    public long outboundDialed() {
+        return outboundDialed.sum();
     }
 
     public String version() {
@@ -188,6 +200,7 @@ public final class Gateway implements AutoCloseable {
                                 if (evt instanceof SslHandshakeCompletionEvent done) {
                                     ctx.pipeline().remove(this);
                                     if (done.isSuccess()) {
+                                        outboundDialed.increment();
                                         ctx.channel().config().setAutoRead(false);
                                         Relay.join(local, ctx.channel());
                                     } else {

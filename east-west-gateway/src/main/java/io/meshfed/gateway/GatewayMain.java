@@ -38,9 +38,25 @@ public final class GatewayMain implements Callable<Integer> {
     @Option(names = "--advertise", paramLabel = "HOST:PORT", description = "Address other networks dial (default: --listen).")
     String advertise;
 
+    @Option(names = "--http-listen", defaultValue = "127.0.0.1:15021", paramLabel = "HOST:PORT",
+            description = "Plain HTTP /healthz, /readyz, /metrics (default ${DEFAULT-VALUE}).")
+    String httpListen;
+
     @Option(names = "--outbound-bind", defaultValue = "127.0.0.1", paramLabel = "HOST",
             description = "Address of the outbound listeners for imported services (default ${DEFAULT-VALUE}).")
     String outboundBind;
+
+    static InetSocketAddress hostPort(String flag, String value) {
+        int colon = value.lastIndexOf(':');
+        try {
+            if (colon <= 0) {
+                throw new NumberFormatException();
+            }
+            return new InetSocketAddress(value.substring(0, colon), Integer.parseInt(value.substring(colon + 1)));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(flag + " '" + value + "' must be HOST:PORT");
+        }
+    }
 
     public static void main(String[] args) {
         System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
@@ -56,14 +72,9 @@ public final class GatewayMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        int colon = listen.lastIndexOf(':');
-        if (colon <= 0) {
-            throw new IllegalArgumentException("--listen '" + listen + "' must be HOST:PORT");
-        }
-        InetSocketAddress address = new InetSocketAddress(listen.substring(0, colon),
-                Integer.parseInt(listen.substring(colon + 1)));
         GatewayNode node = GatewayNode.start(new GatewayNode.Options(controller, token, member, name,
-                new StateDir(stateDir), address, advertise, InetAddress.getByName(outboundBind)), Clock.systemUTC());
+                new StateDir(stateDir), hostPort("--listen", listen), advertise, InetAddress.getByName(outboundBind),
+                hostPort("--http-listen", httpListen)), Clock.systemUTC());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {

@@ -28,7 +28,7 @@ public final class GatewayNode implements AutoCloseable {
 
     /** How to start. {@code token} may be null when the state directory already holds an identity. */
     public record Options(String controller, String token, String member, String name, StateDir state,
-            InetSocketAddress listen, String advertise, InetAddress outboundBind) {
+            InetSocketAddress listen, String advertise, InetAddress outboundBind, InetSocketAddress httpListen) {
         public Options {
             requireNonNull(controller, "controller");
             requireNonNull(member, "member");
@@ -42,11 +42,13 @@ public final class GatewayNode implements AutoCloseable {
     private final NodeSession session;
     private final Gateway gateway;
     private final ConfigSubscriber subscriber;
+    private final GatewayHttp http;
 
-    private GatewayNode(NodeSession session, Gateway gateway, ConfigSubscriber subscriber) {
+    private GatewayNode(NodeSession session, Gateway gateway, ConfigSubscriber subscriber, GatewayHttp http) {
         this.session = session;
         this.gateway = gateway;
         this.subscriber = subscriber;
+        this.http = http;
     }
 
     public static GatewayNode start(Options o, Clock clock) throws Exception {
@@ -76,8 +78,11 @@ public final class GatewayNode implements AutoCloseable {
                 reported[0] = reportReady(session, true);
             }
         });
-        LOG.info("gateway {} serving mTLS on {}", session.id(), gateway.inboundAddress());
-        return new GatewayNode(session, gateway, subscriber);
+        GatewayHttp http = o.httpListen() == null ? null : new GatewayHttp(o.httpListen(), gateway, subscriber::connected);
+        LOG.info("gateway {} serving mTLS on {}{}", session.id(), gateway.inboundAddress(),
+                http == null ? "" : ", health and metrics on http://" + http.address().getHostString() + ":"
+                        + http.address().getPort());
+        return new GatewayNode(session, gateway, subscriber, http);
     }
 
     private static boolean reportReady(NodeSession session, boolean ready) {
@@ -103,10 +108,18 @@ public final class GatewayNode implements AutoCloseable {
         return gateway.inboundAddress();
     }
 
+    /** The health and metrics listener, when one was asked for. */
+    public java.util.Optional<InetSocketAddress> httpAddress() {
+        return java.util.Optional.ofNullable(http).map(GatewayHttp::address);
+    }
+
     /** Withdraws from the catalog (not ready), then stops. */
     @Override
     public void close() throws IOException {
         reportReady(session, false);
+        if (http != null) {
+            http.close();
+        }
         subscriber.close();
         gateway.close();
         session.close();

@@ -31,13 +31,16 @@ final class InboundHandler extends ChannelInboundHandlerAdapter {
     private final Supplier<Routes> routes;
     private final Consumer<RefusalReason> refusals;
     private final int connectTimeoutMillis;
+    private final Runnable routed;
     private String sniName;
     private final Queue<Object> held = new ArrayDeque<>();
     private boolean decided;
 
-    InboundHandler(Supplier<Routes> routes, Consumer<RefusalReason> refusals, int connectTimeoutMillis) {
+    InboundHandler(Supplier<Routes> routes, Consumer<RefusalReason> refusals, Runnable routed,
+            int connectTimeoutMillis) {
         this.routes = routes;
         this.refusals = refusals;
+        this.routed = routed;
         this.connectTimeoutMillis = connectTimeoutMillis;
     }
 
@@ -111,6 +114,7 @@ final class InboundHandler extends ChannelInboundHandlerAdapter {
             }
             Channel upstream = f.channel();
             decided = true;
+            routed.run();
             Object m;
             while ((m = held.poll()) != null) {
                 upstream.write(m);

@@ -47,11 +47,12 @@ class CrossNetworkTest {
             try (GatewayNode eastGw = GatewayNode.start(new GatewayNode.Options(controller,
                             federation.token("east", Role.ROLE_GATEWAY), "east", "east-gw",
                             new StateDir(dir.resolve("east-gw")), new InetSocketAddress("127.0.1.1", 0), null,
-                            InetAddress.getByName("127.0.1.1")), Clock.systemUTC());
+                            InetAddress.getByName("127.0.1.1"), new InetSocketAddress("127.0.1.1", 0)),
+                            Clock.systemUTC());
                     GatewayNode westGw = GatewayNode.start(new GatewayNode.Options(controller,
                             federation.token("west", Role.ROLE_GATEWAY), "west", "west-gw",
                             new StateDir(dir.resolve("west-gw")), new InetSocketAddress("127.0.2.1", 0), null,
-                            InetAddress.getByName("127.0.2.1")), Clock.systemUTC())) {
+                            InetAddress.getByName("127.0.2.1"), null), Clock.systemUTC())) {
                 // The gateways advertised their bound ports only after binding: tell the networks explicitly.
                 admin.createNetwork(CreateNetworkRequest.newBuilder().setName("east")
                         .setGatewayAddress("127.0.1.1:" + eastGw.inboundAddress().getPort()).build());
@@ -75,6 +76,13 @@ class CrossNetworkTest {
                             .isEqualTo("hello from west");
                 }
                 assertThat(backendConnections).hasValue(1);
+                assertThat(http(eastGw, "/healthz")).isEqualTo("200 ok\n");
+                assertThat(http(eastGw, "/readyz")).startsWith("200 ready, config ");
+                String metrics = http(eastGw, "/metrics");
+                assertThat(metrics).contains("meshfed_gateway_inbound_routed_total 1.0")
+                        .contains("meshfed_gateway_refusals_total{reason=\"unauthorized\"} 0.0")
+                        .contains("meshfed_gateway_controller_connected 1.0");
+                assertThat(westGw.httpAddress()).isEmpty();
                 assertThat(admin.status(ListRequest.getDefaultInstance()).getSubscribersList())
                         .extracting(x -> x.getSpiffeId()).contains("spiffe://east.acme.mesh/meshfed/gateway/east-gw",
                                 "spiffe://west.acme.mesh/meshfed/gateway/west-gw");
@@ -87,5 +95,14 @@ class CrossNetworkTest {
                 assertThat(backendConnections).hasValue(1);
             }
         }
+    }
+
+    /** "STATUS BODY" of a plain HTTP GET to the node's health and metrics listener. */
+    private static String http(GatewayNode node, String path) throws Exception {
+        InetSocketAddress a = node.httpAddress().orElseThrow();
+        var response = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://" + a.getHostString() + ":" + a.getPort() + path)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        return response.statusCode() + " " + response.body();
     }
 }
