@@ -170,7 +170,7 @@ public final class BuiltinCertificateAuthority extends SigningCertificateAuthori
         }
         X509Certificate root = singleCertificate(directory.resolve(ROOT_CERT));
         X509Certificate intermediate = singleCertificate(directory.resolve(INTERMEDIATE_CERT));
-        TrustDomain trustDomain = SvidSigner.trustDomainOf(root).orElseThrow(() -> new CaException(
+        TrustDomain trustDomain = io.meshfed.trust.SvidCertificates.trustDomainOfCa(root).orElseThrow(() -> new CaException(
                 directory.resolve(ROOT_CERT) + " has no spiffe:// URI SAN naming its trust domain; not a meshfed CA"));
         try {
             intermediate.verify(root.getPublicKey());

@@ -3,7 +3,6 @@ package io.meshfed.trust.ca;
 import static java.util.Objects.requireNonNull;
 
 import io.meshfed.trust.SpiffeId;
-import io.meshfed.trust.SvidCertificates;
 import io.meshfed.trust.TrustDomain;
 import io.meshfed.trust.ca.IssuanceRefusedException.Reason;
 import io.meshfed.trust.internal.CertificateBuilder;
@@ -201,9 +200,5 @@ final class SvidSigner {
 
     static boolean isSelfIssued(X509Certificate cert) {
         return cert.getSubjectX500Principal().equals(cert.getIssuerX500Principal());
-    }
-
-    static Optional<TrustDomain> trustDomainOf(X509Certificate cert) {
-        return SvidCertificates.trustDomainOfCa(cert);
     }
 }
