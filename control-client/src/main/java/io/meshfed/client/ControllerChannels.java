@@ -1,6 +1,8 @@
 package io.meshfed.client;
 
 import io.grpc.ManagedChannel;
+import io.meshfed.api.HostPort;
+import java.net.InetSocketAddress;
 import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyChannelBuilder;
 import io.meshfed.trust.SpiffeId;
@@ -37,10 +39,12 @@ final class ControllerChannels {
     }
 
     private static NettyChannelBuilder builder(String address) {
-        int colon = address.lastIndexOf(':');
-        if (colon <= 0) {
-            throw new IllegalArgumentException("controller address '" + address + "' must be HOST:PORT");
+        InetSocketAddress target;
+        try {
+            target = HostPort.parse(address);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("controller address '" + address + "' " + e.getMessage());
         }
-        return NettyChannelBuilder.forAddress(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)));
+        return NettyChannelBuilder.forAddress(target.getHostString(), target.getPort());
     }
 }

@@ -47,14 +47,10 @@ public final class GatewayMain implements Callable<Integer> {
     String outboundBind;
 
     static InetSocketAddress hostPort(String flag, String value) {
-        int colon = value.lastIndexOf(':');
         try {
-            if (colon <= 0) {
-                throw new NumberFormatException();
-            }
-            return new InetSocketAddress(value.substring(0, colon), Integer.parseInt(value.substring(colon + 1)));
+            return io.meshfed.api.HostPort.parseResolved(value);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(flag + " '" + value + "' must be HOST:PORT");
+            throw new IllegalArgumentException(flag + " '" + value + "' " + e.getMessage());
         }
     }
 

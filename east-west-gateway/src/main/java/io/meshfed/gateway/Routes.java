@@ -85,17 +85,12 @@ public final class Routes {
                     .flatMap(s -> s.getNetworksList().stream()).filter(n -> !n.getLocal())
                     .flatMap(n -> n.getRoutesList().stream()).filter(r -> r.getPort() == l.getServicePort())
                     .map(GatewayRoute::getGatewayAddress).distinct()
-                    .forEach(a -> gateways.add(hostPort(a)));
+                    .forEach(a -> gateways.add(io.meshfed.api.HostPort.parse(a)));
             outbound.put(l.getListenPort(), new Outbound(l, List.copyOf(gateways), sni.toString()));
         }
         return new Routes(snapshot.getVersion(), Map.copyOf(inbound), Map.copyOf(outbound));
     }
 
-    static InetSocketAddress hostPort(String address) {
-        int colon = address.lastIndexOf(':');
-        return InetSocketAddress.createUnresolved(address.substring(0, colon),
-                Integer.parseInt(address.substring(colon + 1)));
-    }
 
     public String version() {
         return version;

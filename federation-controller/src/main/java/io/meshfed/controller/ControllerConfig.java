@@ -113,20 +113,10 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
 
         private InetSocketAddress address(String key) {
             String v = get(key);
-            int colon = v.lastIndexOf(':');
             try {
-                if (colon <= 0) {
-                    throw new NumberFormatException();
-                }
-                int port = Integer.parseInt(v.substring(colon + 1));
-                if (port < 0 || port > 65535) {
-                    throw new NumberFormatException();
-                }
-                String host = v.substring(0, colon).replace("[", "").replace("]", "");
-                return new InetSocketAddress(host, port);
-            } catch (NumberFormatException e) {
-                throw new ConfigException(key + " '" + v + "' (from " + values.get(key)[1]
-                        + ") must be HOST:PORT with a port 0-65535");
+                return io.meshfed.api.HostPort.parseResolved(v);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(key + " '" + v + "' (from " + values.get(key)[1] + ") " + e.getMessage());
             }
         }
 

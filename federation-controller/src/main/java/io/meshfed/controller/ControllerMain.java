@@ -149,8 +149,10 @@ public final class ControllerMain implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
-            if (!controller.matches("[A-Za-z0-9.\\-]+:\\d{1,5}")) {
-                throw new IllegalArgumentException("--controller '" + controller + "' must be HOST:PORT");
+            try {
+                io.meshfed.api.HostPort.parse(controller);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--controller '" + controller + "' " + e.getMessage());
             }
             if (adminTtlHours < 1) {
                 throw new IllegalArgumentException("--admin-ttl must be at least 1 hour");

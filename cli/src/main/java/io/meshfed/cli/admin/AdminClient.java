@@ -68,10 +68,14 @@ public final class AdminClient implements AutoCloseable {
                 PeerAuthorizer.ids(Set.of(td.workload("/meshfed/controller"))), Clock.systemUTC());
         TlsProvider provider = TlsProvider.preferred();
         String address = config.getControllerAddress();
-        int colon = address.lastIndexOf(':');
+        java.net.InetSocketAddress target;
         try {
-            ManagedChannel channel = NettyChannelBuilder.forAddress(address.substring(0, colon),
-                            Integer.parseInt(address.substring(colon + 1)))
+            target = io.meshfed.api.HostPort.parse(address);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("controllerAddress '" + address + "' in " + configFile + " " + e.getMessage());
+        }
+        try {
+            ManagedChannel channel = NettyChannelBuilder.forAddress(target.getHostString(), target.getPort())
                     .sslContext(GrpcSslContexts.configure(SpiffeTls.nettyClientBuilder(provider, trust,
                             new SpiffeKeyManager(credentials)), provider.netty()).build())
                     .build();

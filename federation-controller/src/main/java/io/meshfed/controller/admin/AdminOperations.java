@@ -55,7 +55,6 @@ import org.slf4j.LoggerFactory;
 public final class AdminOperations {
     private static final Logger AUDIT = LoggerFactory.getLogger("meshfed.audit");
     private static final Pattern NAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
-    private static final Pattern HOST_PORT = Pattern.compile("[A-Za-z0-9.\\-]+:\\d{1,5}|\\[[0-9a-fA-F:]+\\]:\\d{1,5}");
 
     private final Store store;
     private final FederationIdentity identity;
@@ -87,14 +86,17 @@ public final class AdminOperations {
     }
 
     private static void checkAddress(String address) {
-        if (!address.isEmpty() && !HOST_PORT.matcher(address).matches()) {
+        if (address.isEmpty()) {
+            return;
+        }
+        int port;
+        try {
+            port = io.meshfed.api.HostPort.parse(address).getPort();
+        } catch (IllegalArgumentException e) {
             throw invalid("gateway address '" + address + "' must be HOST:PORT");
         }
-        if (!address.isEmpty()) {
-            int port = Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
-            if (port < 1 || port > 65535) {
-                throw invalid("gateway address '" + address + "': port must be 1-65535");
-            }
+        if (port == 0) {
+            throw invalid("gateway address '" + address + "': port must be 1-65535");
         }
     }
 
