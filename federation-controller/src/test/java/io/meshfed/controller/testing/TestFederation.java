@@ -124,8 +124,15 @@ public final class TestFederation implements AutoCloseable {
         return identity.issueLocal(identity.adminId(), Duration.ofHours(1));
     }
 
+    /** An admin stub; each call gets its own 30 s deadline, so a stub may be kept for a long test. */
     public AdminServiceGrpc.AdminServiceBlockingStub admin() throws SSLException {
-        return AdminServiceGrpc.newBlockingStub(channel(adminSvid())).withDeadlineAfter(30, TimeUnit.SECONDS);
+        return AdminServiceGrpc.newBlockingStub(channel(adminSvid())).withInterceptors(new io.grpc.ClientInterceptor() {
+            @Override
+            public <Q, R> io.grpc.ClientCall<Q, R> interceptCall(io.grpc.MethodDescriptor<Q, R> method,
+                    io.grpc.CallOptions options, io.grpc.Channel next) {
+                return next.newCall(method, options.withDeadlineAfter(30, TimeUnit.SECONDS));
+            }
+        });
     }
 
     /** An SVID of a member's trust domain, issued directly (tests that are not about joining). */
