@@ -1,61 +1,25 @@
 package io.meshfed.cli;
 
 import java.time.Duration;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
-/** Parses durations as operators write them: {@code 90s}, {@code 30m}, {@code 24h}, {@code 7d}, {@code 1h30m}. */
+/** Picocli converter for durations in the forms {@link io.meshfed.api.Durations} reads. */
 public final class Durations implements ITypeConverter<Duration> {
-    private static final Pattern PART = Pattern.compile("(\\d+)(d|h|m|s)");
-
     @Override
     public Duration convert(String value) {
         return parse(value);
     }
 
     public static Duration parse(String text) {
-        String s = text.trim();
-        Matcher m = PART.matcher(s);
-        Duration total = Duration.ZERO;
-        int end = 0;
-        while (m.find() && m.start() == end) {
-            long n = Long.parseLong(m.group(1));
-            total = total.plus(switch (m.group(2)) {
-                case "d" -> Duration.ofDays(n);
-                case "h" -> Duration.ofHours(n);
-                case "m" -> Duration.ofMinutes(n);
-                default -> Duration.ofSeconds(n);
-            });
-            end = m.end();
+        try {
+            return io.meshfed.api.Durations.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new TypeConversionException(e.getMessage());
         }
-        if (s.isEmpty() || end != s.length() || total.isZero()) {
-            throw new TypeConversionException("invalid duration '" + text
-                    + "': use a positive number with a unit, e.g. 90s, 30m, 24h, 7d or 1h30m");
-        }
-        return total;
     }
 
-    /** The shortest of those forms for a duration, e.g. {@code 1h30m}. */
     public static String format(Duration d) {
-        long s = d.getSeconds();
-        StringBuilder sb = new StringBuilder();
-        long days = s / 86400;
-        if (days > 0) {
-            sb.append(days).append('d');
-        }
-        long h = (s % 86400) / 3600;
-        if (h > 0) {
-            sb.append(h).append('h');
-        }
-        long min = (s % 3600) / 60;
-        if (min > 0) {
-            sb.append(min).append('m');
-        }
-        if (s % 60 > 0 || sb.length() == 0) {
-            sb.append(s % 60).append('s');
-        }
-        return sb.toString();
+        return io.meshfed.api.Durations.format(d);
     }
 }

@@ -9,6 +9,8 @@ import io.meshfed.client.ConfigSubscriber;
 import io.meshfed.client.Joiner;
 import io.meshfed.client.NodeSession;
 import io.meshfed.client.StateDir;
+import io.meshfed.dataplane.ProxyHttp;
+import io.meshfed.dataplane.ProxySettings;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -28,7 +30,8 @@ public final class GatewayNode implements AutoCloseable {
 
     /** How to start. {@code token} may be null when the state directory already holds an identity. */
     public record Options(String controller, String token, String member, String name, StateDir state,
-            InetSocketAddress listen, String advertise, InetAddress outboundBind, InetSocketAddress httpListen) {
+            InetSocketAddress listen, String advertise, InetAddress outboundBind, InetSocketAddress httpListen,
+            ProxySettings settings) {
         public Options {
             requireNonNull(controller, "controller");
             requireNonNull(member, "member");
@@ -36,15 +39,19 @@ public final class GatewayNode implements AutoCloseable {
             requireNonNull(state, "state");
             requireNonNull(listen, "listen");
             requireNonNull(outboundBind, "outboundBind");
+            settings = settings == null ? ProxySettings.defaults() : settings;
         }
     }
 
     private final NodeSession session;
     private final Gateway gateway;
     private final ConfigSubscriber subscriber;
-    private final GatewayHttp http;
+    private final ProxyHttp http;
+    private final String advertised;
 
-    private GatewayNode(NodeSession session, Gateway gateway, ConfigSubscriber subscriber, GatewayHttp http) {
+    private GatewayNode(NodeSession session, Gateway gateway, ConfigSubscriber subscriber, ProxyHttp http,
+            String advertised) {
+        this.advertised = advertised;
         this.session = session;
         this.gateway = gateway;
         this.subscriber = subscriber;
@@ -66,29 +73,33 @@ public final class GatewayNode implements AutoCloseable {
         NodeSession session = NodeSession.open(o.state(), clock);
         Gateway gateway;
         try {
-            gateway = Gateway.start(session.credentials(), o.listen(), o.outboundBind(), clock);
+            gateway = Gateway.start(session.credentials(), o.listen(), o.outboundBind(), o.settings(), clock);
         } catch (Exception e) {
             session.close();
             throw e;
         }
+        // The address known now that the listener is bound (the port may have been 0).
+        String advertised = o.advertise() != null ? o.advertise()
+                : gateway.inboundAddress().getHostString() + ":" + gateway.inboundAddress().getPort();
         boolean[] reported = {false};
         ConfigSubscriber subscriber = ConfigSubscriber.start(session, snapshot -> {
             gateway.update(snapshot);
             if (!reported[0]) {
-                reported[0] = reportReady(session, true);
+                reported[0] = reportReady(session, true, advertised);
             }
         });
-        GatewayHttp http = o.httpListen() == null ? null : new GatewayHttp(o.httpListen(), gateway, subscriber::connected);
+        ProxyHttp http = o.httpListen() == null ? null : new ProxyHttp(o.httpListen(), "meshfed.gateway",
+                gateway.proxy(), subscriber::connected, registry -> { });
         LOG.info("gateway {} serving mTLS on {}{}", session.id(), gateway.inboundAddress(),
                 http == null ? "" : ", health and metrics on http://" + http.address().getHostString() + ":"
                         + http.address().getPort());
-        return new GatewayNode(session, gateway, subscriber, http);
+        return new GatewayNode(session, gateway, subscriber, http, advertised);
     }
 
-    private static boolean reportReady(NodeSession session, boolean ready) {
+    private static boolean reportReady(NodeSession session, boolean ready, String address) {
         try {
             RegistrationServiceGrpc.newBlockingStub(session.channel()).withDeadlineAfter(10, TimeUnit.SECONDS)
-                    .reportReadiness(ReadinessReport.newBuilder().setReady(ready).build());
+                    .reportReadiness(ReadinessReport.newBuilder().setReady(ready).addAddresses(address).build());
             return true;
         } catch (RuntimeException e) {
             LOG.warn("cannot report readiness to the controller yet: {}", e.toString());
@@ -110,13 +121,21 @@ public final class GatewayNode implements AutoCloseable {
 
     /** The health and metrics listener, when one was asked for. */
     public java.util.Optional<InetSocketAddress> httpAddress() {
-        return java.util.Optional.ofNullable(http).map(GatewayHttp::address);
+        return java.util.Optional.ofNullable(http).map(ProxyHttp::address);
     }
 
-    /** Withdraws from the catalog (not ready), then stops. */
+    /** The address other networks dial. */
+    public String advertised() {
+        return advertised;
+    }
+
+    /**
+     * Withdraws from the catalog (not ready) so that other networks stop sending new connections, then drains the
+     * open ones and stops.
+     */
     @Override
     public void close() throws IOException {
-        reportReady(session, false);
+        reportReady(session, false, advertised);
         if (http != null) {
             http.close();
         }

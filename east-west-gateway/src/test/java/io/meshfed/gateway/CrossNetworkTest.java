@@ -47,17 +47,14 @@ class CrossNetworkTest {
             try (GatewayNode eastGw = GatewayNode.start(new GatewayNode.Options(controller,
                             federation.token("east", Role.ROLE_GATEWAY), "east", "east-gw",
                             new StateDir(dir.resolve("east-gw")), new InetSocketAddress("127.0.1.1", 0), null,
-                            InetAddress.getByName("127.0.1.1"), new InetSocketAddress("127.0.1.1", 0)),
+                            InetAddress.getByName("127.0.1.1"), new InetSocketAddress("127.0.1.1", 0), null),
                             Clock.systemUTC());
                     GatewayNode westGw = GatewayNode.start(new GatewayNode.Options(controller,
                             federation.token("west", Role.ROLE_GATEWAY), "west", "west-gw",
                             new StateDir(dir.resolve("west-gw")), new InetSocketAddress("127.0.2.1", 0), null,
-                            InetAddress.getByName("127.0.2.1"), null), Clock.systemUTC())) {
-                // The gateways advertised their bound ports only after binding: tell the networks explicitly.
-                admin.createNetwork(CreateNetworkRequest.newBuilder().setName("east")
-                        .setGatewayAddress("127.0.1.1:" + eastGw.inboundAddress().getPort()).build());
-                admin.createNetwork(CreateNetworkRequest.newBuilder().setName("west")
-                        .setGatewayAddress("127.0.2.1:" + westGw.inboundAddress().getPort()).build());
+                            InetAddress.getByName("127.0.2.1"), null, null), Clock.systemUTC())) {
+                // Both listen on port 0: the address each reports once bound is what the other network dials.
+                assertThat(eastGw.advertised()).isEqualTo("127.0.1.1:" + eastGw.inboundAddress().getPort());
 
                 RegistrationServiceGrpc.newBlockingStub(federation.channel(federation.memberSvid("east.acme.mesh",
                         "/ns/demo/vm/vm-1"))).reportWorkloads(WorkloadReport.newBuilder().addWorkloads(
@@ -81,7 +78,10 @@ class CrossNetworkTest {
                 String metrics = http(eastGw, "/metrics");
                 assertThat(metrics).contains("meshfed_gateway_inbound_routed_total 1.0")
                         .contains("meshfed_gateway_refusals_total{reason=\"unauthorized\"} 0.0")
-                        .contains("meshfed_gateway_controller_connected 1.0");
+                        .contains("meshfed_gateway_controller_connected 1.0")
+                        .contains("meshfed_gateway_received_bytes_total 15.0")
+                        .contains("meshfed_gateway_sent_bytes_total 15.0")
+                        .contains("meshfed_gateway_config_info{version=\"" + eastGw.gateway().version() + "\"} 1");
                 assertThat(westGw.httpAddress()).isEmpty();
                 assertThat(admin.status(ListRequest.getDefaultInstance()).getSubscribersList())
                         .extracting(x -> x.getSpiffeId()).contains("spiffe://east.acme.mesh/meshfed/gateway/east-gw",

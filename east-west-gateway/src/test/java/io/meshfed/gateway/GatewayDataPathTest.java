@@ -10,6 +10,8 @@ import io.meshfed.api.v1.GatewayRoute;
 import io.meshfed.api.v1.NetworkEndpoints;
 import io.meshfed.api.v1.OutboundListener;
 import io.meshfed.api.v1.Service;
+import io.meshfed.dataplane.RefusalReason;
+import io.meshfed.dataplane.Sni;
 import io.meshfed.trust.BundleSet;
 import io.meshfed.trust.SpiffeId;
 import io.meshfed.trust.X509Svid;

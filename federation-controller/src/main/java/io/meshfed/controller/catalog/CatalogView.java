@@ -25,7 +25,7 @@ import java.util.stream.Collectors;
 public final class CatalogView {
     /** One instance of a service, with where it runs. */
     public record Instance(String service, String namespace, String member, String network, String address, int port,
-            boolean healthy, String locality) {}
+            boolean healthy, String locality, String inbound, String agent) {}
 
     /** A service (namespace sameness: the same name and namespace in every member is one service). */
     public record ServiceKey(String name, String namespace) implements Comparable<ServiceKey> {
@@ -78,7 +78,8 @@ public final class CatalogView {
             for (WorkloadSetRecord.Workload w : set.workloads()) {
                 services.computeIfAbsent(new ServiceKey(w.service(), w.namespace()), k -> new ArrayList<>())
                         .add(new Instance(w.service(), w.namespace(), set.member(), set.network(), w.address(),
-                                w.port(), w.healthy(), w.locality() == null ? "" : w.locality()));
+                                w.port(), w.healthy(), w.locality() == null ? "" : w.locality(),
+                                w.inbound() == null ? "" : w.inbound(), set.agent()));
             }
         }
         Comparator<Instance> order = Comparator.comparing(Instance::network).thenComparing(Instance::address)

@@ -82,8 +82,16 @@ public final class RegistrationServiceImpl extends RegistrationServiceGrpc.Regis
             throw Status.INVALID_ARGUMENT.withDescription("service " + w.getService() + "." + namespace
                     + ": address is empty").asRuntimeException();
         }
+        if (!w.getInbound().isEmpty()) {
+            try {
+                io.meshfed.api.HostPort.parse(w.getInbound());
+            } catch (IllegalArgumentException e) {
+                throw Status.INVALID_ARGUMENT.withDescription("service " + w.getService() + "." + namespace
+                        + ": inbound '" + w.getInbound() + "' " + e.getMessage()).asRuntimeException();
+            }
+        }
         return new WorkloadSetRecord.Workload(w.getService(), namespace, w.getAddress(), w.getPort(), w.getHealthy(),
-                w.getLocality());
+                w.getLocality(), w.getInbound().isEmpty() ? null : w.getInbound());
     }
 
     private static void allocatePorts(StoreTransaction tx, List<WorkloadSetRecord.Workload> workloads) {
@@ -110,13 +118,24 @@ public final class RegistrationServiceImpl extends RegistrationServiceGrpc.Regis
     public void reportReadiness(ReadinessReport request, StreamObserver<ReportAck> response) {
         SpiffeId peer = PeerIdentity.required();
         try {
+            for (String a : request.getAddressesList()) {
+                try {
+                    io.meshfed.api.HostPort.parse(a);
+                } catch (IllegalArgumentException e) {
+                    throw Status.INVALID_ARGUMENT.withDescription("address '" + a + "' " + e.getMessage())
+                            .asRuntimeException();
+                }
+            }
             long revision = store.transact(tx -> {
                 GatewayRecord gateway = Records.get(tx, Kind.GATEWAY, peer.toString(), GatewayRecord.class)
                         .orElseThrow(() -> Status.PERMISSION_DENIED.withDescription(peer + " has not joined as a"
                                 + " gateway").asRuntimeException());
-                if (gateway.ready() != request.getReady()) {
-                    Records.put(tx, Kind.GATEWAY, peer.toString(), gateway.withReady(request.getReady()),
-                            StoreTransaction.ANY);
+                GatewayRecord next = gateway.withReady(request.getReady());
+                if (request.getAddressesCount() > 0) {
+                    next = next.withAddresses(request.getAddressesList());
+                }
+                if (!next.equals(gateway)) {
+                    Records.put(tx, Kind.GATEWAY, peer.toString(), next, StoreTransaction.ANY);
                 }
                 return tx.revision();
             });

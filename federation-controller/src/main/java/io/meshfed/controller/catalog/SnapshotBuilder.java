@@ -77,8 +77,12 @@ public final class SnapshotBuilder {
             NetworkEndpoints.Builder n = NetworkEndpoints.newBuilder().setNetwork(ownNetwork).setLocal(true)
                     .setHealthyEndpoints(local.size());
             for (Instance i : local) {
-                n.addEndpoints(Endpoint.newBuilder().setAddress(i.address()).setPort(i.port()).setMember(i.member())
-                        .setLocality(i.locality()).setWeight(1));
+                Endpoint.Builder endpoint = Endpoint.newBuilder().setAddress(i.address()).setPort(i.port())
+                        .setMember(i.member()).setLocality(i.locality()).setWeight(1);
+                if (!i.inbound().isEmpty()) {
+                    endpoint.setInbound(i.inbound()).setIdentity(i.agent());
+                }
+                n.addEndpoints(endpoint);
             }
             service.addNetworks(n);
         }

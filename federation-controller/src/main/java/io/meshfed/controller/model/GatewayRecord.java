@@ -9,6 +9,10 @@ public record GatewayRecord(String spiffeId, String role, String member, String 
         addresses = addresses == null ? List.of() : List.copyOf(addresses);
     }
 
+    public GatewayRecord withAddresses(List<String> newAddresses) {
+        return new GatewayRecord(spiffeId, role, member, network, newAddresses, ready);
+    }
+
     public GatewayRecord withReady(boolean isReady) {
         return new GatewayRecord(spiffeId, role, member, network, addresses, isReady);
     }

@@ -8,7 +8,10 @@ public record WorkloadSetRecord(String agent, String member, String network, Lis
         workloads = workloads == null ? List.of() : List.copyOf(workloads);
     }
 
-    /** One instance of a service. */
+    /**
+     * One instance of a service. {@code inbound} is the host:port of the agent's mTLS listener in front of it
+     * (null in records written before agents fronted their workloads).
+     */
     public record Workload(String service, String namespace, String address, int port, boolean healthy,
-            String locality) {}
+            String locality, String inbound) {}
 }

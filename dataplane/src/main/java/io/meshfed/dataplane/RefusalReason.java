@@ -1,4 +1,4 @@
-package io.meshfed.gateway;
+package io.meshfed.dataplane;
 
 import java.util.Locale;
 
@@ -10,11 +10,11 @@ public enum RefusalReason {
     UNTRUSTED_PEER,
     /** No SNI, or one not of the form port.name.namespace.svc.meshfed. */
     BAD_SNI,
-    /** No exported service with a healthy local endpoint for that SNI. */
+    /** No exported service with a healthy upstream for that SNI. */
     UNKNOWN_SERVICE,
     /** The peer's trust domain may not call this service. */
     UNAUTHORIZED,
-    /** Every local endpoint refused the connection. */
+    /** Every upstream refused the connection. */
     UPSTREAM_FAILED;
 
     public String label() {

@@ -1,4 +1,4 @@
-package io.meshfed.gateway;
+package io.meshfed.dataplane;
 
 import java.util.Optional;
 import java.util.regex.Matcher;

@@ -1,0 +1,133 @@
+package io.meshfed.dataplane;
+
+import io.meshfed.trust.SpiffeId;
+import io.meshfed.trust.tls.SpiffeTls;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.SniCompletionEvent;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.util.ReferenceCountUtil;
+import java.security.cert.CertificateException;
+import java.util.ArrayDeque;
+import java.util.Optional;
+import java.util.Queue;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
+
+/**
+ * Decides an inbound connection after its TLS handshake: the SNI must name a service port with an upstream, and the
+ * peer's (verified) trust domain must be allowed for it. Only then is an upstream connection opened, so a refused
+ * peer's bytes never reach a workload. Bytes decrypted before the upstream is ready are held.
+ */
+final class InboundHandler extends ChannelInboundHandlerAdapter {
+    private final Function<Sni, Optional<Target>> routes;
+    private final Dialer dialer;
+    private final ProxyStats stats;
+    private final BiConsumer<Channel, Channel> relay;
+    private final Queue<Object> held = new ArrayDeque<>();
+    private String sniName;
+    private boolean decided;
+
+    InboundHandler(Function<Sni, Optional<Target>> routes, Dialer dialer, ProxyStats stats,
+            BiConsumer<Channel, Channel> relay) {
+        this.routes = routes;
+        this.dialer = dialer;
+        this.stats = stats;
+        this.relay = relay;
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof SniCompletionEvent sni) {
+            sniName = sni.hostname();
+        } else if (evt instanceof SslHandshakeCompletionEvent done) {
+            if (!done.isSuccess()) {
+                refuse(ctx, certificateProblem(done.cause()) ? RefusalReason.UNTRUSTED_PEER : RefusalReason.HANDSHAKE);
+                return;
+            }
+            ctx.channel().config().setAutoRead(false);
+            route(ctx);
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    private static boolean certificateProblem(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof CertificateException || (c.getMessage() != null && c.getMessage().contains("certificate"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void route(ChannelHandlerContext ctx) {
+        Optional<Sni> sni = Sni.parse(sniName);
+        if (sni.isEmpty()) {
+            refuse(ctx, RefusalReason.BAD_SNI);
+            return;
+        }
+        Optional<Target> target = routes.apply(sni.get());
+        if (target.isEmpty() || !target.get().hasUpstreams()) {
+            refuse(ctx, RefusalReason.UNKNOWN_SERVICE);
+            return;
+        }
+        Optional<SpiffeId> peer = SpiffeTls.peerId(ctx.pipeline().get(SslHandler.class).engine().getSession());
+        if (peer.isEmpty() || !target.get().allowedTrustDomains().contains(peer.get().trustDomain().name())) {
+            refuse(ctx, RefusalReason.UNAUTHORIZED);
+            return;
+        }
+        Channel downstream = ctx.channel();
+        dialer.dial(downstream, target.get(), (upstream, u) -> {
+            decided = true;
+            stats.inboundRouted.increment();
+            Object m;
+            while ((m = held.poll()) != null) {
+                upstream.write(m);
+            }
+            upstream.flush();
+            ctx.pipeline().remove(this);
+            relay.accept(downstream, upstream);
+        }, () -> refuse(ctx, RefusalReason.UPSTREAM_FAILED));
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (decided) {
+            ctx.fireChannelRead(msg);
+        } else if (msg instanceof ByteBuf) {
+            held.add(msg);
+        } else {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void refuse(ChannelHandlerContext ctx, RefusalReason reason) {
+        if (decided) {
+            return;
+        }
+        decided = true;
+        stats.refused(reason);
+        held.forEach(ReferenceCountUtil::release);
+        held.clear();
+        ctx.close();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        held.forEach(ReferenceCountUtil::release);
+        held.clear();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (!decided) {
+            refuse(ctx, certificateProblem(cause) ? RefusalReason.UNTRUSTED_PEER : RefusalReason.HANDSHAKE);
+        } else {
+            ctx.close();
+        }
+    }
+}

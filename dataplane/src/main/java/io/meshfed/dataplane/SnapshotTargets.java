@@ -1,0 +1,78 @@
+package io.meshfed.dataplane;
+
+import io.meshfed.api.HostPort;
+import io.meshfed.api.v1.AuthorizationPolicy;
+import io.meshfed.api.v1.ConfigSnapshot;
+import io.meshfed.api.v1.Endpoint;
+import io.meshfed.api.v1.GatewayRoute;
+import io.meshfed.api.v1.NetworkEndpoints;
+import io.meshfed.api.v1.Service;
+import io.meshfed.trust.SpiffeId;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Reads a config snapshot the way every proxy does: the upstreams of a service port, tier by network in the
+ * snapshot's order (the subscriber's own network first, then the others), and who may connect to a service.
+ */
+public final class SnapshotTargets {
+    private SnapshotTargets() {}
+
+    public static Optional<Service> service(ConfigSnapshot snapshot, String name, String namespace) {
+        return snapshot.getServicesList().stream()
+                .filter(s -> s.getName().equals(name) && s.getNamespace().equals(namespace)).findFirst();
+    }
+
+    /**
+     * The upstreams of {@code port} of {@code service}: own-network endpoints directly (through their agent's mTLS
+     * listener when they have one), other networks through their east-west gateway with the service's SNI.
+     */
+    public static List<Tier> tiers(Service service, int port, boolean includeRemote) {
+        Sni sni = new Sni(port, service.getName(), service.getNamespace());
+        List<Tier> tiers = new ArrayList<>();
+        for (NetworkEndpoints n : service.getNetworksList()) {
+            List<Upstream> upstreams = new ArrayList<>();
+            if (n.getLocal()) {
+                for (Endpoint e : n.getEndpointsList()) {
+                    if (e.getPort() == port) {
+                        upstreams.add(endpoint(n.getNetwork(), e, sni));
+                    }
+                }
+            } else if (includeRemote) {
+                for (GatewayRoute r : n.getRoutesList()) {
+                    if (r.getPort() == port) {
+                        InetSocketAddress gw = HostPort.parse(r.getGatewayAddress());
+                        upstreams.add(new Upstream(n.getNetwork(), gw.getHostString(), gw.getPort(),
+                                Upstream.Hop.GATEWAY, r.getSni().isEmpty() ? sni.toString() : r.getSni(), null));
+                    }
+                }
+            }
+            if (!upstreams.isEmpty()) {
+                tiers.add(new Tier(n.getNetwork(), upstreams));
+            }
+        }
+        return tiers;
+    }
+
+    private static Upstream endpoint(String network, Endpoint e, Sni sni) {
+        if (e.getInbound().isEmpty()) {
+            return Upstream.plain(network, e.getAddress(), e.getPort());
+        }
+        InetSocketAddress inbound = HostPort.parse(e.getInbound());
+        return new Upstream(network, inbound.getHostString(), inbound.getPort(), Upstream.Hop.AGENT, sni.toString(),
+                SpiffeId.parse(e.getIdentity()));
+    }
+
+    /** Trust domains whose peers may connect to the service (empty when the snapshot names none: deny). */
+    public static Set<String> allowedTrustDomains(ConfigSnapshot snapshot, String name, String namespace) {
+        for (AuthorizationPolicy p : snapshot.getAuthorizationList()) {
+            if (p.getService().equals(name) && p.getNamespace().equals(namespace)) {
+                return Set.copyOf(p.getAllowedTrustDomainsList());
+            }
+        }
+        return Set.of();
+    }
+}
