@@ -85,6 +85,7 @@ final class InboundHandler extends ChannelInboundHandlerAdapter {
             stats.inboundRouted.increment();
             Object m;
             while ((m = held.poll()) != null) {
+                stats.bytesFromDownstream.add(((ByteBuf) m).readableBytes());
                 upstream.write(m);
             }
             upstream.flush();

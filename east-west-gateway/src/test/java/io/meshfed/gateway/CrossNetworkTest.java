@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.meshfed.api.v1.AddMemberRequest;
+import io.meshfed.dataplane.testing.EchoBackend;
 import io.meshfed.api.v1.CreateNetworkRequest;
 import io.meshfed.api.v1.ExportRequest;
 import io.meshfed.api.v1.ListRequest;

@@ -12,6 +12,7 @@ import io.meshfed.api.v1.OutboundListener;
 import io.meshfed.api.v1.Service;
 import io.meshfed.dataplane.RefusalReason;
 import io.meshfed.dataplane.Sni;
+import io.meshfed.dataplane.testing.EchoBackend;
 import io.meshfed.trust.BundleSet;
 import io.meshfed.trust.SpiffeId;
 import io.meshfed.trust.X509Svid;

@@ -1,4 +1,4 @@
-package io.meshfed.gateway;
+package io.meshfed.dataplane.testing;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -9,23 +9,23 @@ import java.net.Socket;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** A TCP echo server on 127.0.0.1 standing in for a workload; counts the connections that reached it. */
-final class EchoBackend implements AutoCloseable {
+public final class EchoBackend implements AutoCloseable {
     private final ServerSocket socket;
     private final AtomicInteger connections = new AtomicInteger();
 
-    EchoBackend() throws IOException {
+    public EchoBackend() throws IOException {
         socket = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
         Thread accept = new Thread(this::serve, "echo-backend");
         accept.setDaemon(true);
         accept.start();
     }
 
-    int port() {
+    public int port() {
         return socket.getLocalPort();
     }
 
     /** Connections that reached the workload so far. */
-    AtomicInteger connections() {
+    public AtomicInteger connections() {
         return connections;
     }
 
