@@ -1,0 +1,123 @@
+package io.meshfed.agent;
+
+import io.meshfed.api.v1.Role;
+import io.meshfed.client.Joiner;
+import io.meshfed.client.StateDir;
+import io.meshfed.dataplane.Balancing;
+import io.meshfed.dataplane.ProxySettings;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code meshfed-agent}: {@code join} once with a token, then {@code run}. */
+@Command(name = "meshfed-agent", mixinStandardHelpOptions = true, subcommands = {AgentMain.Join.class,
+    AgentMain.Run.class}, description = {"Brings this VM into the mesh. Join once with a token; the identity is kept in",
+        "the state directory named in agent.yaml (owner-only) and renewed with itself, so no second token is needed."})
+public final class AgentMain implements Callable<Integer> {
+    static final String DEFAULT_CONFIG = "/etc/meshfed/agent.yaml";
+
+    @Override
+    public Integer call() {
+        new CommandLine(this).usage(System.err);
+        return 2;
+    }
+
+    @Command(name = "join", mixinStandardHelpOptions = true,
+            description = "Join the federation with a token: make a key here, get an SVID, keep both in the state directory.")
+    static final class Join implements Callable<Integer> {
+        @Option(names = "--controller", required = true, paramLabel = "HOST:PORT")
+        String controller;
+
+        @Option(names = "--token", required = true, paramLabel = "TOKEN",
+                description = "Join token (meshfed token create --member MEMBER --role agent).")
+        String token;
+
+        @Option(names = "--config", paramLabel = "FILE", description = "agent.yaml (default: $MESHFED_AGENT_CONFIG or "
+                + DEFAULT_CONFIG + ").")
+        Path config;
+
+        @Override
+        public Integer call() throws Exception {
+            AgentConfig c = AgentConfig.load(configPath(config));
+            StateDir state = new StateDir(c.stateDir());
+            if (state.hasIdentity()) {
+                System.out.println("already joined as " + state.svid().id() + " (identity in " + c.stateDir()
+                        + "); the token was not used. To join anew, remove that directory first.");
+                return 0;
+            }
+            String inbound = c.inboundAdvertise() != null ? c.inboundAdvertise()
+                    : c.address() + ":" + c.inboundListen().getPort();
+            Joiner.join(controller, token, new Joiner.Identity(Role.ROLE_AGENT, c.member(), c.name(), c.namespace(),
+                    List.of(inbound)), state, Clock.systemUTC());
+            System.out.println("joined as " + state.svid().id() + "; identity in " + c.stateDir()
+                    + ". Start the agent with: meshfed-agent run --config " + c.file());
+            return 0;
+        }
+    }
+
+    @Command(name = "run", mixinStandardHelpOptions = true,
+            description = "Run the agent in the foreground until SIGTERM or Ctrl-C.")
+    static final class Run implements Callable<Integer> {
+        @Option(names = "--config", paramLabel = "FILE", description = "agent.yaml (default: $MESHFED_AGENT_CONFIG or "
+                + DEFAULT_CONFIG + ").")
+        Path config;
+
+        @Option(names = "--balancing", defaultValue = "least-connections", paramLabel = "POLICY",
+                description = "round-robin or least-connections (default ${DEFAULT-VALUE}).")
+        String balancing;
+
+        @Option(names = "--drain-timeout", defaultValue = "10s", paramLabel = "DURATION",
+                description = "On shutdown, how long open connections may finish (default ${DEFAULT-VALUE}).")
+        String drainTimeout;
+
+        @Override
+        public Integer call() throws Exception {
+            AgentConfig c = AgentConfig.load(configPath(config));
+            ProxySettings settings = ProxySettings.defaults().withBalancing(Balancing.parse(balancing))
+                    .withDrainTimeout(io.meshfed.api.Durations.parse(drainTimeout));
+            AgentNode node = AgentNode.start(c, settings, Clock.systemUTC());
+            CountDownLatch stopped = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    node.close();
+                } catch (Exception ignored) {
+                    // shutting down
+                }
+                stopped.countDown();
+            }));
+            System.out.println("meshfed agent ready: " + node.id() + ", mTLS " + node.inbound());
+            System.out.flush();
+            stopped.await();
+            return 0;
+        }
+    }
+
+    static Path configPath(Path flag) {
+        if (flag != null) {
+            return flag;
+        }
+        String env = System.getenv("MESHFED_AGENT_CONFIG");
+        return Path.of(env != null && !env.isBlank() ? env : DEFAULT_CONFIG);
+    }
+
+    public static void main(String[] args) {
+        System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
+        System.setProperty("org.slf4j.simpleLogger.log.io.grpc", "warn");
+        System.setProperty("org.slf4j.simpleLogger.log.io.netty", "warn");
+        System.exit(run(args));
+    }
+
+    static int run(String... args) {
+        CommandLine cli = new CommandLine(new AgentMain());
+        cli.setExecutionExceptionHandler((e, c, p) -> {
+            c.getErr().println("meshfed-agent: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+            return 1;
+        });
+        return cli.execute(args);
+    }
+}
