@@ -278,6 +278,13 @@ public final class AdminOperations {
             byNetwork.forEach((network, instances) -> s.addNetworks(CatalogNetwork.newBuilder().setNetwork(network)
                     .addAllEndpoints(instances.stream().map(i -> CatalogEndpoint.newBuilder().setAddress(i.address())
                             .setPort(i.port()).setMember(i.member()).setHealthy(i.healthy()).build()).toList())));
+            new TreeSet<>(e.getValue().stream().map(CatalogView.Instance::port).toList()).forEach(port -> {
+                var allocation = view.port(e.getKey(), port);
+                if (allocation != null) {
+                    s.addOutboundPorts(io.meshfed.api.v1.OutboundPort.newBuilder().setServicePort(port)
+                            .setListenPort(allocation.listenPort()));
+                }
+            });
             catalog.addServices(s);
         }
         return catalog.build();

@@ -1,0 +1,371 @@
+package io.meshfed.cli.quickstart;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.meshfed.api.v1.AddMemberRequest;
+import io.meshfed.api.v1.AdminServiceGrpc.AdminServiceBlockingStub;
+import io.meshfed.api.v1.CreateJoinTokenRequest;
+import io.meshfed.api.v1.CreateNetworkRequest;
+import io.meshfed.api.v1.ExportRequest;
+import io.meshfed.api.v1.ListRequest;
+import io.meshfed.api.v1.Member;
+import io.meshfed.api.v1.Role;
+import io.meshfed.cli.CliException;
+import io.meshfed.cli.MeshfedCommand;
+import io.meshfed.cli.admin.AdminClient;
+import io.meshfed.cli.quickstart.Layout.Net;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code meshfed quickstart}: a complete local federation on loopback, on the embedded defaults, as separate
+ * processes: the controller, networks east and west with an east-west gateway and a VM agent each, and a sample
+ * service behind each agent; hello.demo (east) exported to west. Runs until Ctrl-C, or with {@code --smoke} checks
+ * one cross-network call and one refused call, then stops.
+ */
+@Command(name = "quickstart", mixinStandardHelpOptions = true,
+        description = {"Start a local federation on loopback: controller, networks east (127.0.1.x) and west",
+            "(127.0.2.x) with a gateway and a VM agent each, sample services hello.demo (east, exported to west) and",
+            "echo.demo (west). Logs and quickstart.json go to --dir. Runs until Ctrl-C."})
+public final class QuickstartCommand implements Callable<Integer> {
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+    static final String MARKER = "quickstart.json";
+
+    @ParentCommand
+    MeshfedCommand root;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--dir", defaultValue = "quickstart", paramLabel = "DIR",
+            description = "Where state, logs and quickstart.json go (default ${DEFAULT-VALUE}); wiped at each start.")
+    Path dir;
+
+    @Option(names = "--smoke", description = "Check a cross-network call and a refused call, stop everything, and"
+            + " exit 0 only when both behaved.")
+    boolean smoke;
+
+    private PrintWriter out;
+    private int step;
+    private static final int STEPS = 7;
+
+    @Override
+    public Integer call() throws Exception {
+        out = spec.commandLine().getOut();
+        Artifacts artifacts = Artifacts.locate(root.environment());
+        checkPortsFree();
+        prepareDirectory();
+        Path adminHome = dir.resolve("admin");
+        Map<String, String> env = Map.of("MESHFED_HOME", adminHome.toString());
+        Supervisor supervisor = new Supervisor(dir.resolve("logs"));
+        CountDownLatch stopped = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            supervisor.close();
+            stopped.countDown();
+        }, "quickstart-stop");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            Map<String, Object> state = start(artifacts, supervisor, env, adminHome);
+            if (smoke) {
+                boolean ok = new Smoke(out, adminHome, state).run();
+                progress("stopping everything");
+                return ok ? 0 : 1;
+            }
+            printTryIt(state);
+            out.flush();
+            stopped.await(); // until Ctrl-C runs the hook
+            return 0;
+        } finally {
+            if (smoke || stopped.getCount() > 0) {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                    supervisor.close();
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook is already stopping everything
+                }
+            }
+        }
+    }
+
+    private void progress(String what) {
+        out.println("quickstart: " + what);
+        out.flush();
+    }
+
+    private void step(String what) {
+        step++;
+        out.printf("[%d/%d] %s%n", step, STEPS, what);
+        out.flush();
+    }
+
+    /** Fails before anything starts when an address is taken or cannot be bound (no 127.0.x.y aliases). */
+    private void checkPortsFree() {
+        List<String> problems = new ArrayList<>();
+        for (Layout.Listener l : Layout.listeners()) {
+            try (ServerSocket s = new ServerSocket()) {
+                s.setReuseAddress(true);
+                s.bind(l.address());
+            } catch (IOException e) {
+                problems.add(l.address().getHostString() + ":" + l.address().getPort() + " (" + l.owner() + "): "
+                        + e.getMessage());
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new CliException("cannot start the quickstart, " + String.join("; ", problems)
+                    + ". Is another quickstart or controller running? (see " + dir.resolve(MARKER) + ")");
+        }
+    }
+
+    private void prepareDirectory() throws IOException {
+        if (Files.isDirectory(dir)) {
+            boolean ours = Files.exists(dir.resolve(MARKER)) || Files.exists(dir.resolve("logs"));
+            try (Stream<Path> entries = Files.list(dir)) {
+                if (!ours && entries.findAny().isPresent()) {
+                    throw new CliException(dir + " exists and is not a quickstart directory; choose another --dir");
+                }
+            }
+            try (Stream<Path> walk = Files.walk(dir)) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+        Files.createDirectories(dir);
+    }
+
+    private List<String> java(Artifacts a, String jar, String... args) {
+        List<String> cmd = new ArrayList<>(List.of(a.java().toString()));
+        String opts = root.environment().getOrDefault("MESHFED_QUICKSTART_JAVA_OPTS",
+                "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xmx256m");
+        if (!opts.isBlank()) {
+            cmd.addAll(List.of(opts.trim().split("\\s+")));
+        }
+        cmd.addAll(List.of("-jar", a.jar(jar).toString()));
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    private Map<String, Object> start(Artifacts a, Supervisor sup, Map<String, String> env, Path adminHome)
+            throws Exception {
+        long started = System.nanoTime();
+        Path controllerDir = dir.resolve("controller");
+        step("controller: creating the federation and its CAs in " + controllerDir);
+        sup.runToCompletion("controller-init", java(a, Artifacts.CONTROLLER, "init", "--controller",
+                Layout.CONTROLLER, "--data-dir", controllerDir.toString()), env, START_TIMEOUT);
+        Supervisor.Child controller = sup.start("controller", java(a, Artifacts.CONTROLLER, "--data-dir",
+                controllerDir.toString()), env);
+        Map<Net, Supervisor.Child> apps = new LinkedHashMap<>();
+        for (Net n : List.of(Layout.EAST, Layout.WEST)) {
+            apps.put(n, sup.start(n.service() + "-service", java(a, Artifacts.SAMPLE, "--mode", n.mode(),
+                    "--service", n.service() + "." + Layout.NAMESPACE, "--network", n.name(), "--listen", n.app()),
+                    env));
+        }
+        sup.awaitReady(controller, "meshfed controller ready", START_TIMEOUT);
+        step("controller ready on " + Layout.CONTROLLER + " (gRPC, mTLS) and " + Layout.CONTROLLER_HTTPS
+                + " (HTTPS)");
+
+        Map<String, String> tokens = new LinkedHashMap<>();
+        Map<String, String> trustDomains = new LinkedHashMap<>();
+        try (AdminClient admin = AdminClient.connect(Map.of("MESHFED_HOME", adminHome.toString()))) {
+            AdminServiceBlockingStub stub = admin.stub();
+            for (Net n : List.of(Layout.EAST, Layout.WEST)) {
+                stub.createNetwork(CreateNetworkRequest.newBuilder().setName(n.name()).build());
+                Member m = stub.addMember(AddMemberRequest.newBuilder().setName(n.name()).setType("vm")
+                        .setNetwork(n.name()).build());
+                trustDomains.put(n.name(), m.getTrustDomain());
+                for (Role role : List.of(Role.ROLE_GATEWAY, Role.ROLE_AGENT)) {
+                    tokens.put(n.name() + role, stub.createJoinToken(CreateJoinTokenRequest.newBuilder()
+                            .setMember(n.name()).setRole(role).build()).getToken());
+                }
+            }
+        }
+        step("networks east and west, members east (" + trustDomains.get("east") + ") and west ("
+                + trustDomains.get("west") + "), join tokens made");
+
+        Map<Net, Path> agentConfigs = new LinkedHashMap<>();
+        for (Net n : List.of(Layout.EAST, Layout.WEST)) {
+            Path cfg = dir.resolve(n.name()).resolve("agent.yaml");
+            Files.createDirectories(cfg.getParent());
+            Files.writeString(cfg, agentYaml(n));
+            agentConfigs.put(n, cfg);
+        }
+        for (Net n : List.of(Layout.EAST, Layout.WEST)) {
+            sup.runToCompletion(n.name() + "-agent-join", java(a, Artifacts.AGENT, "join", "--controller",
+                    Layout.CONTROLLER, "--token", tokens.get(n.name() + Role.ROLE_AGENT), "--config",
+                    agentConfigs.get(n).toString()), env, START_TIMEOUT);
+        }
+        Map<Net, Supervisor.Child> agents = new LinkedHashMap<>();
+        Map<Net, Supervisor.Child> gateways = new LinkedHashMap<>();
+        for (Net n : List.of(Layout.EAST, Layout.WEST)) {
+            agents.put(n, sup.start(n.name() + "-agent", java(a, Artifacts.AGENT, "run", "--config",
+                    agentConfigs.get(n).toString(), "--drain-timeout", "2s"), env));
+            gateways.put(n, sup.start(n.name() + "-gateway", java(a, Artifacts.GATEWAY, "--controller",
+                    Layout.CONTROLLER, "--token", tokens.get(n.name() + Role.ROLE_GATEWAY), "--member", n.name(),
+                    "--name", n.gatewayName(), "--state-dir", dir.resolve(n.name()).resolve("gateway").toString(),
+                    "--listen", n.gateway(), "--http-listen", n.gatewayHttp(), "--outbound-bind", n.gatewayHost(),
+                    "--drain-timeout", "2s"), env));
+        }
+        step("VM agents joined; agents, gateways and sample services starting");
+        for (Net n : List.of(Layout.EAST, Layout.WEST)) {
+            sup.awaitReady(apps.get(n), "serving", START_TIMEOUT);
+            sup.awaitReady(agents.get(n), "meshfed agent ready", START_TIMEOUT);
+            sup.awaitReady(gateways.get(n), "meshfed gateway ready", START_TIMEOUT);
+        }
+        step("east: gateway " + Layout.EAST.gateway() + ", agent " + Layout.EAST.agent() + " -> hello.demo on "
+                + Layout.EAST.app() + "; west: gateway " + Layout.WEST.gateway() + ", agent " + Layout.WEST.agent()
+                + " -> echo.demo on " + Layout.WEST.app());
+
+        int outboundPort;
+        try (AdminClient admin = AdminClient.connect(Map.of("MESHFED_HOME", adminHome.toString()))) {
+            admin.stub().export(ExportRequest.newBuilder().setService("hello").setNamespace(Layout.NAMESPACE)
+                    .addToMembers("west").build());
+            outboundPort = awaitHealthyAndAllocated(admin);
+        }
+        step("hello.demo exported to west; west's gateway listens for it on " + Layout.WEST.gatewayHost() + ":"
+                + outboundPort);
+        String viaGateways = Layout.WEST.gatewayHost() + ":" + outboundPort;
+        awaitRoute(viaGateways);
+        awaitRoute(Layout.westImport());
+        Map<String, Object> state = describe(sup, trustDomains, viaGateways, List.of(controller), apps, agents,
+                gateways);
+        writeJson(state);
+        step(String.format("ready in %.1f s: hello.demo in east answers from west through both gateways",
+                (System.nanoTime() - started) / 1e9));
+        return state;
+    }
+
+    private String agentYaml(Net n) {
+        StringBuilder y = new StringBuilder();
+        y.append("# Written by meshfed quickstart. The format is in the README (VM agent).\n");
+        y.append("member: ").append(n.name()).append('\n');
+        y.append("name: ").append(n.vmName()).append('\n');
+        y.append("namespace: ").append(Layout.NAMESPACE).append('\n');
+        y.append("stateDir: \"").append(dir.resolve(n.name()).resolve("agent").toAbsolutePath()).append("\"\n");
+        y.append("address: ").append(n.vmHost()).append('\n');
+        y.append("inbound:\n  listen: ").append(n.agent()).append('\n');
+        y.append("http:\n  listen: ").append(n.agentHttp()).append('\n');
+        y.append("healthCheck:\n  interval: 2s\n  timeout: 1s\n");
+        y.append("services:\n  - name: ").append(n.service()).append("\n    port: ").append(Layout.SERVICE_PORT)
+                .append("\n    target: ").append(n.app()).append("\n    protocol: http\n    check:\n      http: /healthz\n");
+        if (n == Layout.WEST) {
+            y.append("imports:\n  - service: hello\n    port: ").append(Layout.SERVICE_PORT)
+                    .append("\n    listen: ").append(Layout.westImport()).append('\n');
+        }
+        return y.toString();
+    }
+
+    /** Waits for hello.demo to be healthy in the catalog and for its outbound port; returns the port. */
+    private int awaitHealthyAndAllocated(AdminClient admin) {
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (var s : admin.stub().listServices(ListRequest.getDefaultInstance()).getServicesList()) {
+                boolean healthy = s.getNetworksList().stream().flatMap(x -> x.getEndpointsList().stream())
+                        .anyMatch(e -> e.getHealthy());
+                if (s.getName().equals("hello") && healthy && s.getOutboundPortsCount() > 0) {
+                    return s.getOutboundPorts(0).getListenPort();
+                }
+            }
+            Supervisor.sleep(200);
+        }
+        throw new CliException("hello.demo did not become healthy in the catalog within " + START_TIMEOUT.toSeconds()
+                + " s; see " + dir.resolve("logs").resolve("east-agent.log"));
+    }
+
+    private void awaitRoute(String entry) {
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        String last = "";
+        while (System.nanoTime() < deadline) {
+            try {
+                String body = Smoke.get(entry, "/");
+                if (body.startsWith("hello from hello.demo in network east")) {
+                    return;
+                }
+                last = body;
+            } catch (IOException e) {
+                last = e.toString();
+            }
+            Supervisor.sleep(200);
+        }
+        throw new CliException("no answer from hello.demo through " + entry + " within " + START_TIMEOUT.toSeconds()
+                + " s (last: " + last.strip() + "); logs in " + dir.resolve("logs"));
+    }
+
+    private Map<String, Object> describe(Supervisor sup, Map<String, String> tds, String viaGateways,
+            List<Supervisor.Child> controller, Map<Net, Supervisor.Child> apps, Map<Net, Supervisor.Child> agents,
+            Map<Net, Supervisor.Child> gateways) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("directory", dir.toAbsolutePath().toString());
+        json.put("adminHome", dir.resolve("admin").toAbsolutePath().toString());
+        json.put("controller", component(controller.get(0), "spiffe://meshfed.local/meshfed/controller",
+                Map.of("grpc", Layout.CONTROLLER, "https", Layout.CONTROLLER_HTTPS)));
+        Map<String, Object> networks = new LinkedHashMap<>();
+        for (Net n : List.of(Layout.EAST, Layout.WEST)) {
+            String td = tds.get(n.name());
+            Map<String, Object> net = new LinkedHashMap<>();
+            net.put("trustDomain", td);
+            net.put("gateway", component(gateways.get(n), "spiffe://" + td + "/meshfed/gateway/" + n.gatewayName(),
+                    Map.of("mtls", n.gateway(), "http", n.gatewayHttp())));
+            net.put("agent", component(agents.get(n), "spiffe://" + td + "/ns/" + Layout.NAMESPACE + "/vm/"
+                    + n.vmName(), Map.of("mtls", n.agent(), "http", n.agentHttp())));
+            net.put("service", component(apps.get(n), "", Map.of("name", n.service() + "." + Layout.NAMESPACE,
+                    "http", n.app())));
+            networks.put(n.name(), net);
+        }
+        json.put("networks", networks);
+        Map<String, Object> entries = new LinkedHashMap<>();
+        entries.put("hello.demo from west through both gateways", viaGateways);
+        entries.put("hello.demo from west through west's agent and east's gateway", Layout.westImport());
+        json.put("entries", entries);
+        return json;
+    }
+
+    private Map<String, Object> component(Supervisor.Child c, String spiffeId, Map<String, String> addresses) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        if (!spiffeId.isEmpty()) {
+            m.put("spiffeId", spiffeId);
+        }
+        m.put("addresses", new java.util.TreeMap<>(addresses));
+        m.put("pid", c.pid());
+        m.put("log", c.log().toAbsolutePath().toString());
+        return m;
+    }
+
+    private void writeJson(Map<String, Object> state) throws IOException {
+        Path tmp = dir.resolve(MARKER + ".tmp");
+        Files.writeString(tmp, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+                .writeValueAsString(state) + "\n");
+        Files.move(tmp, dir.resolve(MARKER), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    @SuppressWarnings("unchecked")
+    private void printTryIt(Map<String, Object> state) {
+        Map<String, Object> entries = (Map<String, Object>) state.get("entries");
+        String via = (String) entries.get("hello.demo from west through both gateways");
+        String home = "MESHFED_HOME=" + dir.resolve("admin");
+        out.println();
+        out.println("meshfed quickstart is running. Try:");
+        out.println("  curl http://" + via + "/             # west -> west gateway -> east gateway -> agent -> hello.demo");
+        out.println("  curl http://" + Layout.westImport() + "/          # west's agent -> east gateway -> hello.demo");
+        out.println("  curl http://" + Layout.EAST.gateway() + "/        # plaintext to a gateway: refused");
+        out.println("  curl -s http://" + Layout.EAST.gatewayHttp() + "/metrics | grep refusals");
+        out.println("  " + home + " ./meshfed services");
+        out.println("  " + home + " ./meshfed status");
+        out.println("Addresses, SPIFFE IDs and logs: " + dir.resolve(MARKER) + ". Stop with Ctrl-C.");
+    }
+}
