@@ -32,6 +32,8 @@ import org.slf4j.LoggerFactory;
  */
 final class Dialer {
     private static final Logger LOG = LoggerFactory.getLogger(Dialer.class);
+    /** One line per carried connection: who, what for, where to, and the upstream's verified identity. */
+    private static final Logger ACCESS = LoggerFactory.getLogger("meshfed.access");
 
     private final SslContext clientTls;
     private final UpstreamHealth health;
@@ -50,7 +52,21 @@ final class Dialer {
 
     /** Calls {@code connected} on the downstream's event loop with the first upstream that took it, else {@code exhausted}. */
     void dial(Channel downstream, Target target, BiConsumer<Channel, Upstream> connected, Runnable exhausted) {
-        next(downstream, target, health.order(target, balancing).iterator(), connected, exhausted);
+        dial(downstream, null, target, connected, exhausted);
+    }
+
+    /** As {@link #dial(Channel, Target, BiConsumer, Runnable)}, for a downstream that proved {@code peer}. */
+    void dial(Channel downstream, SpiffeId peer, Target target, BiConsumer<Channel, Upstream> connected,
+            Runnable exhausted) {
+        String from = peer != null ? peer.toString() : String.valueOf(downstream.remoteAddress());
+        BiConsumer<Channel, Upstream> logged = !ACCESS.isInfoEnabled() ? connected : (upstream, u) -> {
+            Optional<SpiffeId> upstreamPeer = upstream.pipeline().get(SslHandler.class) == null ? Optional.empty()
+                    : SpiffeTls.peerId(upstream.pipeline().get(SslHandler.class).engine().getSession());
+            ACCESS.info("{} from {} to {}{}", target.name(), from, u,
+                    upstreamPeer.map(p -> " (mTLS, peer " + p + ")").orElse(" (plain)"));
+            connected.accept(upstream, u);
+        };
+        next(downstream, target, health.order(target, balancing).iterator(), logged, exhausted);
     }
 
     private void next(Channel downstream, Target target, Iterator<Upstream> upstreams,

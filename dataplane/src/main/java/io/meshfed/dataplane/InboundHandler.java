@@ -80,7 +80,7 @@ final class InboundHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         Channel downstream = ctx.channel();
-        dialer.dial(downstream, target.get(), (upstream, u) -> {
+        dialer.dial(downstream, peer.get(), target.get(), (upstream, u) -> {
             decided = true;
             stats.inboundRouted.increment();
             Object m;

@@ -21,7 +21,8 @@ public final class GatewayMain implements Callable<Integer> {
     @Option(names = "--controller", required = true, paramLabel = "HOST:PORT")
     String controller;
 
-    @Option(names = "--token", paramLabel = "TOKEN", description = "Join token (first start only).")
+    @Option(names = "--token", paramLabel = "TOKEN", description = {"Join token (first start only). Prefer the",
+        "MESHFED_JOIN_TOKEN environment variable: a flag is visible to every user in the process list."})
     String token;
 
     @Option(names = "--member", required = true, paramLabel = "MEMBER")
@@ -101,7 +102,8 @@ public final class GatewayMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        GatewayNode node = GatewayNode.start(new GatewayNode.Options(controller, token, member, name,
+        String joinToken = token != null ? token : System.getenv("MESHFED_JOIN_TOKEN");
+        GatewayNode node = GatewayNode.start(new GatewayNode.Options(controller, joinToken, member, name,
                 new StateDir(stateDir), hostPort("--listen", listen), advertise, InetAddress.getByName(outboundBind),
                 hostPort("--http-listen", httpListen), settings()), Clock.systemUTC());
         CountDownLatch stopped = new CountDownLatch(1);

@@ -61,7 +61,8 @@ public final class GatewayNode implements AutoCloseable {
     public static GatewayNode start(Options o, Clock clock) throws Exception {
         if (!o.state().hasIdentity()) {
             if (o.token() == null || o.token().isBlank()) {
-                throw new IllegalStateException(o.state().path() + " holds no identity: the first start needs --token"
+                throw new IllegalStateException(o.state().path() + " holds no identity: the first start needs a join token in"
+                        + " MESHFED_JOIN_TOKEN or --token"
                         + " (meshfed token create --member " + o.member() + " --role gateway)");
             }
             String advertise = o.advertise() != null ? o.advertise()

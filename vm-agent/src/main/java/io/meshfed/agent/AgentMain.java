@@ -33,8 +33,9 @@ public final class AgentMain implements Callable<Integer> {
         @Option(names = "--controller", required = true, paramLabel = "HOST:PORT")
         String controller;
 
-        @Option(names = "--token", required = true, paramLabel = "TOKEN",
-                description = "Join token (meshfed token create --member MEMBER --role agent).")
+        @Option(names = "--token", paramLabel = "TOKEN", description = {"Join token (meshfed token create --member",
+            "MEMBER --role agent). Prefer the MESHFED_JOIN_TOKEN environment variable: a flag is visible to every",
+            "user in the process list."})
         String token;
 
         @Option(names = "--config", paramLabel = "FILE", description = "agent.yaml (default: $MESHFED_AGENT_CONFIG or "
@@ -50,9 +51,14 @@ public final class AgentMain implements Callable<Integer> {
                         + "); the token was not used. To join anew, remove that directory first.");
                 return 0;
             }
+            String joinToken = token != null ? token : System.getenv("MESHFED_JOIN_TOKEN");
+            if (joinToken == null || joinToken.isBlank()) {
+                throw new IllegalArgumentException("a join token is needed: set MESHFED_JOIN_TOKEN or pass --token"
+                        + " (meshfed token create --member " + c.member() + " --role agent)");
+            }
             String inbound = c.inboundAdvertise() != null ? c.inboundAdvertise()
                     : c.address() + ":" + c.inboundListen().getPort();
-            Joiner.join(controller, token, new Joiner.Identity(Role.ROLE_AGENT, c.member(), c.name(), c.namespace(),
+            Joiner.join(controller, joinToken, new Joiner.Identity(Role.ROLE_AGENT, c.member(), c.name(), c.namespace(),
                     List.of(inbound)), state, Clock.systemUTC());
             System.out.println("joined as " + state.svid().id() + "; identity in " + c.stateDir()
                     + ". Start the agent with: meshfed-agent run --config " + c.file());

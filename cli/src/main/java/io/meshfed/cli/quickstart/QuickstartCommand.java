@@ -207,8 +207,8 @@ public final class QuickstartCommand implements Callable<Integer> {
         }
         for (Net n : List.of(Layout.EAST, Layout.WEST)) {
             sup.runToCompletion(n.name() + "-agent-join", java(a, Artifacts.AGENT, "join", "--controller",
-                    Layout.CONTROLLER, "--token", tokens.get(n.name() + Role.ROLE_AGENT), "--config",
-                    agentConfigs.get(n).toString()), env, START_TIMEOUT);
+                    Layout.CONTROLLER, "--config", agentConfigs.get(n).toString()),
+                    withToken(env, tokens.get(n.name() + Role.ROLE_AGENT)), START_TIMEOUT);
         }
         Map<Net, Supervisor.Child> agents = new LinkedHashMap<>();
         Map<Net, Supervisor.Child> gateways = new LinkedHashMap<>();
@@ -216,10 +216,10 @@ public final class QuickstartCommand implements Callable<Integer> {
             agents.put(n, sup.start(n.name() + "-agent", java(a, Artifacts.AGENT, "run", "--config",
                     agentConfigs.get(n).toString(), "--drain-timeout", "2s"), env));
             gateways.put(n, sup.start(n.name() + "-gateway", java(a, Artifacts.GATEWAY, "--controller",
-                    Layout.CONTROLLER, "--token", tokens.get(n.name() + Role.ROLE_GATEWAY), "--member", n.name(),
+                    Layout.CONTROLLER, "--member", n.name(),
                     "--name", n.gatewayName(), "--state-dir", dir.resolve(n.name()).resolve("gateway").toString(),
                     "--listen", n.gateway(), "--http-listen", n.gatewayHttp(), "--outbound-bind", n.gatewayHost(),
-                    "--drain-timeout", "2s"), env));
+                    "--drain-timeout", "2s"), withToken(env, tokens.get(n.name() + Role.ROLE_GATEWAY))));
         }
         step("VM agents joined; agents, gateways and sample services starting");
         for (Net n : List.of(Layout.EAST, Layout.WEST)) {
@@ -248,6 +248,13 @@ public final class QuickstartCommand implements Callable<Integer> {
         step(String.format("ready in %.1f s: hello.demo in east answers from west through both gateways",
                 (System.nanoTime() - started) / 1e9));
         return state;
+    }
+
+    /** Tokens go through the environment, never the command line (visible to every user in ps). */
+    private static Map<String, String> withToken(Map<String, String> env, String token) {
+        Map<String, String> m = new LinkedHashMap<>(env);
+        m.put("MESHFED_JOIN_TOKEN", token);
+        return m;
     }
 
     private String agentYaml(Net n) {
