@@ -262,7 +262,7 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
                         .setSpiffeId(s.spiffeId.toString())
                         .setMember(s.member.name())
                         .setNetwork(s.member.network())
-                        .setSentVersion(s.sentVersion)
+                        .setSentVersion(s.latestVersion()) // a reconnect holding the current version needs no send
                         .setAckedVersion(s.ackedVersion)
                         .setConnectedSince(Timestamp.newBuilder().setSeconds(s.connectedSince.getEpochSecond())
                                 .setNanos(s.connectedSince.getNano()))
