@@ -20,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The README's commands, run as a user would (through the ./meshfed launcher, as real processes), so the README
- * and the code cannot drift apart: block 1 is the main job, block 2 the test command, block 3 the trust walkthrough.
+ * and the code cannot drift apart: block 1 is the main job (the quickstart), block 2 the test command, block 3 the
+ * trust walkthrough, block 4 a controller of one's own.
  */
 class ReadmeMainJobE2ETest {
     private static final Pattern SH_BLOCK = Pattern.compile("```sh\\n(.*?)```", Pattern.DOTALL);
@@ -45,18 +46,87 @@ class ReadmeMainJobE2ETest {
     @Test
     void readmeStartsWithTheMainJobAndTheTestCommand() throws Exception {
         List<String> commands = readmeCommands();
-        assertThat(commands).hasSizeGreaterThanOrEqualTo(3);
-        assertThat(commands.get(0)).startsWith("./meshfed init ").contains("./meshfed controller");
+        assertThat(commands).hasSizeGreaterThanOrEqualTo(4);
+        assertThat(commands.get(0)).isEqualTo("./meshfed quickstart");
+        assertThat(commands.get(3)).startsWith("./meshfed init ").contains("./meshfed controller");
         assertThat(commands.get(1)).isEqualTo("mvn -B -ntp verify");
         assertThat(Files.readString(Processes.root().resolve(".ci/run"))).contains("\n" + commands.get(1) + "\n");
     }
 
     @Test
-    void mainJobRunsALocalFederationThatTheAdminCommandsReach() throws Exception {
+    void mainJobStartsTheQuickstartThatAnswersAcrossNetworksAndStopsEverythingOnSigterm() throws Exception {
+        String command = withAbsoluteLauncher(readmeCommands().get(0));
+        Process p = new ProcessBuilder("bash", "-c", command).directory(work.toFile()).redirectErrorStream(true).start();
+        List<String> lines = new ArrayList<>();
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+            String line;
+            while (System.nanoTime() < deadline && (line = out.readLine()) != null) {
+                lines.add(line);
+                if (line.startsWith("Addresses, SPIFFE IDs and logs:")) {
+                    break;
+                }
+            }
+            assertThat(lines).as(String.join("\n", lines)).contains("meshfed quickstart is running. Try:")
+                    .anyMatch(l -> l.startsWith("[7/7] ready in "));
+            String json = Files.readString(work.resolve("quickstart/quickstart.json"));
+            Matcher entry = Pattern.compile("\"hello.demo from west through both gateways\" : \"([0-9.:]+)\"")
+                    .matcher(json);
+            assertThat(entry.find()).as(json).isTrue();
+            String curl = lines.stream().filter(l -> l.contains("curl http://" + entry.group(1) + "/")).findFirst()
+                    .orElseThrow().strip().replaceAll("\\s+#.*", "");
+            Processes.Result answer = Processes.run(work, Duration.ofMinutes(1), List.of("bash", "-c", curl));
+            assertThat(answer.stdout()).isEqualTo("hello from hello.demo in network east\n");
+            assertThat(json).contains("\"spiffeId\" : \"spiffe://east.meshfed.local/meshfed/gateway/east-gw\"")
+                    .contains("\"spiffeId\" : \"spiffe://west.meshfed.local/ns/demo/vm/west-vm\"");
+        } finally {
+            p.destroy(); // SIGTERM, as Ctrl-C in a terminal: the quickstart stops its processes
+            assertThat(p.waitFor(90, TimeUnit.SECONDS)).isTrue();
+        }
+        Matcher pids = Pattern.compile("\"pid\" : (\\d+)").matcher(Files.readString(work.resolve(
+                "quickstart/quickstart.json")));
+        int count = 0;
+        while (pids.find()) {
+            count++;
+            assertThat(ProcessHandle.of(Long.parseLong(pids.group(1))).map(ProcessHandle::isAlive)).isNotEqualTo(
+                    java.util.Optional.of(true));
+        }
+        assertThat(count).isEqualTo(7);
+    }
+
+    @Test
+    void quickstartSmokeMakesTheCrossNetworkCallAndTheRefusedCallsThenStops() throws Exception {
+        Processes.Result smoke = Processes.run(work, Duration.ofMinutes(5), List.of(
+                Processes.root().resolve("meshfed").toString(), "quickstart", "--smoke", "--dir", "qs"));
+        assertThat(smoke.exitCode()).as(smoke.toString()).isZero();
+        assertThat(smoke.stdout()).contains("  ok    cross-network call from west through both gateways")
+                .contains("  ok    plaintext to east's gateway: refused")
+                .contains("to whom hello.demo is not exported: refused, east gateway counted 1 refusal(s) with"
+                        + " reason unauthorized")
+                .contains("smoke: PASS");
+        assertThat(work.resolve("qs/logs/east-gateway.log")).exists();
+    }
+
+    @Test
+    void quickstartFailsFastWhenAPortIsTaken() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(15443, 1,
+                java.net.InetAddress.getByName("127.0.1.1"))) {
+            Processes.Result r = Processes.run(work, Duration.ofMinutes(5), List.of(
+                    Processes.root().resolve("meshfed").toString(), "quickstart", "--smoke"));
+            assertThat(r.exitCode()).isEqualTo(1);
+            assertThat(r.stderr()).contains("meshfed: cannot start the quickstart, 127.0.1.1:15443 (east gateway"
+                    + " (mTLS)): ");
+            assertThat(r.stdout()).doesNotContain("[1/7]");
+        }
+    }
+
+    @Test
+    void ownControllerRunsALocalFederationThatTheAdminCommandsReach() throws Exception {
         int grpc = Processes.freePort();
         int http = Processes.freePort();
         // The README's ports may be taken on a shared machine: same command, free ports.
-        String command = withAbsoluteLauncher(readmeCommands().get(0)).replace("127.0.0.1:15012", "127.0.0.1:" + grpc);
+        String command = withAbsoluteLauncher(readmeCommands().get(3)).replace("127.0.0.1:15012", "127.0.0.1:" + grpc);
         Map<String, String> env = Map.of("MESHFED_HOME", work.resolve("home").toString(),
                 "MESHFED_LISTEN", "127.0.0.1:" + grpc, "MESHFED_HTTP_LISTEN", "127.0.0.1:" + http);
         for (int run = 0; run < 2; run++) { // the second run restarts on the same state

@@ -84,4 +84,11 @@ class AgentConfigTest {
         assertThatThrownBy(() -> AgentConfig.load(dir.resolve("missing.yaml")))
                 .hasMessageContaining("missing.yaml: no such file");
     }
+
+    @Test
+    void theExampleShippedInThePackagesIsValid() {
+        AgentConfig c = AgentConfig.load(Path.of("src/pkg/etc/agent.yaml"));
+        assertThat(c.stateDir()).isEqualTo(Path.of("/var/lib/meshfed-agent"));
+        assertThat(c.services()).extracting(AgentConfig.LocalService::key).containsExactly("my-service.default:8080");
+    }
 }
