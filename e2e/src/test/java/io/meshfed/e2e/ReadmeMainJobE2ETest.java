@@ -20,8 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The README's commands, run as a user would (through the ./meshfed launcher, as real processes), so the README
- * and the code cannot drift apart: block 1 is the main job (the quickstart), block 2 the test command, block 3 the
- * trust walkthrough, block 4 a controller of one's own.
+ * and the code cannot drift apart: block 1 is the main job (the quickstart), block 2 the test command, block 3 a
+ * controller of one's own, block 4 the trust walkthrough.
  */
 class ReadmeMainJobE2ETest {
     private static final Pattern SH_BLOCK = Pattern.compile("```sh\\n(.*?)```", Pattern.DOTALL);
@@ -48,7 +48,7 @@ class ReadmeMainJobE2ETest {
         List<String> commands = readmeCommands();
         assertThat(commands).hasSizeGreaterThanOrEqualTo(4);
         assertThat(commands.get(0)).isEqualTo("./meshfed quickstart");
-        assertThat(commands.get(3)).startsWith("./meshfed init ").contains("./meshfed controller");
+        assertThat(commands.get(2)).startsWith("./meshfed init ").contains("./meshfed controller");
         assertThat(commands.get(1)).isEqualTo("mvn -B -ntp verify");
         assertThat(Files.readString(Processes.root().resolve(".ci/run"))).contains("\n" + commands.get(1) + "\n");
     }
@@ -126,7 +126,7 @@ class ReadmeMainJobE2ETest {
         int grpc = Processes.freePort();
         int http = Processes.freePort();
         // The README's ports may be taken on a shared machine: same command, free ports.
-        String command = withAbsoluteLauncher(readmeCommands().get(3)).replace("127.0.0.1:15012", "127.0.0.1:" + grpc);
+        String command = withAbsoluteLauncher(readmeCommands().get(2)).replace("127.0.0.1:15012", "127.0.0.1:" + grpc);
         Map<String, String> env = Map.of("MESHFED_HOME", work.resolve("home").toString(),
                 "MESHFED_LISTEN", "127.0.0.1:" + grpc, "MESHFED_HTTP_LISTEN", "127.0.0.1:" + http);
         for (int run = 0; run < 2; run++) { // the second run restarts on the same state
@@ -169,7 +169,7 @@ class ReadmeMainJobE2ETest {
 
     @Test
     void trustWalkthroughCreatesACaIssuesAndVerifiesAnSvidAndCanBeRunAgain() throws Exception {
-        String command = withAbsoluteLauncher(readmeCommands().get(2));
+        String command = withAbsoluteLauncher(readmeCommands().get(3));
         Processes.Result first = Processes.run(work, Duration.ofMinutes(5), List.of("bash", "-c", command));
         assertThat(first.exitCode()).as(first.toString()).isZero();
         assertThat(first.stdout()).contains("Created builtin CA for trust domain east.acme.mesh in demo/east")
