@@ -75,7 +75,6 @@ nginx -p "$W" -c "$W/nginx.conf" & PIDS+=($!)
 cat > "$W/haproxy-ingress.cfg" <<CFG
 global
   maxconn 8000
-  nbthread 1
   ssl-default-bind-options ssl-min-ver TLSv1.3
 defaults
   mode tcp
@@ -93,7 +92,6 @@ CFG
 cat > "$W/haproxy-egress.cfg" <<CFG
 global
   maxconn 8000
-  nbthread 1
   ssl-default-server-options ssl-min-ver TLSv1.3
 defaults
   mode tcp
