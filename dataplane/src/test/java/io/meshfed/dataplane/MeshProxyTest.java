@@ -83,13 +83,6 @@ class MeshProxyTest {
         return address;
     }
 
-    private static String exchange(Socket s, String text) throws IOException {
-        s.setSoTimeout(10_000);
-        s.getOutputStream().write(text.getBytes(StandardCharsets.UTF_8));
-        s.getOutputStream().flush();
-        return new String(s.getInputStream().readNBytes(text.length()), StandardCharsets.UTF_8);
-    }
-
     private static Socket connect(InetSocketAddress a) throws IOException {
         return new Socket(a.getAddress(), a.getPort());
     }
@@ -100,7 +93,7 @@ class MeshProxyTest {
         InetSocketAddress right = listen(new Target("hello.demo:8080",
                 List.of(new Tier("east", List.of(agentHop(agentId)))), Set.of()));
         try (Socket s = connect(right)) {
-            assertThat(exchange(s, "through the agent")).isEqualTo("through the agent");
+            assertThat(EchoBackend.exchange(s, "through the agent")).isEqualTo("through the agent");
         }
         assertThat(agent.stats().inboundRouted()).isEqualTo(1);
         assertThat(gateway.stats().outboundCarried()).isEqualTo(1);
@@ -126,7 +119,7 @@ class MeshProxyTest {
                 List.of(new Tier("east", List.of(dead)), new Tier("west", List.of(alive))), Set.of()));
         for (int i = 0; i < 3; i++) {
             try (Socket s = connect(a)) {
-                assertThat(exchange(s, "attempt " + i)).isEqualTo("attempt " + i);
+                assertThat(EchoBackend.exchange(s, "attempt " + i)).isEqualTo("attempt " + i);
             }
         }
         // Only the first connection tried the dead endpoint; the next two skipped it while it was ejected.
@@ -141,7 +134,7 @@ class MeshProxyTest {
         InetSocketAddress a = listen(new Target("hello.demo:8080",
                 List.of(new Tier("east", List.of(Upstream.plain("east", "127.0.0.1", backend.port())))), Set.of()));
         try (Socket s = connect(a)) {
-            assertThat(exchange(s, "ping")).isEqualTo("ping");
+            assertThat(EchoBackend.exchange(s, "ping")).isEqualTo("ping");
             assertThat(s.getInputStream().read()).isEqualTo(-1);
         }
         assertThat(gateway.stats().idleClosed()).isGreaterThanOrEqualTo(1);
@@ -155,7 +148,7 @@ class MeshProxyTest {
         InetSocketAddress a = listen(new Target("hello.demo:8080",
                 List.of(new Tier("east", List.of(Upstream.plain("east", "127.0.0.1", backend.port())))), Set.of()));
         try (Socket open = connect(a)) {
-            assertThat(exchange(open, "before")).isEqualTo("before");
+            assertThat(EchoBackend.exchange(open, "before")).isEqualTo("before");
             CompletableFuture<Void> closing = CompletableFuture.runAsync(gateway::close);
             await().atMost(Duration.ofSeconds(10)).until(() -> {
                 try (Socket late = connect(a)) {
@@ -165,7 +158,7 @@ class MeshProxyTest {
                 }
             });
             assertThat(closing).isNotDone();
-            assertThat(exchange(open, "while draining")).isEqualTo("while draining");
+            assertThat(EchoBackend.exchange(open, "while draining")).isEqualTo("while draining");
             open.close();
             closing.get(10, java.util.concurrent.TimeUnit.SECONDS);
         }

@@ -100,13 +100,6 @@ class GatewayDataPathTest {
                 .build();
     }
 
-    private static String exchange(Socket s, String text) throws IOException {
-        s.setSoTimeout(10_000);
-        s.getOutputStream().write(text.getBytes(StandardCharsets.UTF_8));
-        s.getOutputStream().flush();
-        return new String(s.getInputStream().readNBytes(text.length()), StandardCharsets.UTF_8);
-    }
-
     /** Reads until the gateway closes the connection; true when it did without sending anything back. */
     private static boolean closedWithoutData(Socket s) throws IOException {
         s.setSoTimeout(10_000);
@@ -134,7 +127,7 @@ class GatewayDataPathTest {
     void aPlainClientInWestReachesHelloInEastThroughBothGateways() throws Exception {
         for (int i = 0; i < 3; i++) {
             try (Socket s = new Socket("127.0.2.1", outboundPort)) {
-                assertThat(exchange(s, "hello east " + i)).isEqualTo("hello east " + i);
+                assertThat(EchoBackend.exchange(s, "hello east " + i)).isEqualTo("hello east " + i);
             }
         }
         assertThat(backendConnections).hasValue(3);
@@ -148,7 +141,7 @@ class GatewayDataPathTest {
         // The east gateway admits a west identity for this SNI; the same route checked by hand with the west SVID.
         String sni = backend.port() + ".hello.demo.svc.meshfed";
         try (SSLSocket s = tlsClient(west.svid("/meshfed/gateway/west-gw"), bundles, sni)) {
-            assertThat(exchange(s, "via mtls")).isEqualTo("via mtls");
+            assertThat(EchoBackend.exchange(s, "via mtls")).isEqualTo("via mtls");
             assertThat(SpiffeTls.peerId(s.getSession()))
                     .contains(SpiffeId.parse("spiffe://east.acme.mesh/meshfed/gateway/east-gw"));
             assertThat(s.getSession().getProtocol()).isEqualTo("TLSv1.3");
@@ -212,7 +205,7 @@ class GatewayDataPathTest {
 
         eastGateway.update(eastSnapshot(List.of("east.acme.mesh", "west.acme.mesh")));
         try (Socket s = new Socket("127.0.2.1", outboundPort)) {
-            assertThat(exchange(s, "welcome back")).isEqualTo("welcome back");
+            assertThat(EchoBackend.exchange(s, "welcome back")).isEqualTo("welcome back");
         }
     }
 
@@ -235,7 +228,7 @@ class GatewayDataPathTest {
         eastGateway.update(eastSnapshotWithEndpoints("127.0.0.2", "127.0.0.1"));
         for (int i = 0; i < 4; i++) {
             try (Socket s = new Socket("127.0.2.1", outboundPort)) {
-                assertThat(exchange(s, "try " + i)).isEqualTo("try " + i);
+                assertThat(EchoBackend.exchange(s, "try " + i)).isEqualTo("try " + i);
             }
         }
         assertThat(backendConnections).hasValue(4);

@@ -47,12 +47,6 @@ class AgentNodeTest {
         return AgentConfig.load(f);
     }
 
-    private static String exchange(Socket s, String text) throws IOException {
-        s.setSoTimeout(10_000);
-        s.getOutputStream().write(text.getBytes(StandardCharsets.UTF_8));
-        return new String(s.getInputStream().readNBytes(text.length()), StandardCharsets.UTF_8);
-    }
-
     private static void join(TestFederation federation, AgentConfig c, String token) throws Exception {
         Joiner.join("127.0.0.1:" + federation.address().getPort(), token, new Joiner.Identity(Role.ROLE_AGENT,
                 c.member(), c.name(), c.namespace(), java.util.List.of()), new io.meshfed.client.StateDir(c.stateDir()),
@@ -85,7 +79,7 @@ class AgentNodeTest {
                 await().atMost(Duration.ofSeconds(30)).until(() -> vm2.proxy().routes().outbound().values().stream()
                         .anyMatch(t -> t.hasUpstreams()));
                 try (Socket s = new Socket("127.0.1.3", importPort)) {
-                    assertThat(exchange(s, "vm-2 to vm-1")).isEqualTo("vm-2 to vm-1");
+                    assertThat(EchoBackend.exchange(s, "vm-2 to vm-1")).isEqualTo("vm-2 to vm-1");
                 }
                 assertThat(vm1.proxy().stats().inboundRouted()).isEqualTo(1);
 
@@ -96,7 +90,7 @@ class AgentNodeTest {
                 await().atMost(Duration.ofSeconds(30)).until(() -> restarted.reportedCurrent()
                         && vm2.proxy().routes().outbound().values().stream().anyMatch(t -> t.hasUpstreams()));
                 try (Socket s = new Socket("127.0.1.3", importPort)) {
-                    assertThat(exchange(s, "after restart")).isEqualTo("after restart");
+                    assertThat(EchoBackend.exchange(s, "after restart")).isEqualTo("after restart");
                 }
 
                 // The workload stops answering: its check fails and the controller withdraws it from vm-2's view.

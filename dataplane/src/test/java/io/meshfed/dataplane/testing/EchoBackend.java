@@ -29,6 +29,14 @@ public final class EchoBackend implements AutoCloseable {
         return connections;
     }
 
+    /** Sends {@code text} on {@code s} and reads as many bytes back (an echo through whatever is in between). */
+    public static String exchange(Socket s, String text) throws IOException {
+        s.setSoTimeout(10_000);
+        s.getOutputStream().write(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        s.getOutputStream().flush();
+        return new String(s.getInputStream().readNBytes(text.length()), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     private void serve() {
         while (!socket.isClosed()) {
             try {
