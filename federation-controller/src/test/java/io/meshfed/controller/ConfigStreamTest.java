@@ -206,5 +206,54 @@ class ConfigStreamTest {
                 .setAddress("10.0.0.1").setPort(70000).build()))
                 .isInstanceOfSatisfying(StatusRuntimeException.class,
                         e -> assertThat(e.getStatus().getDescription()).contains("outside 1-65535"));
+        assertThatThrownBy(() -> report("east", "vm-1", hello("10.0.0.1", true).toBuilder().setInbound("10.0.0.1")
+                .build()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class,
+                        e -> assertThat(e.getStatus().getDescription()).contains("inbound '10.0.0.1' must be HOST:PORT"));
+    }
+
+    @Test
+    void anEndpointBehindAnAgentCarriesTheAgentsInboundAddressAndIdentity() throws Exception {
+        report("east", "vm-1", hello("10.0.1.5", true).toBuilder().setInbound("10.0.1.5:15006").build());
+        report("east", "vm-2", hello("10.0.1.6", true));
+        try (TestSubscriber east = new TestSubscriber(eastGateway)) {
+            await().atMost(WAIT).until(() -> east.latest() != null && service(east.latest(), "hello")
+                    .map(x -> x.getNetworks(0).getEndpointsCount() == 2).orElse(false));
+            var endpoints = service(east.latest(), "hello").orElseThrow().getNetworks(0).getEndpointsList();
+            assertThat(endpoints).anySatisfy(e -> {
+                assertThat(e.getAddress()).isEqualTo("10.0.1.5");
+                assertThat(e.getInbound()).isEqualTo("10.0.1.5:15006");
+                assertThat(e.getIdentity()).isEqualTo("spiffe://east.acme.mesh/ns/demo/vm/vm-1");
+            });
+            assertThat(endpoints).anySatisfy(e -> {
+                assertThat(e.getAddress()).isEqualTo("10.0.1.6");
+                assertThat(e.getInbound()).isEmpty();
+                assertThat(e.getIdentity()).isEmpty();
+            });
+        }
+    }
+
+    @Test
+    void aGatewaysReadinessReportReplacesTheAddressItJoinedWith() throws Exception {
+        var admin = federation.admin();
+        admin.createNetwork(CreateNetworkRequest.newBuilder().setName("south").build()); // no address configured
+        admin.addMember(AddMemberRequest.newBuilder().setName("south").setType("vm").setNetwork("south").build());
+        var joined = federation.join(federation.token("south", io.meshfed.api.v1.Role.ROLE_GATEWAY),
+                io.meshfed.api.v1.Role.ROLE_GATEWAY, "south", "gw",
+                io.meshfed.trust.SpiffeId.parse("spiffe://south.acme.mesh/meshfed/gateway/gw"));
+        ManagedChannel channel = federation.channel(joined.svid());
+        var registration = RegistrationServiceGrpc.newBlockingStub(channel);
+        try (TestSubscriber east = new TestSubscriber(eastGateway)) {
+            for (String address : List.of("127.0.3.1:31443", "127.0.3.2:32443")) {
+                registration.reportReadiness(io.meshfed.api.v1.ReadinessReport.newBuilder().setReady(true)
+                        .addAddresses(address).build());
+                await().atMost(WAIT).until(() -> east.latest() != null && east.latest().getGatewaysList().stream()
+                        .anyMatch(g -> g.getNetwork().equals("south") && g.getAddress().equals(address)));
+            }
+        }
+        assertThatThrownBy(() -> registration.reportReadiness(io.meshfed.api.v1.ReadinessReport.newBuilder()
+                .setReady(true).addAddresses("nowhere").build()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class,
+                        e -> assertThat(e.getStatus().getDescription()).contains("address 'nowhere' must be HOST:PORT"));
     }
 }
