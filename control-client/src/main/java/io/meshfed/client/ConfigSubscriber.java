@@ -41,6 +41,7 @@ public final class ConfigSubscriber implements AutoCloseable {
     });
     private volatile String version = "";
     private volatile boolean connected;
+    private final java.util.concurrent.atomic.AtomicLong sessions = new java.util.concurrent.atomic.AtomicLong();
     private volatile boolean closed;
     private volatile StreamObserver<ConfigRequest> requests;
     private Duration backoff = Duration.ofSeconds(1);
@@ -75,6 +76,11 @@ public final class ConfigSubscriber implements AutoCloseable {
         return connected;
     }
 
+    /** How many times a stream to the controller has been opened; a change means the controller may have lost us. */
+    public long sessions() {
+        return sessions.get();
+    }
+
     private synchronized void send(ConfigRequest request) {
         StreamObserver<ConfigRequest> r = requests;
         if (r != null) {
@@ -87,7 +93,21 @@ public final class ConfigSubscriber implements AutoCloseable {
             return;
         }
         StreamObserver<ConfigRequest> stream = ConfigServiceGrpc.newStub(session.channel()).streamConfig(
-                new StreamObserver<>() {
+                new io.grpc.stub.ClientResponseObserver<ConfigRequest, ConfigSnapshot>() {
+                    private boolean counted;
+
+                    @Override
+                    public void beforeStart(io.grpc.stub.ClientCallStreamObserver<ConfigRequest> call) {
+                        // Ready to send means the stream is up: a controller holding our version sends nothing.
+                        call.setOnReadyHandler(() -> {
+                            if (!counted) {
+                                counted = true;
+                                connected = true;
+                                sessions.incrementAndGet();
+                            }
+                        });
+                    }
+
                     @Override
                     public void onNext(ConfigSnapshot snapshot) {
                         connected = true;

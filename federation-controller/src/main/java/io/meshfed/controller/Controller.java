@@ -95,7 +95,7 @@ public final class Controller implements AutoCloseable {
             ControllerMetrics metrics = new ControllerMetrics();
             metrics.gauge("meshfed.store.revision", "Global store revision", store::revision);
             ConfigStreamService streams = new ConfigStreamService(store, trust, metrics, clock,
-                    config.pushDebounce());
+                    config.pushDebounce(), config.agentGracePeriod());
             AdminOperations admin = new AdminOperations(store, identity, streams, clock);
             SpiffeId adminId = identity.adminId();
             SpiffeTrustManager trustManager = new SpiffeTrustManager(credentials, PeerAuthorizer.anyVerified(), clock,

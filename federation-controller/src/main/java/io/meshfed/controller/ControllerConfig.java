@@ -24,20 +24,24 @@ import java.util.Set;
  * httpListen: 127.0.0.1:15014      # MESHFED_HTTP_LISTEN     --http-listen  HTTPS: health, metrics, JSON admin
  * advertiseAddress: ctl.example:15012  # MESHFED_ADVERTISE_ADDRESS  told to joiners (default: listen)
  * pushDebounce: 50ms               # MESHFED_PUSH_DEBOUNCE
+ * agentGracePeriod: 30s            # MESHFED_AGENT_GRACE_PERIOD  an agent's stream may be gone this long before
+ *                                  #   its workloads are marked unhealthy
  * </pre>
  */
 public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocketAddress httpListen,
-        String advertiseAddress, Duration pushDebounce) {
+        String advertiseAddress, Duration pushDebounce, Duration agentGracePeriod) {
     public static final String DEFAULT_LISTEN = "127.0.0.1:15012";
     public static final String DEFAULT_HTTP_LISTEN = "127.0.0.1:15014";
     private static final Set<String> KEYS = Set.of("dataDir", "listen", "httpListen", "advertiseAddress",
-            "pushDebounce");
+            "pushDebounce", "agentGracePeriod");
+    public static final Duration DEFAULT_AGENT_GRACE_PERIOD = Duration.ofSeconds(30);
 
     public ControllerConfig {
         requireNonNull(dataDir, "dataDir");
         requireNonNull(listen, "listen");
         requireNonNull(httpListen, "httpListen");
         requireNonNull(pushDebounce, "pushDebounce");
+        agentGracePeriod = agentGracePeriod == null ? DEFAULT_AGENT_GRACE_PERIOD : agentGracePeriod;
         advertiseAddress = advertiseAddress == null ? "" : advertiseAddress; // empty: the bound listen address
     }
 
@@ -51,6 +55,7 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
             set("httpListen", DEFAULT_HTTP_LISTEN, "default");
             set("advertiseAddress", "", "default");
             set("pushDebounce", "50ms", "default");
+            set("agentGracePeriod", "30s", "default");
         }
 
         private void set(String key, String value, String source) {
@@ -85,7 +90,7 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
         public Builder environment(Map<String, String> env) {
             Map<String, String> names = Map.of("MESHFED_DATA_DIR", "dataDir", "MESHFED_LISTEN", "listen",
                     "MESHFED_HTTP_LISTEN", "httpListen", "MESHFED_ADVERTISE_ADDRESS", "advertiseAddress",
-                    "MESHFED_PUSH_DEBOUNCE", "pushDebounce");
+                    "MESHFED_PUSH_DEBOUNCE", "pushDebounce", "MESHFED_AGENT_GRACE_PERIOD", "agentGracePeriod");
             names.forEach((var, key) -> {
                 String v = env.get(var);
                 if (v != null && !v.isEmpty()) {
@@ -104,7 +109,7 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
 
         public ControllerConfig build() {
             return new ControllerConfig(Path.of(get("dataDir")), address("listen"), address("httpListen"),
-                    get("advertiseAddress"), duration("pushDebounce"));
+                    get("advertiseAddress"), duration("pushDebounce"), duration("agentGracePeriod"));
         }
 
         private String get(String key) {
@@ -123,16 +128,9 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
         private Duration duration(String key) {
             String v = get(key).trim();
             try {
-                if (v.endsWith("ms")) {
-                    return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
-                }
-                if (v.endsWith("s")) {
-                    return Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1)));
-                }
-                throw new NumberFormatException();
-            } catch (NumberFormatException e) {
-                throw new ConfigException(key + " '" + v + "' (from " + values.get(key)[1]
-                        + ") must be a duration such as 50ms or 2s");
+                return io.meshfed.api.Durations.parse(v);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(key + " (from " + values.get(key)[1] + "): " + e.getMessage());
             }
         }
 

@@ -55,7 +55,7 @@ public final class AgentNode implements AutoCloseable {
             MeshProxy p = proxy;
             ConfigSubscriber subscriber = ConfigSubscriber.start(session,
                     snapshot -> p.update(AgentRoutes.of(snapshot, config, snapshot.getNetwork())));
-            HealthChecks checks = new HealthChecks(config, session, inbound);
+            HealthChecks checks = new HealthChecks(config, session, inbound, subscriber::sessions);
             checks.start();
             ProxyHttp http = new ProxyHttp(config.httpListen(), "meshfed.agent", proxy, subscriber::connected,
                     registry -> config.services().forEach(s -> Gauge.builder("meshfed.agent.service.healthy",

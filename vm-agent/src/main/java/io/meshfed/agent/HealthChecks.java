@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Checks each local service every interval (an HTTP GET of its check path answering 2xx or 3xx, or a TCP connect)
  * and reports the set to the controller whenever a result changes, so an unhealthy service is withdrawn within one
- * interval plus the report. A report that fails is retried at the next check. {@link #withdraw} reports every
+ * interval plus the report; and again after each new config stream, because a controller that lost the stream for
+ * its grace period has marked this agent's services unhealthy. A report that fails is retried at the next check. {@link #withdraw} reports every
  * service unhealthy (on shutdown, before draining).
  */
 final class HealthChecks implements AutoCloseable {
@@ -39,8 +40,11 @@ final class HealthChecks implements AutoCloseable {
     });
     private final Map<String, Boolean> healthy = new LinkedHashMap<>(); // guarded by this
     private Map<String, Boolean> reported; // guarded by this
+    private final java.util.function.LongSupplier sessions;
+    private long reportedSession = -1; // guarded by this
 
-    HealthChecks(AgentConfig config, NodeSession session, String inbound) {
+    HealthChecks(AgentConfig config, NodeSession session, String inbound, java.util.function.LongSupplier sessions) {
+        this.sessions = sessions;
         this.config = config;
         this.session = session;
         this.inbound = inbound;
@@ -75,15 +79,17 @@ final class HealthChecks implements AutoCloseable {
                 }
             }
             Map<String, Boolean> current;
+            long session = sessions.getAsLong();
             synchronized (this) {
                 current = Map.copyOf(healthy);
-                if (current.equals(reported)) {
+                if (current.equals(reported) && session == reportedSession) {
                     return;
                 }
             }
             if (report(current)) {
                 synchronized (this) {
                     reported = current;
+                    reportedSession = session;
                 }
             }
         } catch (RuntimeException e) {

@@ -120,4 +120,31 @@ class AgentNodeTest {
                 java.net.URI.create("http://" + a.getHostString() + ":" + a.getPort() + path)).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString()).body();
     }
+
+    @Test
+    void anAgentReportsAgainAfterTheControllerMarkedItGoneWhileItsStreamWasDown() throws Exception {
+        try (TestFederation federation = TestFederation.start(dir.resolve("controller"), Duration.ofMillis(300));
+                EchoBackend backend = new EchoBackend()) {
+            var admin = federation.admin();
+            admin.createNetwork(CreateNetworkRequest.newBuilder().setName("east").build());
+            admin.addMember(AddMemberRequest.newBuilder().setName("east").setType("vm").setNetwork("east").build());
+            AgentConfig c = config("vm-1", "address: 127.0.1.2\ninbound:\n  listen: 127.0.1.2:0\n"
+                    + "http:\n  listen: 127.0.1.2:0\nservices:\n  - name: hello\n    port: " + backend.port() + "\n");
+            join(federation, c, federation.token("east", Role.ROLE_AGENT));
+            try (AgentNode vm1 = AgentNode.start(c, ProxySettings.defaults(), Clock.systemUTC())) {
+                await().atMost(Duration.ofSeconds(30)).until(() -> healthy(federation));
+                // The stream is down longer than the grace period (the agent waits 1 s before reconnecting): the
+                // controller withdraws the workload; the agent's next stream makes it report again.
+                federation.restart();
+                await().atMost(Duration.ofSeconds(30)).until(() -> vm1.subscriber().sessions() >= 2);
+                await().atMost(Duration.ofSeconds(30)).until(() -> healthy(federation));
+            }
+        }
+    }
+
+    private static boolean healthy(TestFederation f) throws Exception {
+        return f.admin().listServices(io.meshfed.api.v1.ListRequest.getDefaultInstance()).getServicesList().stream()
+                .flatMap(s -> s.getNetworksList().stream()).flatMap(n -> n.getEndpointsList().stream())
+                .anyMatch(e -> e.getHealthy());
+    }
 }

@@ -37,6 +37,11 @@ public final class RegistrationServiceImpl extends RegistrationServiceGrpc.Regis
 
     private final Store store;
 
+    /** Whether the ID is a VM agent's ({@code /ns/<namespace>/vm/<name>}). */
+    public static boolean isAgent(SpiffeId id) {
+        return AGENT_PATH.matcher(id.path()).matches();
+    }
+
     public RegistrationServiceImpl(Store store) {
         this.store = requireNonNull(store, "store");
     }
@@ -45,7 +50,7 @@ public final class RegistrationServiceImpl extends RegistrationServiceGrpc.Regis
     public void reportWorkloads(WorkloadReport request, StreamObserver<ReportAck> response) {
         SpiffeId peer = PeerIdentity.required();
         try {
-            if (!AGENT_PATH.matcher(peer.path()).matches()) {
+            if (!isAgent(peer)) {
                 throw Status.PERMISSION_DENIED.withDescription(peer + " is not a VM agent identity").asRuntimeException();
             }
             MemberRecord member = TrustState.memberOf(store, peer.trustDomain()).orElseThrow(() ->
@@ -54,11 +59,14 @@ public final class RegistrationServiceImpl extends RegistrationServiceGrpc.Regis
             for (WorkloadInstance w : request.getWorkloadsList()) {
                 workloads.add(validate(w));
             }
+            WorkloadSetRecord next = new WorkloadSetRecord(peer.toString(), member.name(), member.network(), workloads);
             long revision = store.transact(tx -> {
-                Records.put(tx, Kind.WORKLOADS, peer.toString(),
-                        new WorkloadSetRecord(peer.toString(), member.name(), member.network(), workloads),
-                        StoreTransaction.ANY);
-                allocatePorts(tx, workloads);
+                // A repeated report (an agent re-reporting after a reconnect) changes nothing and writes nothing.
+                if (!Records.get(tx, Kind.WORKLOADS, peer.toString(), WorkloadSetRecord.class)
+                        .filter(next::equals).isPresent()) {
+                    Records.put(tx, Kind.WORKLOADS, peer.toString(), next, StoreTransaction.ANY);
+                    allocatePorts(tx, workloads);
+                }
                 return tx.revision();
             });
             response.onNext(ReportAck.newBuilder().setRevision(revision).build());

@@ -63,8 +63,10 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
     private ScheduledFuture<?> pendingRefresh;
     private final Store.Watch watch;
 
+    private final io.meshfed.controller.catalog.AgentLeases leases;
+
     public ConfigStreamService(Store store, TrustState trust, ControllerMetrics metrics, Clock clock,
-            Duration debounce) {
+            Duration debounce, Duration agentGracePeriod) {
         this.store = requireNonNull(store, "store");
         this.trust = requireNonNull(trust, "trust");
         this.metrics = requireNonNull(metrics, "metrics");
@@ -73,6 +75,9 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
         this.view = CatalogView.load(store, trust);
         this.watch = store.watch(view.revision(), change -> submit(this::scheduleRefresh));
         metrics.gauge("meshfed.subscribers", "Config stream subscribers connected", this::subscriberCount);
+        this.leases = new io.meshfed.controller.catalog.AgentLeases(store, loop, agentGracePeriod,
+                id -> subscribers.values().stream().anyMatch(s -> s.spiffeId.toString().equals(id)));
+        leases.startAll();
     }
 
     /** One connected stream. */
@@ -133,8 +138,14 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
         }
 
         void close() {
+            if (closed) {
+                return;
+            }
             closed = true;
             subscribers.remove(id);
+            if (io.meshfed.controller.catalog.RegistrationServiceImpl.isAgent(spiffeId)) {
+                leases.disconnected(spiffeId.toString());
+            }
         }
     }
 

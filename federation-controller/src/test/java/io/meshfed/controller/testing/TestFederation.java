@@ -46,9 +46,11 @@ public final class TestFederation implements AutoCloseable {
     public final MutableClock clock;
     public final FederationIdentity identity;
     private Controller controller;
+    private final Duration agentGracePeriod;
     private final List<ManagedChannel> channels = new ArrayList<>();
 
-    private TestFederation(Path dataDir, MutableClock clock) throws Exception {
+    private TestFederation(Path dataDir, MutableClock clock, Duration agentGracePeriod) throws Exception {
+        this.agentGracePeriod = agentGracePeriod;
         this.dataDir = dataDir;
         this.clock = clock;
         this.identity = FederationIdentity.initialise(dataDir, FEDERATION_TD, clock);
@@ -56,7 +58,12 @@ public final class TestFederation implements AutoCloseable {
     }
 
     public static TestFederation start(Path dir) throws Exception {
-        return new TestFederation(dir, new MutableClock(Instant.now()));
+        return start(dir, Duration.ofSeconds(30));
+    }
+
+    /** With a grace period after which a disconnected agent's workloads are marked unhealthy. */
+    public static TestFederation start(Path dir, Duration agentGracePeriod) throws Exception {
+        return new TestFederation(dir, new MutableClock(Instant.now()), agentGracePeriod);
     }
 
     private void start() throws Exception {
@@ -65,7 +72,7 @@ public final class TestFederation implements AutoCloseable {
 
     private void start(int grpcPort, int httpPort) throws Exception {
         controller = Controller.start(new ControllerConfig(dataDir, new InetSocketAddress("127.0.0.1", grpcPort),
-                new InetSocketAddress("127.0.0.1", httpPort), null, Duration.ofMillis(20)), clock);
+                new InetSocketAddress("127.0.0.1", httpPort), null, Duration.ofMillis(20), agentGracePeriod), clock);
     }
 
     /**

@@ -1,0 +1,73 @@
+package io.meshfed.controller.catalog;
+
+import static java.util.Objects.requireNonNull;
+
+import io.meshfed.controller.model.Kind;
+import io.meshfed.controller.model.Records;
+import io.meshfed.controller.model.WorkloadSetRecord;
+import io.meshfed.controller.store.Store;
+import io.meshfed.controller.store.StoreTransaction;
+import java.time.Duration;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An agent's workloads stay in the catalog only while the agent is alive: when its config stream has been gone for
+ * the grace period (a crashed or cut-off VM cannot report its services down), every workload it reported is marked
+ * unhealthy, which withdraws it from everyone's snapshot. The agent reports again as soon as it reconnects. At
+ * controller start every agent gets the grace period to reconnect.
+ */
+public final class AgentLeases {
+    private static final Logger LOG = LoggerFactory.getLogger(AgentLeases.class);
+
+    private final Store store;
+    private final ScheduledExecutorService timer;
+    private final Duration grace;
+    private final Predicate<String> connected;
+
+    /** {@code connected} tells whether an agent (by SPIFFE ID) has a config stream now; called on {@code timer}. */
+    public AgentLeases(Store store, ScheduledExecutorService timer, Duration grace, Predicate<String> connected) {
+        this.store = requireNonNull(store, "store");
+        this.timer = requireNonNull(timer, "timer");
+        this.grace = requireNonNull(grace, "grace");
+        this.connected = requireNonNull(connected, "connected");
+    }
+
+    /** Gives every agent with reported workloads the grace period to reconnect (at controller start). */
+    public void startAll() {
+        for (WorkloadSetRecord set : Records.list(store, Kind.WORKLOADS, WorkloadSetRecord.class)) {
+            disconnected(set.agent());
+        }
+    }
+
+    /** The agent's stream ended: unless it is back within the grace period, its workloads become unhealthy. */
+    public void disconnected(String agent) {
+        timer.schedule(() -> expireUnlessBack(agent), grace.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void expireUnlessBack(String agent) {
+        if (connected.test(agent)) {
+            return;
+        }
+        try {
+            int withdrawn = store.transact(tx -> {
+                var set = Records.get(tx, Kind.WORKLOADS, agent, WorkloadSetRecord.class);
+                if (set.isEmpty() || set.get().workloads().stream().noneMatch(WorkloadSetRecord.Workload::healthy)) {
+                    return 0;
+                }
+                int n = (int) set.get().workloads().stream().filter(WorkloadSetRecord.Workload::healthy).count();
+                Records.put(tx, Kind.WORKLOADS, agent, set.get().allUnhealthy(), StoreTransaction.ANY);
+                return n;
+            });
+            if (withdrawn > 0) {
+                LOG.warn("agent {} has had no config stream for {} s: its {} healthy workload(s) are marked"
+                        + " unhealthy until it reports again", agent, grace.toSeconds(), withdrawn);
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("cannot expire the workloads of agent {}: {}", agent, e.toString());
+        }
+    }
+}
