@@ -149,7 +149,9 @@ final class FakeController implements AutoCloseable {
                             .addEndpoints(CatalogEndpoint.newBuilder().setAddress("10.0.1.5").setPort(8080)
                                     .setMember("east").setHealthy(true))
                             .addEndpoints(CatalogEndpoint.newBuilder().setAddress("10.0.1.6").setPort(8080)
-                                    .setMember("east").setHealthy(false))))
+                                    .setMember("east").setHealthy(false)))
+                    .addOutboundPorts(io.meshfed.api.v1.OutboundPort.newBuilder().setServicePort(8080)
+                            .setListenPort(15100)))
                     .build());
             out.onCompleted();
         }

@@ -20,10 +20,13 @@ public final class ServicesCommand extends AdminCommand {
 
     @Override
     String table(MessageOrBuilder response) {
-        Table t = new Table("SERVICE", "MEMBERS", "EXPORTED TO", "NETWORK", "HEALTHY", "ENDPOINTS");
+        Table t = new Table("SERVICE", "MEMBERS", "EXPORTED TO", "OUTBOUND PORTS", "NETWORK", "HEALTHY",
+                "ENDPOINTS");
         for (CatalogService s : ((ServiceCatalog) response).getServicesList()) {
             String exported = s.getExport().getToAll() ? "all" : s.getExport().getToMembersCount() == 0 ? "nobody"
                     : String.join(",", s.getExport().getToMembersList());
+            String outbound = s.getOutboundPortsList().stream()
+                    .map(p -> p.getServicePort() + "->" + p.getListenPort()).collect(java.util.stream.Collectors.joining(","));
             boolean first = true;
             for (CatalogNetwork n : s.getNetworksList()) {
                 long healthy = n.getEndpointsList().stream().filter(CatalogEndpoint::getHealthy).count();
@@ -35,7 +38,8 @@ public final class ServicesCommand extends AdminCommand {
                     endpoints.append(e.getAddress()).append(':').append(e.getPort()).append(e.getHealthy() ? "" : "(down)");
                 }
                 t.row(first ? s.getName() + "." + s.getNamespace() : "", first ? String.join(",", s.getMembersList()) : "",
-                        first ? exported : "", n.getNetwork(), healthy + "/" + n.getEndpointsCount(), endpoints);
+                        first ? exported : "", first ? (outbound.isEmpty() ? "-" : outbound) : "", n.getNetwork(),
+                        healthy + "/" + n.getEndpointsCount(), endpoints);
                 first = false;
             }
         }
