@@ -29,18 +29,23 @@ public final class AdminJson implements HttpEndpoint.AdminHandler {
 
     public AdminJson(AdminOperations ops, Predicate<SpiffeId> isAdmin) {
         this.isAdmin = isAdmin;
-        this.operations = Map.of(
-                "CreateNetwork", new Operation(CreateNetworkRequest.getDefaultInstance(),
-                        m -> ops.createNetwork((CreateNetworkRequest) m)),
-                "ListNetworks", new Operation(ListRequest.getDefaultInstance(), m -> ops.listNetworks()),
-                "AddMember", new Operation(AddMemberRequest.getDefaultInstance(), m -> ops.addMember((AddMemberRequest) m)),
-                "ListMembers", new Operation(ListRequest.getDefaultInstance(), m -> ops.listMembers()),
-                "CreateJoinToken", new Operation(CreateJoinTokenRequest.getDefaultInstance(),
-                        m -> ops.createJoinToken((CreateJoinTokenRequest) m)),
-                "Export", new Operation(ExportRequest.getDefaultInstance(), m -> ops.export((ExportRequest) m)),
-                "Unexport", new Operation(ExportRequest.getDefaultInstance(), m -> ops.unexport((ExportRequest) m)),
-                "ListServices", new Operation(ListRequest.getDefaultInstance(), m -> ops.listServices()),
-                "Status", new Operation(ListRequest.getDefaultInstance(), m -> ops.status()));
+        this.operations = Map.ofEntries(
+                Map.entry("ApplyRoutes", new Operation(io.meshfed.api.v1.RouteSet.getDefaultInstance(),
+                        m -> ops.applyRoutes((io.meshfed.api.v1.RouteSet) m))),
+                Map.entry("ListRoutes", new Operation(ListRequest.getDefaultInstance(), m -> ops.listRoutes())),
+                Map.entry("DeleteRoute", new Operation(io.meshfed.api.v1.DeleteRouteRequest.getDefaultInstance(),
+                        m -> ops.deleteRoute((io.meshfed.api.v1.DeleteRouteRequest) m))),
+                Map.entry("CreateNetwork", new Operation(CreateNetworkRequest.getDefaultInstance(),
+                        m -> ops.createNetwork((CreateNetworkRequest) m))),
+                Map.entry("ListNetworks", new Operation(ListRequest.getDefaultInstance(), m -> ops.listNetworks())),
+                Map.entry("AddMember", new Operation(AddMemberRequest.getDefaultInstance(), m -> ops.addMember((AddMemberRequest) m))),
+                Map.entry("ListMembers", new Operation(ListRequest.getDefaultInstance(), m -> ops.listMembers())),
+                Map.entry("CreateJoinToken", new Operation(CreateJoinTokenRequest.getDefaultInstance(),
+                        m -> ops.createJoinToken((CreateJoinTokenRequest) m))),
+                Map.entry("Export", new Operation(ExportRequest.getDefaultInstance(), m -> ops.export((ExportRequest) m))),
+                Map.entry("Unexport", new Operation(ExportRequest.getDefaultInstance(), m -> ops.unexport((ExportRequest) m))),
+                Map.entry("ListServices", new Operation(ListRequest.getDefaultInstance(), m -> ops.listServices())),
+                Map.entry("Status", new Operation(ListRequest.getDefaultInstance(), m -> ops.status())));
     }
 
     @Override

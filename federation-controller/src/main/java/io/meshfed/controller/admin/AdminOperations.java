@@ -72,6 +72,21 @@ public final class AdminOperations {
         this.streams = requireNonNull(streams, "streams");
         this.clock = requireNonNull(clock, "clock");
         this.startedAt = clock.instant();
+        this.routes = new io.meshfed.controller.routes.RouteOperations(store);
+    }
+
+    private final io.meshfed.controller.routes.RouteOperations routes;
+
+    public io.meshfed.api.v1.RouteSet applyRoutes(io.meshfed.api.v1.RouteSet request) {
+        return routes.apply(request);
+    }
+
+    public io.meshfed.api.v1.RouteSet listRoutes() {
+        return routes.list();
+    }
+
+    public io.meshfed.api.v1.RouteSet deleteRoute(io.meshfed.api.v1.DeleteRouteRequest request) {
+        return routes.delete(request);
     }
 
     private static StatusRuntimeException invalid(String message) {

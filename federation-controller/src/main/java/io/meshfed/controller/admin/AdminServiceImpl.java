@@ -93,4 +93,20 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     public void status(ListRequest request, StreamObserver<ControllerStatus> out) {
         unary(out, ops::status);
     }
+
+    @Override
+    public void applyRoutes(io.meshfed.api.v1.RouteSet request, StreamObserver<io.meshfed.api.v1.RouteSet> out) {
+        unary(out, () -> ops.applyRoutes(request));
+    }
+
+    @Override
+    public void listRoutes(io.meshfed.api.v1.ListRequest request, StreamObserver<io.meshfed.api.v1.RouteSet> out) {
+        unary(out, ops::listRoutes);
+    }
+
+    @Override
+    public void deleteRoute(io.meshfed.api.v1.DeleteRouteRequest request,
+            StreamObserver<io.meshfed.api.v1.RouteSet> out) {
+        unary(out, () -> ops.deleteRoute(request));
+    }
 }

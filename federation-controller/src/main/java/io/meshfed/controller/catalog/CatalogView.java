@@ -49,10 +49,13 @@ public final class CatalogView {
     private final Map<ServiceKey, List<Instance>> services;
     private final Map<ServiceKey, ExportRecord> exports;
     private final Map<String, PortAllocationRecord> ports;
+    private final List<io.meshfed.api.v1.Route> routes;
 
     private CatalogView(long revision, BundleSet bundles, Map<String, NetworkRecord> networks,
             Map<String, MemberRecord> members, List<GatewayRecord> gateways, Map<ServiceKey, List<Instance>> services,
-            Map<ServiceKey, ExportRecord> exports, Map<String, PortAllocationRecord> ports) {
+            Map<ServiceKey, ExportRecord> exports, Map<String, PortAllocationRecord> ports,
+            List<io.meshfed.api.v1.Route> routes) {
+        this.routes = routes;
         this.revision = revision;
         this.bundles = bundles;
         this.networks = networks;
@@ -93,7 +96,8 @@ public final class CatalogView {
                 Records.list(r, Kind.PORT, PortAllocationRecord.class),
                 p -> PortAllocationRecord.key(p.service(), p.namespace(), p.servicePort()));
         return new CatalogView(r.revision(), trust.bundleSet(r), networks, members,
-                Records.list(r, Kind.GATEWAY, GatewayRecord.class), services, exports, ports);
+                Records.list(r, Kind.GATEWAY, GatewayRecord.class), services, exports, ports,
+                io.meshfed.controller.routes.RouteOperations.routes(r));
     }
 
     private static <T> Map<String, T> byName(List<T> list, Function<T, String> name) {
@@ -102,6 +106,11 @@ public final class CatalogView {
 
     public long revision() {
         return revision;
+    }
+
+    /** The edge gateways' routes, sorted by order then id. */
+    public List<io.meshfed.api.v1.Route> routes() {
+        return routes;
     }
 
     public BundleSet bundles() {

@@ -38,6 +38,11 @@ public final class SnapshotBuilder {
 
     /** The snapshot of {@code member} in {@code network}, with its version set and no nonce or subscriber. */
     public static ConfigSnapshot build(CatalogView view, String member, String network) {
+        return build(view, member, network, false);
+    }
+
+    /** As {@link #build(CatalogView, String, String)}; an edge gateway's snapshot also carries the routes. */
+    public static ConfigSnapshot build(CatalogView view, String member, String network, boolean edge) {
         ConfigSnapshot.Builder snapshot = ConfigSnapshot.newBuilder()
                 .setMember(member)
                 .setNetwork(network)
@@ -61,6 +66,9 @@ public final class SnapshotBuilder {
                 snapshot.addGateways(NetworkGateway.newBuilder().setNetwork(n).setAddress(address));
             }
         });
+        if (edge) {
+            snapshot.addAllRoutes(view.routes());
+        }
         return snapshot.setVersion(version(snapshot.build())).build();
     }
 

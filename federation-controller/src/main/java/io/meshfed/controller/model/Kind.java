@@ -9,6 +9,7 @@ public enum Kind {
     WORKLOADS("WorkloadSet", WorkloadSetRecord.class),
     EXPORT("Export", ExportRecord.class),
     PORT("PortAllocation", PortAllocationRecord.class),
+    ROUTE("Route", RouteRecord.class),
     META("Meta", MetaRecord.class);
 
     private final String storeName;

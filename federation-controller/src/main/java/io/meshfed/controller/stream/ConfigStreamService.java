@@ -137,6 +137,10 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
             }
         }
 
+        boolean edge() {
+            return spiffeId.path().startsWith("/meshfed/edge/");
+        }
+
         void close() {
             if (closed) {
                 return;
@@ -211,7 +215,7 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
                 if (!s.heldVersion.isEmpty()) {
                     s.ackedVersion = s.heldVersion;
                 }
-                s.offer(snapshotFor(s.member));
+                s.offer(snapshotFor(s.member, s.edge()));
             }
             case ACK -> {
                 if (request.getAck().getNonce().equals(s.sentNonce)) {
@@ -232,9 +236,10 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
         }
     }
 
-    private PreparedSnapshot snapshotFor(MemberRecord member) {
-        return snapshotCache.computeIfAbsent(member.name() + "\u0000" + member.network(),
-                k -> PreparedSnapshot.of(SnapshotBuilder.build(view, member.name(), member.network())));
+    /** Edge gateways also get the routes; everyone else's snapshot leaves them out (no push on a route change). */
+    private PreparedSnapshot snapshotFor(MemberRecord member, boolean edge) {
+        return snapshotCache.computeIfAbsent(member.name() + "\u0000" + member.network() + (edge ? "\u0000edge" : ""),
+                k -> PreparedSnapshot.of(SnapshotBuilder.build(view, member.name(), member.network(), edge)));
     }
 
     private void scheduleRefresh() {
@@ -253,7 +258,7 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
         snapshotCache.clear();
         for (Subscriber s : List.copyOf(subscribers.values())) {
             MemberRecord current = view.members().getOrDefault(s.member.name(), s.member);
-            s.offer(snapshotFor(current));
+            s.offer(snapshotFor(current, s.edge()));
         }
     }
 

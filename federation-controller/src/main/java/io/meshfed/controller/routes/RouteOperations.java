@@ -1,0 +1,124 @@
+package io.meshfed.controller.routes;
+
+import static java.util.Objects.requireNonNull;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.meshfed.api.v1.DeleteRouteRequest;
+import io.meshfed.api.v1.Route;
+import io.meshfed.api.v1.RouteSet;
+import io.meshfed.controller.model.Kind;
+import io.meshfed.controller.model.Records;
+import io.meshfed.controller.model.RouteRecord;
+import io.meshfed.controller.store.Store;
+import io.meshfed.controller.store.StoreReader;
+import io.meshfed.controller.store.StoreTransaction;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The edge gateways' routes: applied (created or replaced by id, all or none), listed, deleted. Each route is
+ * checked here for what the controller can know (id, uri form, non-empty predicates, factory names); whether a
+ * predicate or filter exists and takes those arguments is the edge gateway's to say, and it rejects (NACKs) a
+ * config it cannot apply, which `meshfed status` shows.
+ */
+public final class RouteOperations {
+    private static final Logger AUDIT = LoggerFactory.getLogger("meshfed.audit");
+    private static final Pattern ID = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
+    private static final Pattern LABEL = ID;
+    private static final Pattern FACTORY = Pattern.compile("[A-Za-z][A-Za-z0-9]*");
+    private static final Comparator<Route> ORDER = Comparator.comparingInt(Route::getOrder).thenComparing(Route::getId);
+
+    private final Store store;
+
+    public RouteOperations(Store store) {
+        this.store = requireNonNull(store, "store");
+    }
+
+    private static StatusRuntimeException invalid(String message) {
+        return Status.INVALID_ARGUMENT.withDescription(message).asRuntimeException();
+    }
+
+    public RouteSet apply(RouteSet request) {
+        if (request.getRoutesCount() == 0) {
+            throw invalid("no routes to apply");
+        }
+        Set<String> ids = new HashSet<>();
+        for (Route r : request.getRoutesList()) {
+            validate(r);
+            if (!ids.add(r.getId())) {
+                throw invalid("route '" + r.getId() + "' appears twice");
+            }
+        }
+        store.transact(tx -> {
+            for (Route r : request.getRoutesList()) {
+                Records.put(tx, Kind.ROUTE, r.getId(), RouteProtos.record(r), StoreTransaction.ANY);
+            }
+            return null;
+        });
+        AUDIT.info("routes applied: {}", ids);
+        return RouteSet.newBuilder().addAllRoutes(request.getRoutesList().stream().sorted(ORDER).toList()).build();
+    }
+
+    public RouteSet list() {
+        return RouteSet.newBuilder().addAllRoutes(routes(store)).build();
+    }
+
+    public RouteSet delete(DeleteRouteRequest request) {
+        boolean deleted = store.transact(tx -> tx.delete(Kind.ROUTE.storeName(), request.getId(), StoreTransaction.ANY));
+        if (!deleted) {
+            throw Status.NOT_FOUND.withDescription("route '" + request.getId() + "' does not exist; see: meshfed"
+                    + " route list").asRuntimeException();
+        }
+        AUDIT.info("route deleted: {}", request.getId());
+        return list();
+    }
+
+    /** Every route, sorted by order then id. */
+    public static List<Route> routes(StoreReader reader) {
+        return Records.list(reader, Kind.ROUTE, RouteRecord.class).stream().map(RouteProtos::proto).sorted(ORDER)
+                .toList();
+    }
+
+    static void validate(Route r) {
+        String name = "route '" + r.getId() + "'";
+        if (!ID.matcher(r.getId()).matches()) {
+            throw invalid("route id '" + r.getId() + "' must be a DNS label: lowercase letters, digits and '-'");
+        }
+        String uri = r.getUri();
+        if (uri.startsWith("lb://")) {
+            String[] parts = uri.substring(5).split("\\.", -1);
+            if (parts.length != 2 || !LABEL.matcher(parts[0]).matches() || !LABEL.matcher(parts[1]).matches()) {
+                throw invalid(name + ": uri '" + uri + "' must be lb://<service>.<namespace>, e.g. lb://hello.demo");
+            }
+        } else if (uri.startsWith("http://") || uri.startsWith("https://")) {
+            try {
+                java.net.URI parsed = new java.net.URI(uri);
+                if (parsed.getHost() == null) {
+                    throw new java.net.URISyntaxException(uri, "no host");
+                }
+            } catch (java.net.URISyntaxException e) {
+                throw invalid(name + ": uri '" + uri + "' is not a valid URL: " + e.getReason());
+            }
+        } else {
+            throw invalid(name + ": uri '" + uri + "' must start with lb://, http:// or https://");
+        }
+        if (r.getPredicatesCount() == 0) {
+            throw invalid(name + ": needs at least one predicate, e.g. Path=/hello/**");
+        }
+        r.getPredicatesList().forEach(d -> checkFactory(name, "predicate", d.getName()));
+        r.getFiltersList().forEach(d -> checkFactory(name, "filter", d.getName()));
+    }
+
+    private static void checkFactory(String route, String what, String factory) {
+        if (!FACTORY.matcher(factory).matches()) {
+            throw invalid(route + ": " + what + " name '" + factory + "' must be a factory name such as Path or"
+                    + " StripPrefix");
+        }
+    }
+}
