@@ -74,6 +74,47 @@ class AdminCommandsTest {
     }
 
     @Test
+    void routesAreReadFromSpringCloudGatewayYamlAndShownAsShortcuts() throws Exception {
+        java.nio.file.Path file = java.nio.file.Files.createTempFile("routes", ".yaml");
+        java.nio.file.Files.writeString(file, """
+                routes:
+                  - id: hello
+                    uri: lb://hello.demo
+                    order: 1
+                    predicates:
+                      - Path=/hello/**
+                      - name: Header
+                        args:
+                          header: X-Version
+                          regexp: v2
+                    filters:
+                      - StripPrefix=1
+                      - AddRequestHeader=X-Via, meshfed
+                  - id: echo
+                    uri: lb://echo.demo
+                    predicates:
+                      - Path=/echo/**
+                """);
+        goldenOk("route-apply.txt", "route", "apply", file.toString());
+        goldenOk("route-list.json", "route", "list", "-o", "json");
+        goldenOk("route-delete.txt", "route", "delete", "echo");
+        Result missing = run("route", "delete", "echo");
+        assertThat(missing.exit()).isEqualTo(1);
+        assertThat(missing.err().strip()).isEqualTo("meshfed: route 'echo' does not exist");
+
+        java.nio.file.Files.writeString(file, "routes:\n  - id: x\n    uri: lb://a.b\n    predicate:\n      - Path=/\n");
+        Result unknown = run("route", "apply", file.toString());
+        assertThat(unknown.exit()).isEqualTo(1);
+        assertThat(unknown.err().strip()).isEqualTo("meshfed: " + file + ": routes[0]: unknown key 'predicate' (known:"
+                + " [filters, id, metadata, order, predicates, uri])");
+        java.nio.file.Files.writeString(file, "routes:\n  - id: x\n    uri: lb://a.b\n    predicates:\n      - Path\n");
+        assertThat(run("route", "apply", file.toString()).err()).contains("routes[0].predicates[0]: 'Path' must be"
+                + " Name=arguments");
+        assertThat(run("route", "apply", "nothing.yaml").err().strip())
+                .isEqualTo("meshfed: cannot read nothing.yaml: no such file");
+    }
+
+    @Test
     void jsonMatchesItsGoldenFiles() throws Exception {
         goldenOk("members.json", "members", "-o", "json");
         goldenOk("services.json", "services", "-o", "json");

@@ -156,6 +156,32 @@ final class FakeController implements AutoCloseable {
             out.onCompleted();
         }
 
+        private final java.util.Map<String, io.meshfed.api.v1.Route> routes = new java.util.TreeMap<>();
+
+        @Override
+        public void applyRoutes(io.meshfed.api.v1.RouteSet r, StreamObserver<io.meshfed.api.v1.RouteSet> out) {
+            r.getRoutesList().forEach(x -> routes.put(x.getId(), x));
+            out.onNext(r);
+            out.onCompleted();
+        }
+
+        @Override
+        public void listRoutes(ListRequest r, StreamObserver<io.meshfed.api.v1.RouteSet> out) {
+            out.onNext(io.meshfed.api.v1.RouteSet.newBuilder().addAllRoutes(routes.values()).build());
+            out.onCompleted();
+        }
+
+        @Override
+        public void deleteRoute(io.meshfed.api.v1.DeleteRouteRequest r,
+                StreamObserver<io.meshfed.api.v1.RouteSet> out) {
+            if (routes.remove(r.getId()) == null) {
+                out.onError(io.grpc.Status.NOT_FOUND.withDescription("route '" + r.getId() + "' does not exist")
+                        .asRuntimeException());
+                return;
+            }
+            listRoutes(ListRequest.getDefaultInstance(), out);
+        }
+
         @Override
         public void status(ListRequest r, StreamObserver<ControllerStatus> out) {
             out.onNext(ControllerStatus.newBuilder().setTrustDomain("acme.mesh").setStoreRevision(42).setStartedAt(T0)

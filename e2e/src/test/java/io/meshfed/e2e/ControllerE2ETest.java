@@ -85,6 +85,10 @@ class ControllerE2ETest {
         String token = ok("token", "create", "--member", "east", "--role", "agent", "-o", "json").stdout();
         assertThat(token).contains("\"token\": \"mf1.");
         ok("export", "hello.demo", "--to", "west");
+        Files.writeString(work.resolve("routes.yaml"), "routes:\n  - id: hello\n    uri: lb://hello.demo\n"
+                + "    predicates:\n      - Path=/hello/**\n    filters:\n      - StripPrefix=1\n");
+        assertThat(ok("route", "apply", work.resolve("routes.yaml").toString()).stdout())
+                .contains("hello  0      lb://hello.demo  Path=/hello/**  StripPrefix=1");
         Processes.Result members = ok("members");
         assertThat(members.stdout()).contains("east    vm    east     east.acme.mesh")
                 .contains("west    vm    west     west.acme.mesh");
@@ -105,6 +109,7 @@ class ControllerE2ETest {
                 .contains("\"trustDomain\": \"west.acme.mesh\"");
         Processes.Result status = ok("status");
         assertThat(status.stdout()).startsWith("controller  trust domain acme.mesh, store revision ");
+        assertThat(ok("route", "list").stdout()).contains("hello  0      lb://hello.demo  Path=/hello/**");
         Processes.Result exported = ok("export", "hello.demo", "--to", "east");
         assertThat(exported.stdout()).contains("hello.demo  east, west");
     }

@@ -1,0 +1,75 @@
+package io.meshfed.cli.admin;
+
+import com.google.protobuf.MessageOrBuilder;
+import io.meshfed.api.v1.AdminServiceGrpc;
+import io.meshfed.api.v1.DeleteRouteRequest;
+import io.meshfed.api.v1.ListRequest;
+import io.meshfed.api.v1.Route;
+import io.meshfed.api.v1.RouteSet;
+import java.nio.file.Path;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/** {@code meshfed route apply FILE | list | delete ID}: the edge gateways' routes. */
+@Command(name = "route", mixinStandardHelpOptions = true,
+        description = "Manage the edge gateways' routes (Spring Cloud Gateway's route model; see the README).",
+        subcommands = {RouteCommand.Apply.class, RouteCommand.List.class, RouteCommand.Delete.class})
+public final class RouteCommand {
+    static String render(RouteSet set) {
+        Table t = new Table("ID", "ORDER", "URI", "PREDICATES", "FILTERS");
+        for (Route r : set.getRoutesList()) {
+            t.row(r.getId(), String.valueOf(r.getOrder()), r.getUri(),
+                    r.getPredicatesList().stream().map(RouteFile::shortcut).collect(Collectors.joining(" ")),
+                    r.getFiltersCount() == 0 ? "-"
+                            : r.getFiltersList().stream().map(RouteFile::shortcut).collect(Collectors.joining(" ")));
+        }
+        return t.render();
+    }
+
+    @Command(name = "apply", mixinStandardHelpOptions = true,
+            description = "Create or replace (by id) the routes in a YAML file; all or none.")
+    static final class Apply extends AdminCommand {
+        @Parameters(paramLabel = "FILE", description = "YAML: routes: [{id, uri, order, predicates, filters, metadata}]")
+        Path file;
+
+        @Override
+        MessageOrBuilder call(AdminServiceGrpc.AdminServiceBlockingStub admin) {
+            return admin.applyRoutes(RouteFile.read(file));
+        }
+
+        @Override
+        String table(MessageOrBuilder response) {
+            return render((RouteSet) response);
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List the routes, by order then id.")
+    static final class List extends AdminCommand {
+        @Override
+        MessageOrBuilder call(AdminServiceGrpc.AdminServiceBlockingStub admin) {
+            return admin.listRoutes(ListRequest.getDefaultInstance());
+        }
+
+        @Override
+        String table(MessageOrBuilder response) {
+            return render((RouteSet) response);
+        }
+    }
+
+    @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a route; lists those left.")
+    static final class Delete extends AdminCommand {
+        @Parameters(paramLabel = "ID")
+        String id;
+
+        @Override
+        MessageOrBuilder call(AdminServiceGrpc.AdminServiceBlockingStub admin) {
+            return admin.deleteRoute(DeleteRouteRequest.newBuilder().setId(id).build());
+        }
+
+        @Override
+        String table(MessageOrBuilder response) {
+            return render((RouteSet) response);
+        }
+    }
+}
