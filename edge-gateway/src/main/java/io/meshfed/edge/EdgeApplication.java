@@ -1,0 +1,35 @@
+package io.meshfed.edge;
+
+import java.time.Clock;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.cloud.gateway.event.RefreshRoutesEvent;
+import org.springframework.cloud.loadbalancer.annotation.LoadBalancerClients;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.annotation.Bean;
+
+/** {@code meshfed-edge}: the edge gateway, a Spring Boot application on Spring Cloud Gateway (WebFlux). */
+@SpringBootApplication
+@EnableConfigurationProperties(EdgeProperties.class)
+@LoadBalancerClients(defaultConfiguration = FederatedLoadBalancerConfiguration.class)
+public class EdgeApplication {
+    @Bean
+    FederatedRoutes federatedRoutes() {
+        return new FederatedRoutes();
+    }
+
+    /** Joins and follows the config stream; each snapshot replaces the controller's routes live. */
+    @Bean(destroyMethod = "close")
+    EdgeNode edgeNode(EdgeProperties properties, FederatedRoutes routes, ApplicationEventPublisher events)
+            throws Exception {
+        return EdgeNode.start(properties, snapshot -> {
+            routes.update(snapshot);
+            events.publishEvent(new RefreshRoutesEvent(routes));
+        }, Clock.systemUTC());
+    }
+
+    public static void main(String[] args) {
+        SpringApplication.run(EdgeApplication.class, args);
+    }
+}

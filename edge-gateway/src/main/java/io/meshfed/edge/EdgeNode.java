@@ -1,0 +1,79 @@
+package io.meshfed.edge;
+
+import io.meshfed.api.v1.ConfigSnapshot;
+import io.meshfed.api.v1.Role;
+import io.meshfed.client.ConfigSubscriber;
+import io.meshfed.client.Joiner;
+import io.meshfed.client.NodeSession;
+import io.meshfed.client.StateDir;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The edge gateway's membership: joins once (role edge; a token is needed only when the state directory holds no
+ * identity), renews at half life, follows the config stream (applying the cached snapshot first when the
+ * controller is away) and hands each snapshot to the listener.
+ */
+public final class EdgeNode implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(EdgeNode.class);
+
+    private final NodeSession session;
+    private final ConfigSubscriber subscriber;
+    private final AtomicReference<ConfigSnapshot> snapshot;
+
+    private EdgeNode(NodeSession session, ConfigSubscriber subscriber, AtomicReference<ConfigSnapshot> snapshot) {
+        this.session = session;
+        this.subscriber = subscriber;
+        this.snapshot = snapshot;
+    }
+
+    static EdgeNode start(EdgeProperties p, Consumer<ConfigSnapshot> listener, Clock clock) throws Exception {
+        String problem = p.problem();
+        if (problem != null) {
+            throw new IllegalStateException(problem);
+        }
+        StateDir state = new StateDir(Path.of(p.stateDir()));
+        if (!state.hasIdentity()) {
+            String token = p.token() != null && !p.token().isBlank() ? p.token() : System.getenv("MESHFED_JOIN_TOKEN");
+            if (token == null || token.isBlank()) {
+                throw new IllegalStateException(p.stateDir() + " holds no identity: the first start needs a join"
+                        + " token in MESHFED_JOIN_TOKEN (meshfed token create --member " + p.member() + " --role edge)");
+            }
+            Joiner.join(p.controller(), token, new Joiner.Identity(Role.ROLE_EDGE, p.member(), p.name(), null,
+                    List.of()), state, clock);
+            LOG.info("joined member {} as edge gateway {}", p.member(), p.name());
+        }
+        NodeSession session = NodeSession.open(state, clock);
+        AtomicReference<ConfigSnapshot> latest = new AtomicReference<>(ConfigSnapshot.getDefaultInstance());
+        ConfigSubscriber subscriber = ConfigSubscriber.start(session, s -> {
+            FederatedRoutes.validate(s);
+            latest.set(s);
+            listener.accept(s);
+        });
+        return new EdgeNode(session, subscriber, latest);
+    }
+
+    /** The snapshot in effect (empty before the first). */
+    public ConfigSnapshot snapshot() {
+        return snapshot.get();
+    }
+
+    public boolean connected() {
+        return subscriber.connected();
+    }
+
+    public String id() {
+        return session.id().toString();
+    }
+
+    @Override
+    public void close() {
+        subscriber.close();
+        session.close();
+    }
+}

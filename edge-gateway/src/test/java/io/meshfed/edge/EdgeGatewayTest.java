@@ -1,0 +1,115 @@
+package io.meshfed.edge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.sun.net.httpserver.HttpServer;
+import io.meshfed.api.v1.AddMemberRequest;
+import io.meshfed.api.v1.CreateNetworkRequest;
+import io.meshfed.api.v1.DeleteRouteRequest;
+import io.meshfed.api.v1.RegistrationServiceGrpc;
+import io.meshfed.api.v1.Role;
+import io.meshfed.api.v1.Route;
+import io.meshfed.api.v1.RouteArg;
+import io.meshfed.api.v1.RouteDefinition;
+import io.meshfed.api.v1.RouteSet;
+import io.meshfed.api.v1.WorkloadInstance;
+import io.meshfed.api.v1.WorkloadReport;
+import io.meshfed.controller.testing.TestFederation;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * A real edge gateway (the Spring Boot application on a random port) joined to a real controller: a route applied
+ * at the controller takes effect live and resolves lb://hello.demo through the federated catalog; deleting it
+ * takes effect too; an unknown service answers 503 with a clear body; routes from the application's own
+ * configuration keep working beside the controller's.
+ */
+class EdgeGatewayTest {
+    @TempDir
+    Path dir;
+
+    private static RouteDefinition def(String name, String... values) {
+        RouteDefinition.Builder b = RouteDefinition.newBuilder().setName(name);
+        for (int i = 0; i < values.length; i++) {
+            b.addArgs(RouteArg.newBuilder().setKey("_genkey_" + i).setValue(values[i]));
+        }
+        return b.build();
+    }
+
+    private static HttpServer backend(String body) throws Exception {
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
+        server.createContext("/", ex -> {
+            byte[] bytes = (body + " " + ex.getRequestURI().getPath()).getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(200, bytes.length);
+            ex.getResponseBody().write(bytes);
+            ex.close();
+        });
+        server.start();
+        return server;
+    }
+
+    private static HttpResponse<String> get(int port, String path) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void controllerRoutesTakeEffectLiveAndLbResolvesThroughTheFederatedCatalog() throws Exception {
+        HttpServer hello = backend("hello from hello.demo");
+        HttpServer fixed = backend("static");
+        try (TestFederation federation = TestFederation.start(dir.resolve("controller"))) {
+            var admin = federation.admin();
+            admin.createNetwork(CreateNetworkRequest.newBuilder().setName("west").build());
+            admin.addMember(AddMemberRequest.newBuilder().setName("west").setType("vm").setNetwork("west").build());
+            RegistrationServiceGrpc.newBlockingStub(federation.channel(federation.memberSvid("west.acme.mesh",
+                    "/ns/demo/vm/vm-1"))).reportWorkloads(WorkloadReport.newBuilder().addWorkloads(WorkloadInstance
+                    .newBuilder().setService("hello").setNamespace("demo").setAddress("127.0.0.1")
+                    .setPort(hello.getAddress().getPort()).setHealthy(true)).build());
+            String token = federation.token("west", Role.ROLE_EDGE);
+
+            try (ConfigurableApplicationContext edge = SpringApplication.run(EdgeApplication.class,
+                    "--server.port=0", "--meshfed.edge.controller=127.0.0.1:" + federation.address().getPort(),
+                    "--meshfed.edge.member=west", "--meshfed.edge.name=edge-1",
+                    "--meshfed.edge.state-dir=" + dir.resolve("edge"), "--meshfed.edge.token=" + token,
+                    "--spring.cloud.gateway.server.webflux.routes[0].id=static",
+                    "--spring.cloud.gateway.server.webflux.routes[0].uri=http://127.0.0.1:" + fixed.getAddress().getPort(),
+                    "--spring.cloud.gateway.server.webflux.routes[0].predicates[0]=Path=/static/**")) {
+                int port = ((WebServerApplicationContext) edge).getWebServer().getPort();
+                assertThat(edge.getBean(EdgeNode.class).id()).isEqualTo("spiffe://west.acme.mesh/meshfed/edge/edge-1");
+                assertThat(get(port, "/static/x").body()).isEqualTo("static /static/x");
+                assertThat(get(port, "/hello/there").statusCode()).isEqualTo(404);
+
+                admin.applyRoutes(RouteSet.newBuilder()
+                        .addRoutes(Route.newBuilder().setId("hello").setUri("lb://hello.demo")
+                                .addPredicates(def("Path", "/hello/**")).addFilters(def("StripPrefix", "1")))
+                        .addRoutes(Route.newBuilder().setId("missing").setUri("lb://missing.demo")
+                                .addPredicates(def("Path", "/missing/**")))
+                        .build());
+                await().atMost(Duration.ofSeconds(20)).until(() -> get(port, "/hello/there").statusCode() == 200);
+                assertThat(get(port, "/hello/there").body()).isEqualTo("hello from hello.demo /there");
+                HttpResponse<String> missing = get(port, "/missing/x");
+                assertThat(missing.statusCode()).isEqualTo(503);
+                assertThat(missing.body()).contains("missing.demo").doesNotContain("Exception");
+
+                admin.deleteRoute(DeleteRouteRequest.newBuilder().setId("hello").build());
+                await().atMost(Duration.ofSeconds(20)).until(() -> get(port, "/hello/there").statusCode() == 404);
+                assertThat(get(port, "/static/y").body()).isEqualTo("static /static/y");
+            }
+        } finally {
+            hello.stop(0);
+            fixed.stop(0);
+        }
+    }
+}
