@@ -25,8 +25,11 @@ public final class EdgeNode implements AutoCloseable {
     private final NodeSession session;
     private final ConfigSubscriber subscriber;
     private final AtomicReference<ConfigSnapshot> snapshot;
+    private final MeshUpstreams upstreams;
 
-    private EdgeNode(NodeSession session, ConfigSubscriber subscriber, AtomicReference<ConfigSnapshot> snapshot) {
+    private EdgeNode(NodeSession session, ConfigSubscriber subscriber, AtomicReference<ConfigSnapshot> snapshot,
+            MeshUpstreams upstreams) {
+        this.upstreams = upstreams;
         this.session = session;
         this.subscriber = subscriber;
         this.snapshot = snapshot;
@@ -49,18 +52,30 @@ public final class EdgeNode implements AutoCloseable {
             LOG.info("joined member {} as edge gateway {}", p.member(), p.name());
         }
         NodeSession session = NodeSession.open(state, clock);
+        MeshUpstreams upstreams;
+        try {
+            upstreams = new MeshUpstreams(session.credentials(), clock);
+        } catch (Exception e) {
+            session.close();
+            throw e;
+        }
         AtomicReference<ConfigSnapshot> latest = new AtomicReference<>(ConfigSnapshot.getDefaultInstance());
         ConfigSubscriber subscriber = ConfigSubscriber.start(session, s -> {
             FederatedRoutes.validate(s);
+            upstreams.update(s);
             latest.set(s);
             listener.accept(s);
         });
-        return new EdgeNode(session, subscriber, latest);
+        return new EdgeNode(session, subscriber, latest, upstreams);
     }
 
     /** The snapshot in effect (empty before the first). */
     public ConfigSnapshot snapshot() {
         return snapshot.get();
+    }
+
+    MeshUpstreams upstreams() {
+        return upstreams;
     }
 
     public boolean connected() {
@@ -74,6 +89,7 @@ public final class EdgeNode implements AutoCloseable {
     @Override
     public void close() {
         subscriber.close();
+        upstreams.close();
         session.close();
     }
 }

@@ -13,6 +13,7 @@ import org.springframework.core.env.Environment;
 public class FederatedLoadBalancerConfiguration {
     @Bean
     ServiceInstanceListSupplier federatedInstances(Environment environment, EdgeNode node) {
-        return new CatalogInstances(environment.getProperty(LoadBalancerClientFactory.PROPERTY_NAME), node::snapshot);
+        return new CatalogInstances(environment.getProperty(LoadBalancerClientFactory.PROPERTY_NAME),
+                node.upstreams()::listener);
     }
 }

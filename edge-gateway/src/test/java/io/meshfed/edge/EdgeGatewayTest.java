@@ -112,4 +112,50 @@ class EdgeGatewayTest {
             fixed.stop(0);
         }
     }
+
+    @Test
+    void aServiceInAnotherNetworkIsReachedThroughItsEastWestGatewayWithTheEdgesIdentity() throws Exception {
+        HttpServer hello = backend("hello from east");
+        try (TestFederation federation = TestFederation.start(dir.resolve("controller"))) {
+            var admin = federation.admin();
+            for (String net : new String[] {"east", "west"}) {
+                admin.createNetwork(CreateNetworkRequest.newBuilder().setName(net).build());
+                admin.addMember(AddMemberRequest.newBuilder().setName(net).setType("vm").setNetwork(net).build());
+            }
+            RegistrationServiceGrpc.newBlockingStub(federation.channel(federation.memberSvid("east.acme.mesh",
+                    "/ns/demo/vm/vm-1"))).reportWorkloads(WorkloadReport.newBuilder().addWorkloads(WorkloadInstance
+                    .newBuilder().setService("hello").setNamespace("demo").setAddress("127.0.0.1")
+                    .setPort(hello.getAddress().getPort()).setHealthy(true)).build());
+            admin.export(io.meshfed.api.v1.ExportRequest.newBuilder().setService("hello").setNamespace("demo")
+                    .addToMembers("west").build());
+            admin.applyRoutes(RouteSet.newBuilder().addRoutes(Route.newBuilder().setId("hello")
+                    .setUri("lb://hello.demo").addPredicates(def("Path", "/hello/**")).addFilters(def("StripPrefix", "1")))
+                    .build());
+            String controller = "127.0.0.1:" + federation.address().getPort();
+            try (io.meshfed.gateway.GatewayNode eastGw = io.meshfed.gateway.GatewayNode.start(
+                    new io.meshfed.gateway.GatewayNode.Options(controller, federation.token("east", Role.ROLE_GATEWAY),
+                            "east", "east-gw", new io.meshfed.client.StateDir(dir.resolve("east-gw")),
+                            new InetSocketAddress("127.0.1.1", 0), null, java.net.InetAddress.getByName("127.0.1.1"),
+                            null, null), java.time.Clock.systemUTC());
+                    ConfigurableApplicationContext edge = SpringApplication.run(EdgeApplication.class,
+                            "--server.port=0", "--meshfed.edge.controller=" + controller, "--meshfed.edge.member=west",
+                            "--meshfed.edge.name=edge-1", "--meshfed.edge.state-dir=" + dir.resolve("edge"),
+                            "--meshfed.edge.token=" + federation.token("west", Role.ROLE_EDGE))) {
+                int port = ((WebServerApplicationContext) edge).getWebServer().getPort();
+                await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                        .until(() -> get(port, "/hello/x").statusCode() == 200);
+                assertThat(get(port, "/hello/there").body()).isEqualTo("hello from east /there");
+                // East's gateway carried it: its mTLS peer was the edge, authorized because hello.demo is
+                // exported to west.
+                assertThat(eastGw.gateway().stats().inboundRouted()).isPositive(); // the edge keeps its connection alive
+                assertThat(eastGw.gateway().refusals(io.meshfed.dataplane.RefusalReason.UNAUTHORIZED)).isZero();
+
+                admin.unexport(io.meshfed.api.v1.ExportRequest.newBuilder().setService("hello").setNamespace("demo")
+                        .addToMembers("west").build());
+                await().atMost(Duration.ofSeconds(30)).until(() -> get(port, "/hello/x").statusCode() == 503);
+            }
+        } finally {
+            hello.stop(0);
+        }
+    }
 }
