@@ -69,7 +69,7 @@ class ReadmeMainJobE2ETest {
                 }
             }
             assertThat(lines).as(String.join("\n", lines)).contains("meshfed quickstart is running. Try:")
-                    .anyMatch(l -> l.startsWith("[7/7] ready in "));
+                    .anyMatch(l -> l.startsWith("[8/8] ready in "));
             String json = Files.readString(work.resolve("quickstart/quickstart.json"));
             Matcher entry = Pattern.compile("\"hello.demo from west through both gateways\" : \"([0-9.:]+)\"")
                     .matcher(json);
@@ -92,7 +92,7 @@ class ReadmeMainJobE2ETest {
             assertThat(ProcessHandle.of(Long.parseLong(pids.group(1))).map(ProcessHandle::isAlive)).isNotEqualTo(
                     java.util.Optional.of(true));
         }
-        assertThat(count).isEqualTo(7);
+        assertThat(count).isEqualTo(8);
     }
 
     @Test
@@ -104,6 +104,9 @@ class ReadmeMainJobE2ETest {
                 .contains("  ok    plaintext to east's gateway: refused")
                 .contains("to whom hello.demo is not exported: refused, east gateway counted 1 refusal(s) with"
                         + " reason unauthorized")
+                .contains("  ok    through the edge gateway (127.0.0.1:18000/hello/smoke): hello from hello.demo"
+                        + " in network east")
+                .contains("  ok    through the edge gateway (127.0.0.1:18000/echo/smoke): GET /smoke")
                 .contains("smoke: PASS");
         assertThat(work.resolve("qs/logs/east-gateway.log")).exists();
     }

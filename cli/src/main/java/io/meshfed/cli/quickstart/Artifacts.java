@@ -16,6 +16,7 @@ record Artifacts(Path root, Path java) {
     static final String GATEWAY = "east-west-gateway/target/meshfed-gateway.jar";
     static final String AGENT = "vm-agent/target/meshfed-agent.jar";
     static final String SAMPLE = "sample-service/target/meshfed-sample.jar";
+    static final String EDGE = "edge-gateway/target/meshfed-edge.jar";
 
     static Artifacts locate(Map<String, String> env) {
         Path root;
@@ -30,7 +31,7 @@ record Artifacts(Path root, Path java) {
                 throw new CliException("cannot tell where meshfed is installed; set MESHFED_ROOT to the repository root");
             }
         }
-        for (String jar : List.of(CONTROLLER, GATEWAY, AGENT, SAMPLE)) {
+        for (String jar : List.of(CONTROLLER, GATEWAY, AGENT, SAMPLE, EDGE)) {
             if (!Files.isRegularFile(root.resolve(jar))) {
                 throw new CliException(root.resolve(jar) + " is missing: run the quickstart through ./meshfed, which"
                         + " builds it (or: mvn -DskipTests package)");

@@ -19,6 +19,8 @@ final class Layout {
     /** West's agent exposes hello.demo here. */
     static final int IMPORT_PORT = 18080;
     static final String NAMESPACE = "demo";
+    /** The edge gateway, in the west network: north-south entry to the mesh. */
+    static final String EDGE = "127.0.0.1:18000";
 
     /** One network of the quickstart. */
     record Net(String name, String prefix, String service, String mode) {
@@ -74,7 +76,8 @@ final class Layout {
         List<Listener> all = new java.util.ArrayList<>(List.of(
                 new Listener("controller (gRPC)", parse(CONTROLLER)),
                 new Listener("controller (HTTPS)", parse(CONTROLLER_HTTPS)),
-                new Listener("west agent (hello.demo import)", parse(westImport()))));
+                new Listener("west agent (hello.demo import)", parse(westImport())),
+                new Listener("edge gateway (HTTP)", parse(EDGE))));
         for (Net n : List.of(EAST, WEST)) {
             all.add(new Listener(n.name() + " gateway (mTLS)", parse(n.gateway())));
             all.add(new Listener(n.name() + " gateway (health, metrics)", parse(n.gatewayHttp())));

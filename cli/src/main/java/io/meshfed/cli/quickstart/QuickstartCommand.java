@@ -63,7 +63,7 @@ public final class QuickstartCommand implements Callable<Integer> {
 
     private PrintWriter out;
     private int step;
-    private static final int STEPS = 7;
+    private static final int STEPS = 8;
 
     @Override
     public Integer call() throws Exception {
@@ -189,7 +189,7 @@ public final class QuickstartCommand implements Callable<Integer> {
                 Member m = stub.addMember(AddMemberRequest.newBuilder().setName(n.name()).setType("vm")
                         .setNetwork(n.name()).build());
                 trustDomains.put(n.name(), m.getTrustDomain());
-                for (Role role : List.of(Role.ROLE_GATEWAY, Role.ROLE_AGENT)) {
+                for (Role role : List.of(Role.ROLE_GATEWAY, Role.ROLE_AGENT, Role.ROLE_EDGE)) {
                     tokens.put(n.name() + role, stub.createJoinToken(CreateJoinTokenRequest.newBuilder()
                             .setMember(n.name()).setRole(role).build()).getToken());
                 }
@@ -235,14 +235,23 @@ public final class QuickstartCommand implements Callable<Integer> {
         try (AdminClient admin = AdminClient.connect(Map.of("MESHFED_HOME", adminHome.toString()))) {
             admin.stub().export(ExportRequest.newBuilder().setService("hello").setNamespace(Layout.NAMESPACE)
                     .addToMembers("west").build());
+            admin.stub().applyRoutes(EdgeRoutes.quickstart());
             outboundPort = awaitHealthyAndAllocated(admin);
         }
         step("hello.demo exported to west; west's gateway listens for it on " + Layout.WEST.gatewayHost() + ":"
                 + outboundPort);
         String viaGateways = Layout.WEST.gatewayHost() + ":" + outboundPort;
-        awaitRoute(viaGateways);
-        awaitRoute(Layout.westImport());
-        Map<String, Object> state = describe(sup, trustDomains, viaGateways, List.of(controller), apps, agents,
+        awaitRoute(viaGateways, "/");
+        awaitRoute(Layout.westImport(), "/");
+        Supervisor.Child edge = sup.start("edge-gateway", java(a, Artifacts.EDGE, "--server.address=127.0.0.1",
+                "--server.port=" + Layout.parse(Layout.EDGE).getPort(), "--meshfed.edge.controller=" + Layout.CONTROLLER,
+                "--meshfed.edge.member=west", "--meshfed.edge.name=west-edge",
+                "--meshfed.edge.state-dir=" + dir.resolve("west").resolve("edge").toAbsolutePath()),
+                withToken(env, tokens.get("west" + Role.ROLE_EDGE)));
+        sup.awaitReady(edge, "Started EdgeApplication", START_TIMEOUT);
+        awaitRoute(Layout.EDGE, "/hello/");
+        step("edge gateway on " + Layout.EDGE + " (west): /hello/** -> lb://hello.demo, /echo/** -> lb://echo.demo");
+        Map<String, Object> state = describe(sup, trustDomains, viaGateways, controller, edge, apps, agents,
                 gateways);
         writeJson(state);
         step(String.format("ready in %.1f s: hello.demo in east answers from west through both gateways",
@@ -294,12 +303,12 @@ public final class QuickstartCommand implements Callable<Integer> {
                 + " s; see " + dir.resolve("logs").resolve("east-agent.log"));
     }
 
-    private void awaitRoute(String entry) {
+    private void awaitRoute(String entry, String path) {
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         String last = "";
         while (System.nanoTime() < deadline) {
             try {
-                String body = Smoke.get(entry, "/");
+                String body = Smoke.get(entry, path);
                 if (body.startsWith("hello from hello.demo in network east")) {
                     return;
                 }
@@ -314,12 +323,12 @@ public final class QuickstartCommand implements Callable<Integer> {
     }
 
     private Map<String, Object> describe(Supervisor sup, Map<String, String> tds, String viaGateways,
-            List<Supervisor.Child> controller, Map<Net, Supervisor.Child> apps, Map<Net, Supervisor.Child> agents,
-            Map<Net, Supervisor.Child> gateways) {
+            Supervisor.Child controller, Supervisor.Child edge, Map<Net, Supervisor.Child> apps,
+            Map<Net, Supervisor.Child> agents, Map<Net, Supervisor.Child> gateways) {
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("directory", dir.toAbsolutePath().toString());
         json.put("adminHome", dir.resolve("admin").toAbsolutePath().toString());
-        json.put("controller", component(controller.get(0), "spiffe://meshfed.local/meshfed/controller",
+        json.put("controller", component(controller, "spiffe://meshfed.local/meshfed/controller",
                 Map.of("grpc", Layout.CONTROLLER, "https", Layout.CONTROLLER_HTTPS)));
         Map<String, Object> networks = new LinkedHashMap<>();
         for (Net n : List.of(Layout.EAST, Layout.WEST)) {
@@ -335,9 +344,13 @@ public final class QuickstartCommand implements Callable<Integer> {
             networks.put(n.name(), net);
         }
         json.put("networks", networks);
+        json.put("edge", component(edge, "spiffe://" + tds.get("west") + "/meshfed/edge/west-edge",
+                Map.of("http", Layout.EDGE)));
         Map<String, Object> entries = new LinkedHashMap<>();
         entries.put("hello.demo from west through both gateways", viaGateways);
         entries.put("hello.demo from west through west's agent and east's gateway", Layout.westImport());
+        entries.put("hello.demo from outside through the edge gateway", Layout.EDGE + "/hello/");
+        entries.put("echo.demo from outside through the edge gateway", Layout.EDGE + "/echo/");
         json.put("entries", entries);
         return json;
     }
@@ -369,10 +382,13 @@ public final class QuickstartCommand implements Callable<Integer> {
         out.println("meshfed quickstart is running. Try:");
         out.println("  curl http://" + via + "/             # west -> west gateway -> east gateway -> agent -> hello.demo");
         out.println("  curl http://" + Layout.westImport() + "/          # west's agent -> east gateway -> hello.demo");
+        out.println("  curl http://" + Layout.EDGE + "/hello/       # edge gateway -> east gateway -> agent -> hello.demo");
+        out.println("  curl http://" + Layout.EDGE + "/echo/        # edge gateway -> west agent -> echo.demo");
         out.println("  curl http://" + Layout.EAST.gateway() + "/        # plaintext to a gateway: refused");
         out.println("  curl -s http://" + Layout.EAST.gatewayHttp() + "/metrics | grep refusals");
         out.println("  " + home + " ./meshfed services");
         out.println("  " + home + " ./meshfed status");
+        out.println("  " + home + " ./meshfed route list");
         out.println("Addresses, SPIFFE IDs and logs: " + dir.resolve(MARKER) + ". Stop with Ctrl-C.");
     }
 }

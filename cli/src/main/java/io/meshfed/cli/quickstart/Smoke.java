@@ -60,6 +60,16 @@ final class Smoke {
         } catch (IOException e) {
             ok &= report(false, "cross-network call through " + via + " failed: " + e);
         }
+        for (String[] edge : new String[][] {{"/hello/smoke", "hello from hello.demo in network east"},
+            {"/echo/smoke", "GET /smoke"}}) {
+            try {
+                String body = get(Layout.EDGE, edge[0]).strip();
+                ok &= report(body.startsWith(edge[1]), "through the edge gateway (" + Layout.EDGE + edge[0] + "): "
+                        + body.lines().findFirst().orElse(""));
+            } catch (IOException e) {
+                ok &= report(false, "through the edge gateway (" + Layout.EDGE + edge[0] + ") failed: " + e);
+            }
+        }
         ok &= refused("plaintext to east's gateway", "handshake", this::plaintext);
         ok &= refused("mTLS as " + adminSvid().id() + ", to whom hello.demo is not exported", "unauthorized",
                 this::asAdmin);
