@@ -24,6 +24,10 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import static io.meshfed.edge.EdgeFixtures.backend;
+import static io.meshfed.edge.EdgeFixtures.def;
+import static io.meshfed.edge.EdgeFixtures.get;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.SpringApplication;
@@ -39,31 +43,6 @@ import org.springframework.context.ConfigurableApplicationContext;
 class EdgeGatewayTest {
     @TempDir
     Path dir;
-
-    private static RouteDefinition def(String name, String... values) {
-        RouteDefinition.Builder b = RouteDefinition.newBuilder().setName(name);
-        for (int i = 0; i < values.length; i++) {
-            b.addArgs(RouteArg.newBuilder().setKey("_genkey_" + i).setValue(values[i]));
-        }
-        return b.build();
-    }
-
-    private static HttpServer backend(String body) throws Exception {
-        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
-        server.createContext("/", ex -> {
-            byte[] bytes = (body + " " + ex.getRequestURI().getPath()).getBytes(StandardCharsets.UTF_8);
-            ex.sendResponseHeaders(200, bytes.length);
-            ex.getResponseBody().write(bytes);
-            ex.close();
-        });
-        server.start();
-        return server;
-    }
-
-    private static HttpResponse<String> get(int port, String path) throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-    }
 
     @Test
     void controllerRoutesTakeEffectLiveAndLbResolvesThroughTheFederatedCatalog() throws Exception {

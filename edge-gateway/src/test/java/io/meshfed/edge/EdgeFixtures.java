@@ -1,0 +1,84 @@
+package io.meshfed.edge;
+
+import com.sun.net.httpserver.HttpServer;
+import io.meshfed.api.v1.Role;
+import io.meshfed.api.v1.RouteArg;
+import io.meshfed.api.v1.RouteDefinition;
+import io.meshfed.controller.testing.TestFederation;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.springframework.boot.SpringApplication;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/** Backends, route definitions and HTTP calls shared by the edge gateway's tests. */
+final class EdgeFixtures {
+    private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    private EdgeFixtures() {}
+
+    /** A route definition in shortcut form: arguments _genkey_0, _genkey_1, ... */
+    static RouteDefinition def(String name, String... values) {
+        RouteDefinition.Builder b = RouteDefinition.newBuilder().setName(name);
+        for (int i = 0; i < values.length; i++) {
+            b.addArgs(RouteArg.newBuilder().setKey("_genkey_" + i).setValue(values[i]));
+        }
+        return b.build();
+    }
+
+    /** A route definition with named arguments, given as key, value, key, value, ... */
+    static RouteDefinition named(String name, String... keyValues) {
+        RouteDefinition.Builder b = RouteDefinition.newBuilder().setName(name);
+        for (int i = 0; i < keyValues.length; i += 2) {
+            b.addArgs(RouteArg.newBuilder().setKey(keyValues[i]).setValue(keyValues[i + 1]));
+        }
+        return b.build();
+    }
+
+    /** An HTTP backend answering "{body} {path}"; the first {@code failFirst} requests get a 500. */
+    static HttpServer backend(String body, int failFirst, AtomicInteger requests) throws Exception {
+        // The JDK server writes headers and body separately: without TCP_NODELAY, Nagle and delayed ACKs add 40 ms.
+        System.setProperty("sun.net.httpserver.nodelay", "true");
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
+        server.createContext("/", ex -> {
+            int n = requests.incrementAndGet();
+            byte[] bytes = (body + " " + ex.getRequestURI().getPath()).getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(n <= failFirst ? 500 : 200, bytes.length);
+            ex.getResponseBody().write(bytes);
+            ex.close();
+        });
+        server.start();
+        return server;
+    }
+
+    static HttpServer backend(String body) throws Exception {
+        return backend(body, 0, new AtomicInteger());
+    }
+
+    static HttpResponse<String> get(int port, String path, String... headers) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(10));
+        for (int i = 0; i < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        return CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The edge gateway application on a random port, joined to the federation as member {@code member}. */
+    static ConfigurableApplicationContext edge(TestFederation federation, String member, Path stateDir,
+            String... more) throws Exception {
+        String[] base = {"--server.port=0", "--meshfed.edge.controller=127.0.0.1:" + federation.address().getPort(),
+            "--meshfed.edge.member=" + member, "--meshfed.edge.name=edge-1", "--meshfed.edge.state-dir=" + stateDir,
+            "--meshfed.edge.token=" + federation.token(member, Role.ROLE_EDGE)};
+        String[] args = new String[base.length + more.length];
+        System.arraycopy(base, 0, args, 0, base.length);
+        System.arraycopy(more, 0, args, base.length, more.length);
+        return SpringApplication.run(EdgeApplication.class, args);
+    }
+}

@@ -1,0 +1,122 @@
+package io.meshfed.edge;
+
+import static io.meshfed.edge.EdgeFixtures.backend;
+import static io.meshfed.edge.EdgeFixtures.def;
+import static io.meshfed.edge.EdgeFixtures.get;
+import static io.meshfed.edge.EdgeFixtures.named;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.sun.net.httpserver.HttpServer;
+import io.meshfed.api.v1.AddMemberRequest;
+import io.meshfed.api.v1.CreateNetworkRequest;
+import io.meshfed.api.v1.RegistrationServiceGrpc;
+import io.meshfed.api.v1.Route;
+import io.meshfed.api.v1.RouteSet;
+import io.meshfed.api.v1.WorkloadInstance;
+import io.meshfed.api.v1.WorkloadReport;
+import io.meshfed.controller.testing.TestFederation;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * Spring Cloud Gateway's traffic management on routes defined at the controller: a 90/10 weighted split, routing
+ * by header to v2, and a retry that turns an upstream failure into a success. Upstreams are real HTTP servers in
+ * the catalog (hello-v1.demo, hello-v2.demo, flaky.demo).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class EdgeTrafficManagementTest {
+    @TempDir
+    static Path dir;
+
+    private final AtomicInteger flakyRequests = new AtomicInteger();
+    private HttpServer v1;
+    private HttpServer v2;
+    private HttpServer flaky;
+    private TestFederation federation;
+    private ConfigurableApplicationContext edge;
+    private int port;
+
+    @BeforeAll
+    void start() throws Exception {
+        v1 = backend("v1");
+        v2 = backend("v2");
+        flaky = backend("flaky", 1, flakyRequests);
+        federation = TestFederation.start(dir.resolve("controller"));
+        var admin = federation.admin();
+        admin.createNetwork(CreateNetworkRequest.newBuilder().setName("west").build());
+        admin.addMember(AddMemberRequest.newBuilder().setName("west").setType("vm").setNetwork("west").build());
+        WorkloadReport.Builder report = WorkloadReport.newBuilder();
+        for (var e : java.util.Map.of("hello-v1", v1, "hello-v2", v2, "flaky", flaky).entrySet()) {
+            report.addWorkloads(WorkloadInstance.newBuilder().setService(e.getKey()).setNamespace("demo")
+                    .setAddress("127.0.0.1").setPort(e.getValue().getAddress().getPort()).setHealthy(true));
+        }
+        RegistrationServiceGrpc.newBlockingStub(federation.channel(federation.memberSvid("west.acme.mesh",
+                "/ns/demo/vm/vm-1"))).reportWorkloads(report.build());
+        admin.applyRoutes(RouteSet.newBuilder()
+                .addRoutes(Route.newBuilder().setId("canary-v1").setUri("lb://hello-v1.demo")
+                        .addPredicates(def("Path", "/canary/**")).addPredicates(def("Weight", "canary", "90")))
+                .addRoutes(Route.newBuilder().setId("canary-v2").setUri("lb://hello-v2.demo")
+                        .addPredicates(def("Path", "/canary/**")).addPredicates(def("Weight", "canary", "10")))
+                .addRoutes(Route.newBuilder().setId("by-header-v2").setOrder(0).setUri("lb://hello-v2.demo")
+                        .addPredicates(def("Path", "/version/**")).addPredicates(def("Header", "X-Version", "v2")))
+                .addRoutes(Route.newBuilder().setId("by-header-v1").setOrder(1).setUri("lb://hello-v1.demo")
+                        .addPredicates(def("Path", "/version/**")))
+                .addRoutes(Route.newBuilder().setId("retry").setUri("lb://flaky.demo")
+                        .addPredicates(def("Path", "/flaky/**"))
+                        .addFilters(named("Retry", "retries", "2", "statuses", "INTERNAL_SERVER_ERROR",
+                                "methods", "GET")))
+                .build());
+        edge = EdgeFixtures.edge(federation, "west", dir.resolve("edge"));
+        port = ((WebServerApplicationContext) edge).getWebServer().getPort();
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                .until(() -> get(port, "/version/x").statusCode() == 200);
+    }
+
+    @AfterAll
+    void stop() {
+        edge.close();
+        federation.close();
+        v1.stop(0);
+        v2.stop(0);
+        flaky.stop(0);
+    }
+
+    @Test
+    void aNinetyTenWeightedSplitHoldsOverAThousandRequests() throws Exception {
+        int toV1 = 0;
+        for (int i = 0; i < 1000; i++) {
+            String body = get(port, "/canary/" + i).body();
+            if (body.startsWith("v1 ")) {
+                toV1++;
+            } else {
+                assertThat(body).startsWith("v2 ");
+            }
+        }
+        // Binomial(1000, 0.9): mean 900, standard deviation 9.5; 850-950 is more than 5 deviations either way.
+        assertThat(toV1).isBetween(850, 950);
+    }
+
+    @Test
+    void aHeaderRoutesToV2AndEverythingElseToV1() throws Exception {
+        assertThat(get(port, "/version/a", "X-Version", "v2").body()).isEqualTo("v2 /version/a");
+        assertThat(get(port, "/version/a").body()).isEqualTo("v1 /version/a");
+        assertThat(get(port, "/version/a", "X-Version", "v3").body()).isEqualTo("v1 /version/a");
+    }
+
+    @Test
+    void aRetryTurnsOneUpstreamFailureIntoASuccess() throws Exception {
+        var response = get(port, "/flaky/x");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.body()).isEqualTo("flaky /flaky/x");
+        assertThat(flakyRequests).hasValue(2);
+    }
+}
