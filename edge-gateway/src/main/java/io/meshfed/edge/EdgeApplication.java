@@ -19,6 +19,20 @@ public class EdgeApplication {
         return new FederatedRoutes();
     }
 
+    /** The default limiter of {@code RequestRateLimiter}: a local token bucket (see {@link LocalRateLimiter}). */
+    @Bean
+    LocalRateLimiter localRateLimiter(org.springframework.cloud.gateway.support.ConfigurationService configuration) {
+        return new LocalRateLimiter(configuration);
+    }
+
+    /** Rate limits apply per client address by default. */
+    @Bean
+    @org.springframework.context.annotation.Primary
+    org.springframework.cloud.gateway.filter.ratelimit.KeyResolver clientAddressKeyResolver() {
+        return exchange -> reactor.core.publisher.Mono.just(java.util.Optional.ofNullable(
+                exchange.getRequest().getRemoteAddress()).map(a -> a.getAddress().getHostAddress()).orElse("unknown"));
+    }
+
     /** Joins and follows the config stream; each snapshot replaces the controller's routes live. */
     @Bean(destroyMethod = "close")
     EdgeNode edgeNode(EdgeProperties properties, FederatedRoutes routes, ApplicationEventPublisher events)

@@ -74,6 +74,10 @@ class EdgeTrafficManagementTest {
                         .addPredicates(def("Path", "/flaky/**"))
                         .addFilters(named("Retry", "retries", "2", "statuses", "INTERNAL_SERVER_ERROR",
                                 "methods", "GET")))
+                .addRoutes(Route.newBuilder().setId("limited").setUri("lb://hello-v1.demo")
+                        .addPredicates(def("Path", "/limited/**"))
+                        .addFilters(named("RequestRateLimiter", "local-rate-limiter.replenish-rate", "1",
+                                "local-rate-limiter.burst-capacity", "2")))
                 .build());
         edge = EdgeFixtures.edge(federation, "west", dir.resolve("edge"));
         port = ((WebServerApplicationContext) edge).getWebServer().getPort();
@@ -118,5 +122,16 @@ class EdgeTrafficManagementTest {
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.body()).isEqualTo("flaky /flaky/x");
         assertThat(flakyRequests).hasValue(2);
+    }
+
+    @Test
+    void aRateLimitAnswers429WithRetryAfterOnceTheBurstIsSpent() throws Exception {
+        assertThat(get(port, "/limited/1").statusCode()).isEqualTo(200);
+        assertThat(get(port, "/limited/2").statusCode()).isEqualTo(200);
+        var refused = get(port, "/limited/3");
+        assertThat(refused.statusCode()).isEqualTo(429);
+        assertThat(refused.headers().firstValue("Retry-After")).hasValue("1");
+        assertThat(refused.headers().firstValue("X-RateLimit-Remaining")).hasValue("0");
+        await().atMost(Duration.ofSeconds(5)).until(() -> get(port, "/limited/4").statusCode() == 200);
     }
 }
