@@ -78,6 +78,12 @@ class EdgeTrafficManagementTest {
                         .addPredicates(def("Path", "/limited/**"))
                         .addFilters(named("RequestRateLimiter", "local-rate-limiter.replenish-rate", "1",
                                 "local-rate-limiter.burst-capacity", "2")))
+                .addRoutes(Route.newBuilder().setId("faulty").setUri("lb://hello-v1.demo")
+                        .addPredicates(def("Path", "/faulty/**"))
+                        .addFilters(named("FaultInjection", "abort-percent", "50", "abort-status", "503")))
+                .addRoutes(Route.newBuilder().setId("slow").setUri("lb://hello-v1.demo")
+                        .addPredicates(def("Path", "/slow/**"))
+                        .addFilters(named("FaultInjection", "delay-percent", "100", "delay", "50ms")))
                 .build());
         edge = EdgeFixtures.edge(federation, "west", dir.resolve("edge"));
         port = ((WebServerApplicationContext) edge).getWebServer().getPort();
@@ -133,5 +139,24 @@ class EdgeTrafficManagementTest {
         assertThat(refused.headers().firstValue("Retry-After")).hasValue("1");
         assertThat(refused.headers().firstValue("X-RateLimit-Remaining")).hasValue("0");
         await().atMost(Duration.ofSeconds(5)).until(() -> get(port, "/limited/4").statusCode() == 200);
+    }
+
+    @Test
+    void faultInjectionAbortsItsShareAndDelaysWithAMarker() throws Exception {
+        int aborted = 0;
+        for (int i = 0; i < 1000; i++) {
+            var r = get(port, "/faulty/" + i);
+            if (r.statusCode() == 503) {
+                assertThat(r.headers().firstValue("X-Meshfed-Fault")).hasValue("abort");
+                aborted++;
+            } else {
+                assertThat(r.statusCode()).isEqualTo(200);
+            }
+        }
+        // Binomial(1000, 0.5): standard deviation 15.8; 420-580 is five deviations either way.
+        assertThat(aborted).isBetween(420, 580);
+        var slow = get(port, "/slow/x");
+        assertThat(slow.statusCode()).isEqualTo(200);
+        assertThat(slow.headers().firstValue("X-Meshfed-Fault")).hasValue("delay");
     }
 }
