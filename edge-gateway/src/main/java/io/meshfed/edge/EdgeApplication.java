@@ -44,6 +44,10 @@ public class EdgeApplication {
     }
 
     public static void main(String[] args) {
+        // One access log line per request (Reactor Netty's, logger reactor.netty.http.server.AccessLog).
+        if (System.getProperty("reactor.netty.http.server.accessLogEnabled") == null) {
+            System.setProperty("reactor.netty.http.server.accessLogEnabled", "true");
+        }
         SpringApplication.run(EdgeApplication.class, args);
     }
 }

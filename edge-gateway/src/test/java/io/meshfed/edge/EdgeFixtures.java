@@ -75,7 +75,7 @@ final class EdgeFixtures {
             String... more) throws Exception {
         String[] base = {"--server.port=0", "--meshfed.edge.controller=127.0.0.1:" + federation.address().getPort(),
             "--meshfed.edge.member=" + member, "--meshfed.edge.name=edge-1", "--meshfed.edge.state-dir=" + stateDir,
-            "--meshfed.edge.token=" + federation.token(member, Role.ROLE_EDGE)};
+            "--meshfed.edge.token=" + federation.token(member, Role.ROLE_EDGE), "--management.server.port=0"};
         String[] args = new String[base.length + more.length];
         System.arraycopy(base, 0, args, 0, base.length);
         System.arraycopy(more, 0, args, base.length, more.length);

@@ -62,6 +62,7 @@ class EdgeGatewayTest {
                     "--server.port=0", "--meshfed.edge.controller=127.0.0.1:" + federation.address().getPort(),
                     "--meshfed.edge.member=west", "--meshfed.edge.name=edge-1",
                     "--meshfed.edge.state-dir=" + dir.resolve("edge"), "--meshfed.edge.token=" + token,
+                    "--management.server.port=0",
                     "--spring.cloud.gateway.server.webflux.routes[0].id=static",
                     "--spring.cloud.gateway.server.webflux.routes[0].uri=http://127.0.0.1:" + fixed.getAddress().getPort(),
                     "--spring.cloud.gateway.server.webflux.routes[0].predicates[0]=Path=/static/**")) {
@@ -85,6 +86,12 @@ class EdgeGatewayTest {
                 admin.deleteRoute(DeleteRouteRequest.newBuilder().setId("hello").build());
                 await().atMost(Duration.ofSeconds(20)).until(() -> get(port, "/hello/there").statusCode() == 404);
                 assertThat(get(port, "/static/y").body()).isEqualTo("static /static/y");
+
+                int management = Integer.parseInt(edge.getEnvironment().getProperty("local.management.port"));
+                assertThat(get(management, "/actuator/health").body()).contains("\"status\":\"UP\"");
+                assertThat(get(management, "/actuator/prometheus").body())
+                        .contains("spring_cloud_gateway_requests_seconds_count{")
+                        .contains("routeId=\"meshfed-hello\"").contains("routeId=\"static\"");
             }
         } finally {
             hello.stop(0);
@@ -119,6 +126,7 @@ class EdgeGatewayTest {
                     ConfigurableApplicationContext edge = SpringApplication.run(EdgeApplication.class,
                             "--server.port=0", "--meshfed.edge.controller=" + controller, "--meshfed.edge.member=west",
                             "--meshfed.edge.name=edge-1", "--meshfed.edge.state-dir=" + dir.resolve("edge"),
+                            "--management.server.port=0",
                             "--meshfed.edge.token=" + federation.token("west", Role.ROLE_EDGE))) {
                 int port = ((WebServerApplicationContext) edge).getWebServer().getPort();
                 await().atMost(Duration.ofSeconds(30)).ignoreExceptions()

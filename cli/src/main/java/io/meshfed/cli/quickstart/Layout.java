@@ -21,6 +21,7 @@ final class Layout {
     static final String NAMESPACE = "demo";
     /** The edge gateway, in the west network: north-south entry to the mesh. */
     static final String EDGE = "127.0.0.1:18000";
+    static final String EDGE_MANAGEMENT = "127.0.0.1:15022";
 
     /** One network of the quickstart. */
     record Net(String name, String prefix, String service, String mode) {
@@ -77,7 +78,8 @@ final class Layout {
                 new Listener("controller (gRPC)", parse(CONTROLLER)),
                 new Listener("controller (HTTPS)", parse(CONTROLLER_HTTPS)),
                 new Listener("west agent (hello.demo import)", parse(westImport())),
-                new Listener("edge gateway (HTTP)", parse(EDGE))));
+                new Listener("edge gateway (HTTP)", parse(EDGE)),
+                new Listener("edge gateway (health, metrics)", parse(EDGE_MANAGEMENT))));
         for (Net n : List.of(EAST, WEST)) {
             all.add(new Listener(n.name() + " gateway (mTLS)", parse(n.gateway())));
             all.add(new Listener(n.name() + " gateway (health, metrics)", parse(n.gatewayHttp())));

@@ -246,7 +246,8 @@ public final class QuickstartCommand implements Callable<Integer> {
         Supervisor.Child edge = sup.start("edge-gateway", java(a, Artifacts.EDGE, "--server.address=127.0.0.1",
                 "--server.port=" + Layout.parse(Layout.EDGE).getPort(), "--meshfed.edge.controller=" + Layout.CONTROLLER,
                 "--meshfed.edge.member=west", "--meshfed.edge.name=west-edge",
-                "--meshfed.edge.state-dir=" + dir.resolve("west").resolve("edge").toAbsolutePath()),
+                "--meshfed.edge.state-dir=" + dir.resolve("west").resolve("edge").toAbsolutePath(),
+                "--management.server.port=" + Layout.parse(Layout.EDGE_MANAGEMENT).getPort()),
                 withToken(env, tokens.get("west" + Role.ROLE_EDGE)));
         sup.awaitReady(edge, "Started EdgeApplication", START_TIMEOUT);
         awaitRoute(Layout.EDGE, "/hello/");
@@ -345,7 +346,7 @@ public final class QuickstartCommand implements Callable<Integer> {
         }
         json.put("networks", networks);
         json.put("edge", component(edge, "spiffe://" + tds.get("west") + "/meshfed/edge/west-edge",
-                Map.of("http", Layout.EDGE)));
+                Map.of("http", Layout.EDGE, "management", Layout.EDGE_MANAGEMENT)));
         Map<String, Object> entries = new LinkedHashMap<>();
         entries.put("hello.demo from west through both gateways", viaGateways);
         entries.put("hello.demo from west through west's agent and east's gateway", Layout.westImport());
