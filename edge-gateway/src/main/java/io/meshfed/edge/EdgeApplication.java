@@ -11,7 +11,7 @@ import org.springframework.context.annotation.Bean;
 
 /** {@code meshfed-edge}: the edge gateway, a Spring Boot application on Spring Cloud Gateway (WebFlux). */
 @SpringBootApplication
-@EnableConfigurationProperties(EdgeProperties.class)
+@EnableConfigurationProperties({EdgeProperties.class, CircuitBreakerProperties.class})
 @LoadBalancerClients(defaultConfiguration = FederatedLoadBalancerConfiguration.class)
 public class EdgeApplication {
     @Bean
@@ -31,6 +31,23 @@ public class EdgeApplication {
     org.springframework.cloud.gateway.filter.ratelimit.KeyResolver clientAddressKeyResolver() {
         return exchange -> reactor.core.publisher.Mono.just(java.util.Optional.ofNullable(
                 exchange.getRequest().getRemoteAddress()).map(a -> a.getAddress().getHostAddress()).orElse("unknown"));
+    }
+
+    /** Defaults of every CircuitBreaker filter, from {@code meshfed.edge.circuit-breaker.*}. */
+    @Bean
+    org.springframework.cloud.client.circuitbreaker.Customizer<
+            org.springframework.cloud.circuitbreaker.resilience4j.ReactiveResilience4JCircuitBreakerFactory>
+            circuitBreakerDefaults(CircuitBreakerProperties p) {
+        return factory -> factory.configureDefault(id -> new org.springframework.cloud.circuitbreaker.resilience4j
+                .Resilience4JConfigBuilder(id)
+                .circuitBreakerConfig(io.github.resilience4j.circuitbreaker.CircuitBreakerConfig.custom()
+                        .slidingWindowSize(p.slidingWindow()).minimumNumberOfCalls(p.minimumCalls())
+                        .failureRateThreshold(p.failureRateThreshold()).waitDurationInOpenState(p.openFor())
+                        .permittedNumberOfCallsInHalfOpenState(p.halfOpenCalls())
+                        .automaticTransitionFromOpenToHalfOpenEnabled(false).build())
+                .timeLimiterConfig(io.github.resilience4j.timelimiter.TimeLimiterConfig.custom()
+                        .timeoutDuration(p.timeout()).build())
+                .build());
     }
 
     /** Joins and follows the config stream; each snapshot replaces the controller's routes live. */

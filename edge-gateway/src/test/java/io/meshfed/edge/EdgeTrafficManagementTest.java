@@ -38,6 +38,10 @@ class EdgeTrafficManagementTest {
     static Path dir;
 
     private final AtomicInteger flakyRequests = new AtomicInteger();
+    private final AtomicInteger fragileRequests = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicBoolean fragileBroken = new java.util.concurrent.atomic
+            .AtomicBoolean(true);
+    private HttpServer fragile;
     private HttpServer v1;
     private HttpServer v2;
     private HttpServer flaky;
@@ -50,12 +54,19 @@ class EdgeTrafficManagementTest {
         v1 = backend("v1");
         v2 = backend("v2");
         flaky = backend("flaky", 1, flakyRequests);
+        fragile = HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 16);
+        fragile.createContext("/", ex -> {
+            fragileRequests.incrementAndGet();
+            ex.sendResponseHeaders(fragileBroken.get() ? 500 : 200, -1);
+            ex.close();
+        });
+        fragile.start();
         federation = TestFederation.start(dir.resolve("controller"));
         var admin = federation.admin();
         admin.createNetwork(CreateNetworkRequest.newBuilder().setName("west").build());
         admin.addMember(AddMemberRequest.newBuilder().setName("west").setType("vm").setNetwork("west").build());
         WorkloadReport.Builder report = WorkloadReport.newBuilder();
-        for (var e : java.util.Map.of("hello-v1", v1, "hello-v2", v2, "flaky", flaky).entrySet()) {
+        for (var e : java.util.Map.of("hello-v1", v1, "hello-v2", v2, "flaky", flaky, "fragile", fragile).entrySet()) {
             report.addWorkloads(WorkloadInstance.newBuilder().setService(e.getKey()).setNamespace("demo")
                     .setAddress("127.0.0.1").setPort(e.getValue().getAddress().getPort()).setHealthy(true));
         }
@@ -84,8 +95,13 @@ class EdgeTrafficManagementTest {
                 .addRoutes(Route.newBuilder().setId("slow").setUri("lb://hello-v1.demo")
                         .addPredicates(def("Path", "/slow/**"))
                         .addFilters(named("FaultInjection", "delay-percent", "100", "delay", "50ms")))
+                .addRoutes(Route.newBuilder().setId("breaker").setUri("lb://fragile.demo")
+                        .addPredicates(def("Path", "/breaker/**"))
+                        .addFilters(named("CircuitBreaker", "name", "fragile", "statusCodes", "500")))
                 .build());
-        edge = EdgeFixtures.edge(federation, "west", dir.resolve("edge"));
+        edge = EdgeFixtures.edge(federation, "west", dir.resolve("edge"),
+                "--meshfed.edge.circuit-breaker.sliding-window=4", "--meshfed.edge.circuit-breaker.minimum-calls=4",
+                "--meshfed.edge.circuit-breaker.open-for=1s", "--meshfed.edge.circuit-breaker.half-open-calls=1");
         port = ((WebServerApplicationContext) edge).getWebServer().getPort();
         await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
                 .until(() -> get(port, "/version/x").statusCode() == 200);
@@ -98,6 +114,7 @@ class EdgeTrafficManagementTest {
         v1.stop(0);
         v2.stop(0);
         flaky.stop(0);
+        fragile.stop(0);
     }
 
     @Test
@@ -158,5 +175,25 @@ class EdgeTrafficManagementTest {
         var slow = get(port, "/slow/x");
         assertThat(slow.statusCode()).isEqualTo(200);
         assertThat(slow.headers().firstValue("X-Meshfed-Fault")).hasValue("delay");
+    }
+
+    @Test
+    void aCircuitBreakerOpensOnFailuresThenHalfOpensAndClosesWhenTheUpstreamRecovers() throws Exception {
+        for (int i = 0; i < 4; i++) {
+            assertThat(get(port, "/breaker/x").statusCode()).isIn(500, 503);
+        }
+        int seen = fragileRequests.get();
+        // Open: answered at once without calling the upstream.
+        assertThat(get(port, "/breaker/x").statusCode()).isEqualTo(503);
+        assertThat(fragileRequests).hasValue(seen);
+
+        fragileBroken.set(false);
+        // After open-for, one half-open call goes through, succeeds, and the breaker closes.
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
+                .until(() -> get(port, "/breaker/x").statusCode() == 200);
+        assertThat(fragileRequests.get()).isGreaterThan(seen);
+        for (int i = 0; i < 3; i++) {
+            assertThat(get(port, "/breaker/x").statusCode()).isEqualTo(200);
+        }
     }
 }
