@@ -21,8 +21,9 @@ import java.util.Map;
 /**
  * Sets up the federation that bench/gateway/run.sh measures: networks east and west with their gateway
  * addresses, members east and west, hello.demo in east at the benchmark's backend (registered as a plain endpoint,
- * as the HAProxy pair's ingress reaches its backend) exported to west, and one gateway join token per network,
- * written owner-only to {@code WORK/east.token} and {@code WORK/west.token}.
+ * as the HAProxy pair's ingress reaches its backend) exported to west, one gateway join token per network,
+ * written owner-only to {@code WORK/east.token} and {@code WORK/west.token}, and for bench/edge/run.sh an edge
+ * token for east ({@code WORK/east-edge.token}) and the route {@code /lb/**} to {@code lb://hello.demo}.
  *
  * <pre>java -cp benchmarks.jar io.meshfed.bench.GatewayBenchSetup WORK CONTROLLER EAST_GW WEST_GW BACKEND</pre>
  */
@@ -52,6 +53,19 @@ public final class GatewayBenchSetup {
             }
             agentToken = stub.createJoinToken(CreateJoinTokenRequest.newBuilder().setMember("east")
                     .setRole(Role.ROLE_AGENT).build()).getToken();
+            Path edgeToken = work.resolve("east-edge.token");
+            Files.writeString(edgeToken, stub.createJoinToken(CreateJoinTokenRequest.newBuilder().setMember("east")
+                    .setRole(Role.ROLE_EDGE).build()).getToken());
+            Files.setPosixFilePermissions(edgeToken,
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            // The edge benchmark's federated route: /lb/** -> lb://hello.demo (the backend, in the edge's network).
+            stub.applyRoutes(io.meshfed.api.v1.RouteSet.newBuilder().addRoutes(io.meshfed.api.v1.Route.newBuilder()
+                    .setId("lb").setUri("lb://hello.demo")
+                    .addPredicates(io.meshfed.api.v1.RouteDefinition.newBuilder().setName("Path")
+                            .addArgs(io.meshfed.api.v1.RouteArg.newBuilder().setKey("_genkey_0").setValue("/lb/**")))
+                    .addFilters(io.meshfed.api.v1.RouteDefinition.newBuilder().setName("StripPrefix")
+                            .addArgs(io.meshfed.api.v1.RouteArg.newBuilder().setKey("_genkey_0").setValue("1"))))
+                    .build());
             stub.export(ExportRequest.newBuilder().setService("hello").setNamespace("demo").addToMembers("west")
                     .build());
         }
