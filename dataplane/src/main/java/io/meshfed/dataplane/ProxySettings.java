@@ -30,19 +30,11 @@ public record ProxySettings(Balancing balancing, Duration connectTimeout, Durati
                 Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofSeconds(60));
     }
 
-    public ProxySettings withBalancing(Balancing b) {
-        return new ProxySettings(b, connectTimeout, idleTimeout, drainTimeout, baseEjection, maxEjection);
-    }
-
     public ProxySettings withIdleTimeout(Duration d) {
         return new ProxySettings(balancing, connectTimeout, d, drainTimeout, baseEjection, maxEjection);
     }
 
     public ProxySettings withDrainTimeout(Duration d) {
         return new ProxySettings(balancing, connectTimeout, idleTimeout, d, baseEjection, maxEjection);
-    }
-
-    public ProxySettings withConnectTimeout(Duration d) {
-        return new ProxySettings(balancing, d, idleTimeout, drainTimeout, baseEjection, maxEjection);
     }
 }

@@ -1,8 +1,7 @@
 package io.meshfed.gateway;
 
 import io.meshfed.client.StateDir;
-import io.meshfed.dataplane.Balancing;
-import io.meshfed.dataplane.ProxySettings;
+import io.meshfed.dataplane.ProxyOptions;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -49,21 +48,8 @@ public final class GatewayMain implements Callable<Integer> {
             description = "Address of the outbound listeners for imported services (default ${DEFAULT-VALUE}).")
     String outboundBind;
 
-    @Option(names = "--balancing", defaultValue = "least-connections", paramLabel = "POLICY",
-            description = "round-robin or least-connections (default ${DEFAULT-VALUE}).")
-    String balancing;
-
-    @Option(names = "--connect-timeout", defaultValue = "3s", paramLabel = "DURATION",
-            description = "Timeout of a connect to an upstream (default ${DEFAULT-VALUE}).")
-    String connectTimeout;
-
-    @Option(names = "--idle-timeout", defaultValue = "1h", paramLabel = "DURATION",
-            description = "Close a connection with no byte either way for this long (default ${DEFAULT-VALUE}).")
-    String idleTimeout;
-
-    @Option(names = "--drain-timeout", defaultValue = "10s", paramLabel = "DURATION",
-            description = "On shutdown, how long open connections may finish (default ${DEFAULT-VALUE}).")
-    String drainTimeout;
+    @picocli.CommandLine.Mixin
+    ProxyOptions proxy;
 
     static InetSocketAddress hostPort(String flag, String value) {
         try {
@@ -85,27 +71,12 @@ public final class GatewayMain implements Callable<Integer> {
         System.exit(cli.execute(args));
     }
 
-    private ProxySettings settings() {
-        ProxySettings d = ProxySettings.defaults();
-        return new ProxySettings(Balancing.parse(balancing), duration("--connect-timeout", connectTimeout),
-                duration("--idle-timeout", idleTimeout), duration("--drain-timeout", drainTimeout),
-                d.baseEjection(), d.maxEjection());
-    }
-
-    static java.time.Duration duration(String flag, String value) {
-        try {
-            return io.meshfed.api.Durations.parse(value);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(flag + ": " + e.getMessage());
-        }
-    }
-
     @Override
     public Integer call() throws Exception {
         String joinToken = token != null ? token : System.getenv("MESHFED_JOIN_TOKEN");
         GatewayNode node = GatewayNode.start(new GatewayNode.Options(controller, joinToken, member, name,
                 new StateDir(stateDir), hostPort("--listen", listen), advertise, InetAddress.getByName(outboundBind),
-                hostPort("--http-listen", httpListen), settings()), Clock.systemUTC());
+                hostPort("--http-listen", httpListen), proxy.settings()), Clock.systemUTC());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {

@@ -9,7 +9,6 @@ import io.meshfed.client.StateDir;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,15 +23,12 @@ public final class EdgeNode implements AutoCloseable {
 
     private final NodeSession session;
     private final ConfigSubscriber subscriber;
-    private final AtomicReference<ConfigSnapshot> snapshot;
     private final MeshUpstreams upstreams;
 
-    private EdgeNode(NodeSession session, ConfigSubscriber subscriber, AtomicReference<ConfigSnapshot> snapshot,
-            MeshUpstreams upstreams) {
+    private EdgeNode(NodeSession session, ConfigSubscriber subscriber, MeshUpstreams upstreams) {
         this.upstreams = upstreams;
         this.session = session;
         this.subscriber = subscriber;
-        this.snapshot = snapshot;
     }
 
     static EdgeNode start(EdgeProperties p, Consumer<ConfigSnapshot> listener, Clock clock) throws Exception {
@@ -59,27 +55,16 @@ public final class EdgeNode implements AutoCloseable {
             session.close();
             throw e;
         }
-        AtomicReference<ConfigSnapshot> latest = new AtomicReference<>(ConfigSnapshot.getDefaultInstance());
         ConfigSubscriber subscriber = ConfigSubscriber.start(session, s -> {
             FederatedRoutes.validate(s);
             upstreams.update(s);
-            latest.set(s);
             listener.accept(s);
         });
-        return new EdgeNode(session, subscriber, latest, upstreams);
-    }
-
-    /** The snapshot in effect (empty before the first). */
-    public ConfigSnapshot snapshot() {
-        return snapshot.get();
+        return new EdgeNode(session, subscriber, upstreams);
     }
 
     MeshUpstreams upstreams() {
         return upstreams;
-    }
-
-    public boolean connected() {
-        return subscriber.connected();
     }
 
     public String id() {

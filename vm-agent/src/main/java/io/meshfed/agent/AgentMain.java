@@ -3,8 +3,7 @@ package io.meshfed.agent;
 import io.meshfed.api.v1.Role;
 import io.meshfed.client.Joiner;
 import io.meshfed.client.StateDir;
-import io.meshfed.dataplane.Balancing;
-import io.meshfed.dataplane.ProxySettings;
+import io.meshfed.dataplane.ProxyOptions;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
@@ -73,20 +72,13 @@ public final class AgentMain implements Callable<Integer> {
                 + DEFAULT_CONFIG + ").")
         Path config;
 
-        @Option(names = "--balancing", defaultValue = "least-connections", paramLabel = "POLICY",
-                description = "round-robin or least-connections (default ${DEFAULT-VALUE}).")
-        String balancing;
-
-        @Option(names = "--drain-timeout", defaultValue = "10s", paramLabel = "DURATION",
-                description = "On shutdown, how long open connections may finish (default ${DEFAULT-VALUE}).")
-        String drainTimeout;
+        @picocli.CommandLine.Mixin
+        ProxyOptions proxy;
 
         @Override
         public Integer call() throws Exception {
             AgentConfig c = AgentConfig.load(configPath(config));
-            ProxySettings settings = ProxySettings.defaults().withBalancing(Balancing.parse(balancing))
-                    .withDrainTimeout(io.meshfed.api.Durations.parse(drainTimeout));
-            AgentNode node = AgentNode.start(c, settings, Clock.systemUTC());
+            AgentNode node = AgentNode.start(c, proxy.settings(), Clock.systemUTC());
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 try {

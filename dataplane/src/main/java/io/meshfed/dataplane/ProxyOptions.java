@@ -1,0 +1,49 @@
+package io.meshfed.dataplane;
+
+import io.meshfed.api.Durations;
+import java.time.Duration;
+import picocli.CommandLine.Option;
+
+/**
+ * The data-path flags every proxy command takes (a picocli mixin): {@code --balancing}, {@code --connect-timeout},
+ * {@code --idle-timeout}, {@code --drain-timeout}. A bad value is an error naming its flag.
+ */
+public final class ProxyOptions {
+    @Option(names = "--balancing", defaultValue = "least-connections", paramLabel = "POLICY",
+            description = "round-robin or least-connections (default ${DEFAULT-VALUE}).")
+    String balancing;
+
+    @Option(names = "--connect-timeout", defaultValue = "3s", paramLabel = "DURATION",
+            description = "Timeout of a connect to an upstream (default ${DEFAULT-VALUE}).")
+    String connectTimeout;
+
+    @Option(names = "--idle-timeout", defaultValue = "1h", paramLabel = "DURATION",
+            description = "Close a connection with no byte either way for this long (default ${DEFAULT-VALUE}).")
+    String idleTimeout;
+
+    @Option(names = "--drain-timeout", defaultValue = "10s", paramLabel = "DURATION",
+            description = "On shutdown, how long open connections may finish (default ${DEFAULT-VALUE}).")
+    String drainTimeout;
+
+    /** The settings the flags give; ejection keeps its defaults. */
+    public ProxySettings settings() {
+        ProxySettings d = ProxySettings.defaults();
+        Balancing policy;
+        try {
+            policy = Balancing.parse(balancing);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--balancing: " + e.getMessage());
+        }
+        return new ProxySettings(policy, duration("--connect-timeout", connectTimeout),
+                duration("--idle-timeout", idleTimeout), duration("--drain-timeout", drainTimeout),
+                d.baseEjection(), d.maxEjection());
+    }
+
+    private static Duration duration(String flag, String value) {
+        try {
+            return Durations.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(flag + ": " + e.getMessage());
+        }
+    }
+}
