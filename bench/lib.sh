@@ -1,0 +1,111 @@
+# Shared by bench/gateway/run.sh and bench/edge/run.sh; sourced, not run. Expects ROOT and W to be set.
+# shellcheck shell=bash
+
+say() { echo "bench: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+# Parses -d SECONDS -r ROUNDS -c "CONNECTIONS" into DURATION, ROUNDS, CONNS (defaults 10, 2, "16 64").
+bench_args() {
+  DURATION=10 ROUNDS=2 CONNS="16 64"
+  local o OPTIND=1
+  while getopts "d:r:c:" o; do
+    case $o in d) DURATION=$OPTARG ;; r) ROUNDS=$OPTARG ;; c) CONNS=$OPTARG ;; *) exit 2 ;; esac
+  done
+}
+
+# bench_need TOOL...: installs the missing ones from Debian (as root), or says what to install.
+bench_need() {
+  local need=() t
+  for t in "$@"; do command -v "$t" >/dev/null || need+=("$t"); done
+  [ ${#need[@]} -eq 0 ] && return 0
+  [ "$(id -u)" = 0 ] || die "missing ${need[*]}: apt-get install $*"
+  say "installing ${need[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+BENCH_JAR="$ROOT/bench/target/benchmarks.jar"
+CLI_JAR="$ROOT/cli/target/meshfed-cli.jar"
+CONTROLLER_JAR="$ROOT/federation-controller/target/meshfed-controller.jar"
+
+# bench_build MODULE:JAR...: builds with Maven when one of the jars is missing.
+bench_build() {
+  local modules=() missing=0 m
+  for m in "$@"; do
+    modules+=("${m%%:*}")
+    [ -f "$ROOT/${m#*:}" ] || missing=1
+  done
+  if [ $missing = 1 ]; then
+    say "building (mvn -DskipTests package)"
+    (cd "$ROOT" && mvn -q -B -ntp -DskipTests -pl "$(IFS=,; echo "${modules[*]}")" -am package)
+  fi
+}
+
+# Every process started goes into PIDS and is stopped when the script exits.
+PIDS=()
+stop_all() { local p; for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap stop_all EXIT
+
+# backend_nginx_conf [EXTRA_HTTP_CONFIG]: nginx in the foreground with the backend on 127.0.0.1:18080 (a fixed
+# 64-byte 200, keep-alive), plus whatever the caller adds inside http { }.
+backend_nginx_conf() {
+  mkdir -p "$W/nginx-tmp"
+  cat <<NGINX
+worker_processes 1;
+pid $W/nginx.pid;
+error_log $W/logs/nginx.log warn;
+daemon off;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  client_body_temp_path $W/nginx-tmp;
+  proxy_temp_path $W/nginx-tmp;
+  server {
+    listen 127.0.0.1:18080 backlog=4096;
+    location / { default_type text/plain; return 200 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde\n"; }
+  }
+${1:-}
+}
+NGINX
+}
+
+# start_federation: a controller on 127.0.0.1:25012 (admin credentials in $W/home), then GatewayBenchSetup:
+# networks east and west, hello.demo at the backend, join tokens in $W/*.token.
+start_federation() {
+  export MESHFED_HOME="$W/home"
+  java -jar "$CONTROLLER_JAR" init --controller 127.0.0.1:25012 --data-dir "$W/controller" >"$W/logs/init.log" 2>&1
+  java -jar "$CONTROLLER_JAR" --data-dir "$W/controller" --listen 127.0.0.1:25012 --http-listen 127.0.0.1:25014 \
+    >"$W/logs/controller.log" 2>&1 & PIDS+=($!)
+  local _
+  for _ in $(seq 1 120); do grep -q "meshfed controller ready" "$W/logs/controller.log" && break; sleep 0.5; done
+  java -cp "$BENCH_JAR" io.meshfed.bench.GatewayBenchSetup "$W" 127.0.0.1:25012 127.0.1.1:25443 127.0.2.1:25443 \
+    127.0.0.1:18080 >"$W/logs/setup.log" 2>&1 || die "setup failed: $(tail -3 "$W/logs/setup.log")"
+}
+
+# cpu_ticks PID...: user+system clock ticks of the processes so far.
+cpu_ticks() { local total=0 p; for p in "$@"; do total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo $total; }
+HZ=$(getconf CLK_TCK)
+
+# ms VALUE: wrk's latency (123.00us, 1.50ms, 2.00s) in milliseconds.
+ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/,"",v); print v/1000 } else if (v ~ /ms$/) { sub(/ms$/,"",v); print v+0 } else { sub(/s$/,"",v); print v*1000 } }'; }
+
+# measure ROUND TARGET CONNECTIONS URL "PIDS" [wrk header args...]: one wrk run, appended to $W/results.csv.
+measure() {
+  local r=$1 t=$2 c=$3 url=$4 pids=$5; shift 5
+  local out="$W/raw/$r-$t-$c.txt" before after rps total p50 p99 cpu=""
+  # shellcheck disable=SC2086
+  before=$(cpu_ticks $pids)
+  wrk -t2 -c"$c" -d"${DURATION}s" --latency "$@" "$url" > "$out"
+  # shellcheck disable=SC2086
+  after=$(cpu_ticks $pids)
+  rps=$(awk '/Requests\/sec/ {print $2}' "$out"); total=$(awk '/requests in/ {print $1}' "$out")
+  p50=$(awk '$1=="50%" {print $2}' "$out"); p99=$(awk '$1=="99%" {print $2}' "$out")
+  [ -n "$pids" ] && cpu=$(awk -v a="$after" -v b="$before" -v n="$total" -v hz="$HZ" 'BEGIN { if (n > 0) printf "%.1f", (a-b)*1e6/hz/n }')
+  echo "$r,$t,$c,$rps,$(ms "$p50"),$(ms "$p99"),$cpu" >> "$W/results.csv"
+  say "round $r c=$c $t: $rps req/s, p50 $p50, p99 $p99${cpu:+, proxy CPU $cpu us/req}"
+  ! grep -q "Non-2xx\|Socket errors" "$out" || say "  (wrk reported errors: $(grep "Non-2xx\|Socket errors" "$out" | tr '\n' ' '))"
+}
+
+# An awk function for the summaries: the median of a[k, 1..cnt].
+AWK_MEDIAN='function med(a, k, cnt,   i, j, t, v) { for (i=1;i<=cnt;i++) v[i]=a[k,i]; for (i=1;i<=cnt;i++) for (j=i+1;j<=cnt;j++) if (v[j]+0<v[i]+0) { t=v[i]; v[i]=v[j]; v[j]=t }
+    return cnt % 2 ? v[(cnt+1)/2] : (v[cnt/2] + v[cnt/2+1]) / 2 }'
