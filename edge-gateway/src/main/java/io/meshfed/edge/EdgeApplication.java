@@ -25,6 +25,42 @@ public class EdgeApplication {
         return new LocalRateLimiter(configuration);
     }
 
+    /** {@code RequestRateLimiter}'s limiter for routes that name none: {@code meshfed.edge.rate-limiter}. */
+    @Bean
+    @org.springframework.context.annotation.Primary
+    DefaultRateLimiter defaultRateLimiter(@org.springframework.beans.factory.annotation.Value(
+            "${meshfed.edge.rate-limiter:local}") String kind, LocalRateLimiter local,
+            org.springframework.beans.factory.ObjectProvider<
+                    org.springframework.cloud.gateway.filter.ratelimit.RedisRateLimiter> redis) {
+        String problem = DefaultRateLimiter.problem(kind);
+        if (problem != null) {
+            throw new IllegalStateException(problem);
+        }
+        return new DefaultRateLimiter("redis".equals(kind) ? redis.getObject() : local);
+    }
+
+    /** {@code Mirror=URI[,PERCENT]} (see {@link MirrorGatewayFilterFactory}). */
+    @Bean
+    MirrorGatewayFilterFactory mirrorGatewayFilterFactory(EdgeNode node,
+            io.micrometer.core.instrument.MeterRegistry meters) {
+        return new MirrorGatewayFilterFactory(node.upstreams()::listener, meters);
+    }
+
+    /** {@code meshfed.edge.tls.svid=true}: serve clients with this gateway's SVID (see {@link SvidServerTls}). */
+    @Bean
+    @org.springframework.boot.autoconfigure.condition.ConditionalOnProperty("meshfed.edge.tls.svid")
+    SvidServerTls svidServerTls(EdgeNode node, org.springframework.core.env.Environment environment)
+            throws javax.net.ssl.SSLException {
+        if (environment.getProperty("server.ssl.enabled", Boolean.class, false)
+                || environment.getProperty("server.ssl.certificate") != null
+                || environment.getProperty("server.ssl.bundle") != null) {
+            throw new IllegalStateException("meshfed.edge.tls.svid and server.ssl.* both configure the client TLS"
+                    + " certificate: choose one");
+        }
+        return new SvidServerTls(node.credentials(),
+                environment.getProperty("server.http2.enabled", Boolean.class, false), Clock.systemUTC());
+    }
+
     /** Rate limits apply per client address by default. */
     @Bean
     @org.springframework.context.annotation.Primary

@@ -67,6 +67,11 @@ public final class EdgeNode implements AutoCloseable {
         return upstreams;
     }
 
+    /** This edge gateway's SVID and bundles, renewed in place. */
+    io.meshfed.trust.tls.TlsCredentials credentials() {
+        return session.credentials();
+    }
+
     public String id() {
         return session.id().toString();
     }

@@ -95,7 +95,9 @@ class RoutesTest {
             refused(() -> admin.applyRoutes(RouteSet.newBuilder().addRoutes(route("Bad_Id", 0, "lb://a.b")).build()),
                     Status.Code.INVALID_ARGUMENT, "route id 'Bad_Id' must be a DNS label");
             refused(() -> admin.applyRoutes(RouteSet.newBuilder().addRoutes(route("x", 0, "ftp://host")).build()),
-                    Status.Code.INVALID_ARGUMENT, "must start with lb://, http:// or https://");
+                    Status.Code.INVALID_ARGUMENT, "must start with lb://, http://, https://, ws://, wss:// or lb:ws://");
+            refused(() -> admin.applyRoutes(RouteSet.newBuilder().addRoutes(route("ws", 0, "lb:ws://chat")).build()),
+                    Status.Code.INVALID_ARGUMENT, "must be lb://<service>.<namespace>");
             refused(() -> admin.applyRoutes(RouteSet.newBuilder().addRoutes(good.toBuilder().clearPredicates())
                     .build()), Status.Code.INVALID_ARGUMENT, "needs at least one predicate");
             refused(() -> admin.applyRoutes(RouteSet.newBuilder().addRoutes(good).addRoutes(good).build()),
@@ -104,6 +106,10 @@ class RoutesTest {
                     .addFilters(def("Strip Prefix", "1"))).build()), Status.Code.INVALID_ARGUMENT,
                     "filter name 'Strip Prefix' must be a factory name");
             assertThat(admin.listRoutes(ListRequest.getDefaultInstance()).getRoutesCount()).isZero();
+
+            admin.applyRoutes(RouteSet.newBuilder().addRoutes(route("chat", 0, "lb:ws://chat.demo"))
+                    .addRoutes(route("feed", 0, "wss://feed.example.com/v1")).build());
+            assertThat(admin.listRoutes(ListRequest.getDefaultInstance()).getRoutesCount()).isEqualTo(2);
         }
     }
 }

@@ -91,12 +91,15 @@ public final class RouteOperations {
             throw invalid("route id '" + r.getId() + "' must be a DNS label: lowercase letters, digits and '-'");
         }
         String uri = r.getUri();
-        if (uri.startsWith("lb://")) {
-            String[] parts = uri.substring(5).split("\\.", -1);
+        String service = uri.startsWith("lb://") ? uri.substring(5)
+                : uri.startsWith("lb:ws://") ? uri.substring(8) : uri.startsWith("lb:wss://") ? uri.substring(9) : null;
+        if (service != null) {
+            String[] parts = service.split("\\.", -1);
             if (parts.length != 2 || !LABEL.matcher(parts[0]).matches() || !LABEL.matcher(parts[1]).matches()) {
                 throw invalid(name + ": uri '" + uri + "' must be lb://<service>.<namespace>, e.g. lb://hello.demo");
             }
-        } else if (uri.startsWith("http://") || uri.startsWith("https://")) {
+        } else if (uri.startsWith("http://") || uri.startsWith("https://") || uri.startsWith("ws://")
+                || uri.startsWith("wss://")) {
             try {
                 java.net.URI parsed = new java.net.URI(uri);
                 if (parsed.getHost() == null) {
@@ -106,7 +109,8 @@ public final class RouteOperations {
                 throw invalid(name + ": uri '" + uri + "' is not a valid URL: " + e.getReason());
             }
         } else {
-            throw invalid(name + ": uri '" + uri + "' must start with lb://, http:// or https://");
+            throw invalid(name + ": uri '" + uri + "' must start with lb://, http://, https://,"
+                    + " ws://, wss:// or lb:ws://");
         }
         if (r.getPredicatesCount() == 0) {
             throw invalid(name + ": needs at least one predicate, e.g. Path=/hello/**");
