@@ -27,9 +27,27 @@ final class DefaultRateLimiter implements RateLimiter<Object> {
         return delegate;
     }
 
+    /** Adds {@code Retry-After} to a refusal that lacks it (Redis's limiter sends only {@code X-RateLimit-*}). */
     @Override
     public Mono<Response> isAllowed(String routeId, String id) {
-        return delegate.isAllowed(routeId, id);
+        return delegate.isAllowed(routeId, id).map(DefaultRateLimiter::withRetryAfter);
+    }
+
+    static Response withRetryAfter(Response r) {
+        Map<String, String> h = r.getHeaders();
+        if (r.isAllowed() || h.containsKey("Retry-After")) {
+            return r;
+        }
+        try {
+            double rate = Double.parseDouble(h.get("X-RateLimit-Replenish-Rate"));
+            double missing = Double.parseDouble(h.get("X-RateLimit-Requested-Tokens"))
+                    - Math.max(0, Double.parseDouble(h.get("X-RateLimit-Remaining")));
+            Map<String, String> more = new java.util.LinkedHashMap<>(h);
+            more.put("Retry-After", String.valueOf(Math.max(1, (long) Math.ceil(missing / rate))));
+            return new Response(false, more);
+        } catch (NullPointerException | NumberFormatException e) {
+            return r; // headers turned off (include-headers: false): nothing to compute from
+        }
     }
 
     @Override

@@ -39,6 +39,17 @@ public class EdgeApplication {
         return new DefaultRateLimiter("redis".equals(kind) ? redis.getObject() : local);
     }
 
+    /**
+     * While Redis is unreachable, commands fail at once instead of queueing until it is back: the Redis limiter then
+     * fails open (lets the request through, as Spring Cloud Gateway's limiter does on errors) within milliseconds,
+     * not after the command timeout.
+     */
+    @Bean
+    org.springframework.boot.data.redis.autoconfigure.LettuceClientOptionsBuilderCustomizer rejectWhileDisconnected() {
+        return options -> options.disconnectedBehavior(io.lettuce.core.ClientOptions.DisconnectedBehavior
+                .REJECT_COMMANDS);
+    }
+
     /** {@code Mirror=URI[,PERCENT]} (see {@link MirrorGatewayFilterFactory}). */
     @Bean
     MirrorGatewayFilterFactory mirrorGatewayFilterFactory(EdgeNode node,

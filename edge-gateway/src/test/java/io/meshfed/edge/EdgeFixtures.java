@@ -73,8 +73,14 @@ final class EdgeFixtures {
     /** The edge gateway application on a random port, joined to the federation as member {@code member}. */
     static ConfigurableApplicationContext edge(TestFederation federation, String member, Path stateDir,
             String... more) throws Exception {
+        return edge(federation, member, "edge-1", stateDir, more);
+    }
+
+    /** As {@link #edge(TestFederation, String, Path, String...)}, for a second gateway named {@code name}. */
+    static ConfigurableApplicationContext edge(TestFederation federation, String member, String name, Path stateDir,
+            String... more) throws Exception {
         String[] base = {"--server.port=0", "--meshfed.edge.controller=127.0.0.1:" + federation.address().getPort(),
-            "--meshfed.edge.member=" + member, "--meshfed.edge.name=edge-1", "--meshfed.edge.state-dir=" + stateDir,
+            "--meshfed.edge.member=" + member, "--meshfed.edge.name=" + name, "--meshfed.edge.state-dir=" + stateDir,
             "--meshfed.edge.token=" + federation.token(member, Role.ROLE_EDGE), "--management.server.port=0"};
         String[] args = new String[base.length + more.length];
         System.arraycopy(base, 0, args, 0, base.length);
