@@ -13,6 +13,7 @@ import io.netty.handler.ssl.SslContext;
 import java.time.Clock;
 import javax.net.ssl.SSLException;
 import org.springframework.boot.reactor.netty.NettyServerCustomizer;
+import reactor.netty.http.HttpProtocol;
 import reactor.netty.http.server.HttpServer;
 
 /**
@@ -24,6 +25,7 @@ import reactor.netty.http.server.HttpServer;
  */
 final class SvidServerTls implements NettyServerCustomizer {
     private final SslContext context;
+    private final boolean http2;
 
     SvidServerTls(TlsCredentials credentials, boolean http2, Clock clock) throws SSLException {
         SpiffeTrustManager notAsked = new SpiffeTrustManager(credentials, PeerAuthorizer.anyVerified(), clock);
@@ -36,10 +38,13 @@ final class SvidServerTls implements NettyServerCustomizer {
                     ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1));
         }
         this.context = builder.build();
+        this.http2 = http2;
     }
 
     @Override
     public HttpServer apply(HttpServer server) {
-        return server.secure(spec -> spec.sslContext(context));
+        HttpServer secured = server.secure(spec -> spec.sslContext(context));
+        // Spring Boot chose h2c (clear text) as it saw no server.ssl: over TLS that is h2.
+        return http2 ? secured.protocol(HttpProtocol.H2, HttpProtocol.HTTP11) : secured;
     }
 }

@@ -1,0 +1,188 @@
+package io.meshfed.edge;
+
+import static io.meshfed.edge.EdgeFixtures.def;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.sun.net.httpserver.HttpServer;
+import io.meshfed.api.v1.AddMemberRequest;
+import io.meshfed.api.v1.CreateNetworkRequest;
+import io.meshfed.api.v1.Route;
+import io.meshfed.api.v1.RouteSet;
+import io.meshfed.controller.testing.TestFederation;
+import java.io.StringWriter;
+import java.math.BigInteger;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.List;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * TLS for the edge gateway's clients: a certificate from files (Spring Boot's {@code server.ssl.*}) with HTTP/2
+ * negotiated by ALPN, and the gateway's own X.509-SVID ({@code meshfed.edge.tls.svid}) verified by a client that
+ * trusts the federation's bundle.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class EdgeTlsTest {
+    @TempDir
+    static Path dir;
+
+    private HttpServer backend;
+    private TestFederation federation;
+
+    @BeforeAll
+    void start() throws Exception {
+        backend = EdgeFixtures.backend("hello");
+        federation = TestFederation.start(dir.resolve("controller"));
+        federation.admin().createNetwork(CreateNetworkRequest.newBuilder().setName("west").build());
+        federation.admin().addMember(AddMemberRequest.newBuilder().setName("west").setType("vm").setNetwork("west")
+                .build());
+        federation.admin().applyRoutes(RouteSet.newBuilder().addRoutes(Route.newBuilder().setId("hello")
+                .setUri("http://127.0.0.1:" + backend.getAddress().getPort())
+                .addPredicates(def("Path", "/hello/**"))).build());
+    }
+
+    @AfterAll
+    void stop() {
+        federation.close();
+        backend.stop(0);
+    }
+
+    @Test
+    void certificateFilesServeHttpsAndHttp2() throws Exception {
+        KeyPair keys = KeyPairGenerator.getInstance("EC").generateKeyPair();
+        X509Certificate cert = selfSigned(keys);
+        Path certFile = dir.resolve("edge.crt");
+        Path keyFile = dir.resolve("edge.key");
+        Files.writeString(certFile, pem(cert));
+        Files.writeString(keyFile, "-----BEGIN PRIVATE KEY-----\n" + java.util.Base64.getMimeEncoder(64,
+                "\n".getBytes()).encodeToString(keys.getPrivate().getEncoded()) + "\n-----END PRIVATE KEY-----\n");
+        try (ConfigurableApplicationContext edge = EdgeFixtures.edge(federation, "west", "edge-files",
+                dir.resolve("files-state"), "--server.ssl.certificate=" + certFile,
+                "--server.ssl.certificate-private-key=" + keyFile, "--server.http2.enabled=true")) {
+            int port = ((WebServerApplicationContext) edge).getWebServer().getPort();
+            HttpClient client = HttpClient.newBuilder().sslContext(trusting(List.of(cert)))
+                    .version(HttpClient.Version.HTTP_2).build();
+            HttpRequest request = HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + "/hello/tls"))
+                    .timeout(Duration.ofSeconds(10)).build();
+
+            HttpResponse<String> response = await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                    .until(() -> client.send(request, HttpResponse.BodyHandlers.ofString()),
+                            r -> r.statusCode() == 200);
+
+            assertThat(response.version()).isEqualTo(HttpClient.Version.HTTP_2);
+            assertThat(response.body()).isEqualTo("hello /hello/tls");
+            HttpClient untrusting = HttpClient.newBuilder().sslContext(trusting(List.of(selfSigned(
+                    KeyPairGenerator.getInstance("EC").generateKeyPair())))).build();
+            assertThatThrownBy(() -> untrusting.send(request, HttpResponse.BodyHandlers.ofString()))
+                    .isInstanceOf(SSLHandshakeException.class);
+        }
+    }
+
+    @Test
+    void theSvidServesClientsThatTrustTheFederationBundle() throws Exception {
+        try (ConfigurableApplicationContext edge = EdgeFixtures.edge(federation, "west", "edge-svid",
+                dir.resolve("svid-state"), "--meshfed.edge.tls.svid=true", "--server.http2.enabled=true")) {
+            int port = ((WebServerApplicationContext) edge).getWebServer().getPort();
+            // The bundle the controller handed the edge gateway, as any mesh client of the federation holds it.
+            List<X509Certificate> roots = edge.getBean(EdgeNode.class).credentials().bundles().bundles().stream()
+                    .flatMap(b -> b.x509Authorities().stream()).toList();
+            String edgeId = edge.getBean(EdgeNode.class).id();
+
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() -> {
+                try (SSLSocket socket = (SSLSocket) trusting(roots).getSocketFactory().createSocket("127.0.0.1",
+                        port)) {
+                    SSLParameters params = socket.getSSLParameters();
+                    params.setApplicationProtocols(new String[] {"h2", "http/1.1"});
+                    socket.setSSLParameters(params);
+                    socket.startHandshake();
+                    X509Certificate leaf = (X509Certificate) socket.getSession().getPeerCertificates()[0];
+                    assertThat(leaf.getSubjectAlternativeNames().stream().map(san -> String.valueOf(san.get(1))))
+                            .containsExactly(edgeId);
+                    assertThat(socket.getApplicationProtocol()).isEqualTo("h2");
+                }
+            });
+            assertThat(edgeId).startsWith("spiffe://west.acme.mesh/");
+            // A request over that TLS (HTTP/1.1; SVIDs name a SPIFFE ID, not a host, so no hostname check).
+            try (SSLSocket socket = (SSLSocket) trusting(roots).getSocketFactory().createSocket("127.0.0.1", port)) {
+                socket.setSoTimeout(10_000);
+                socket.getOutputStream().write(("GET /hello/svid HTTP/1.1\r\nHost: edge\r\nConnection: close\r\n\r\n")
+                        .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                String response = new String(socket.getInputStream().readAllBytes(),
+                        java.nio.charset.StandardCharsets.UTF_8);
+                assertThat(response).startsWith("HTTP/1.1 200").endsWith("hello /hello/svid");
+            }
+        }
+    }
+
+    @Test
+    void svidAndCertificateFilesTogetherAreRefusedAtStart() {
+        assertThatThrownBy(() -> EdgeFixtures.edge(federation, "west", "edge-both", dir.resolve("both-state"),
+                "--meshfed.edge.tls.svid=true", "--server.ssl.certificate=/nonexistent.crt"))
+                .hasStackTraceContaining("meshfed.edge.tls.svid and server.ssl.* both configure");
+    }
+
+    private static SSLContext trusting(List<X509Certificate> roots) throws Exception {
+        KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+        store.load(null, null);
+        for (int i = 0; i < roots.size(); i++) {
+            store.setCertificateEntry("root-" + i, roots.get(i));
+        }
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(store);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, tmf.getTrustManagers(), null);
+        return context;
+    }
+
+    private static X509Certificate selfSigned(KeyPair keys) throws Exception {
+        X500Name name = new X500Name("CN=edge.test");
+        Instant now = Instant.now();
+        var builder = new JcaX509v3CertificateBuilder(name, BigInteger.valueOf(now.toEpochMilli()),
+                Date.from(now.minusSeconds(60)), Date.from(now.plusSeconds(3600)), name, keys.getPublic())
+                .addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[] {
+                    new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
+                    new GeneralName(GeneralName.dNSName, "localhost")}));
+        return new JcaX509CertificateConverter().getCertificate(
+                builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(keys.getPrivate())));
+    }
+
+    private static String pem(Object o) throws Exception {
+        StringWriter out = new StringWriter();
+        try (JcaPEMWriter w = new JcaPEMWriter(out)) {
+            w.writeObject(o);
+        }
+        return out.toString();
+    }
+}
