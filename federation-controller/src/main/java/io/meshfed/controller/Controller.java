@@ -11,6 +11,7 @@ import io.meshfed.api.v1.AdminServiceGrpc;
 import io.meshfed.api.v1.JoinServiceGrpc;
 import io.meshfed.controller.admin.AdminJson;
 import io.meshfed.controller.admin.AdminOperations;
+import io.meshfed.controller.kubernetes.ClusterConnectors;
 import io.meshfed.controller.admin.AdminServiceImpl;
 import io.meshfed.controller.catalog.RegistrationServiceImpl;
 import io.meshfed.controller.identity.FederationIdentity;
@@ -61,8 +62,12 @@ public final class Controller implements AutoCloseable {
     private volatile boolean ready;
     private boolean closed; // guarded by this
 
+    private final ClusterConnectors clusters;
+
     private Controller(Store store, ConfigStreamService streams, Server grpc, HttpEndpoint http,
-            ScheduledExecutorService maintenance, Store.Watch bundleWatch, InetSocketAddress grpcAddress) {
+            ScheduledExecutorService maintenance, Store.Watch bundleWatch, InetSocketAddress grpcAddress,
+            ClusterConnectors clusters) {
+        this.clusters = clusters;
         this.store = store;
         this.streams = streams;
         this.grpc = grpc;
@@ -96,7 +101,9 @@ public final class Controller implements AutoCloseable {
             metrics.gauge("meshfed.store.revision", "Global store revision", store::revision);
             ConfigStreamService streams = new ConfigStreamService(store, trust, metrics, clock,
                     config.pushDebounce(), config.agentGracePeriod());
-            AdminOperations admin = new AdminOperations(store, identity, streams, clock);
+            ClusterConnectors clusters = new ClusterConnectors(store, identity, trust, metrics, clock,
+                    config.clusterStaleGrace());
+            AdminOperations admin = new AdminOperations(store, identity, streams, clusters, clock);
             SpiffeId adminId = identity.adminId();
             SpiffeTrustManager trustManager = new SpiffeTrustManager(credentials, PeerAuthorizer.anyVerified(), clock,
                     e -> metrics.join(false, "tls_" + e.reason().label()));
@@ -139,7 +146,9 @@ public final class Controller implements AutoCloseable {
                     LOG.error("cannot renew the controller SVID; retrying at the next interval: {}", e.toString());
                 }
             }, renewEvery, renewEvery, TimeUnit.SECONDS);
-            Controller controller = new Controller(store, streams, grpc, http, maintenance, bundleWatch, grpcAddress);
+            clusters.start();
+            Controller controller = new Controller(store, streams, grpc, http, maintenance, bundleWatch, grpcAddress,
+                    clusters);
             self[0] = controller;
             controller.ready = true;
             LOG.info("controller of trust domain {} serving gRPC on {} and HTTPS on {} (TLS provider {}), store"
@@ -209,6 +218,7 @@ public final class Controller implements AutoCloseable {
             Thread.currentThread().interrupt();
             grpc.shutdownNow();
         }
+        clusters.close();
         bundleWatch.close();
         store.close();
         LOG.info("controller stopped");

@@ -29,12 +29,14 @@ import java.util.Set;
  * </pre>
  */
 public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocketAddress httpListen,
-        String advertiseAddress, Duration pushDebounce, Duration agentGracePeriod) {
+        String advertiseAddress, Duration pushDebounce, Duration agentGracePeriod, Duration clusterStaleGrace) {
     public static final String DEFAULT_LISTEN = "127.0.0.1:15012";
     public static final String DEFAULT_HTTP_LISTEN = "127.0.0.1:15014";
     private static final Set<String> KEYS = Set.of("dataDir", "listen", "httpListen", "advertiseAddress",
-            "pushDebounce", "agentGracePeriod");
+            "pushDebounce", "agentGracePeriod", "clusterStaleGrace");
     public static final Duration DEFAULT_AGENT_GRACE_PERIOD = Duration.ofSeconds(30);
+    /** How long a member cluster's endpoints stay (stale) while its API server is unreachable. */
+    public static final Duration DEFAULT_CLUSTER_STALE_GRACE = Duration.ofMinutes(5);
 
     public ControllerConfig {
         requireNonNull(dataDir, "dataDir");
@@ -42,6 +44,7 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
         requireNonNull(httpListen, "httpListen");
         requireNonNull(pushDebounce, "pushDebounce");
         agentGracePeriod = agentGracePeriod == null ? DEFAULT_AGENT_GRACE_PERIOD : agentGracePeriod;
+        clusterStaleGrace = clusterStaleGrace == null ? DEFAULT_CLUSTER_STALE_GRACE : clusterStaleGrace;
         advertiseAddress = advertiseAddress == null ? "" : advertiseAddress; // empty: the bound listen address
     }
 
@@ -56,6 +59,7 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
             set("advertiseAddress", "", "default");
             set("pushDebounce", "50ms", "default");
             set("agentGracePeriod", "30s", "default");
+            set("clusterStaleGrace", "5m", "default");
         }
 
         private void set(String key, String value, String source) {
@@ -90,7 +94,8 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
         public Builder environment(Map<String, String> env) {
             Map<String, String> names = Map.of("MESHFED_DATA_DIR", "dataDir", "MESHFED_LISTEN", "listen",
                     "MESHFED_HTTP_LISTEN", "httpListen", "MESHFED_ADVERTISE_ADDRESS", "advertiseAddress",
-                    "MESHFED_PUSH_DEBOUNCE", "pushDebounce", "MESHFED_AGENT_GRACE_PERIOD", "agentGracePeriod");
+                    "MESHFED_PUSH_DEBOUNCE", "pushDebounce", "MESHFED_AGENT_GRACE_PERIOD", "agentGracePeriod",
+                    "MESHFED_CLUSTER_STALE_GRACE", "clusterStaleGrace");
             names.forEach((var, key) -> {
                 String v = env.get(var);
                 if (v != null && !v.isEmpty()) {
@@ -109,7 +114,8 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
 
         public ControllerConfig build() {
             return new ControllerConfig(Path.of(get("dataDir")), address("listen"), address("httpListen"),
-                    get("advertiseAddress"), duration("pushDebounce"), duration("agentGracePeriod"));
+                    get("advertiseAddress"), duration("pushDebounce"), duration("agentGracePeriod"),
+                    duration("clusterStaleGrace"));
         }
 
         private String get(String key) {

@@ -45,7 +45,13 @@ public final class AdminJson implements HttpEndpoint.AdminHandler {
                 Map.entry("Export", new Operation(ExportRequest.getDefaultInstance(), m -> ops.export((ExportRequest) m))),
                 Map.entry("Unexport", new Operation(ExportRequest.getDefaultInstance(), m -> ops.unexport((ExportRequest) m))),
                 Map.entry("ListServices", new Operation(ListRequest.getDefaultInstance(), m -> ops.listServices())),
-                Map.entry("Status", new Operation(ListRequest.getDefaultInstance(), m -> ops.status())));
+                Map.entry("Status", new Operation(ListRequest.getDefaultInstance(), m -> ops.status())),
+                Map.entry("RegisterCluster", new Operation(io.meshfed.api.v1.RegisterClusterRequest
+                        .getDefaultInstance(), m -> ops.registerCluster((io.meshfed.api.v1.RegisterClusterRequest) m))),
+                Map.entry("UnregisterCluster", new Operation(io.meshfed.api.v1.UnregisterClusterRequest
+                        .getDefaultInstance(), m -> ops.unregisterCluster(
+                                (io.meshfed.api.v1.UnregisterClusterRequest) m))),
+                Map.entry("ListClusters", new Operation(ListRequest.getDefaultInstance(), m -> ops.listClusters())));
     }
 
     @Override

@@ -64,7 +64,8 @@ public final class AdminOperations {
     private final Clock clock;
     private final Instant startedAt;
 
-    public AdminOperations(Store store, FederationIdentity identity, ConfigStreamService streams, Clock clock) {
+    public AdminOperations(Store store, FederationIdentity identity, ConfigStreamService streams,
+            io.meshfed.controller.kubernetes.ClusterConnectors connectors, Clock clock) {
         this.store = requireNonNull(store, "store");
         this.identity = requireNonNull(identity, "identity");
         this.trust = new TrustState(identity);
@@ -73,6 +74,23 @@ public final class AdminOperations {
         this.clock = requireNonNull(clock, "clock");
         this.startedAt = clock.instant();
         this.routes = new io.meshfed.controller.routes.RouteOperations(store);
+        this.connectors = requireNonNull(connectors, "connectors");
+        this.clusters = new io.meshfed.controller.kubernetes.ClusterOperations(store, identity, this, connectors);
+    }
+
+    private final io.meshfed.controller.kubernetes.ClusterConnectors connectors;
+    private final io.meshfed.controller.kubernetes.ClusterOperations clusters;
+
+    public io.meshfed.api.v1.ClusterState registerCluster(io.meshfed.api.v1.RegisterClusterRequest request) {
+        return clusters.register(request);
+    }
+
+    public io.meshfed.api.v1.ClusterState unregisterCluster(io.meshfed.api.v1.UnregisterClusterRequest request) {
+        return clusters.unregister(request);
+    }
+
+    public io.meshfed.api.v1.ClusterList listClusters() {
+        return clusters.list();
     }
 
     private final io.meshfed.controller.routes.RouteOperations routes;
@@ -144,12 +162,25 @@ public final class AdminOperations {
     }
 
     public Member addMember(AddMemberRequest request) {
-        checkName("member", request.getName());
         String type = request.getType().isEmpty() ? "vm" : request.getType();
-        if (!type.equals("vm")) {
-            throw invalid("member type '" + type + "' is not supported yet; use vm (kubernetes and consul members"
-                    + " come with their connectors)");
+        if (type.equals("kubernetes")) {
+            throw invalid("kubernetes members are added by 'meshfed cluster join " + request.getName()
+                    + " --kubeconfig FILE --network NET', which also hands over the connector's credentials");
         }
+        if (!type.equals("vm")) {
+            throw invalid("member type '" + type + "' is not supported yet; use vm (consul members come with their"
+                    + " connector)");
+        }
+        return createMember(request, type);
+    }
+
+    /** A kubernetes member, for {@code meshfed cluster join} (see ClusterOperations). */
+    public Member addClusterMember(AddMemberRequest request) {
+        return createMember(request, "kubernetes");
+    }
+
+    private Member createMember(AddMemberRequest request, String type) {
+        checkName("member", request.getName());
         TrustDomain td;
         try {
             td = request.getTrustDomain().isEmpty()
@@ -170,11 +201,13 @@ public final class AdminOperations {
             var existing = Records.get(tx, Kind.MEMBER, request.getName(), MemberRecord.class);
             if (existing.isPresent()) {
                 MemberRecord e = existing.get();
-                if (e.network().equals(request.getNetwork()) && e.trustDomain().equals(td.name())) {
+                if (e.network().equals(request.getNetwork()) && e.trustDomain().equals(td.name())
+                        && e.type().equals(type)) {
                     return e; // same request again: nothing to do
                 }
-                throw Status.ALREADY_EXISTS.withDescription("member '" + e.name() + "' exists already in network "
-                        + e.network() + " with trust domain " + e.trustDomain()).asRuntimeException();
+                throw Status.ALREADY_EXISTS.withDescription("member '" + e.name() + "' exists already: type "
+                        + e.type() + " in network " + e.network() + " with trust domain " + e.trustDomain())
+                        .asRuntimeException();
             }
             for (MemberRecord other : Records.list(tx, Kind.MEMBER, MemberRecord.class)) {
                 if (other.trustDomain().equals(td.name())) {
@@ -311,6 +344,7 @@ public final class AdminOperations {
                 .setStoreRevision(store.revision())
                 .setStartedAt(timestamp(startedAt))
                 .addAllSubscribers(streams.status())
+                .addAllClusters(connectors.status())
                 .build();
     }
 

@@ -109,4 +109,21 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
             StreamObserver<io.meshfed.api.v1.RouteSet> out) {
         unary(out, () -> ops.deleteRoute(request));
     }
+
+    @Override
+    public void registerCluster(io.meshfed.api.v1.RegisterClusterRequest request,
+            StreamObserver<io.meshfed.api.v1.ClusterState> out) {
+        unary(out, () -> ops.registerCluster(request));
+    }
+
+    @Override
+    public void unregisterCluster(io.meshfed.api.v1.UnregisterClusterRequest request,
+            StreamObserver<io.meshfed.api.v1.ClusterState> out) {
+        unary(out, () -> ops.unregisterCluster(request));
+    }
+
+    @Override
+    public void listClusters(ListRequest request, StreamObserver<io.meshfed.api.v1.ClusterList> out) {
+        unary(out, ops::listClusters);
+    }
 }

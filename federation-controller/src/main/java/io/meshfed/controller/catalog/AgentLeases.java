@@ -39,7 +39,9 @@ public final class AgentLeases {
     /** Gives every agent with reported workloads the grace period to reconnect (at controller start). */
     public void startAll() {
         for (WorkloadSetRecord set : Records.list(store, Kind.WORKLOADS, WorkloadSetRecord.class)) {
-            disconnected(set.agent());
+            if (set.agent().startsWith("spiffe://")) { // not a Kubernetes cluster's set: its connector keeps it
+                disconnected(set.agent());
+            }
         }
     }
 

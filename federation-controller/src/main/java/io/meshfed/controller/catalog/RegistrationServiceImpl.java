@@ -102,7 +102,8 @@ public final class RegistrationServiceImpl extends RegistrationServiceGrpc.Regis
                 w.getLocality(), w.getInbound().isEmpty() ? null : w.getInbound());
     }
 
-    private static void allocatePorts(StoreTransaction tx, List<WorkloadSetRecord.Workload> workloads) {
+    /** Gives every new service port of {@code workloads} a listen port (in the caller's transaction). */
+    public static void allocatePorts(StoreTransaction tx, List<WorkloadSetRecord.Workload> workloads) {
         List<PortAllocationRecord> existing = Records.list(tx, Kind.PORT, PortAllocationRecord.class);
         BitSet used = new BitSet();
         existing.forEach(p -> used.set(p.listenPort()));

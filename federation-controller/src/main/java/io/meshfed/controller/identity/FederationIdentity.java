@@ -128,6 +128,11 @@ public final class FederationIdentity {
         return identity;
     }
 
+    /** Seals secrets other than CA keys (member cluster credentials) under the key-encryption key. */
+    public io.meshfed.trust.ca.SealedSecrets secrets() {
+        return new io.meshfed.trust.ca.SealedSecrets(kek);
+    }
+
     public TrustDomain federationTrustDomain() {
         return federationTrustDomain;
     }

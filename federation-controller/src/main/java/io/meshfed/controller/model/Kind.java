@@ -10,6 +10,7 @@ public enum Kind {
     EXPORT("Export", ExportRecord.class),
     PORT("PortAllocation", PortAllocationRecord.class),
     ROUTE("Route", RouteRecord.class),
+    CLUSTER("Cluster", ClusterRecord.class),
     META("Meta", MetaRecord.class);
 
     private final String storeName;

@@ -28,6 +28,24 @@ public final class ControllerMetrics {
         io.micrometer.core.instrument.Gauge.builder(name, value).description(description).register(registry);
     }
 
+    /** A member cluster's connector event: {@code resync} (endpoints or imports written) or {@code watch_error}. */
+    public void cluster(String cluster, String event) {
+        Counter.builder("meshfed.cluster.events").description("Kubernetes connector resyncs and watch errors")
+                .tag("cluster", cluster).tag("event", event).register(registry).increment();
+    }
+
+    /** A gauge per member cluster, e.g. whether its API server is reachable. */
+    public void clusterGauge(String name, String description, String cluster, Supplier<Number> value) {
+        io.micrometer.core.instrument.Gauge.builder(name, value).description(description).tag("cluster", cluster)
+                .strongReference(true).register(registry);
+    }
+
+    /** Drops a removed cluster's gauges. */
+    public void forgetCluster(String cluster) {
+        registry.getMeters().stream().filter(m -> cluster.equals(m.getId().getTag("cluster")))
+                .filter(m -> m instanceof io.micrometer.core.instrument.Gauge).toList().forEach(registry::remove);
+    }
+
     public void join(boolean success, String reason) {
         Counter.builder("meshfed.join").description("Join and renew attempts by result and reason")
                 .tag("result", success ? "success" : "failure").tag("reason", reason).register(registry).increment();

@@ -49,8 +49,10 @@ public final class TestFederation implements AutoCloseable {
     private final Duration agentGracePeriod;
     private final List<ManagedChannel> channels = new ArrayList<>();
 
-    private TestFederation(Path dataDir, MutableClock clock, Duration agentGracePeriod) throws Exception {
+    private TestFederation(Path dataDir, MutableClock clock, Duration agentGracePeriod, Duration clusterStaleGrace)
+            throws Exception {
         this.agentGracePeriod = agentGracePeriod;
+        this.clusterStaleGrace = clusterStaleGrace;
         this.dataDir = dataDir;
         this.clock = clock;
         this.identity = FederationIdentity.initialise(dataDir, FEDERATION_TD, clock);
@@ -63,8 +65,16 @@ public final class TestFederation implements AutoCloseable {
 
     /** With a grace period after which a disconnected agent's workloads are marked unhealthy. */
     public static TestFederation start(Path dir, Duration agentGracePeriod) throws Exception {
-        return new TestFederation(dir, new MutableClock(Instant.now()), agentGracePeriod);
+        return new TestFederation(dir, new MutableClock(Instant.now()), agentGracePeriod, null);
     }
+
+    /** Also with the grace period of a member cluster whose API server is unreachable. */
+    public static TestFederation start(Path dir, Duration agentGracePeriod, Duration clusterStaleGrace)
+            throws Exception {
+        return new TestFederation(dir, new MutableClock(Instant.now()), agentGracePeriod, clusterStaleGrace);
+    }
+
+    private final Duration clusterStaleGrace;
 
     private void start() throws Exception {
         start(0, 0);
@@ -72,7 +82,8 @@ public final class TestFederation implements AutoCloseable {
 
     private void start(int grpcPort, int httpPort) throws Exception {
         controller = Controller.start(new ControllerConfig(dataDir, new InetSocketAddress("127.0.0.1", grpcPort),
-                new InetSocketAddress("127.0.0.1", httpPort), null, Duration.ofMillis(20), agentGracePeriod), clock);
+                new InetSocketAddress("127.0.0.1", httpPort), null, Duration.ofMillis(20), agentGracePeriod,
+                clusterStaleGrace), clock);
     }
 
     /**

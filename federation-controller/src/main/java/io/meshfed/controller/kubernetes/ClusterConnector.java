@@ -1,0 +1,465 @@
+package io.meshfed.controller.kubernetes;
+
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.meshfed.api.v1.ClusterState;
+import io.meshfed.api.v1.ConfigSnapshot;
+import io.meshfed.controller.catalog.CatalogView;
+import io.meshfed.controller.catalog.RegistrationServiceImpl;
+import io.meshfed.controller.catalog.SnapshotBuilder;
+import io.meshfed.controller.identity.TrustState;
+import io.meshfed.controller.model.ClusterRecord;
+import io.meshfed.controller.model.ExportRecord;
+import io.meshfed.controller.model.Kind;
+import io.meshfed.controller.model.Records;
+import io.meshfed.controller.model.WorkloadSetRecord;
+import io.meshfed.controller.server.ControllerMetrics;
+import io.meshfed.controller.store.Store;
+import io.meshfed.controller.store.StoreTransaction;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The controller's connection to one member cluster, with the connector's own scoped credentials. Informers on
+ * Services, EndpointSlices, ServiceExports and the ServiceImports it owns feed two syncs, run one at a time on the
+ * connector's thread: exports (the cluster's exported endpoints become its workload set in the store, and each
+ * ServiceExport gets the MCS conditions Valid, Conflict and Exported) and imports (ServiceImports, derived Services
+ * and gateway EndpointSlices for what the cluster may import, plus the trust bundle ConfigMap; objects it owns that
+ * are no longer wanted are deleted). When the API server becomes unreachable the endpoints stay, stale, for the
+ * grace period, and are then marked unhealthy until the informers are watching again, when a full resync replaces
+ * the set (so nothing is duplicated).
+ */
+final class ClusterConnector implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterConnector.class);
+    private static final Duration SYNC_DELAY = Duration.ofMillis(50);
+    private static final Duration HEALTH_CHECK = Duration.ofMillis(500);
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+
+    private final ClusterRecord record;
+    private final Config config;
+    private final Store store;
+    private final TrustState trust;
+    private final ControllerMetrics metrics;
+    private final Clock clock;
+    private final Duration staleGrace;
+    private final ScheduledExecutorService executor;
+
+    // Everything below is touched on the executor thread only, but for status() (volatile reads).
+    private KubernetesClient client;
+    private SharedIndexInformer<Service> services;
+    private SharedIndexInformer<EndpointSlice> slices;
+    private SharedIndexInformer<GenericKubernetesResource> exports;
+    private SharedIndexInformer<GenericKubernetesResource> imports;
+    private volatile String state = "connecting";
+    private volatile Instant lastSync;
+    private volatile String lastError = "";
+    private volatile int exportedServices;
+    private volatile int importedServices;
+    private boolean syncPending;
+    private ScheduledFuture<?> withdrawal;
+    private ScheduledFuture<?> healthCheck;
+    private Duration backoff = Duration.ofSeconds(1);
+    private boolean closed;
+
+    ClusterConnector(ClusterRecord record, String kubeconfig, Store store, TrustState trust, ControllerMetrics metrics,
+            Clock clock, Duration staleGrace, ScheduledExecutorService executor) {
+        this.record = record;
+        this.config = connectorConfig(kubeconfig);
+        this.store = store;
+        this.trust = trust;
+        this.metrics = metrics;
+        this.clock = clock;
+        this.staleGrace = staleGrace;
+        this.executor = executor;
+    }
+
+    static Config connectorConfig(String kubeconfig) {
+        Config c = Config.fromKubeconfig(kubeconfig);
+        c.setUserAgent("meshfed-connector");
+        c.setWatchReconnectInterval(500);
+        c.setWatchReconnectLimit(-1);
+        c.setRequestTimeout(10_000);
+        c.setConnectionTimeout(5_000);
+        c.setRequestRetryBackoffLimit(0); // the connector retries on its own schedule
+        return c;
+    }
+
+    long generation() {
+        return record.generation();
+    }
+
+    void start() {
+        metrics.clusterGauge("meshfed.cluster.connected", "1 while the member cluster's informers are watching",
+                record.name(), () -> "synced".equals(state) ? 1 : 0);
+        executor.execute(this::connect);
+    }
+
+    /** The catalog, the bundles or the gateways changed: what this cluster imports may have too. */
+    void catalogChanged() {
+        executor.execute(this::requestSync);
+    }
+
+    ClusterState status() {
+        ClusterState.Builder b = ClusterState.newBuilder().setName(record.name()).setNetwork(record.network())
+                .setTrustDomain(record.trustDomain()).setServer(record.server()).setState(state)
+                .setLastError(lastError).setExportedServices(exportedServices)
+                .setImportedServices(importedServices).setCredentialsGeneration(record.generation());
+        Instant t = lastSync;
+        if (t != null) {
+            b.setLastSync(com.google.protobuf.Timestamp.newBuilder().setSeconds(t.getEpochSecond())
+                    .setNanos(t.getNano()));
+        }
+        return b.build();
+    }
+
+    private void connect() {
+        if (closed) {
+            return;
+        }
+        try {
+            client = new KubernetesClientBuilder().withConfig(config).build();
+            ResourceEventHandler<HasMetadata> handler = new ResourceEventHandler<>() {
+                @Override
+                public void onAdd(HasMetadata o) {
+                    executor.execute(ClusterConnector.this::requestSync);
+                }
+
+                @Override
+                public void onUpdate(HasMetadata old, HasMetadata o) {
+                    executor.execute(ClusterConnector.this::requestSync);
+                }
+
+                @Override
+                public void onDelete(HasMetadata o, boolean unknownFinalState) {
+                    executor.execute(ClusterConnector.this::requestSync);
+                }
+            };
+            services = client.services().inAnyNamespace().runnableInformer(0);
+            slices = client.discovery().v1().endpointSlices().inAnyNamespace().runnableInformer(0);
+            exports = client.genericKubernetesResources(Mcs.SERVICE_EXPORT).inAnyNamespace().runnableInformer(0);
+            imports = client.genericKubernetesResources(Mcs.SERVICE_IMPORT).inAnyNamespace()
+                    .withLabel("meshfed.io/cluster", record.name()).runnableInformer(0);
+            List<SharedIndexInformer<?>> all = List.of(services, slices, exports, imports);
+            for (SharedIndexInformer<?> i : all) {
+                @SuppressWarnings({"unchecked", "rawtypes"})
+                SharedIndexInformer<HasMetadata> informer = (SharedIndexInformer) i;
+                informer.addEventHandler(handler);
+                informer.exceptionHandler((started, t) -> {
+                    metrics.cluster(record.name(), "watch_error");
+                    lastError = message(t);
+                    return true; // keep retrying: an unreachable API server is expected to come back
+                });
+            }
+            CompletableFuture.allOf(all.stream().map(i -> i.start().toCompletableFuture())
+                    .toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+            backoff = Duration.ofSeconds(1);
+            LOG.info("cluster {}: informers synced from {}", record.name(), record.server());
+            healthCheck = executor.scheduleWithFixedDelay(this::checkWatching, HEALTH_CHECK.toMillis(),
+                    HEALTH_CHECK.toMillis(), TimeUnit.MILLISECONDS);
+            requestSync();
+        } catch (Exception e) {
+            Throwable cause = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null
+                    ? e.getCause() : e;
+            lastError = message(cause);
+            metrics.cluster(record.name(), "watch_error");
+            LOG.warn("cluster {}: cannot reach the API server {}: {}; retrying in {}", record.name(), record.server(),
+                    lastError, backoff);
+            stopInformers();
+            becameUnreachable();
+            executor.schedule(this::connect, backoff.toMillis(), TimeUnit.MILLISECONDS);
+            backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+        }
+    }
+
+    private void checkWatching() {
+        boolean watching = services.isWatching() && slices.isWatching() && exports.isWatching()
+                && imports.isWatching();
+        if (!watching) {
+            becameUnreachable();
+        } else if (!"synced".equals(state) && !"connecting".equals(state)) {
+            LOG.info("cluster {}: API server reachable again; resyncing", record.name());
+            requestSync();
+        }
+    }
+
+    /** Endpoints stay for the grace period (stale), then are withdrawn until the cluster is back. */
+    private void becameUnreachable() {
+        if ("stale".equals(state) || "withdrawn".equals(state)) {
+            return;
+        }
+        boolean hadSynced = lastSync != null || Records.get(store, Kind.WORKLOADS,
+                ClusterRecord.workloadSetKey(record.name()), WorkloadSetRecord.class).isPresent();
+        state = hadSynced ? "stale" : "connecting";
+        if (hadSynced) {
+            LOG.warn("cluster {}: API server unreachable; its endpoints stay for {} ({})", record.name(), staleGrace,
+                    lastError);
+            withdrawal = executor.schedule(this::withdraw, staleGrace.toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void withdraw() {
+        if (!"stale".equals(state)) {
+            return;
+        }
+        String key = ClusterRecord.workloadSetKey(record.name());
+        store.transact(tx -> {
+            Records.get(tx, Kind.WORKLOADS, key, WorkloadSetRecord.class).ifPresent(set ->
+                    Records.put(tx, Kind.WORKLOADS, key, set.allUnhealthy(), StoreTransaction.ANY));
+            return null;
+        });
+        state = "withdrawn";
+        LOG.warn("cluster {}: unreachable for {}; its endpoints are withdrawn until it is back", record.name(),
+                staleGrace);
+    }
+
+    private void requestSync() {
+        if (syncPending || closed || services == null) {
+            return;
+        }
+        syncPending = true;
+        executor.schedule(this::sync, SYNC_DELAY.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void sync() {
+        syncPending = false;
+        if (closed || services == null) {
+            return;
+        }
+        if (!(services.isWatching() && slices.isWatching() && exports.isWatching() && imports.isWatching())) {
+            becameUnreachable();
+            return; // the caches may be behind: syncing from them could withdraw what still exists
+        }
+        try {
+            syncExports();
+            syncImports();
+            syncTrustBundle();
+            if (withdrawal != null) {
+                withdrawal.cancel(false);
+                withdrawal = null;
+            }
+            state = "synced";
+            lastSync = clock.instant();
+            lastError = "";
+            metrics.cluster(record.name(), "resync");
+        } catch (KubernetesClientException e) {
+            lastError = message(e);
+            metrics.cluster(record.name(), "watch_error");
+            LOG.warn("cluster {}: sync failed, retrying: {}", record.name(), lastError);
+            executor.schedule(this::requestSync, 1, TimeUnit.SECONDS);
+        }
+    }
+
+    private void syncExports() {
+        ExportedEndpoints.Result result = ExportedEndpoints.compute(exports.getStore().list(),
+                key -> Optional.ofNullable(services.getStore().getByKey(key)), slices.getStore().list());
+        String key = ClusterRecord.workloadSetKey(record.name());
+        WorkloadSetRecord next = new WorkloadSetRecord(key, record.name(), record.network(), result.workloads());
+        Map<String, String> conflicts = new HashMap<>();
+        store.transact(tx -> {
+            List<WorkloadSetRecord> others = Records.list(tx, Kind.WORKLOADS, WorkloadSetRecord.class).stream()
+                    .filter(s -> !s.agent().equals(key)).toList();
+            for (ExportedEndpoints.ExportState e : result.exports()) {
+                if (!e.valid()) {
+                    continue;
+                }
+                List<Integer> otherPorts = others.stream().flatMap(s -> s.workloads().stream())
+                        .filter(w -> w.service().equals(e.name()) && w.namespace().equals(e.namespace()))
+                        .map(WorkloadSetRecord.Workload::port).distinct().sorted().toList();
+                if (!otherPorts.isEmpty() && !e.ports().isEmpty() && !otherPorts.equals(e.ports())) {
+                    conflicts.put(e.namespace() + "/" + e.name(), "ports " + e.ports() + " differ from " + otherPorts
+                            + " exported elsewhere; the federation carries every port");
+                }
+                String exportKey = ExportRecord.key(e.name(), e.namespace());
+                if (Records.get(tx, Kind.EXPORT, exportKey, ExportRecord.class).isEmpty()) {
+                    // A ServiceExport exports to the whole clusterset (MCS); `meshfed export` may narrow it later.
+                    Records.put(tx, Kind.EXPORT, exportKey, new ExportRecord(e.name(), e.namespace(), true,
+                            List.of()), StoreTransaction.ABSENT);
+                }
+            }
+            if (!Records.get(tx, Kind.WORKLOADS, key, WorkloadSetRecord.class).filter(next::equals).isPresent()) {
+                Records.put(tx, Kind.WORKLOADS, key, next, StoreTransaction.ANY);
+                RegistrationServiceImpl.allocatePorts(tx, next.workloads());
+            }
+            return null;
+        });
+        exportedServices = (int) result.exports().stream().filter(ExportedEndpoints.ExportState::valid).count();
+        for (ExportedEndpoints.ExportState e : result.exports()) {
+            String conflict = conflicts.get(e.namespace() + "/" + e.name());
+            updateExportStatus(e, conflict);
+        }
+    }
+
+    private void updateExportStatus(ExportedEndpoints.ExportState e, String conflict) {
+        GenericKubernetesResource current = exports.getStore().getByKey(e.namespace() + "/" + e.name());
+        if (current == null) {
+            return;
+        }
+        List<Map<String, Object>> conditions = List.of(
+                condition(current, "Valid", e.valid(), e.valid() ? "Valid" : e.reason(),
+                        e.valid() ? "the Service can be exported" : e.message()),
+                condition(current, "Conflict", conflict != null, conflict != null ? "PortConflict" : "NoConflicts",
+                        conflict != null ? conflict : "no conflicting properties"),
+                condition(current, "Exported", e.valid(), e.valid() ? "ServiceExported" : e.reason(), e.message()));
+        Object status = current.getAdditionalProperties().get("status");
+        if (status instanceof Map<?, ?> m && conditions.equals(m.get("conditions"))) {
+            return;
+        }
+        GenericKubernetesResource updated = new io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder(
+                current).build();
+        updated.getAdditionalProperties().put("status", Map.of("conditions", conditions));
+        client.genericKubernetesResources(Mcs.SERVICE_EXPORT).inNamespace(e.namespace()).resource(updated)
+                .updateStatus();
+    }
+
+    /** A condition, keeping its lastTransitionTime when the status did not change. */
+    private Map<String, Object> condition(GenericKubernetesResource current, String type, boolean value,
+            String reason, String message) {
+        String status = value ? "True" : "False";
+        String since = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+        if (current.getAdditionalProperties().get("status") instanceof Map<?, ?> s
+                && s.get("conditions") instanceof List<?> list) {
+            for (Object o : list) {
+                if (o instanceof Map<?, ?> c && type.equals(c.get("type")) && status.equals(c.get("status"))
+                        && c.get("lastTransitionTime") != null) {
+                    since = String.valueOf(c.get("lastTransitionTime"));
+                }
+            }
+        }
+        Map<String, Object> c = new java.util.LinkedHashMap<>();
+        c.put("type", type);
+        c.put("status", status);
+        c.put("reason", reason);
+        c.put("message", message);
+        c.put("lastTransitionTime", since);
+        return c;
+    }
+
+    private void syncImports() {
+        CatalogView view = CatalogView.load(store, trust);
+        ConfigSnapshot snapshot = SnapshotBuilder.build(view, record.name(), record.network());
+        String gateway = view.gatewayAddress(record.network());
+        List<String> gatewayIps = gateway.isEmpty() ? List.of()
+                : List.of(io.meshfed.api.HostPort.parse(gateway).getHostString());
+        ImportedServices.Desired desired = ImportedServices.compute(record.name(), snapshot, gatewayIps);
+        importedServices = desired.serviceImports().size();
+        apply(desired.serviceImports(), imports.getStore().list(),
+                o -> client.genericKubernetesResources(Mcs.SERVICE_IMPORT).inNamespace(o.getMetadata().getNamespace())
+                        .resource(o));
+        apply(desired.services(), services.getStore().list(),
+                o -> client.services().inNamespace(o.getMetadata().getNamespace()).resource(o));
+        apply(desired.endpointSlices(), slices.getStore().list(),
+                o -> client.discovery().v1().endpointSlices().inNamespace(o.getMetadata().getNamespace())
+                        .resource(o));
+    }
+
+    private <T extends HasMetadata> void apply(List<T> desired, List<T> current,
+            java.util.function.Function<T, io.fabric8.kubernetes.client.dsl.Resource<T>> resource) {
+        Map<String, T> ours = new HashMap<>();
+        for (T o : current) {
+            if (Mcs.owned(o) && record.name().equals(o.getMetadata().getLabels().get("meshfed.io/cluster"))) {
+                ours.put(o.getMetadata().getNamespace() + "/" + o.getMetadata().getName(), o);
+            }
+        }
+        for (T want : desired) {
+            T have = ours.remove(want.getMetadata().getNamespace() + "/" + want.getMetadata().getName());
+            if (have == null) {
+                resource.apply(want).create();
+            } else if (!ImportedServices.same(have, want)) {
+                want.getMetadata().setResourceVersion(have.getMetadata().getResourceVersion());
+                if (want instanceof Service s && have instanceof Service h) {
+                    s.getSpec().setClusterIP(h.getSpec().getClusterIP()); // immutable once allocated
+                    s.getSpec().setClusterIPs(h.getSpec().getClusterIPs());
+                }
+                resource.apply(want).update();
+            }
+        }
+        for (T stale : ours.values()) {
+            resource.apply(stale).delete();
+        }
+    }
+
+    private void syncTrustBundle() {
+        ConfigMap want = TrustBundleConfigMap.of(record.name(), trust.bundleSet(store));
+        var resource = client.configMaps().inNamespace(Mcs.SYSTEM_NAMESPACE).resource(want);
+        ConfigMap have = client.configMaps().inNamespace(Mcs.SYSTEM_NAMESPACE).withName(Mcs.TRUST_BUNDLE_CONFIGMAP)
+                .get();
+        if (have == null) {
+            resource.create();
+        } else if (!want.getData().equals(have.getData())) {
+            want.getMetadata().setResourceVersion(have.getMetadata().getResourceVersion());
+            client.configMaps().inNamespace(Mcs.SYSTEM_NAMESPACE).resource(want).update();
+        }
+    }
+
+    private void stopInformers() {
+        for (SharedIndexInformer<?> i : new ArrayList<>(java.util.Arrays.asList(services, slices, exports, imports))) {
+            if (i != null) {
+                i.close();
+            }
+        }
+        services = null;
+        slices = null;
+        exports = null;
+        imports = null;
+        if (healthCheck != null) {
+            healthCheck.cancel(false);
+        }
+        if (client != null) {
+            client.close();
+            client = null;
+        }
+    }
+
+    /** Stops watching. The cluster's endpoints stay in the store (a restart or a rotation picks them up). */
+    @Override
+    public void close() {
+        try {
+            executor.submit(() -> {
+                closed = true;
+                if (withdrawal != null) {
+                    withdrawal.cancel(false);
+                }
+                stopInformers();
+            }).get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.warn("cluster {}: close: {}", record.name(), e.toString());
+        }
+    }
+
+    static String message(Throwable t) {
+        if (t instanceof KubernetesClientException k && k.getCode() == 403) {
+            return "forbidden: " + (k.getStatus() != null ? k.getStatus().getMessage() : k.getMessage());
+        }
+        if (t instanceof KubernetesClientException k && k.getCode() == 401) {
+            return "unauthorized: the connector's credentials were refused (rotate them with meshfed cluster"
+                    + " rotate-credentials)";
+        }
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String m = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+        return root == t ? m : t.getClass().getSimpleName() + ": " + m;
+    }
+}
