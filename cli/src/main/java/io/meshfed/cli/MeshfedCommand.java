@@ -21,7 +21,7 @@ import picocli.CommandLine.ScopeType;
         description = "Federates Kubernetes clusters, VM fleets and Consul datacenters into one service mesh.",
         subcommands = {TrustCommand.class, NetworkCommand.class, MemberCommand.class, TokenCommand.class,
             ExportCommand.class, UnexportCommand.class, MembersCommand.class, ServicesCommand.class,
-            StatusCommand.class, io.meshfed.cli.admin.RouteCommand.class,
+            StatusCommand.class, io.meshfed.cli.admin.RouteCommand.class, io.meshfed.cli.cluster.ClusterCommand.class,
             io.meshfed.cli.quickstart.QuickstartCommand.class},
         footer = {"", "'meshfed init' and 'meshfed controller' run the controller's own artifact; see"
             + " 'meshfed controller --help'."},

@@ -28,6 +28,8 @@ public final class StatusCommand extends AdminCommand {
             t.row(x.getSpiffeId(), x.getMember(), x.getNetwork(), x.getAckedVersion(), x.getSentVersion(),
                     x.getLagMs() + "ms", x.getLastError());
         }
-        return sb + t.render();
+        String clusters = s.getClustersCount() == 0 ? ""
+                : "\n" + io.meshfed.cli.cluster.ClusterCommand.table(s.getClustersList());
+        return sb + t.render() + clusters;
     }
 }

@@ -4,16 +4,16 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** A plain text table: upper-case headers, columns padded to their widest cell, two spaces apart. */
-final class Table {
+public final class Table {
     private final List<String[]> rows = new ArrayList<>();
     private final int columns;
 
-    Table(String... headers) {
+    public Table(String... headers) {
         this.columns = headers.length;
         rows.add(headers);
     }
 
-    Table row(Object... cells) {
+    public Table row(Object... cells) {
         if (cells.length != columns) {
             throw new IllegalArgumentException("row has " + cells.length + " cells, table has " + columns);
         }
@@ -25,7 +25,7 @@ final class Table {
         return this;
     }
 
-    String render() {
+    public String render() {
         int[] widths = new int[columns];
         for (String[] row : rows) {
             for (int i = 0; i < columns; i++) {
