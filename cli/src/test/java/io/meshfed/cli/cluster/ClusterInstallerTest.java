@@ -11,6 +11,8 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.meshfed.cli.CliException;
+import io.meshfed.controller.testing.MockCluster;
+import io.meshfed.controller.testing.TokenController;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -31,9 +33,10 @@ class ClusterInstallerTest {
 
     @Test
     void joinObjectsApplyOnceThenAreUnchangedAndTheTokenComesFromTheTokenController() throws Exception {
-        KubernetesMockServer server = crud();
-        try (KubernetesClient client = server.createClient(); TokenController tokens = new TokenController(client)) {
-            Path kubeconfig = kubeconfig("http://127.0.0.1:" + server.getPort(), "operator-secret-token");
+        try (MockCluster cluster = MockCluster.withoutCrds(); TokenController tokens = new TokenController(
+                cluster.client())) {
+            KubernetesClient client = cluster.client();
+            Path kubeconfig = kubeconfig(cluster.url(), "operator-secret-token");
             // The mock in CRUD mode needs no expectations.
             Config config = OperatorKubeconfig.load(kubeconfig, null);
             ClusterInstaller installer = new ClusterInstaller(client, config);
@@ -49,23 +52,21 @@ class ClusterInstallerTest {
 
             Secret token = installer.connectorToken(false, Duration.ofSeconds(10));
             String scoped = installer.scopedKubeconfig("east", token);
-            assertThat(scoped).contains("token: sa-token-1").contains("server: http://127.0.0.1:" + server.getPort())
+            assertThat(scoped).contains("token: sa-token-1").contains("server: " + cluster.url())
                     .contains("certificate-authority-data: " + token.getData().get("ca.crt"))
                     .doesNotContain("operator-secret-token");
             assertThat(Config.fromKubeconfig(scoped).getAutoOAuthToken()).isEqualTo("sa-token-1");
             assertThat(installer.connectorToken(false, Duration.ofSeconds(10)).getMetadata().getName())
                     .as("a join run again reuses the token").isEqualTo(token.getMetadata().getName());
-        } finally {
-            server.destroy();
         }
     }
 
     @Test
     void aFailedStepRollsBackWhatThisRunCreated() throws Exception {
-        KubernetesMockServer server = crud();
-        try (KubernetesClient client = server.createClient()) {
+        try (MockCluster cluster = MockCluster.withoutCrds()) {
+            KubernetesClient client = cluster.client();
             ClusterInstaller installer = new ClusterInstaller(client,
-                    OperatorKubeconfig.load(kubeconfig("http://127.0.0.1:" + server.getPort(), "t"), null));
+                    OperatorKubeconfig.load(kubeconfig(cluster.url(), "t"), null));
             installer.apply(ClusterManifests.crds());
             installer.apply(ClusterManifests.access());
 
@@ -75,8 +76,6 @@ class ClusterInstallerTest {
             assertThat(client.namespaces().withName("meshfed-system").get()).isNull();
             assertThat(client.rbac().clusterRoles().withName("meshfed-connector").get()).isNull();
             assertThat(client.apiextensions().v1().customResourceDefinitions().list().getItems()).isEmpty();
-        } finally {
-            server.destroy();
         }
     }
 
@@ -152,15 +151,6 @@ class ClusterInstallerTest {
         assertThat(r.out()).contains("image: \"registry.example.com/meshfed/gateway:1.2\"")
                 .contains("type: \"LoadBalancer\"").contains("port: 15443").contains("readOnlyRootFilesystem: true")
                 .contains("runAsNonRoot: true").contains("create secret generic meshfed-gateway-join");
-    }
-
-    /** The mock API server in CRUD mode: it stores what it is given. */
-    static KubernetesMockServer crud() throws Exception {
-        KubernetesMockServer server = new KubernetesMockServer(new io.fabric8.mockwebserver.Context(),
-                new io.fabric8.mockwebserver.MockWebServer(), new java.util.HashMap<>(),
-                new io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher(List.of()), false);
-        server.init(InetAddress.getByName("127.0.0.1"), 0);
-        return server;
     }
 
     private Path kubeconfig(String server, String token) throws Exception {

@@ -31,7 +31,19 @@ public final class MockCluster implements AutoCloseable {
     private int port;
 
     public MockCluster() throws Exception {
+        this(true);
+    }
+
+    /** A cluster without the MCS CRDs (as before {@code meshfed cluster join}). */
+    public static MockCluster withoutCrds() throws Exception {
+        return new MockCluster(false);
+    }
+
+    private MockCluster(boolean withCrds) throws Exception {
         start(0);
+        if (!withCrds) {
+            return;
+        }
         try (InputStream crds = MockCluster.class.getResourceAsStream("/io/meshfed/api/kubernetes/multicluster-crds.yaml")) {
             for (Object o : io.meshfed.controller.testing.MockCluster.documents(crds)) {
                 client.apiextensions().v1().customResourceDefinitions().resource((CustomResourceDefinition) o).create();
@@ -58,6 +70,10 @@ public final class MockCluster implements AutoCloseable {
     /** The operator's view of the cluster. */
     public KubernetesClient client() {
         return client;
+    }
+
+    public int port() {
+        return port;
     }
 
     public String url() {

@@ -1,4 +1,4 @@
-package io.meshfed.cli.cluster;
+package io.meshfed.controller.testing;
 
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -11,12 +11,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * What kube-controller-manager's token controller does and the mock API server does not: fills in the token
  * (and ca.crt) of each Secret of type kubernetes.io/service-account-token, a moment after it is created.
  */
-final class TokenController implements AutoCloseable {
+public final class TokenController implements AutoCloseable {
     private final Thread thread;
     private final AtomicInteger issued = new AtomicInteger();
     private volatile boolean running = true;
 
-    TokenController(KubernetesClient client) {
+    public TokenController(KubernetesClient client) {
         thread = new Thread(() -> {
             while (running) {
                 try {
