@@ -86,7 +86,7 @@ final class ClusterManifests {
         objects.add(new DeploymentBuilder().withMetadata(meta(NAMESPACE, GATEWAY)).withNewSpec().withReplicas(1)
                 .withNewStrategy().withType("Recreate").endStrategy()
                 .withNewSelector().withMatchLabels(app).endSelector()
-                .withNewTemplate().withMetadata(podMeta).withNewSpec()
+                .withNewTemplate().withMetadata(podMeta).withNewSpec().withAutomountServiceAccountToken(false)
                 .withNewSecurityContext().withRunAsNonRoot(true).withRunAsUser(10001L).withFsGroup(10001L)
                 .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile().endSecurityContext()
                 .addNewContainer().withName("gateway").withImage(image)
