@@ -144,6 +144,34 @@ class ClusterConnectorTest {
     }
 
     @Test
+    void theSameServiceExportedWithOtherPortsIsAConflictInBothClusters() throws Exception {
+        try (TestFederation federation = TestFederation.start(dir, Duration.ofSeconds(30), Duration.ofSeconds(30));
+                MockCluster a = new MockCluster(); MockCluster b = new MockCluster()) {
+            var admin = federation.admin();
+            register(admin, "cluster-a", "net-a", "127.0.10.1:15443", a);
+            register(admin, "cluster-b", "net-b", "127.0.20.1:15443", b);
+            exportHello(a.client(), "10.1.0.5");
+            await().atMost(WAIT).until(() -> condition(a.client(), "hello", "Conflict"), "False"::equals);
+
+            b.client().services().inNamespace("demo").resource(new ServiceBuilder().withNewMetadata()
+                    .withName("hello").withNamespace("demo").endMetadata().withNewSpec().addNewPort().withPort(80)
+                    .withNewTargetPort(9090).endPort().endSpec().build()).create();
+            b.client().discovery().v1().endpointSlices().inNamespace("demo").resource(new EndpointSliceBuilder()
+                    .withNewMetadata().withName("hello-b").withNamespace("demo")
+                    .addToLabels("kubernetes.io/service-name", "hello").endMetadata().withAddressType("IPv4")
+                    .addNewEndpoint().withAddresses("10.2.0.5").endEndpoint().addNewPort().withPort(9090)
+                    .withProtocol("TCP").endPort().build()).create();
+            exportOnly(b.client(), "hello");
+
+            for (MockCluster c : List.of(a, b)) {
+                await().atMost(WAIT).until(() -> condition(c.client(), "hello", "Conflict"), "True"::equals);
+                assertThat(reason(c.client(), "hello", "Conflict")).isEqualTo("PortConflict");
+                assertThat(condition(c.client(), "hello", "Exported")).isEqualTo("True");
+            }
+        }
+    }
+
+    @Test
     void theRbacGrantsExactlyTheVerbsOfTheGoldenFile() throws Exception {
         Map<String, TreeSet<String>> granted = new TreeMap<>();
         try (InputStream in = getClass().getResourceAsStream("/io/meshfed/api/kubernetes/connector-rbac.yaml")) {
@@ -176,17 +204,27 @@ class ClusterConnectorTest {
             try (TestSubscriber vm = new TestSubscriber(federation.channel(federation.memberSvid("vms.acme.mesh",
                     "/ns/demo/vm/vm-1")))) {
                 vm.awaitSnapshot(s -> remote(s, "hello", "net-a").isPresent(), WAIT);
+                await().atMost(WAIT).until(() -> state(admin), "synced"::equals);
 
                 a.stop();
                 await().atMost(WAIT).until(() -> state(admin), "stale"::equals);
                 assertThat(remote(vm.latest(), "hello", "net-a")).as("kept while stale").isPresent();
                 await().atMost(WAIT).until(() -> state(admin), "withdrawn"::equals);
                 vm.awaitSnapshot(s -> remote(s, "hello", "net-a").isEmpty(), WAIT);
+                String metrics = Http.get(federation, "/metrics").body();
+                assertThat(metrics).containsPattern("meshfed_cluster_connected\\{cluster=\"cluster-a\"} 0")
+                        .containsPattern("meshfed_cluster_events_total\\{cluster=\"cluster-a\",event=\"watch_error\"}"
+                                + " [1-9]")
+                        .containsPattern("meshfed_cluster_events_total\\{cluster=\"cluster-a\",event=\"resync\"} [1-9]");
+                assertThat(admin.listClusters(ListRequest.getDefaultInstance()).getClusters(0).getLastError())
+                        .isNotEmpty();
 
                 a.restart();
                 vm.awaitSnapshot(s -> remote(s, "hello", "net-a").map(NetworkEndpoints::getHealthyEndpoints)
                         .orElse(0) == 1, Duration.ofSeconds(60));
                 await().atMost(WAIT).until(() -> state(admin), "synced"::equals);
+                assertThat(Http.get(federation, "/metrics").body())
+                        .containsPattern("meshfed_cluster_connected\\{cluster=\"cluster-a\"} 1");
                 assertThat(admin.listServices(ListRequest.getDefaultInstance()).getServicesList().stream()
                         .filter(s -> s.getName().equals("hello")).findFirst().orElseThrow().getNetworks(0)
                         .getEndpointsCount()).as("no duplicates after the resync").isEqualTo(1);

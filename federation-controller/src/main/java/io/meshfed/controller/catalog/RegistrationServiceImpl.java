@@ -104,23 +104,39 @@ public final class RegistrationServiceImpl extends RegistrationServiceGrpc.Regis
 
     /** Gives every new service port of {@code workloads} a listen port (in the caller's transaction). */
     public static void allocatePorts(StoreTransaction tx, List<WorkloadSetRecord.Workload> workloads) {
+        List<String> left = allocatePortsWherePossible(tx, workloads);
+        if (!left.isEmpty()) {
+            throw Status.RESOURCE_EXHAUSTED.withDescription("no free outbound listen port left in " + FIRST_PORT
+                    + "-" + LAST_PORT + " for " + left.get(0)).asRuntimeException();
+        }
+    }
+
+    /**
+     * As {@link #allocatePorts}, but service ports that find no free listen port are returned (as
+     * {@code port.name.namespace}) instead of failing the whole set: they stay in the catalog, reachable in their
+     * own network, without an outbound listener elsewhere.
+     */
+    public static List<String> allocatePortsWherePossible(StoreTransaction tx,
+            List<WorkloadSetRecord.Workload> workloads) {
         List<PortAllocationRecord> existing = Records.list(tx, Kind.PORT, PortAllocationRecord.class);
         BitSet used = new BitSet();
         existing.forEach(p -> used.set(p.listenPort()));
+        List<String> left = new ArrayList<>();
         for (WorkloadSetRecord.Workload w : workloads) {
             String key = PortAllocationRecord.key(w.service(), w.namespace(), w.port());
-            if (tx.get(Kind.PORT.storeName(), key).isPresent()) {
+            if (left.contains(key) || tx.get(Kind.PORT.storeName(), key).isPresent()) {
                 continue;
             }
             int port = used.nextClearBit(FIRST_PORT);
             if (port > LAST_PORT) {
-                throw Status.RESOURCE_EXHAUSTED.withDescription("no free outbound listen port left in " + FIRST_PORT
-                        + "-" + LAST_PORT + " for " + key).asRuntimeException();
+                left.add(key);
+                continue;
             }
             used.set(port);
             Records.put(tx, Kind.PORT, key, new PortAllocationRecord(w.service(), w.namespace(), w.port(), port),
                     StoreTransaction.ABSENT);
         }
+        return left;
     }
 
     @Override

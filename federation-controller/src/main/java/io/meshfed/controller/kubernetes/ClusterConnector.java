@@ -55,6 +55,8 @@ final class ClusterConnector implements AutoCloseable {
     private static final Duration SYNC_DELAY = Duration.ofMillis(50);
     private static final Duration HEALTH_CHECK = Duration.ofMillis(500);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+    /** Informers re-establish watches routinely (the API server ends them): only a longer gap is an outage. */
+    private static final Duration WATCH_GAP = Duration.ofSeconds(3);
 
     private final ClusterRecord record;
     private final Config config;
@@ -77,9 +79,13 @@ final class ClusterConnector implements AutoCloseable {
     private volatile int exportedServices;
     private volatile int importedServices;
     private boolean syncPending;
+    private boolean clusterDirty = true; // set by informer events; the import and bundle comparisons need it
+    private int appliedImports; // hash of what the last import sync applied (outbound listeners, gateway IPs)
+    private long appliedBundleVersion = -1;
     private ScheduledFuture<?> withdrawal;
     private ScheduledFuture<?> healthCheck;
     private Duration backoff = Duration.ofSeconds(1);
+    private long notWatchingSince; // System.nanoTime() of the first check that found an informer not watching, or 0
     private boolean closed;
 
     ClusterConnector(ClusterRecord record, String kubeconfig, Store store, TrustState trust, ControllerMetrics metrics,
@@ -102,6 +108,10 @@ final class ClusterConnector implements AutoCloseable {
         c.setRequestTimeout(10_000);
         c.setConnectionTimeout(5_000);
         c.setRequestRetryBackoffLimit(0); // the connector retries on its own schedule
+        if (c.getMasterUrl() != null && c.getMasterUrl().startsWith("http:")) {
+            // No h2c upgrade in clear text: servers that answer it with HTTP/1.1 break the JDK client's framing.
+            c.setHttp2Disable(true);
+        }
         return c;
     }
 
@@ -142,17 +152,17 @@ final class ClusterConnector implements AutoCloseable {
             ResourceEventHandler<HasMetadata> handler = new ResourceEventHandler<>() {
                 @Override
                 public void onAdd(HasMetadata o) {
-                    executor.execute(ClusterConnector.this::requestSync);
+                    executor.execute(ClusterConnector.this::clusterChanged);
                 }
 
                 @Override
                 public void onUpdate(HasMetadata old, HasMetadata o) {
-                    executor.execute(ClusterConnector.this::requestSync);
+                    executor.execute(ClusterConnector.this::clusterChanged);
                 }
 
                 @Override
                 public void onDelete(HasMetadata o, boolean unknownFinalState) {
-                    executor.execute(ClusterConnector.this::requestSync);
+                    executor.execute(ClusterConnector.this::clusterChanged);
                 }
             };
             services = client.services().inAnyNamespace().runnableInformer(0);
@@ -177,7 +187,7 @@ final class ClusterConnector implements AutoCloseable {
             LOG.info("cluster {}: informers synced from {}", record.name(), record.server());
             healthCheck = executor.scheduleWithFixedDelay(this::checkWatching, HEALTH_CHECK.toMillis(),
                     HEALTH_CHECK.toMillis(), TimeUnit.MILLISECONDS);
-            requestSync();
+            clusterChanged();
         } catch (Exception e) {
             Throwable cause = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null
                     ? e.getCause() : e;
@@ -192,14 +202,24 @@ final class ClusterConnector implements AutoCloseable {
         }
     }
 
+    private boolean watching() {
+        return services.isWatching() && slices.isWatching() && exports.isWatching() && imports.isWatching();
+    }
+
     private void checkWatching() {
-        boolean watching = services.isWatching() && slices.isWatching() && exports.isWatching()
-                && imports.isWatching();
-        if (!watching) {
-            becameUnreachable();
-        } else if (!"synced".equals(state) && !"connecting".equals(state)) {
-            LOG.info("cluster {}: API server reachable again; resyncing", record.name());
-            requestSync();
+        if (!watching()) {
+            long now = System.nanoTime();
+            if (notWatchingSince == 0) {
+                notWatchingSince = now;
+            } else if (now - notWatchingSince > WATCH_GAP.toNanos()) {
+                becameUnreachable();
+            }
+        } else {
+            notWatchingSince = 0;
+            if (!"synced".equals(state) && !"connecting".equals(state)) {
+                LOG.info("cluster {}: API server reachable again; resyncing", record.name());
+                clusterChanged();
+            }
         }
     }
 
@@ -233,6 +253,12 @@ final class ClusterConnector implements AutoCloseable {
                 staleGrace);
     }
 
+    /** Something changed in the cluster itself: its objects must be compared again, not only the catalog. */
+    private void clusterChanged() {
+        clusterDirty = true;
+        requestSync();
+    }
+
     private void requestSync() {
         if (syncPending || closed || services == null) {
             return;
@@ -246,14 +272,18 @@ final class ClusterConnector implements AutoCloseable {
         if (closed || services == null) {
             return;
         }
-        if (!(services.isWatching() && slices.isWatching() && exports.isWatching() && imports.isWatching())) {
-            becameUnreachable();
-            return; // the caches may be behind: syncing from them could withdraw what still exists
+        if (!watching()) {
+            // The caches may be behind: syncing from them could withdraw what still exists. Try again shortly;
+            // checkWatching decides whether this is an outage.
+            executor.schedule(this::requestSync, HEALTH_CHECK.toMillis(), TimeUnit.MILLISECONDS);
+            return;
         }
         try {
+            boolean dirty = clusterDirty;
+            clusterDirty = false;
             syncExports();
-            syncImports();
-            syncTrustBundle();
+            syncImports(dirty);
+            syncTrustBundle(dirty);
             if (withdrawal != null) {
                 withdrawal.cancel(false);
                 withdrawal = null;
@@ -263,9 +293,17 @@ final class ClusterConnector implements AutoCloseable {
             lastError = "";
             metrics.cluster(record.name(), "resync");
         } catch (KubernetesClientException e) {
+            clusterDirty = true;
             lastError = message(e);
             metrics.cluster(record.name(), "watch_error");
             LOG.warn("cluster {}: sync failed, retrying: {}", record.name(), lastError);
+            executor.schedule(this::requestSync, 1, TimeUnit.SECONDS);
+        } catch (RuntimeException e) {
+            clusterDirty = true;
+            // Never let a surprise end the connector's loop silently: say it, count it, try again.
+            lastError = message(e);
+            metrics.cluster(record.name(), "sync_error");
+            LOG.error("cluster {}: sync failed, retrying in 1 s", record.name(), e);
             executor.schedule(this::requestSync, 1, TimeUnit.SECONDS);
         }
     }
@@ -299,7 +337,12 @@ final class ClusterConnector implements AutoCloseable {
             }
             if (!Records.get(tx, Kind.WORKLOADS, key, WorkloadSetRecord.class).filter(next::equals).isPresent()) {
                 Records.put(tx, Kind.WORKLOADS, key, next, StoreTransaction.ANY);
-                RegistrationServiceImpl.allocatePorts(tx, next.workloads());
+                List<String> left = RegistrationServiceImpl.allocatePortsWherePossible(tx, next.workloads());
+                if (!left.isEmpty()) {
+                    LOG.warn("cluster {}: no outbound listen port left for {} service ports (first: {}); they are"
+                            + " reachable in their own network only", record.name(), left.size(), left.get(0));
+                    metrics.cluster(record.name(), "port_exhausted");
+                }
             }
             return null;
         });
@@ -355,12 +398,20 @@ final class ClusterConnector implements AutoCloseable {
         return c;
     }
 
-    private void syncImports() {
+    /**
+     * Imports depend only on the outbound listeners and the gateway: when neither changed and nothing changed in
+     * the cluster, the (costly) comparison of every owned object is skipped.
+     */
+    private void syncImports(boolean dirty) {
         CatalogView view = CatalogView.load(store, trust);
         ConfigSnapshot snapshot = SnapshotBuilder.build(view, record.name(), record.network());
         String gateway = view.gatewayAddress(record.network());
         List<String> gatewayIps = gateway.isEmpty() ? List.of()
                 : List.of(io.meshfed.api.HostPort.parse(gateway).getHostString());
+        int inputs = java.util.Objects.hash(snapshot.getOutboundList(), gatewayIps);
+        if (!dirty && inputs == appliedImports) {
+            return;
+        }
         ImportedServices.Desired desired = ImportedServices.compute(record.name(), snapshot, gatewayIps);
         importedServices = desired.serviceImports().size();
         apply(desired.serviceImports(), imports.getStore().list(),
@@ -371,6 +422,7 @@ final class ClusterConnector implements AutoCloseable {
         apply(desired.endpointSlices(), slices.getStore().list(),
                 o -> client.discovery().v1().endpointSlices().inNamespace(o.getMetadata().getNamespace())
                         .resource(o));
+        appliedImports = inputs;
     }
 
     private <T extends HasMetadata> void apply(List<T> desired, List<T> current,
@@ -399,8 +451,12 @@ final class ClusterConnector implements AutoCloseable {
         }
     }
 
-    private void syncTrustBundle() {
-        ConfigMap want = TrustBundleConfigMap.of(record.name(), trust.bundleSet(store));
+    private void syncTrustBundle(boolean dirty) {
+        io.meshfed.trust.BundleSet bundles = trust.bundleSet(store);
+        if (!dirty && bundles.version() == appliedBundleVersion) {
+            return;
+        }
+        ConfigMap want = TrustBundleConfigMap.of(record.name(), bundles);
         var resource = client.configMaps().inNamespace(Mcs.SYSTEM_NAMESPACE).resource(want);
         ConfigMap have = client.configMaps().inNamespace(Mcs.SYSTEM_NAMESPACE).withName(Mcs.TRUST_BUNDLE_CONFIGMAP)
                 .get();
@@ -410,6 +466,7 @@ final class ClusterConnector implements AutoCloseable {
             want.getMetadata().setResourceVersion(have.getMetadata().getResourceVersion());
             client.configMaps().inNamespace(Mcs.SYSTEM_NAMESPACE).resource(want).update();
         }
+        appliedBundleVersion = bundles.version();
     }
 
     private void stopInformers() {
