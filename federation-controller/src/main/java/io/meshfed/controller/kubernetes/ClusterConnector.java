@@ -53,6 +53,11 @@ import org.slf4j.LoggerFactory;
 final class ClusterConnector implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterConnector.class);
     private static final Duration SYNC_DELAY = Duration.ofMillis(50);
+    /**
+     * Catalog changes elsewhere are coalesced for this long before this cluster's imports are compared: a burst of
+     * changes costs one sync, and the syncs of every cluster do not compete with the config push they follow.
+     */
+    private static final Duration CATALOG_DELAY = Duration.ofSeconds(1);
     private static final Duration HEALTH_CHECK = Duration.ofMillis(500);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
     /** Informers re-establish watches routinely (the API server ends them): only a longer gap is an outage. */
@@ -78,7 +83,7 @@ final class ClusterConnector implements AutoCloseable {
     private volatile String lastError = "";
     private volatile int exportedServices;
     private volatile int importedServices;
-    private boolean syncPending;
+    private ScheduledFuture<?> pendingSync;
     private boolean clusterDirty = true; // set by informer events; the import and bundle comparisons need it
     private int appliedImports; // hash of what the last import sync applied (outbound listeners, gateway IPs)
     private long appliedBundleVersion = -1;
@@ -127,7 +132,7 @@ final class ClusterConnector implements AutoCloseable {
 
     /** The catalog, the bundles or the gateways changed: what this cluster imports may have too. */
     void catalogChanged() {
-        executor.execute(this::requestSync);
+        executor.execute(() -> requestSync(CATALOG_DELAY));
     }
 
     ClusterState status() {
@@ -260,22 +265,35 @@ final class ClusterConnector implements AutoCloseable {
     }
 
     private void requestSync() {
-        if (syncPending || closed || services == null) {
+        requestSync(SYNC_DELAY);
+    }
+
+    /**
+     * One sync after {@code delay}, unless one is already due sooner (it will see this change too); a sooner
+     * request moves a pending sync forward.
+     */
+    private void requestSync(Duration delay) {
+        if (closed || services == null) {
             return;
         }
-        syncPending = true;
-        executor.schedule(this::sync, SYNC_DELAY.toMillis(), TimeUnit.MILLISECONDS);
+        if (pendingSync != null && pendingSync.getDelay(TimeUnit.MILLISECONDS) <= delay.toMillis()) {
+            return;
+        }
+        if (pendingSync != null) {
+            pendingSync.cancel(false);
+        }
+        pendingSync = executor.schedule(this::sync, delay.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private void sync() {
-        syncPending = false;
+        pendingSync = null;
         if (closed || services == null) {
             return;
         }
         if (!watching()) {
             // The caches may be behind: syncing from them could withdraw what still exists. Try again shortly;
             // checkWatching decides whether this is an outage.
-            executor.schedule(this::requestSync, HEALTH_CHECK.toMillis(), TimeUnit.MILLISECONDS);
+            executor.schedule(() -> requestSync(), HEALTH_CHECK.toMillis(), TimeUnit.MILLISECONDS);
             return;
         }
         try {
@@ -297,14 +315,14 @@ final class ClusterConnector implements AutoCloseable {
             lastError = message(e);
             metrics.cluster(record.name(), "watch_error");
             LOG.warn("cluster {}: sync failed, retrying: {}", record.name(), lastError);
-            executor.schedule(this::requestSync, 1, TimeUnit.SECONDS);
+            executor.schedule(() -> requestSync(), 1, TimeUnit.SECONDS);
         } catch (RuntimeException e) {
             clusterDirty = true;
             // Never let a surprise end the connector's loop silently: say it, count it, try again.
             lastError = message(e);
             metrics.cluster(record.name(), "sync_error");
             LOG.error("cluster {}: sync failed, retrying in 1 s", record.name(), e);
-            executor.schedule(this::requestSync, 1, TimeUnit.SECONDS);
+            executor.schedule(() -> requestSync(), 1, TimeUnit.SECONDS);
         }
     }
 
