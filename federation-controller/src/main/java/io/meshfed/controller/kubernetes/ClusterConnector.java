@@ -310,18 +310,18 @@ final class ClusterConnector implements AutoCloseable {
             lastSync = clock.instant();
             lastError = "";
             metrics.cluster(record.name(), "resync");
-        } catch (KubernetesClientException e) {
-            clusterDirty = true;
-            lastError = message(e);
-            metrics.cluster(record.name(), "watch_error");
-            LOG.warn("cluster {}: sync failed, retrying: {}", record.name(), lastError);
-            executor.schedule(() -> requestSync(), 1, TimeUnit.SECONDS);
         } catch (RuntimeException e) {
+            // A Kubernetes error is expected now and then; anything else is a bug. Neither may end the connector's
+            // loop silently: say it, count it, compare everything again in a second.
+            boolean kubernetes = e instanceof KubernetesClientException;
             clusterDirty = true;
-            // Never let a surprise end the connector's loop silently: say it, count it, try again.
             lastError = message(e);
-            metrics.cluster(record.name(), "sync_error");
-            LOG.error("cluster {}: sync failed, retrying in 1 s", record.name(), e);
+            metrics.cluster(record.name(), kubernetes ? "watch_error" : "sync_error");
+            if (kubernetes) {
+                LOG.warn("cluster {}: sync failed, retrying in 1 s: {}", record.name(), lastError);
+            } else {
+                LOG.error("cluster {}: sync failed, retrying in 1 s", record.name(), e);
+            }
             executor.schedule(() -> requestSync(), 1, TimeUnit.SECONDS);
         }
     }
@@ -333,21 +333,31 @@ final class ClusterConnector implements AutoCloseable {
         WorkloadSetRecord next = new WorkloadSetRecord(key, record.name(), record.network(), result.workloads());
         Map<String, String> conflicts = new HashMap<>();
         store.transact(tx -> {
-            List<WorkloadSetRecord> others = Records.list(tx, Kind.WORKLOADS, WorkloadSetRecord.class).stream()
-                    .filter(s -> !s.agent().equals(key)).toList();
+            // The ports other members serve each service on, grouped once (not per export).
+            Map<String, java.util.TreeSet<Integer>> otherPorts = new HashMap<>();
+            for (WorkloadSetRecord set : Records.list(tx, Kind.WORKLOADS, WorkloadSetRecord.class)) {
+                if (!set.agent().equals(key)) {
+                    for (WorkloadSetRecord.Workload w : set.workloads()) {
+                        otherPorts.computeIfAbsent(w.namespace() + "/" + w.service(), k -> new java.util.TreeSet<>())
+                                .add(w.port());
+                    }
+                }
+            }
+            java.util.Set<String> policies = new java.util.HashSet<>();
+            Records.list(tx, Kind.EXPORT, ExportRecord.class).forEach(x -> policies.add(
+                    ExportRecord.key(x.service(), x.namespace())));
             for (ExportedEndpoints.ExportState e : result.exports()) {
                 if (!e.valid()) {
                     continue;
                 }
-                List<Integer> otherPorts = others.stream().flatMap(s -> s.workloads().stream())
-                        .filter(w -> w.service().equals(e.name()) && w.namespace().equals(e.namespace()))
-                        .map(WorkloadSetRecord.Workload::port).distinct().sorted().toList();
-                if (!otherPorts.isEmpty() && !e.ports().isEmpty() && !otherPorts.equals(e.ports())) {
-                    conflicts.put(e.namespace() + "/" + e.name(), "ports " + e.ports() + " differ from " + otherPorts
+                List<Integer> elsewhere = List.copyOf(otherPorts.getOrDefault(e.namespace() + "/" + e.name(),
+                        new java.util.TreeSet<>()));
+                if (!elsewhere.isEmpty() && !e.ports().isEmpty() && !elsewhere.equals(e.ports())) {
+                    conflicts.put(e.namespace() + "/" + e.name(), "ports " + e.ports() + " differ from " + elsewhere
                             + " exported elsewhere; the federation carries every port");
                 }
                 String exportKey = ExportRecord.key(e.name(), e.namespace());
-                if (Records.get(tx, Kind.EXPORT, exportKey, ExportRecord.class).isEmpty()) {
+                if (!policies.contains(exportKey)) {
                     // A ServiceExport exports to the whole clusterset (MCS); `meshfed export` may narrow it later.
                     Records.put(tx, Kind.EXPORT, exportKey, new ExportRecord(e.name(), e.namespace(), true,
                             List.of()), StoreTransaction.ABSENT);
