@@ -66,6 +66,8 @@ class AdminApiTest {
         fails(() -> admin.addMember(AddMemberRequest.newBuilder().setName("west").setType("vm").setNetwork("west").build()),
                 Status.Code.FAILED_PRECONDITION, "network 'west' does not exist; create it with: meshfed network create west");
         fails(() -> admin.addMember(AddMemberRequest.newBuilder().setName("k8s").setType("kubernetes").setNetwork("east")
+                .build()), Status.Code.INVALID_ARGUMENT, "kubernetes members are added by 'meshfed cluster join k8s");
+        fails(() -> admin.addMember(AddMemberRequest.newBuilder().setName("dc1").setType("consul").setNetwork("east")
                 .build()), Status.Code.INVALID_ARGUMENT, "not supported yet");
         fails(() -> admin.addMember(AddMemberRequest.newBuilder().setName("other").setType("vm").setNetwork("east")
                 .setTrustDomain("east-vms.acme.mesh").build()), Status.Code.ALREADY_EXISTS, "belongs to member 'east-vms'");
