@@ -132,8 +132,9 @@ class ClusterJoinE2ETest {
 
         await().atMost(Duration.ofSeconds(60)).until(() -> west.client().genericKubernetesResources(SERVICE_IMPORT)
                 .inNamespace("demo").withName("hello").get() != null);
-        assertThat(west.client().discovery().v1().endpointSlices().inNamespace("demo").withName("mcs-hello-meshfed")
-                .get().getEndpoints().get(0).getAddresses()).containsExactly("127.0.2.1");
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(west.client().discovery().v1()
+                .endpointSlices().inNamespace("demo").withName("mcs-hello-meshfed").get().getEndpoints().get(0)
+                .getAddresses()).containsExactly("127.0.2.1"));
         await().atMost(Duration.ofSeconds(30)).until(() -> clusterLine("east-k8s").matches(".* synced .* 1 +0 .*"));
         Processes.Result status = meshfed("status");
         assertThat(status.stdout()).contains("CLUSTER").contains("east-k8s").contains("west-k8s");

@@ -249,6 +249,9 @@ final class ClusterConnector implements AutoCloseable {
         }
         String key = ClusterRecord.workloadSetKey(record.name());
         store.transact(tx -> {
+            if (!stillCurrent(tx)) {
+                return null;
+            }
             Records.get(tx, Kind.WORKLOADS, key, WorkloadSetRecord.class).ifPresent(set ->
                     Records.put(tx, Kind.WORKLOADS, key, set.allUnhealthy(), StoreTransaction.ANY));
             return null;
@@ -262,6 +265,12 @@ final class ClusterConnector implements AutoCloseable {
     private void clusterChanged() {
         clusterDirty = true;
         requestSync();
+    }
+
+    /** Whether this connector's cluster record (same credentials generation) is still registered. */
+    private boolean stillCurrent(io.meshfed.controller.store.StoreReader tx) {
+        return Records.get(tx, Kind.CLUSTER, record.name(), ClusterRecord.class)
+                .filter(c -> c.generation() == record.generation()).isPresent();
     }
 
     private void requestSync() {
@@ -332,7 +341,10 @@ final class ClusterConnector implements AutoCloseable {
         String key = ClusterRecord.workloadSetKey(record.name());
         WorkloadSetRecord next = new WorkloadSetRecord(key, record.name(), record.network(), result.workloads());
         Map<String, String> conflicts = new HashMap<>();
-        store.transact(tx -> {
+        boolean current = store.transact(tx -> {
+            if (!stillCurrent(tx)) {
+                return false; // unregistered or rotated meanwhile: this connector must not write any more
+            }
             // The ports other members serve each service on, grouped once (not per export).
             Map<String, java.util.TreeSet<Integer>> otherPorts = new HashMap<>();
             for (WorkloadSetRecord set : Records.list(tx, Kind.WORKLOADS, WorkloadSetRecord.class)) {
@@ -372,8 +384,11 @@ final class ClusterConnector implements AutoCloseable {
                     metrics.cluster(record.name(), "port_exhausted");
                 }
             }
-            return null;
+            return true;
         });
+        if (!current) {
+            return;
+        }
         exportedServices = (int) result.exports().stream().filter(ExportedEndpoints.ExportState::valid).count();
         for (ExportedEndpoints.ExportState e : result.exports()) {
             String conflict = conflicts.get(e.namespace() + "/" + e.name());
@@ -442,13 +457,14 @@ final class ClusterConnector implements AutoCloseable {
         }
         ImportedServices.Desired desired = ImportedServices.compute(record.name(), snapshot, gatewayIps);
         importedServices = desired.serviceImports().size();
-        apply(desired.serviceImports(), imports.getStore().list(),
-                o -> client.genericKubernetesResources(Mcs.SERVICE_IMPORT).inNamespace(o.getMetadata().getNamespace())
-                        .resource(o));
+        // The derived Service and its EndpointSlice first: once a ServiceImport is visible, it can be used.
         apply(desired.services(), services.getStore().list(),
                 o -> client.services().inNamespace(o.getMetadata().getNamespace()).resource(o));
         apply(desired.endpointSlices(), slices.getStore().list(),
                 o -> client.discovery().v1().endpointSlices().inNamespace(o.getMetadata().getNamespace())
+                        .resource(o));
+        apply(desired.serviceImports(), imports.getStore().list(),
+                o -> client.genericKubernetesResources(Mcs.SERVICE_IMPORT).inNamespace(o.getMetadata().getNamespace())
                         .resource(o));
         appliedImports = inputs;
     }
