@@ -110,7 +110,7 @@ final class ClusterInstaller {
                 }
             }
         }
-        String name = ClusterManifests.TOKEN_PREFIX + System.currentTimeMillis() / 1000;
+        String name = ClusterManifests.TOKEN_PREFIX + System.currentTimeMillis();
         Secret secret = ClusterManifests.tokenSecret(name);
         applyOne(secret);
         long deadline = System.nanoTime() + timeout.toNanos();
