@@ -156,10 +156,15 @@ class EdgeHttpFeaturesTest {
         assertThat(copy.header("X-Tenant")).isEqualTo("acme");
         assertThat(copy.header("X-Meshfed-Mirror")).isEqualTo("meshfed-mirror");
         assertThat(original.header("X-Meshfed-Mirror")).isNull();
+        awaitMirrorCounted("2xx", "meshfed-mirror");
+    }
+
+    /** The edge gateway's metrics show at least one mirror outcome {@code outcome} for {@code route}. */
+    private void awaitMirrorCounted(String outcome, String route) {
         int management = Integer.parseInt(edge.getEnvironment().getProperty("local.management.port"));
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(get(management,
-                "/actuator/prometheus").body()).containsPattern(
-                "meshfed_edge_mirror_requests_total\\{outcome=\"2xx\",route=\"meshfed-mirror\"} [1-9]"));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(get(management,
+                "/actuator/prometheus").body()).containsPattern("meshfed_edge_mirror_requests_total\\{outcome=\""
+                        + outcome + "\",route=\"" + route + "\"} [1-9]"));
     }
 
     @Test
@@ -168,10 +173,7 @@ class EdgeHttpFeaturesTest {
 
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.body()).isEqualTo("primary /dead-mirror/x");
-        int management = Integer.parseInt(edge.getEnvironment().getProperty("local.management.port"));
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(get(management,
-                "/actuator/prometheus").body()).containsPattern(
-                "meshfed_edge_mirror_requests_total\\{outcome=\"error\",route=\"meshfed-dead-mirror\"} [1-9]"));
+        awaitMirrorCounted("error", "meshfed-dead-mirror");
     }
 
     @Test
