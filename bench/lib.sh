@@ -106,6 +106,24 @@ measure() {
   ! grep -q "Non-2xx\|Socket errors" "$out" || say "  (wrk reported errors: $(grep "Non-2xx\|Socket errors" "$out" | tr '\n' ' '))"
 }
 
+# run_rounds: measures every target of ORDER (URL[t], PROCS[t]) at every connection count, ROUNDS times, the
+# targets interleaved within a round; a target whose name contains "-close" sends "Connection: close".
+run_rounds() {
+  local r c t hdr
+  echo "round,target,connections,rps,p50_ms,p99_ms,cpu_us_per_req" > "$W/results.csv"
+  for r in $(seq 1 "$ROUNDS"); do
+    for c in $CONNS; do
+      for t in "${ORDER[@]}"; do
+        hdr=(); [[ $t == *-close* ]] && hdr=(-H "Connection: close")
+        measure "$r" "$t" "$c" "${URL[$t]}" "${PROCS[$t]}" "${hdr[@]}"
+      done
+    done
+  done
+}
+
+# The summaries' awk program starts with these: results.csv by target and connections, then the median function.
+AWK_COLLECT='NR > 1 { k=$2","$3; n[k]++; rps[k, n[k]]=$4; p50[k, n[k]]=$5; p99[k, n[k]]=$6; cpu[k, n[k]]=$7 }'
+
 # An awk function for the summaries: the median of a[k, 1..cnt].
 AWK_MEDIAN='function med(a, k, cnt,   i, j, t, v) { for (i=1;i<=cnt;i++) v[i]=a[k,i]; for (i=1;i<=cnt;i++) for (j=i+1;j<=cnt;j++) if (v[j]+0<v[i]+0) { t=v[i]; v[i]=v[j]; v[j]=t }
     return cnt % 2 ? v[(cnt+1)/2] : (v[cnt/2] + v[cnt/2+1]) / 2 }'

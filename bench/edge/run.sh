@@ -50,16 +50,9 @@ NGINX_ALL="$NGINX_PID $(pgrep -P "$NGINX_PID" | tr '\n' ' ')"; PROCS[N]="$NGINX_
 say "warming up (JIT) for 15 s per edge target"
 for t in E L; do wrk -t2 -c32 -d15s "${URL[$t]}" >/dev/null; done
 
-echo "round,target,connections,rps,p50_ms,p99_ms,cpu_us_per_req" > "$W/results.csv"
-for r in $(seq 1 "$ROUNDS"); do
-  for c in $CONNS; do
-    for t in "${ORDER[@]}"; do
-      measure "$r" "$t" "$c" "${URL[$t]}" "${PROCS[$t]}"
-    done
-  done
-done
+run_rounds
 
-awk -F, 'NR > 1 { k=$2","$3; n[k]++; rps[k, n[k]]=$4; p50[k, n[k]]=$5; p99[k, n[k]]=$6; cpu[k, n[k]]=$7 }
+awk -F, "$AWK_COLLECT"'
   '"$AWK_MEDIAN"'
   END {
     print "| target | c | req/s | p50 ms | p99 ms | proxy CPU us/req | vs direct | vs nginx |"

@@ -109,18 +109,10 @@ for t in M M-close H; do
   wrk -t2 -c16 -d10s "${hdr[@]}" "${URL[$t]}" >/dev/null
 done
 
-echo "round,target,connections,rps,p50_ms,p99_ms,cpu_us_per_req" > "$W/results.csv"
-for r in $(seq 1 "$ROUNDS"); do
-  for c in $CONNS; do
-    for t in "${ORDER[@]}"; do
-      hdr=(); [[ $t == *-close* ]] && hdr=(-H "Connection: close")
-      measure "$r" "$t" "$c" "${URL[$t]}" "${PROCS[$t]}" "${hdr[@]}"
-    done
-  done
-done
+run_rounds
 
 # ---- summary: medians over rounds, ratios to direct (same mode) and to HAProxy (same mode) --------------------
-awk -F, 'NR > 1 { k=$2","$3; n[k]++; rps[k, n[k]]=$4; p50[k, n[k]]=$5; p99[k, n[k]]=$6; cpu[k, n[k]]=$7 }
+awk -F, "$AWK_COLLECT"'
   '"$AWK_MEDIAN"'
   END {
     print "| target | c | req/s | p50 ms | p99 ms | proxy CPU us/req | vs direct | vs HAProxy |"
