@@ -101,7 +101,7 @@ public final class Controller implements AutoCloseable {
             metrics.gauge("meshfed.store.revision", "Global store revision", store::revision);
             ConfigStreamService streams = new ConfigStreamService(store, trust, metrics, clock,
                     config.pushDebounce(), config.agentGracePeriod());
-            ClusterConnectors clusters = new ClusterConnectors(store, identity, trust, metrics, clock,
+            ClusterConnectors clusters = new ClusterConnectors(store, identity, trust, streams, metrics, clock,
                     config.clusterStaleGrace());
             AdminOperations admin = new AdminOperations(store, identity, streams, clusters, clock);
             SpiffeId adminId = identity.adminId();

@@ -84,6 +84,7 @@ final class ClusterConnector implements AutoCloseable {
     private volatile int exportedServices;
     private volatile int importedServices;
     private ScheduledFuture<?> pendingSync;
+    private volatile CatalogView latestView; // the config streams' latest; null until their first refresh
     private boolean clusterDirty = true; // set by informer events; the import and bundle comparisons need it
     private int appliedImports; // hash of what the last import sync applied (outbound listeners, gateway IPs)
     private long appliedBundleVersion = -1;
@@ -131,7 +132,8 @@ final class ClusterConnector implements AutoCloseable {
     }
 
     /** The catalog, the bundles or the gateways changed: what this cluster imports may have too. */
-    void catalogChanged() {
+    void catalogChanged(CatalogView view) {
+        latestView = view;
         executor.execute(() -> requestSync(CATALOG_DELAY));
     }
 
@@ -446,7 +448,7 @@ final class ClusterConnector implements AutoCloseable {
      * the cluster, the (costly) comparison of every owned object is skipped.
      */
     private void syncImports(boolean dirty) {
-        CatalogView view = CatalogView.load(store, trust);
+        CatalogView view = latestView != null ? latestView : CatalogView.load(store, trust);
         ConfigSnapshot snapshot = SnapshotBuilder.build(view, record.name(), record.network());
         String gateway = view.gatewayAddress(record.network());
         List<String> gatewayIps = gateway.isEmpty() ? List.of()

@@ -24,8 +24,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One {@link ClusterConnector} per registered member cluster, each on its own thread. Follows the store: a new
- * cluster starts a connector, new credentials (a rotation) replace it, a removed cluster stops it; every other
- * change tells the connectors the catalog moved, so imports and the trust bundle ConfigMap follow.
+ * cluster starts a connector, new credentials (a rotation) replace it, a removed cluster stops it. Each catalog view
+ * the config streams refresh to is handed to every connector, so imports and the trust bundle ConfigMap follow
+ * without another read of the store.
  */
 public final class ClusterConnectors implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterConnectors.class);
@@ -33,6 +34,7 @@ public final class ClusterConnectors implements AutoCloseable {
     private final Store store;
     private final FederationIdentity identity;
     private final TrustState trust;
+    private final io.meshfed.controller.stream.ConfigStreamService streams;
     private final ControllerMetrics metrics;
     private final Clock clock;
     private final Duration staleGrace;
@@ -42,8 +44,10 @@ public final class ClusterConnectors implements AutoCloseable {
 
     private record Running(ClusterConnector connector, ScheduledExecutorService executor) {}
 
-    public ClusterConnectors(Store store, FederationIdentity identity, TrustState trust, ControllerMetrics metrics,
-            Clock clock, Duration staleGrace) {
+    public ClusterConnectors(Store store, FederationIdentity identity, TrustState trust,
+            io.meshfed.controller.stream.ConfigStreamService streams, ControllerMetrics metrics, Clock clock,
+            Duration staleGrace) {
+        this.streams = streams;
         this.store = store;
         this.identity = identity;
         this.trust = trust;
@@ -60,10 +64,9 @@ public final class ClusterConnectors implements AutoCloseable {
         watch = store.watch(revision, change -> {
             if (change.kind().equals(Kind.CLUSTER.storeName())) {
                 control.execute(() -> reconcile(change.name()));
-            } else if (!change.kind().equals(Kind.JOIN_TOKEN.storeName())) {
-                running.values().forEach(r -> r.connector().catalogChanged());
             }
         });
+        streams.onViewRefreshed(view -> running.values().forEach(r -> r.connector().catalogChanged(view)));
     }
 
     private void reconcile(String name) {

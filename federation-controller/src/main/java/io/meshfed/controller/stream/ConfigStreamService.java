@@ -59,6 +59,8 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
     // Everything below is confined to `loop`.
     private final Map<Long, Subscriber> subscribers = new LinkedHashMap<>();
     private final Map<String, PreparedSnapshot> snapshotCache = new HashMap<>();
+    private final List<java.util.function.Consumer<CatalogView>> viewListeners =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
     private CatalogView view;
     private ScheduledFuture<?> pendingRefresh;
     private final Store.Watch watch;
@@ -260,6 +262,17 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
             MemberRecord current = view.members().getOrDefault(s.member.name(), s.member);
             s.offer(snapshotFor(current, s.edge()));
         }
+        CatalogView refreshed = view;
+        viewListeners.forEach(l -> l.accept(refreshed));
+    }
+
+    /**
+     * Tells {@code listener} of every new catalog view, after the subscribers got their snapshots from it, so
+     * others that follow the catalog (the Kubernetes connectors) need not read the store again. Listeners run on
+     * the stream's thread and must not block.
+     */
+    public void onViewRefreshed(java.util.function.Consumer<CatalogView> listener) {
+        viewListeners.add(listener);
     }
 
     private int subscriberCount() {
