@@ -126,7 +126,7 @@ final class ClusterConnector implements AutoCloseable {
     }
 
     void start() {
-        metrics.clusterGauge("meshfed.cluster.connected", "1 while the member cluster's informers are watching",
+        metrics.clusterGauge("meshfed.cluster.connected", "1 while the connector is synced with the member cluster",
                 record.name(), () -> "synced".equals(state) ? 1 : 0);
         executor.execute(this::connect);
     }
