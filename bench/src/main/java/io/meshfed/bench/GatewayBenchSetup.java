@@ -52,7 +52,7 @@ public final class GatewayBenchSetup {
                 Files.setPosixFilePermissions(token, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
             }
             agentToken = stub.createJoinToken(CreateJoinTokenRequest.newBuilder().setMember("east")
-                    .setRole(Role.ROLE_AGENT).build()).getToken();
+                    .setRole(Role.ROLE_AGENT).addServices("hello.demo").build()).getToken();
             Path edgeToken = work.resolve("east-edge.token");
             Files.writeString(edgeToken, stub.createJoinToken(CreateJoinTokenRequest.newBuilder().setMember("east")
                     .setRole(Role.ROLE_EDGE).build()).getToken());

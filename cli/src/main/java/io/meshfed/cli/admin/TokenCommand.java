@@ -13,7 +13,9 @@ import java.util.Locale;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code meshfed token create --member M --role gateway|agent|edge [--ttl 1h]}. */
+/**
+ * {@code meshfed token create --member M --role gateway|agent|edge [--service NAME.NS ...] [--namespace NS] [--ttl 1h]}.
+ */
 @Command(name = "token", mixinStandardHelpOptions = true, description = "Manage join tokens.",
         subcommands = {TokenCommand.Create.class})
 public final class TokenCommand {
@@ -26,6 +28,15 @@ public final class TokenCommand {
 
         @Option(names = "--role", required = true, paramLabel = "ROLE", description = "gateway, agent or edge.")
         String role;
+
+        @Option(names = "--service", paramLabel = "NAME.NAMESPACE",
+                description = {"Agents: a service the agent may register (repeatable; all in one namespace,",
+                    "which becomes the agent's)."})
+        java.util.List<String> services = new java.util.ArrayList<>();
+
+        @Option(names = "--namespace", paramLabel = "NS",
+                description = "Agents: the agent's namespace; without --service, any service of it may be registered.")
+        String namespace = "";
 
         @Option(names = "--ttl", paramLabel = "DURATION", defaultValue = "1h", converter = Durations.class,
                 description = "How long it may be used (default ${DEFAULT-VALUE}).")
@@ -41,7 +52,7 @@ public final class TokenCommand {
                         ExitCodes.USAGE);
             };
             return admin.createJoinToken(CreateJoinTokenRequest.newBuilder().setMember(member).setRole(r)
-                    .setTtlSeconds(ttl.toSeconds()).build());
+                    .setTtlSeconds(ttl.toSeconds()).addAllServices(services).setNamespace(namespace).build());
         }
 
         @Override
@@ -49,7 +60,10 @@ public final class TokenCommand {
             JoinToken t = (JoinToken) response;
             return t.getToken() + "\n" + "  member " + t.getMember() + ", role "
                     + t.getRole().name().replace("ROLE_", "").toLowerCase(Locale.ROOT) + ", single use, expires "
-                    + time(t.getExpiresAt()) + "\n";
+                    + time(t.getExpiresAt()) + "\n"
+                    + (t.getRole() != Role.ROLE_AGENT ? "" : "  may register " + (t.getServicesCount() > 0
+                            ? String.join(", ", t.getServicesList()) : "any service of namespace " + t.getNamespace())
+                            + "\n");
         }
     }
 }

@@ -190,8 +190,12 @@ public final class QuickstartCommand implements Callable<Integer> {
                         .setNetwork(n.name()).build());
                 trustDomains.put(n.name(), m.getTrustDomain());
                 for (Role role : List.of(Role.ROLE_GATEWAY, Role.ROLE_AGENT, Role.ROLE_EDGE)) {
-                    tokens.put(n.name() + role, stub.createJoinToken(CreateJoinTokenRequest.newBuilder()
-                            .setMember(n.name()).setRole(role).build()).getToken());
+                    CreateJoinTokenRequest.Builder token = CreateJoinTokenRequest.newBuilder().setMember(n.name())
+                            .setRole(role);
+                    if (role == Role.ROLE_AGENT) { // the agent may register its own sample service, nothing else
+                        token.addServices(n.service() + "." + Layout.NAMESPACE);
+                    }
+                    tokens.put(n.name() + role, stub.createJoinToken(token.build()).getToken());
                 }
             }
         }

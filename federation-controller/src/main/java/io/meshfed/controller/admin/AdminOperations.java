@@ -31,6 +31,7 @@ import io.meshfed.controller.model.MemberRecord;
 import io.meshfed.controller.model.MetaRecord;
 import io.meshfed.controller.model.NetworkRecord;
 import io.meshfed.controller.model.Records;
+import io.meshfed.controller.model.ServiceScope;
 import io.meshfed.controller.store.Store;
 import io.meshfed.controller.store.StoreTransaction;
 import io.meshfed.controller.stream.ConfigStreamService;
@@ -248,16 +249,65 @@ public final class AdminOperations {
         Duration ttl = request.getTtlSeconds() <= 0 ? JoinTokens.DEFAULT_TTL : Duration.ofSeconds(request.getTtlSeconds());
         JoinTokens.Created created;
         try {
-            created = tokens.create(request.getMember(), request.getRole(), ttl,
+            created = tokens.create(request.getMember(), request.getRole(), scope(request), ttl,
                     io.meshfed.trust.SvidCertificates.pin(identity.ca(identity.federationTrustDomain()).rootCertificates().get(0)));
         } catch (IllegalArgumentException e) {
             throw invalid(e.getMessage());
         }
-        AUDIT.info("join token {} created for member={} role={} expires={}", created.record().id(),
-                request.getMember(), request.getRole(), Instant.ofEpochMilli(created.record().expiresAtMillis()));
-        return JoinToken.newBuilder().setToken(created.token()).setId(created.record().id())
+        ServiceScope scope = created.record().scope();
+        AUDIT.info("join token {} created for member={} role={} scope={} expires={}", created.record().id(),
+                request.getMember(), request.getRole(), scope == null ? "-" : scope,
+                Instant.ofEpochMilli(created.record().expiresAtMillis()));
+        JoinToken.Builder token = JoinToken.newBuilder().setToken(created.token()).setId(created.record().id())
                 .setMember(request.getMember()).setRole(request.getRole())
-                .setExpiresAt(timestamp(Instant.ofEpochMilli(created.record().expiresAtMillis()))).build();
+                .setExpiresAt(timestamp(Instant.ofEpochMilli(created.record().expiresAtMillis())));
+        if (scope != null) {
+            token.setNamespace(scope.namespace()).addAllServices(scope.services());
+        }
+        return token.build();
+    }
+
+    /**
+     * The scope an agent token grants: the named services (all in one namespace, the agent's), or any service of
+     * one namespace. Null for other roles, which may not name one.
+     */
+    static ServiceScope scope(CreateJoinTokenRequest request) {
+        if (request.getRole() != Role.ROLE_AGENT) {
+            if (request.getServicesCount() > 0 || !request.getNamespace().isEmpty()) {
+                throw invalid("only agent tokens carry --service or --namespace; a " + io.meshfed.controller.server
+                        .Protos.roleLabel(request.getRole().name()) + " registers no workloads");
+            }
+            return null;
+        }
+        if (request.getServicesCount() == 0 && request.getNamespace().isEmpty()) {
+            throw invalid("an agent token needs a scope: --service NAME.NAMESPACE (repeatable) for the services its"
+                    + " agent may register, or --namespace NS for any service of one namespace");
+        }
+        if (request.getServicesCount() > 64) {
+            throw invalid("an agent token may name at most 64 services, not " + request.getServicesCount());
+        }
+        String namespace = request.getNamespace();
+        if (!namespace.isEmpty()) {
+            checkName("namespace", namespace);
+        }
+        TreeSet<String> services = new TreeSet<>();
+        for (String s : request.getServicesList()) {
+            int dot = s.indexOf('.');
+            if (dot < 0 || !NAME.matcher(s.substring(0, dot)).matches()
+                    || !NAME.matcher(s.substring(dot + 1)).matches()) {
+                throw invalid("service '" + s + "' must be NAME.NAMESPACE, both DNS labels (lowercase letters,"
+                        + " digits, '-')");
+            }
+            String ns = s.substring(dot + 1);
+            if (namespace.isEmpty()) {
+                namespace = ns;
+            } else if (!namespace.equals(ns)) {
+                throw invalid("service '" + s + "' is not in namespace " + namespace + "; an agent has one namespace"
+                        + " (the /ns/ part of its SPIFFE ID), so its services must share it");
+            }
+            services.add(s);
+        }
+        return new ServiceScope(namespace, List.copyOf(services));
     }
 
     public ExportState export(ExportRequest request) {

@@ -16,6 +16,7 @@ public final class JoinRefusal extends Exception {
         TOKEN_EXPIRED(Status.Code.PERMISSION_DENIED),
         WRONG_ROLE(Status.Code.PERMISSION_DENIED),
         WRONG_MEMBER(Status.Code.PERMISSION_DENIED),
+        WRONG_NAMESPACE(Status.Code.PERMISSION_DENIED),
         UNKNOWN_MEMBER(Status.Code.FAILED_PRECONDITION),
         BAD_NAME(Status.Code.INVALID_ARGUMENT),
         CSR_REFUSED(Status.Code.INVALID_ARGUMENT),

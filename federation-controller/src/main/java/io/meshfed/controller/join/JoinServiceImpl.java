@@ -12,10 +12,12 @@ import io.meshfed.api.v1.Role;
 import io.meshfed.controller.identity.FederationIdentity;
 import io.meshfed.controller.identity.TrustState;
 import io.meshfed.controller.model.GatewayRecord;
+import io.meshfed.controller.model.IdentityRecord;
 import io.meshfed.controller.model.JoinTokenRecord;
 import io.meshfed.controller.model.Kind;
 import io.meshfed.controller.model.MemberRecord;
 import io.meshfed.controller.model.Records;
+import io.meshfed.controller.model.ServiceScope;
 import io.meshfed.controller.server.ControllerMetrics;
 import io.meshfed.controller.server.PeerIdentity;
 import io.meshfed.controller.server.Protos;
@@ -43,6 +45,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
     private static final Logger AUDIT = LoggerFactory.getLogger("meshfed.audit");
+    private static final java.util.regex.Pattern DNS_LABEL =
+            java.util.regex.Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
     public static final Duration DEFAULT_SVID_TTL = Duration.ofHours(24);
     public static final Duration MIN_SVID_TTL = Duration.ofHours(1);
 
@@ -76,7 +80,7 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
             MemberRecord member = Records.get(store, Kind.MEMBER, record.member(), MemberRecord.class)
                     .orElseThrow(() -> new JoinRefusal(JoinRefusal.Reason.UNKNOWN_MEMBER,
                             "member " + record.member() + " no longer exists"));
-            SpiffeId id = spiffeIdFor(request, member);
+            SpiffeId id = spiffeIdFor(request, member, record.scope());
             IssuedSvid issued = issue(request.getCsr().toByteArray(), id, request.getTtlSeconds());
             try {
                 store.transact(tx -> {
@@ -86,6 +90,8 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
                             .orElse(member);
                     Records.put(tx, Kind.MEMBER, member.name(), current.withIdentity(id.toString()),
                             StoreTransaction.ANY);
+                    Records.put(tx, Kind.IDENTITY, id.toString(), new IdentityRecord(id.toString(), member.name(),
+                            request.getRole().name(), record.scope(), clock.millis(), 0), StoreTransaction.ANY);
                     if (request.getRole() != Role.ROLE_AGENT) {
                         Records.put(tx, Kind.GATEWAY, id.toString(), new GatewayRecord(id.toString(),
                                 request.getRole().name(), member.name(), member.network(),
@@ -138,15 +144,17 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
         }
     }
 
-    /** The one SPIFFE ID a joiner of this role and name may have in its member's trust domain. */
-    static SpiffeId spiffeIdFor(JoinRequest request, MemberRecord member) throws JoinRefusal {
+    /**
+     * The one SPIFFE ID a joiner of this role and name may have in its member's trust domain. An agent's namespace
+     * is the one its token's scope binds (an empty request namespace takes it); any other is refused.
+     */
+    static SpiffeId spiffeIdFor(JoinRequest request, MemberRecord member, ServiceScope scope) throws JoinRefusal {
         TrustDomain td = TrustDomain.parse(member.trustDomain());
         String name = request.getName();
         String path = switch (request.getRole()) {
             case ROLE_GATEWAY -> "/meshfed/gateway/" + name;
             case ROLE_EDGE -> "/meshfed/edge/" + name;
-            case ROLE_AGENT -> "/ns/" + (request.getNamespace().isEmpty() ? "default" : request.getNamespace())
-                    + "/vm/" + name;
+            case ROLE_AGENT -> "/ns/" + agentNamespace(request, scope) + "/vm/" + name;
             default -> throw new JoinRefusal(JoinRefusal.Reason.WRONG_ROLE, "the join request names no role");
         };
         if (name.isEmpty() || name.contains("/")) {
@@ -158,6 +166,23 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
         } catch (InvalidSpiffeIdException e) {
             throw new JoinRefusal(JoinRefusal.Reason.BAD_NAME, e.getMessage());
         }
+    }
+
+    private static String agentNamespace(JoinRequest request, ServiceScope scope) throws JoinRefusal {
+        String namespace = request.getNamespace();
+        if (!namespace.isEmpty() && !DNS_LABEL.matcher(namespace).matches()) {
+            throw new JoinRefusal(JoinRefusal.Reason.BAD_NAME, "namespace '" + namespace
+                    + "' must be a DNS label (lowercase letters, digits, '-')");
+        }
+        if (scope == null) {
+            throw new JoinRefusal(JoinRefusal.Reason.WRONG_ROLE, "the join token grants no service scope; create an"
+                    + " agent token with --service or --namespace");
+        }
+        if (!namespace.isEmpty() && !namespace.equals(scope.namespace())) {
+            throw new JoinRefusal(JoinRefusal.Reason.WRONG_NAMESPACE, "the join token is for namespace "
+                    + scope.namespace() + ", not " + namespace);
+        }
+        return scope.namespace();
     }
 
     private IssuedSvid issue(byte[] csr, SpiffeId id, long ttlSeconds) throws JoinRefusal {

@@ -50,10 +50,17 @@ public final class JoinTokens {
         this.clock = requireNonNull(clock, "clock");
     }
 
-    public Created create(String member, Role role, Duration ttl, String rootPin) {
+        /** A token of {@code role} for {@code member}; agent tokens carry the scope of what their agent may register. */
+    public Created create(String member, Role role, io.meshfed.controller.model.ServiceScope scope, Duration ttl,
+            String rootPin) {
         requireNonNull(member, "member");
         if (role == Role.ROLE_UNSPECIFIED || role == Role.UNRECOGNIZED) {
             throw new IllegalArgumentException("a join token needs a role: gateway, agent or edge");
+        }
+        if ((role == Role.ROLE_AGENT) != (scope != null)) {
+            throw new IllegalArgumentException(role == Role.ROLE_AGENT
+                    ? "an agent token needs a scope: --service NAME.NAMESPACE (repeatable) or --namespace NS"
+                    : "only agent tokens carry a service scope");
         }
         if (ttl.isNegative() || ttl.isZero() || ttl.compareTo(Duration.ofDays(7)) > 0) {
             throw new IllegalArgumentException("token ttl must be between 1s and 7d, got " + ttl);
@@ -66,7 +73,7 @@ public final class JoinTokens {
         String secret = Base64.getUrlEncoder().withoutPadding().encodeToString(secretBytes);
         Instant expires = clock.instant().plus(ttl);
         JoinTokenRecord record = new JoinTokenRecord(id, sha256Hex(secret), member, role.name(), expires.toEpochMilli(),
-                0, "");
+                0, "", scope);
         store.transact(tx -> Records.put(tx, Kind.JOIN_TOKEN, id, record, StoreTransaction.ABSENT));
         return new Created("mf1." + id + "." + secret + "." + rootPin, record);
     }

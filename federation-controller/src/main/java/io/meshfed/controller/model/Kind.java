@@ -11,6 +11,7 @@ public enum Kind {
     PORT("PortAllocation", PortAllocationRecord.class),
     ROUTE("Route", RouteRecord.class),
     CLUSTER("Cluster", ClusterRecord.class),
+    IDENTITY("Identity", IdentityRecord.class),
     META("Meta", MetaRecord.class);
 
     private final String storeName;

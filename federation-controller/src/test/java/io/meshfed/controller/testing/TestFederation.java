@@ -174,8 +174,19 @@ public final class TestFederation implements AutoCloseable {
         }
     }
 
+    /** A join token; an agent's may register any service of namespace {@code default}. */
     public String token(String member, Role role) throws SSLException {
+        if (role == Role.ROLE_AGENT) {
+            return agentToken(member, "default");
+        }
         return admin().createJoinToken(CreateJoinTokenRequest.newBuilder().setMember(member).setRole(role).build())
+                .getToken();
+    }
+
+    /** An agent token for {@code namespace}: the named services ({@code name.namespace}), or any service of it. */
+    public String agentToken(String member, String namespace, String... services) throws SSLException {
+        return admin().createJoinToken(CreateJoinTokenRequest.newBuilder().setMember(member)
+                .setRole(Role.ROLE_AGENT).setNamespace(namespace).addAllServices(List.of(services)).build())
                 .getToken();
     }
 
