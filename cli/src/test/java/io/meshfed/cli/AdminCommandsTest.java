@@ -65,7 +65,8 @@ class AdminCommandsTest {
         goldenOk("members.txt", "members");
         goldenOk("services.txt", "services");
         goldenOk("status.txt", "status");
-        goldenOk("token-create.txt", "token", "create", "--member", "east", "--role", "agent");
+        goldenOk("token-create.txt", "token", "create", "--member", "east", "--role", "agent", "--service",
+                "hello.demo");
         goldenOk("export.txt", "export", "hello.demo", "--to", "west", "--to", "north");
         goldenOk("export-all.txt", "export", "hello.demo", "--all");
         goldenOk("unexport.txt", "unexport", "hello.demo", "--all");

@@ -123,7 +123,8 @@ final class FakeController implements AutoCloseable {
                 return;
             }
             out.onNext(JoinToken.newBuilder().setToken("mf1.0123456789abcdef.SECRET.PIN").setId("0123456789abcdef")
-                    .setMember(r.getMember()).setRole(r.getRole()).setExpiresAt(T0).build());
+                    .setMember(r.getMember()).setRole(r.getRole()).setExpiresAt(T0)
+                    .addAllServices(r.getServicesList()).setNamespace(r.getNamespace()).build());
             out.onCompleted();
         }
 

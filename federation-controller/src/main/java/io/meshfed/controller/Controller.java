@@ -102,7 +102,7 @@ public final class Controller implements AutoCloseable {
             ConfigStreamService streams = new ConfigStreamService(store, trust, metrics, clock,
                     config.pushDebounce(), config.agentGracePeriod());
             ClusterConnectors clusters = new ClusterConnectors(store, identity, trust, streams, metrics, clock,
-                    config.clusterStaleGrace());
+                    config.clusterStaleGrace(), config.memberPortQuota());
             AdminOperations admin = new AdminOperations(store, identity, streams, clusters, clock);
             SpiffeId adminId = identity.adminId();
             SpiffeTrustManager trustManager = new SpiffeTrustManager(credentials, PeerAuthorizer.anyVerified(), clock,
@@ -118,7 +118,8 @@ public final class Controller implements AutoCloseable {
                     .addService(ServerInterceptors.intercept(new JoinServiceImpl(store, identity, metrics,
                             () -> List.of(advertise[0]), clock), peers))
                     .addService(ServerInterceptors.intercept(streams, peers))
-                    .addService(ServerInterceptors.intercept(new RegistrationServiceImpl(store), peers))
+                    .addService(ServerInterceptors.intercept(new RegistrationServiceImpl(store, metrics,
+                            config.memberPortQuota(), streams::workloadsReported), peers))
                     .addService(ServerInterceptors.intercept(new AdminServiceImpl(admin), peers))
                     .permitKeepAliveTime(10, TimeUnit.SECONDS)
                     .permitKeepAliveWithoutCalls(true)

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.meshfed.controller.catalog.PortAllocations;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -26,14 +27,17 @@ import java.util.Set;
  * pushDebounce: 50ms               # MESHFED_PUSH_DEBOUNCE
  * agentGracePeriod: 30s            # MESHFED_AGENT_GRACE_PERIOD  an agent's stream may be gone this long before
  *                                  #   its workloads are marked unhealthy
+ * memberPortQuota: 256             # MESHFED_MEMBER_PORT_QUOTA  service ports (outbound listen ports) one member
+ *                                  #   may hold
  * </pre>
  */
 public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocketAddress httpListen,
-        String advertiseAddress, Duration pushDebounce, Duration agentGracePeriod, Duration clusterStaleGrace) {
+        String advertiseAddress, Duration pushDebounce, Duration agentGracePeriod, Duration clusterStaleGrace,
+        int memberPortQuota) {
     public static final String DEFAULT_LISTEN = "127.0.0.1:15012";
     public static final String DEFAULT_HTTP_LISTEN = "127.0.0.1:15014";
     private static final Set<String> KEYS = Set.of("dataDir", "listen", "httpListen", "advertiseAddress",
-            "pushDebounce", "agentGracePeriod", "clusterStaleGrace");
+            "pushDebounce", "agentGracePeriod", "clusterStaleGrace", "memberPortQuota");
     public static final Duration DEFAULT_AGENT_GRACE_PERIOD = Duration.ofSeconds(30);
     /** How long a member cluster's endpoints stay (stale) while its API server is unreachable. */
     public static final Duration DEFAULT_CLUSTER_STALE_GRACE = Duration.ofMinutes(5);
@@ -46,6 +50,10 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
         agentGracePeriod = agentGracePeriod == null ? DEFAULT_AGENT_GRACE_PERIOD : agentGracePeriod;
         clusterStaleGrace = clusterStaleGrace == null ? DEFAULT_CLUSTER_STALE_GRACE : clusterStaleGrace;
         advertiseAddress = advertiseAddress == null ? "" : advertiseAddress; // empty: the bound listen address
+        if (memberPortQuota < 1 || memberPortQuota > PortAllocations.LAST_PORT - PortAllocations.FIRST_PORT + 1) {
+            throw new ConfigException("memberPortQuota " + memberPortQuota + " is outside 1-"
+                    + (PortAllocations.LAST_PORT - PortAllocations.FIRST_PORT + 1));
+        }
     }
 
     /** The settings as given, before validation: each value with where it came from. */
@@ -60,6 +68,7 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
             set("pushDebounce", "50ms", "default");
             set("agentGracePeriod", "30s", "default");
             set("clusterStaleGrace", "5m", "default");
+            set("memberPortQuota", String.valueOf(PortAllocations.DEFAULT_MEMBER_QUOTA), "default");
         }
 
         private void set(String key, String value, String source) {
@@ -95,7 +104,7 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
             Map<String, String> names = Map.of("MESHFED_DATA_DIR", "dataDir", "MESHFED_LISTEN", "listen",
                     "MESHFED_HTTP_LISTEN", "httpListen", "MESHFED_ADVERTISE_ADDRESS", "advertiseAddress",
                     "MESHFED_PUSH_DEBOUNCE", "pushDebounce", "MESHFED_AGENT_GRACE_PERIOD", "agentGracePeriod",
-                    "MESHFED_CLUSTER_STALE_GRACE", "clusterStaleGrace");
+                    "MESHFED_CLUSTER_STALE_GRACE", "clusterStaleGrace", "MESHFED_MEMBER_PORT_QUOTA", "memberPortQuota");
             names.forEach((var, key) -> {
                 String v = env.get(var);
                 if (v != null && !v.isEmpty()) {
@@ -115,7 +124,16 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
         public ControllerConfig build() {
             return new ControllerConfig(Path.of(get("dataDir")), address("listen"), address("httpListen"),
                     get("advertiseAddress"), duration("pushDebounce"), duration("agentGracePeriod"),
-                    duration("clusterStaleGrace"));
+                    duration("clusterStaleGrace"), integer("memberPortQuota"));
+        }
+
+        private int integer(String key) {
+            String v = get(key).trim();
+            try {
+                return Integer.parseInt(v);
+            } catch (NumberFormatException e) {
+                throw new ConfigException(key + " '" + v + "' (from " + values.get(key)[1] + ") is not a whole number");
+            }
         }
 
         private String get(String key) {

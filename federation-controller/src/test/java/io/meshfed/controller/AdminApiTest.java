@@ -85,8 +85,12 @@ class AdminApiTest {
         admin.addMember(AddMemberRequest.newBuilder().setName("east").setType("vm").setNetwork("east").build());
         fails(() -> admin.createJoinToken(CreateJoinTokenRequest.newBuilder().setMember("east").build()),
                 Status.Code.INVALID_ARGUMENT, "needs a role");
+        fails(() -> admin.createJoinToken(CreateJoinTokenRequest.newBuilder().setMember("east")
+                .setRole(Role.ROLE_AGENT).build()), Status.Code.INVALID_ARGUMENT, "an agent token needs a scope");
         var token = admin.createJoinToken(CreateJoinTokenRequest.newBuilder().setMember("east")
-                .setRole(Role.ROLE_AGENT).build());
+                .setRole(Role.ROLE_AGENT).addServices("hello.demo").build());
+        assertThat(token.getServicesList()).containsExactly("hello.demo");
+        assertThat(token.getNamespace()).isEqualTo("demo");
         assertThat(token.getToken()).startsWith("mf1." + token.getId() + ".");
         assertThat(token.getExpiresAt().getSeconds() - federation.clock.instant().getEpochSecond())
                 .isBetween(3590L, 3600L);

@@ -38,8 +38,8 @@ class AgentLeaseTest {
             admin.addMember(AddMemberRequest.newBuilder().setName("east").setType("vm").setNetwork("east").build());
             ManagedChannel agent = federation.channel(federation.memberSvid("east.acme.mesh", "/ns/demo/vm/vm-1"));
             WorkloadReport report = WorkloadReport.newBuilder().addWorkloads(WorkloadInstance.newBuilder()
-                    .setService("hello").setNamespace("demo").setAddress("10.0.1.5").setPort(8080).setHealthy(true))
-                    .build();
+                    .setService("hello").setNamespace("demo").setAddress("10.0.1.5").setPort(8080).setHealthy(true)
+                    .setInbound("10.0.1.5:15006")).build();
             var registration = RegistrationServiceGrpc.newBlockingStub(agent);
             long first = registration.reportWorkloads(report).getRevision();
             assertThat(registration.reportWorkloads(report).getRevision()).isEqualTo(first);

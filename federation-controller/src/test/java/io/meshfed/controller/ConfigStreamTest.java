@@ -67,7 +67,7 @@ class ConfigStreamTest {
 
     private static WorkloadInstance hello(String address, boolean healthy) {
         return WorkloadInstance.newBuilder().setService("hello").setNamespace("demo").setAddress(address)
-                .setPort(8080).setHealthy(healthy).build();
+                .setPort(8080).setHealthy(healthy).setInbound(address + ":15006").build();
     }
 
     private static Optional<Service> service(ConfigSnapshot s, String name) {
@@ -215,20 +215,20 @@ class ConfigStreamTest {
     @Test
     void anEndpointBehindAnAgentCarriesTheAgentsInboundAddressAndIdentity() throws Exception {
         report("east", "vm-1", hello("10.0.1.5", true).toBuilder().setInbound("10.0.1.5:15006").build());
-        report("east", "vm-2", hello("10.0.1.6", true));
+        // Issue 12: a workload with no inbound would be dialled in plain text at whatever address was reported, so it
+        // is refused (before, it became a plain endpoint).
+        assertThatThrownBy(() -> report("east", "vm-2", hello("10.0.1.6", true).toBuilder().clearInbound().build()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+                    assertThat(e.getStatus().getDescription()).contains("hello.demo names no inbound");
+                });
         try (TestSubscriber east = new TestSubscriber(eastGateway)) {
-            await().atMost(WAIT).until(() -> east.latest() != null && service(east.latest(), "hello")
-                    .map(x -> x.getNetworks(0).getEndpointsCount() == 2).orElse(false));
+            await().atMost(WAIT).until(() -> east.latest() != null && service(east.latest(), "hello").isPresent());
             var endpoints = service(east.latest(), "hello").orElseThrow().getNetworks(0).getEndpointsList();
-            assertThat(endpoints).anySatisfy(e -> {
+            assertThat(endpoints).singleElement().satisfies(e -> {
                 assertThat(e.getAddress()).isEqualTo("10.0.1.5");
                 assertThat(e.getInbound()).isEqualTo("10.0.1.5:15006");
                 assertThat(e.getIdentity()).isEqualTo("spiffe://east.acme.mesh/ns/demo/vm/vm-1");
-            });
-            assertThat(endpoints).anySatisfy(e -> {
-                assertThat(e.getAddress()).isEqualTo("10.0.1.6");
-                assertThat(e.getInbound()).isEmpty();
-                assertThat(e.getIdentity()).isEmpty();
             });
         }
     }

@@ -34,13 +34,14 @@ class RestartTest {
                     .build());
             admin.addMember(AddMemberRequest.newBuilder().setName("east").setType("vm").setNetwork("east").build());
             admin.export(ExportRequest.newBuilder().setService("hello").setNamespace("demo").setToAll(true).build());
-            String usedToken = federation.token("east", Role.ROLE_AGENT);
+            String usedToken = federation.agentToken("east", "demo", "hello.demo");
             X509Svid agent = federation.join(usedToken, Role.ROLE_AGENT, "east", "vm-1",
-                    SpiffeId.parse("spiffe://east.acme.mesh/ns/default/vm/vm-1")).svid();
+                    SpiffeId.parse("spiffe://east.acme.mesh/ns/demo/vm/vm-1")).svid();
             String unusedToken = federation.token("east", Role.ROLE_GATEWAY);
             RegistrationServiceGrpc.newBlockingStub(federation.channel(agent)).reportWorkloads(WorkloadReport
                     .newBuilder().addWorkloads(WorkloadInstance.newBuilder().setService("hello").setNamespace("demo")
-                            .setAddress("10.0.1.5").setPort(8080).setHealthy(true)).build());
+                            .setAddress("10.0.1.5").setPort(8080).setHealthy(true).setInbound("10.0.1.5:15006"))
+                    .build());
             X509Svid gateway = federation.memberSvid("east.acme.mesh", "/meshfed/gateway/gw");
             String version;
             try (TestSubscriber s = new TestSubscriber(federation.channel(gateway))) {
@@ -59,7 +60,8 @@ class RestartTest {
             // The same CAs: an SVID issued before the restart still works for mTLS.
             RegistrationServiceGrpc.newBlockingStub(federation.channel(agent)).reportWorkloads(WorkloadReport
                     .newBuilder().addWorkloads(WorkloadInstance.newBuilder().setService("hello").setNamespace("demo")
-                            .setAddress("10.0.1.5").setPort(8080).setHealthy(true)).build());
+                            .setAddress("10.0.1.5").setPort(8080).setHealthy(true).setInbound("10.0.1.5:15006"))
+                    .build());
             // Token state: the used one stays used, the unused one still works.
             assertThatThrownBy(() -> federation.join(usedToken, Role.ROLE_AGENT, "east", "vm-2",
                     SpiffeId.parse("spiffe://east.acme.mesh/ns/default/vm/vm-2")))

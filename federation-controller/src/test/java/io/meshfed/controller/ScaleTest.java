@@ -36,7 +36,8 @@ class ScaleTest {
 
     @Test
     void thousandSubscribersAndFiveThousandEndpoints() throws Exception {
-        try (TestFederation federation = TestFederation.start(dir)) {
+        // The reporters never open a config stream: a grace period longer than the test keeps their workloads.
+        try (TestFederation federation = TestFederation.start(dir, Duration.ofMinutes(30))) {
             var admin = federation.admin();
             federation.addNetworksAndMembers(2, MEMBERS);
             for (int a = 0; a < AGENTS; a++) {
@@ -44,7 +45,7 @@ class ScaleTest {
                 for (int e = 0; e < ENDPOINTS_PER_AGENT; e++) {
                     workloads.add(WorkloadInstance.newBuilder().setService("svc" + (a * 10 + e % 10))
                             .setNamespace("load").setAddress("10." + a + "." + (e / 250) + "." + (e % 250))
-                            .setPort(8080).setHealthy(true).build());
+                            .setPort(8080).setHealthy(true).setInbound("10." + a + ".255.1:15006").build());
                 }
                 ManagedChannel agent = federation.channel(federation.memberSvid("m" + (a % MEMBERS) + ".acme.mesh",
                         "/ns/load/vm/vm-" + a));

@@ -27,6 +27,8 @@ public final class AgentLeases {
     private final ScheduledExecutorService timer;
     private final Duration grace;
     private final Predicate<String> connected;
+    /** Agents with an expiry check scheduled; one each, however often they report. Used on {@code timer} only. */
+    private final java.util.Set<String> pending = new java.util.HashSet<>();
 
     /** {@code connected} tells whether an agent (by SPIFFE ID) has a config stream now; called on {@code timer}. */
     public AgentLeases(Store store, ScheduledExecutorService timer, Duration grace, Predicate<String> connected) {
@@ -36,7 +38,10 @@ public final class AgentLeases {
         this.connected = requireNonNull(connected, "connected");
     }
 
-    /** Gives every agent with reported workloads the grace period to reconnect (at controller start). */
+    /**
+     * Gives every agent with reported workloads the grace period to reconnect (at controller start). The methods
+     * below run on {@code timer}.
+     */
     public void startAll() {
         for (WorkloadSetRecord set : Records.list(store, Kind.WORKLOADS, WorkloadSetRecord.class)) {
             if (set.agent().startsWith("spiffe://")) { // not a Kubernetes cluster's set: its connector keeps it
@@ -47,10 +52,20 @@ public final class AgentLeases {
 
     /** The agent's stream ended: unless it is back within the grace period, its workloads become unhealthy. */
     public void disconnected(String agent) {
-        timer.schedule(() -> expireUnlessBack(agent), grace.toMillis(), TimeUnit.MILLISECONDS);
+        if (pending.add(agent)) {
+            timer.schedule(() -> expireUnlessBack(agent), grace.toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** The agent reported workloads: without a config stream now, its lease runs as if its stream had just ended. */
+    public void reported(String agent) {
+        if (!connected.test(agent)) {
+            disconnected(agent);
+        }
     }
 
     private void expireUnlessBack(String agent) {
+        pending.remove(agent);
         if (connected.test(agent)) {
             return;
         }

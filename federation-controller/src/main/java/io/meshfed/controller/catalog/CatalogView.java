@@ -25,7 +25,16 @@ import java.util.stream.Collectors;
 public final class CatalogView {
     /** One instance of a service, with where it runs. */
     public record Instance(String service, String namespace, String member, String network, String address, int port,
-            boolean healthy, String locality, String inbound, String agent) {}
+            boolean healthy, String locality, String inbound, String agent) {
+        /**
+         * Whether peers may be sent to it: an agent's workload only through that agent's mTLS inbound (a record
+         * without one, written before inbounds were required, is never dialled in plain text); a workload the
+         * controller read from a member cluster itself is reached at its address.
+         */
+        public boolean reachable() {
+            return !agent.startsWith("spiffe://") || !inbound.isEmpty();
+        }
+    }
 
     /** A service (namespace sameness: the same name and namespace in every member is one service). */
     public record ServiceKey(String name, String namespace) implements Comparable<ServiceKey> {

@@ -13,38 +13,62 @@ import io.meshfed.controller.identity.TrustState;
 import io.meshfed.controller.model.GatewayRecord;
 import io.meshfed.controller.model.Kind;
 import io.meshfed.controller.model.MemberRecord;
-import io.meshfed.controller.model.PortAllocationRecord;
+import io.meshfed.controller.model.IdentityRecord;
 import io.meshfed.controller.model.Records;
+import io.meshfed.controller.model.ServiceScope;
 import io.meshfed.controller.model.WorkloadSetRecord;
+import io.meshfed.controller.server.ControllerMetrics;
 import io.meshfed.controller.server.PeerIdentity;
 import io.meshfed.controller.store.Store;
 import io.meshfed.controller.store.StoreTransaction;
 import io.meshfed.trust.SpiffeId;
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Agents report their workloads (each report replaces the agent's previous set); gateways report readiness. A new
- * service port gets a listen port from {@code [firstPort, lastPort]} in the same transaction, stable afterwards.
+ * Agents report their workloads (each report replaces the agent's previous set); gateways report readiness. What an
+ * agent reports is untrusted: a workload is kept only when its service is within the scope the agent's join token
+ * granted, it names the agent's own mTLS inbound (no other agent's), and its service port fits the member's port
+ * quota. Workloads that fail are left out and named in the answer (PERMISSION_DENIED, or RESOURCE_EXHAUSTED when only
+ * ports ran out); the rest of the report is applied. Listen ports are allocated and freed in the same transaction.
  */
 public final class RegistrationServiceImpl extends RegistrationServiceGrpc.RegistrationServiceImplBase {
+    private static final Logger AUDIT = LoggerFactory.getLogger("meshfed.audit");
     static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
     private static final Pattern AGENT_PATH = Pattern.compile("/ns/[^/]+/vm/[^/]+");
-    public static final int FIRST_PORT = 15100;
-    public static final int LAST_PORT = 15999;
+    /** At most this many workloads in one report. */
+    public static final int MAX_WORKLOADS = 256;
+    private static final int MAX_FIELD = 255;
 
     private final Store store;
+    private final ControllerMetrics metrics;
+    private final int memberPortQuota;
+    private final Consumer<SpiffeId> reported;
 
     /** Whether the ID is a VM agent's ({@code /ns/<namespace>/vm/<name>}). */
     public static boolean isAgent(SpiffeId id) {
         return AGENT_PATH.matcher(id.path()).matches();
     }
 
-    public RegistrationServiceImpl(Store store) {
+    /**
+     * @param memberPortQuota how many service ports (outbound listen ports) one member may hold
+     * @param reported told of every agent whose report was recorded (its lease starts with its first report)
+     */
+    public RegistrationServiceImpl(Store store, ControllerMetrics metrics, int memberPortQuota,
+            Consumer<SpiffeId> reported) {
         this.store = requireNonNull(store, "store");
+        this.metrics = requireNonNull(metrics, "metrics");
+        this.memberPortQuota = memberPortQuota;
+        this.reported = requireNonNull(reported, "reported");
     }
+
+    /** A workload left out of a report, and why. */
+    private record Refused(String what, String reason, String message) {}
 
     @Override
     public void reportWorkloads(WorkloadReport request, StreamObserver<ReportAck> response) {
@@ -55,25 +79,113 @@ public final class RegistrationServiceImpl extends RegistrationServiceGrpc.Regis
             }
             MemberRecord member = TrustState.memberOf(store, peer.trustDomain()).orElseThrow(() ->
                     Status.PERMISSION_DENIED.withDescription(peer + " belongs to no member").asRuntimeException());
-            List<WorkloadSetRecord.Workload> workloads = new ArrayList<>();
-            for (WorkloadInstance w : request.getWorkloadsList()) {
-                workloads.add(validate(w));
+            ServiceScope scope = Records.get(store, Kind.IDENTITY, peer.toString(), IdentityRecord.class)
+                    .filter(i -> !i.revoked() && i.member().equals(member.name()) && i.scope() != null)
+                    .map(IdentityRecord::scope).orElseThrow(() -> Status.PERMISSION_DENIED.withDescription(peer
+                            + " holds no service scope (not joined with a scoped agent token, or revoked); join"
+                            + " again with a token from 'meshfed token create --role agent --service NAME.NS'")
+                            .asRuntimeException());
+            if (request.getWorkloadsCount() > MAX_WORKLOADS) {
+                throw Status.INVALID_ARGUMENT.withDescription("a report may hold at most " + MAX_WORKLOADS
+                        + " workloads, not " + request.getWorkloadsCount()).asRuntimeException();
             }
-            WorkloadSetRecord next = new WorkloadSetRecord(peer.toString(), member.name(), member.network(), workloads);
+            List<Refused> refused = new ArrayList<>();
+            List<WorkloadSetRecord.Workload> inScope = new ArrayList<>();
+            for (WorkloadInstance w : request.getWorkloadsList()) {
+                WorkloadSetRecord.Workload workload = validate(w);
+                String what = workload.service() + "." + workload.namespace();
+                if (!scope.allows(workload.service(), workload.namespace())) {
+                    refused.add(new Refused(what, "scope", what + " is outside the scope of " + peer + " (" + scope
+                            + ")"));
+                } else if (workload.inbound() == null) {
+                    refused.add(new Refused(what, "no_inbound", what + " names no inbound: an agent's workloads are"
+                            + " reached only through the agent's own mTLS inbound"));
+                } else {
+                    inScope.add(workload);
+                }
+            }
             long revision = store.transact(tx -> {
+                List<WorkloadSetRecord.Workload> kept = new ArrayList<>();
+                for (WorkloadSetRecord.Workload w : inScope) {
+                    Optional<String> owner = inboundOwner(tx, w.inbound(), peer.toString());
+                    if (owner.isPresent()) {
+                        refused.add(new Refused(w.service() + "." + w.namespace(), "inbound_taken", w.service() + "."
+                                + w.namespace() + ": inbound " + w.inbound() + " is the inbound of " + owner.get()));
+                    } else {
+                        kept.add(w);
+                    }
+                }
+                WorkloadSetRecord next = new WorkloadSetRecord(peer.toString(), member.name(), member.network(),
+                        kept);
+                PortAllocations.Result ports = PortAllocations.allocate(tx, next, memberPortQuota);
+                if (!ports.complete()) {
+                    next = withoutPorts(next, ports, refused);
+                }
                 // A repeated report (an agent re-reporting after a reconnect) changes nothing and writes nothing.
                 if (!Records.get(tx, Kind.WORKLOADS, peer.toString(), WorkloadSetRecord.class)
                         .filter(next::equals).isPresent()) {
                     Records.put(tx, Kind.WORKLOADS, peer.toString(), next, StoreTransaction.ANY);
-                    allocatePorts(tx, workloads);
+                    PortAllocations.releaseUnused(tx);
                 }
                 return tx.revision();
             });
-            response.onNext(ReportAck.newBuilder().setRevision(revision).build());
-            response.onCompleted();
+            reported.accept(peer);
+            if (refused.isEmpty()) {
+                response.onNext(ReportAck.newBuilder().setRevision(revision).build());
+                response.onCompleted();
+                return;
+            }
+            for (Refused r : refused) {
+                metrics.registrationRefused(r.reason());
+                AUDIT.warn("workload refused: agent={} service={} reason={}: {}", peer, r.what(), r.reason(),
+                        r.message());
+            }
+            boolean onlyPorts = refused.stream().allMatch(r -> r.reason().startsWith("port"));
+            response.onError((onlyPorts ? Status.RESOURCE_EXHAUSTED : Status.PERMISSION_DENIED)
+                    .withDescription(refused.size() + " of " + request.getWorkloadsCount() + " workloads refused"
+                            + " (the others are recorded at revision " + revision + "): " + describe(refused))
+                    .asRuntimeException());
         } catch (io.grpc.StatusRuntimeException e) {
             response.onError(e);
         }
+    }
+
+    /** The first refusals, so that the status stays within a header's size however large the report. */
+    private static String describe(List<Refused> refused) {
+        int shown = Math.min(refused.size(), 8);
+        String first = String.join("; ", refused.subList(0, shown).stream().map(Refused::message).toList());
+        return shown == refused.size() ? first : first + "; and " + (refused.size() - shown) + " more";
+    }
+
+    /** The agent (other than {@code self}) whose workloads already name {@code inbound}, if any. */
+    private static Optional<String> inboundOwner(StoreTransaction tx, String inbound, String self) {
+        for (WorkloadSetRecord set : Records.list(tx, Kind.WORKLOADS, WorkloadSetRecord.class)) {
+            if (!set.agent().equals(self)
+                    && set.workloads().stream().anyMatch(w -> inbound.equals(w.inbound()))) {
+                return Optional.of(set.agent());
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** {@code set} without the workloads whose service port got no listen port; each is added to {@code refused}. */
+    private WorkloadSetRecord withoutPorts(WorkloadSetRecord set, PortAllocations.Result ports,
+            List<Refused> refused) {
+        List<WorkloadSetRecord.Workload> kept = new ArrayList<>();
+        for (WorkloadSetRecord.Workload w : set.workloads()) {
+            String key = PortAllocations.key(w);
+            String what = w.service() + "." + w.namespace();
+            if (ports.overQuota().contains(key)) {
+                refused.add(new Refused(what, "port_quota", what + " port " + w.port() + ": member " + set.member()
+                        + " already holds its quota of " + memberPortQuota + " service ports"));
+            } else if (ports.exhausted().contains(key)) {
+                refused.add(new Refused(what, "ports_exhausted", "no free outbound listen port left in "
+                        + PortAllocations.FIRST_PORT + "-" + PortAllocations.LAST_PORT + " for " + key));
+            } else {
+                kept.add(w);
+            }
+        }
+        return new WorkloadSetRecord(set.agent(), set.member(), set.network(), kept);
     }
 
     private static WorkloadSetRecord.Workload validate(WorkloadInstance w) {
@@ -86,9 +198,10 @@ public final class RegistrationServiceImpl extends RegistrationServiceGrpc.Regis
             throw Status.INVALID_ARGUMENT.withDescription("service " + w.getService() + "." + namespace
                     + ": port " + w.getPort() + " is outside 1-65535").asRuntimeException();
         }
-        if (w.getAddress().isBlank()) {
+        if (w.getAddress().isBlank() || w.getAddress().length() > MAX_FIELD || w.getLocality().length() > MAX_FIELD) {
             throw Status.INVALID_ARGUMENT.withDescription("service " + w.getService() + "." + namespace
-                    + ": address is empty").asRuntimeException();
+                    + ": address must be 1-" + MAX_FIELD + " characters and locality at most " + MAX_FIELD)
+                    .asRuntimeException();
         }
         if (!w.getInbound().isEmpty()) {
             try {
@@ -100,43 +213,6 @@ public final class RegistrationServiceImpl extends RegistrationServiceGrpc.Regis
         }
         return new WorkloadSetRecord.Workload(w.getService(), namespace, w.getAddress(), w.getPort(), w.getHealthy(),
                 w.getLocality(), w.getInbound().isEmpty() ? null : w.getInbound());
-    }
-
-    /** Gives every new service port of {@code workloads} a listen port (in the caller's transaction). */
-    public static void allocatePorts(StoreTransaction tx, List<WorkloadSetRecord.Workload> workloads) {
-        List<String> left = allocatePortsWherePossible(tx, workloads);
-        if (!left.isEmpty()) {
-            throw Status.RESOURCE_EXHAUSTED.withDescription("no free outbound listen port left in " + FIRST_PORT
-                    + "-" + LAST_PORT + " for " + left.get(0)).asRuntimeException();
-        }
-    }
-
-    /**
-     * As {@link #allocatePorts}, but service ports that find no free listen port are returned (as
-     * {@code port.name.namespace}) instead of failing the whole set: they stay in the catalog, reachable in their
-     * own network, without an outbound listener elsewhere.
-     */
-    public static List<String> allocatePortsWherePossible(StoreTransaction tx,
-            List<WorkloadSetRecord.Workload> workloads) {
-        List<PortAllocationRecord> existing = Records.list(tx, Kind.PORT, PortAllocationRecord.class);
-        BitSet used = new BitSet();
-        existing.forEach(p -> used.set(p.listenPort()));
-        List<String> left = new ArrayList<>();
-        for (WorkloadSetRecord.Workload w : workloads) {
-            String key = PortAllocationRecord.key(w.service(), w.namespace(), w.port());
-            if (left.contains(key) || tx.get(Kind.PORT.storeName(), key).isPresent()) {
-                continue;
-            }
-            int port = used.nextClearBit(FIRST_PORT);
-            if (port > LAST_PORT) {
-                left.add(key);
-                continue;
-            }
-            used.set(port);
-            Records.put(tx, Kind.PORT, key, new PortAllocationRecord(w.service(), w.namespace(), w.port(), port),
-                    StoreTransaction.ABSENT);
-        }
-        return left;
     }
 
     @Override

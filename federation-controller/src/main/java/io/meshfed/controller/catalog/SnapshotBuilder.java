@@ -58,7 +58,7 @@ public final class SnapshotBuilder {
                 snapshot.addServices(service);
                 addOutbound(snapshot, view, key, service);
             }
-            addAuthorization(snapshot, view, key, e.getValue(), network, export);
+            addAuthorization(snapshot, view, key, e.getValue(), member, network, export);
         }
         new TreeMap<>(view.networks()).keySet().forEach(n -> {
             String address = view.gatewayAddress(n);
@@ -76,7 +76,7 @@ public final class SnapshotBuilder {
         Service.Builder service = Service.newBuilder().setName(key.name()).setNamespace(key.namespace());
         Map<String, List<Instance>> byNetwork = new TreeMap<>();
         for (Instance i : visible) {
-            if (i.healthy()) {
+            if (i.healthy() && i.reachable()) {
                 byNetwork.computeIfAbsent(i.network(), n -> new ArrayList<>()).add(i);
             }
         }
@@ -123,16 +123,22 @@ public final class SnapshotBuilder {
         }
     }
 
-    /** For services with instances in this network: the trust domains allowed in (providers and export targets). */
+    /**
+     * For services with instances in this network: the trust domains allowed in, which are those of the members the
+     * service is exported to, and the subscriber's own member's when that member serves it (a member's own
+     * workloads and gateway reach its own services). Another member's instance grants nothing: who may call a
+     * service is an admin's decision (an export), never what some member reports.
+     */
     private static void addAuthorization(ConfigSnapshot.Builder snapshot, CatalogView view, ServiceKey key,
-            List<Instance> all, String network, ExportRecord export) {
+            List<Instance> all, String subscriberMember, String network, ExportRecord export) {
         if (all.stream().noneMatch(i -> i.network().equals(network))) {
             return;
         }
         TreeSet<String> allowed = new TreeSet<>();
         for (MemberRecord m : view.members().values()) {
-            boolean provides = all.stream().anyMatch(i -> i.member().equals(m.name()));
-            if (provides || (export != null && export.exportedTo(m.name()))) {
+            boolean ownService = m.name().equals(subscriberMember)
+                    && all.stream().anyMatch(i -> i.member().equals(m.name()));
+            if (ownService || (export != null && export.exportedTo(m.name()))) {
                 allowed.add(m.trustDomain());
             }
         }

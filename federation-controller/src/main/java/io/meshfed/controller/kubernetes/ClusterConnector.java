@@ -14,7 +14,7 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.meshfed.api.v1.ClusterState;
 import io.meshfed.api.v1.ConfigSnapshot;
 import io.meshfed.controller.catalog.CatalogView;
-import io.meshfed.controller.catalog.RegistrationServiceImpl;
+import io.meshfed.controller.catalog.PortAllocations;
 import io.meshfed.controller.catalog.SnapshotBuilder;
 import io.meshfed.controller.identity.TrustState;
 import io.meshfed.controller.model.ClusterRecord;
@@ -70,6 +70,7 @@ final class ClusterConnector implements AutoCloseable {
     private final ControllerMetrics metrics;
     private final Clock clock;
     private final Duration staleGrace;
+    private final int memberPortQuota;
     private final ScheduledExecutorService executor;
 
     // Everything below is touched on the executor thread only, but for status() (volatile reads).
@@ -95,7 +96,8 @@ final class ClusterConnector implements AutoCloseable {
     private boolean closed;
 
     ClusterConnector(ClusterRecord record, String kubeconfig, Store store, TrustState trust, ControllerMetrics metrics,
-            Clock clock, Duration staleGrace, ScheduledExecutorService executor) {
+            Clock clock, Duration staleGrace, int memberPortQuota, ScheduledExecutorService executor) {
+        this.memberPortQuota = memberPortQuota;
         this.record = record;
         this.config = connectorConfig(kubeconfig);
         this.store = store;
@@ -378,12 +380,20 @@ final class ClusterConnector implements AutoCloseable {
                 }
             }
             if (!Records.get(tx, Kind.WORKLOADS, key, WorkloadSetRecord.class).filter(next::equals).isPresent()) {
+                PortAllocations.Result ports = PortAllocations.allocate(tx, next, memberPortQuota);
                 Records.put(tx, Kind.WORKLOADS, key, next, StoreTransaction.ANY);
-                List<String> left = RegistrationServiceImpl.allocatePortsWherePossible(tx, next.workloads());
-                if (!left.isEmpty()) {
+                PortAllocations.releaseUnused(tx);
+                if (!ports.exhausted().isEmpty()) {
                     LOG.warn("cluster {}: no outbound listen port left for {} service ports (first: {}); they are"
-                            + " reachable in their own network only", record.name(), left.size(), left.get(0));
+                            + " reachable in their own network only", record.name(), ports.exhausted().size(),
+                            ports.exhausted().get(0));
                     metrics.cluster(record.name(), "port_exhausted");
+                }
+                if (!ports.overQuota().isEmpty()) {
+                    LOG.warn("cluster {}: {} service ports (first: {}) exceed the member's quota of {} outbound"
+                            + " listen ports; they are reachable in their own network only", record.name(),
+                            ports.overQuota().size(), ports.overQuota().get(0), memberPortQuota);
+                    metrics.cluster(record.name(), "port_quota");
                 }
             }
             return true;

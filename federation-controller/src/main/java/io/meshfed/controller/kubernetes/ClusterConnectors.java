@@ -38,6 +38,7 @@ public final class ClusterConnectors implements AutoCloseable {
     private final ControllerMetrics metrics;
     private final Clock clock;
     private final Duration staleGrace;
+    private final int memberPortQuota;
     private final Map<String, Running> running = new ConcurrentHashMap<>();
     private final ExecutorService control = Executors.newSingleThreadExecutor(r -> daemon(r, "cluster-connectors"));
     private Store.Watch watch;
@@ -46,7 +47,8 @@ public final class ClusterConnectors implements AutoCloseable {
 
     public ClusterConnectors(Store store, FederationIdentity identity, TrustState trust,
             io.meshfed.controller.stream.ConfigStreamService streams, ControllerMetrics metrics, Clock clock,
-            Duration staleGrace) {
+            Duration staleGrace, int memberPortQuota) {
+        this.memberPortQuota = memberPortQuota;
         this.streams = streams;
         this.store = store;
         this.identity = identity;
@@ -86,7 +88,7 @@ public final class ClusterConnectors implements AutoCloseable {
             }
             ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(r ->
                     daemon(r, "cluster-" + name));
-            ClusterConnector connector = new ClusterConnector(c, kubeconfig, store, trust, metrics, clock, staleGrace,
+            ClusterConnector connector = new ClusterConnector(c, kubeconfig, store, trust, metrics, clock, staleGrace, memberPortQuota,
                     executor);
             // The new connector starts before the old one stops: a rotation never leaves the cluster unwatched.
             running.put(name, new Running(connector, executor));

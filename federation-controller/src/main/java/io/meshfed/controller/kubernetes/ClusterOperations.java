@@ -99,6 +99,7 @@ public final class ClusterOperations {
         store.transact(tx -> {
             tx.delete(Kind.CLUSTER.storeName(), record.name(), StoreTransaction.ANY);
             tx.delete(Kind.WORKLOADS.storeName(), ClusterRecord.workloadSetKey(record.name()), StoreTransaction.ANY);
+            io.meshfed.controller.catalog.PortAllocations.releaseUnused(tx);
             for (GatewayRecord g : Records.list(tx, Kind.GATEWAY, GatewayRecord.class)) {
                 if (g.member().equals(record.name())) {
                     tx.delete(Kind.GATEWAY.storeName(), g.spiffeId(), StoreTransaction.ANY);

@@ -51,6 +51,13 @@ public final class ControllerMetrics {
                 .tag("result", success ? "success" : "failure").tag("reason", reason).register(registry).increment();
     }
 
+    /** A reported workload left out of its report, by reason (scope, no_inbound, port_quota, ...). */
+    public void registrationRefused(String reason) {
+        Counter.builder("meshfed.registration.refusals")
+                .description("Reported workloads refused, by reason (the rest of each report is applied)")
+                .tag("reason", reason).register(registry).increment();
+    }
+
     public void pushed() {
         pushes.increment();
     }

@@ -200,6 +200,14 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
         };
     }
 
+    /**
+     * An agent's workloads were recorded: if it holds no config stream, its lease starts now (a reporter that never
+     * opens a stream does not keep its workloads healthy).
+     */
+    public void workloadsReported(SpiffeId agent) {
+        submit(() -> leases.reported(agent.toString()));
+    }
+
     /** Hands work to the stream thread; after shutdown began, callbacks of closing streams are dropped. */
     private void submit(Runnable task) {
         try {

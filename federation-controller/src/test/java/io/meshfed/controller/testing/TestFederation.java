@@ -49,8 +49,17 @@ public final class TestFederation implements AutoCloseable {
     private final Duration agentGracePeriod;
     private final List<ManagedChannel> channels = new ArrayList<>();
 
+    private final int memberPortQuota;
+
     private TestFederation(Path dataDir, MutableClock clock, Duration agentGracePeriod, Duration clusterStaleGrace)
             throws Exception {
+        this(dataDir, clock, agentGracePeriod, clusterStaleGrace,
+                io.meshfed.controller.catalog.PortAllocations.DEFAULT_MEMBER_QUOTA);
+    }
+
+    private TestFederation(Path dataDir, MutableClock clock, Duration agentGracePeriod, Duration clusterStaleGrace,
+            int memberPortQuota) throws Exception {
+        this.memberPortQuota = memberPortQuota;
         this.agentGracePeriod = agentGracePeriod;
         this.clusterStaleGrace = clusterStaleGrace;
         this.dataDir = dataDir;
@@ -68,6 +77,12 @@ public final class TestFederation implements AutoCloseable {
         return new TestFederation(dir, new MutableClock(Instant.now()), agentGracePeriod, null);
     }
 
+    /** With a port quota per member other than the default. */
+    public static TestFederation withMemberPortQuota(Path dir, int memberPortQuota) throws Exception {
+        return new TestFederation(dir, new MutableClock(Instant.now()), Duration.ofSeconds(30), null,
+                memberPortQuota);
+    }
+
     /** Also with the grace period of a member cluster whose API server is unreachable. */
     public static TestFederation start(Path dir, Duration agentGracePeriod, Duration clusterStaleGrace)
             throws Exception {
@@ -83,7 +98,7 @@ public final class TestFederation implements AutoCloseable {
     private void start(int grpcPort, int httpPort) throws Exception {
         controller = Controller.start(new ControllerConfig(dataDir, new InetSocketAddress("127.0.0.1", grpcPort),
                 new InetSocketAddress("127.0.0.1", httpPort), null, Duration.ofMillis(20), agentGracePeriod,
-                clusterStaleGrace), clock);
+                clusterStaleGrace, memberPortQuota), clock);
     }
 
     /**
@@ -155,7 +170,29 @@ public final class TestFederation implements AutoCloseable {
 
     /** An SVID of a member's trust domain, issued directly (tests that are not about joining). */
     public X509Svid memberSvid(String trustDomain, String path) {
-        return identity.issueLocal(TrustDomain.parse(trustDomain).workload(path), Duration.ofHours(24));
+        SpiffeId id = TrustDomain.parse(trustDomain).workload(path);
+        recordJoined(id);
+        return identity.issueLocal(id, Duration.ofHours(24));
+    }
+
+    /**
+     * Records {@code id} as joined, as a join would: its member (the one of its trust domain, when it exists yet) and
+     * role from its path; an agent ({@code /ns/NS/vm/NAME}) may register any service of its namespace.
+     */
+    private void recordJoined(SpiffeId id) {
+        java.util.regex.Matcher agent = java.util.regex.Pattern.compile("/ns/([^/]+)/vm/[^/]+").matcher(id.path());
+        String role = agent.matches() ? "ROLE_AGENT" : id.path().startsWith("/meshfed/gateway/") ? "ROLE_GATEWAY"
+                : id.path().startsWith("/meshfed/edge/") ? "ROLE_EDGE" : null;
+        if (role == null) {
+            return;
+        }
+        var store = controller.store();
+        io.meshfed.controller.identity.TrustState.memberOf(store, id.trustDomain()).ifPresent(m -> store.transact(tx ->
+                io.meshfed.controller.model.Records.put(tx, io.meshfed.controller.model.Kind.IDENTITY, id.toString(),
+                        new io.meshfed.controller.model.IdentityRecord(id.toString(), m.name(), role,
+                                agent.matches() ? new io.meshfed.controller.model.ServiceScope(agent.group(1),
+                                        List.of()) : null, clock.millis(), 0),
+                        io.meshfed.controller.store.StoreTransaction.ANY)));
     }
 
     /**
