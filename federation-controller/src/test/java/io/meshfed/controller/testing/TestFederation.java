@@ -51,6 +51,12 @@ public final class TestFederation implements AutoCloseable {
 
     private TestFederation(Path dataDir, MutableClock clock, Duration agentGracePeriod, Duration clusterStaleGrace)
             throws Exception {
+        this(dataDir, clock, agentGracePeriod, clusterStaleGrace, c -> c);
+    }
+
+    private TestFederation(Path dataDir, MutableClock clock, Duration agentGracePeriod, Duration clusterStaleGrace,
+            java.util.function.UnaryOperator<ControllerConfig> customise) throws Exception {
+        this.customise = customise;
         this.agentGracePeriod = agentGracePeriod;
         this.clusterStaleGrace = clusterStaleGrace;
         this.dataDir = dataDir;
@@ -75,15 +81,22 @@ public final class TestFederation implements AutoCloseable {
     }
 
     private final Duration clusterStaleGrace;
+    private final java.util.function.UnaryOperator<ControllerConfig> customise;
+
+    /** With settings of the test's own, e.g. {@code c -> c.withConfigStreamsPerIdentity(2)}. */
+    public static TestFederation start(Path dir, java.util.function.UnaryOperator<ControllerConfig> customise)
+            throws Exception {
+        return new TestFederation(dir, new MutableClock(Instant.now()), Duration.ofSeconds(30), null, customise);
+    }
 
     private void start() throws Exception {
         start(0, 0);
     }
 
     private void start(int grpcPort, int httpPort) throws Exception {
-        controller = Controller.start(new ControllerConfig(dataDir, new InetSocketAddress("127.0.0.1", grpcPort),
-                new InetSocketAddress("127.0.0.1", httpPort), null, Duration.ofMillis(20), agentGracePeriod,
-                clusterStaleGrace), clock);
+        controller = Controller.start(customise.apply(new ControllerConfig(dataDir,
+                new InetSocketAddress("127.0.0.1", grpcPort), new InetSocketAddress("127.0.0.1", httpPort), null,
+                Duration.ofMillis(20), agentGracePeriod, clusterStaleGrace)), clock);
     }
 
     /**
