@@ -203,6 +203,35 @@ class IdentityRevocationTest {
     }
 
     @Test
+    void identitiesThatJoinedBeforeRecordsExistedAreRecordedAtStartAndCanRenewAndBeRevoked() throws Exception {
+        // As an older controller left it: the identity only in its member's record.
+        String legacy = "spiffe://east.acme.mesh/ns/shop/vm/old-vm";
+        var store = federation.controller().store();
+        store.transact(tx -> {
+            var east = io.meshfed.controller.model.Records.get(tx, io.meshfed.controller.model.Kind.MEMBER, "east",
+                    io.meshfed.controller.model.MemberRecord.class).orElseThrow();
+            io.meshfed.controller.model.Records.put(tx, io.meshfed.controller.model.Kind.MEMBER, "east",
+                    east.withIdentity(legacy), io.meshfed.controller.store.StoreTransaction.ANY);
+            return null;
+        });
+        federation.restart();
+        IdentityInfo recorded = identity(legacy);
+        assertThat(recorded.getRole()).isEqualTo(Role.ROLE_AGENT);
+        assertThat(recorded.getMember()).isEqualTo("east");
+        assertThat(recorded.getNamespace()).as("the namespace of its SPIFFE ID").isEqualTo("shop");
+        assertThat(recorded.getServicesList()).isEmpty();
+        assertThat(recorded.hasJoinedAt()).as("its join time is unknown").isFalse();
+        ManagedChannel channel = federation.channel(federation.memberSvid("east.acme.mesh", "/ns/shop/vm/old-vm"));
+        JoinServiceGrpc.newBlockingStub(channel).renew(RenewRequest.newBuilder().setCsr(ByteString.copyFrom(
+                CertificateSigningRequests.createDer(KeyAlgorithm.EC_P256.generate(), SpiffeId.parse(legacy))))
+                .build());
+        assertThat(federation.admin().revokeIdentity(RevokeIdentityRequest.newBuilder().setSpiffeId(legacy)
+                .build()).getRevoked()).isTrue();
+        federation.restart(); // a second start records nothing again and keeps the revocation
+        assertThat(identity(legacy).getRevoked()).isTrue();
+    }
+
+    @Test
     void revocationHoldsAcrossARestartAndTheJsonApiListsIt() throws Exception {
         federation.join(federation.token("west", Role.ROLE_GATEWAY), Role.ROLE_GATEWAY, "west", "gw-1", WEST_GW);
         federation.admin().revokeIdentity(RevokeIdentityRequest.newBuilder().setSpiffeId(WEST_GW.toString()).build());
