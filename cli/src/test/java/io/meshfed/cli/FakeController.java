@@ -183,6 +183,50 @@ final class FakeController implements AutoCloseable {
             listRoutes(ListRequest.getDefaultInstance(), out);
         }
 
+        private final java.util.Map<String, io.meshfed.api.v1.IdentityInfo> identities = new java.util.TreeMap<>(
+                java.util.Map.of(
+                        "spiffe://east.acme.mesh/meshfed/gateway/gw", io.meshfed.api.v1.IdentityInfo.newBuilder()
+                                .setSpiffeId("spiffe://east.acme.mesh/meshfed/gateway/gw").setMember("east")
+                                .setRole(io.meshfed.api.v1.Role.ROLE_GATEWAY).setJoinedAt(T0).build(),
+                        "spiffe://east.acme.mesh/ns/demo/vm/vm-1", io.meshfed.api.v1.IdentityInfo.newBuilder()
+                                .setSpiffeId("spiffe://east.acme.mesh/ns/demo/vm/vm-1").setMember("east")
+                                .setRole(io.meshfed.api.v1.Role.ROLE_AGENT).setNamespace("demo")
+                                .addServices("hello.demo").setJoinedAt(T0).build(),
+                        "spiffe://west.acme.mesh/ns/demo/vm/vm-2", io.meshfed.api.v1.IdentityInfo.newBuilder()
+                                .setSpiffeId("spiffe://west.acme.mesh/ns/demo/vm/vm-2").setMember("west")
+                                .setRole(io.meshfed.api.v1.Role.ROLE_AGENT).setNamespace("demo").build()));
+
+        @Override
+        public synchronized void listIdentities(io.meshfed.api.v1.ListIdentitiesRequest r,
+                StreamObserver<io.meshfed.api.v1.IdentityList> out) {
+            if (r.getMember().equals("ghost")) {
+                out.onError(Status.NOT_FOUND.withDescription("member 'ghost' does not exist; 'meshfed members'"
+                        + " lists them").asRuntimeException());
+                return;
+            }
+            out.onNext(io.meshfed.api.v1.IdentityList.newBuilder().addAllIdentities(identities.values().stream()
+                    .filter(i -> r.getMember().isEmpty() || i.getMember().equals(r.getMember())).toList()).build());
+            out.onCompleted();
+        }
+
+        @Override
+        public synchronized void revokeIdentity(io.meshfed.api.v1.RevokeIdentityRequest r,
+                StreamObserver<io.meshfed.api.v1.IdentityInfo> out) {
+            io.meshfed.api.v1.IdentityInfo current = identities.get(r.getSpiffeId());
+            if (current == null) {
+                out.onError(Status.NOT_FOUND.withDescription("no identity " + r.getSpiffeId() + " joined this"
+                        + " federation; 'meshfed identity list' shows those that did").asRuntimeException());
+                return;
+            }
+            if (!current.getRevoked()) {
+                current = current.toBuilder().setRevoked(true).setRevokedAt(Timestamp.newBuilder()
+                        .setSeconds(T0.getSeconds() + 3600)).build();
+                identities.put(r.getSpiffeId(), current);
+            }
+            out.onNext(current);
+            out.onCompleted();
+        }
+
         @Override
         public void status(ListRequest r, StreamObserver<ControllerStatus> out) {
             out.onNext(ControllerStatus.newBuilder().setTrustDomain("acme.mesh").setStoreRevision(42).setStartedAt(T0)

@@ -15,8 +15,12 @@ import io.meshfed.controller.kubernetes.ClusterConnectors;
 import io.meshfed.controller.admin.AdminServiceImpl;
 import io.meshfed.controller.catalog.RegistrationServiceImpl;
 import io.meshfed.controller.identity.FederationIdentity;
+import io.meshfed.controller.identity.IdentityOperations;
+import io.meshfed.controller.identity.RevokedIdentities;
+import io.meshfed.controller.identity.RevokedWithdrawals;
 import io.meshfed.controller.identity.TrustState;
 import io.meshfed.controller.join.JoinServiceImpl;
+import io.meshfed.controller.join.SvidLifetimes;
 import io.meshfed.controller.server.ControllerMetrics;
 import io.meshfed.controller.server.HttpEndpoint;
 import io.meshfed.controller.server.PeerIdentity;
@@ -58,6 +62,8 @@ public final class Controller implements AutoCloseable {
     private final HttpEndpoint http;
     private final ScheduledExecutorService maintenance;
     private final Store.Watch bundleWatch;
+    private final RevokedIdentities revoked;
+    private final RevokedWithdrawals withdrawals;
     private final InetSocketAddress grpcAddress;
     private volatile boolean ready;
     private boolean closed; // guarded by this
@@ -66,8 +72,10 @@ public final class Controller implements AutoCloseable {
 
     private Controller(Store store, ConfigStreamService streams, Server grpc, HttpEndpoint http,
             ScheduledExecutorService maintenance, Store.Watch bundleWatch, InetSocketAddress grpcAddress,
-            ClusterConnectors clusters) {
+            ClusterConnectors clusters, RevokedIdentities revoked, RevokedWithdrawals withdrawals) {
         this.clusters = clusters;
+        this.revoked = revoked;
+        this.withdrawals = withdrawals;
         this.store = store;
         this.streams = streams;
         this.grpc = grpc;
@@ -99,8 +107,11 @@ public final class Controller implements AutoCloseable {
             });
             ControllerMetrics metrics = new ControllerMetrics();
             metrics.gauge("meshfed.store.revision", "Global store revision", store::revision);
+            IdentityOperations.recordEarlierJoins(store);
+            RevokedIdentities revoked = new RevokedIdentities(store);
+            RevokedWithdrawals withdrawals = new RevokedWithdrawals(store, revoked);
             ConfigStreamService streams = new ConfigStreamService(store, trust, metrics, clock,
-                    config.pushDebounce(), config.agentGracePeriod());
+                    config.pushDebounce(), config.agentGracePeriod(), config.configStreamsPerIdentity(), revoked);
             ClusterConnectors clusters = new ClusterConnectors(store, identity, trust, streams, metrics, clock,
                     config.clusterStaleGrace(), config.memberPortQuota());
             AdminOperations admin = new AdminOperations(store, identity, streams, clusters, clock);
@@ -109,14 +120,22 @@ public final class Controller implements AutoCloseable {
                     e -> metrics.join(false, "tls_" + e.reason().label()));
             SpiffeKeyManager keyManager = new SpiffeKeyManager(credentials);
             TlsProvider provider = TlsProvider.preferred();
-            PeerIdentity peers = new PeerIdentity((method, peer) -> rule(method, peer, adminId));
+            PeerIdentity peers = new PeerIdentity((method, peer) -> {
+                Optional<Status> refusal = rule(method, peer, adminId, revoked);
+                if (refusal.isPresent() && refusal.get().getCode() == Status.Code.PERMISSION_DENIED
+                        && peer.isPresent() && revoked.isRevoked(peer.get().toString())) {
+                    metrics.refused("grpc", "revoked");
+                }
+                return refusal;
+            });
             String[] advertise = {config.advertiseAddress()}; // completed once the port is bound
             Server grpc = NettyServerBuilder.forAddress(config.listen())
                     .sslContext(GrpcSslContexts.configure(
                             SpiffeTls.nettyServerBuilder(provider, trustManager, keyManager, ClientAuth.OPTIONAL),
                             provider.netty()).build())
                     .addService(ServerInterceptors.intercept(new JoinServiceImpl(store, identity, metrics,
-                            () -> List.of(advertise[0]), clock), peers))
+                            () -> List.of(advertise[0]), new SvidLifetimes(config.svidMaxTtl(),
+                            config.svidMaxTtlByTrustDomain()), clock), peers))
                     .addService(ServerInterceptors.intercept(streams, peers))
                     .addService(ServerInterceptors.intercept(new RegistrationServiceImpl(store, metrics,
                             config.memberPortQuota(), streams::workloadsReported), peers))
@@ -149,7 +168,7 @@ public final class Controller implements AutoCloseable {
             }, renewEvery, renewEvery, TimeUnit.SECONDS);
             clusters.start();
             Controller controller = new Controller(store, streams, grpc, http, maintenance, bundleWatch, grpcAddress,
-                    clusters);
+                    clusters, revoked, withdrawals);
             self[0] = controller;
             controller.ready = true;
             LOG.info("controller of trust domain {} serving gRPC on {} and HTTPS on {} (TLS provider {}), store"
@@ -167,8 +186,12 @@ public final class Controller implements AutoCloseable {
                 && (id.path().equals(adminId.path()) || id.path().startsWith(adminId.path() + "/"));
     }
 
-    /** Who may call what: Join needs no certificate; admin calls need an admin SVID; the rest any verified SVID. */
-    static Optional<Status> rule(String method, Optional<SpiffeId> peer, SpiffeId adminId) {
+    /**
+     * Who may call what: Join needs no certificate; admin calls need an admin SVID; the rest any verified SVID that
+     * was not revoked. Renew checks revocation itself, against the store, so that its refusal is audited.
+     */
+    static Optional<Status> rule(String method, Optional<SpiffeId> peer, SpiffeId adminId,
+            RevokedIdentities revoked) {
         if (method.equals(JoinServiceGrpc.getJoinMethod().getFullMethodName())) {
             return Optional.empty();
         }
@@ -180,7 +203,10 @@ public final class Controller implements AutoCloseable {
             return Optional.of(Status.PERMISSION_DENIED.withDescription(peer.get()
                     + " is not an admin identity; admin calls need the credentials made by 'meshfed init'"));
         }
-        return Optional.empty();
+        if (method.equals(JoinServiceGrpc.getRenewMethod().getFullMethodName())) {
+            return Optional.empty();
+        }
+        return revoked.refusal(peer.get());
     }
 
     public InetSocketAddress grpcAddress() {
@@ -220,6 +246,8 @@ public final class Controller implements AutoCloseable {
             grpc.shutdownNow();
         }
         clusters.close();
+        withdrawals.close();
+        revoked.close();
         bundleWatch.close();
         store.close();
         LOG.info("controller stopped");

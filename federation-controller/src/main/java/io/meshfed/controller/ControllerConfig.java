@@ -27,20 +27,32 @@ import java.util.Set;
  * pushDebounce: 50ms               # MESHFED_PUSH_DEBOUNCE
  * agentGracePeriod: 30s            # MESHFED_AGENT_GRACE_PERIOD  an agent's stream may be gone this long before
  *                                  #   its workloads are marked unhealthy
+ * svidMaxTtl: 24h                  # MESHFED_SVID_MAX_TTL  the longest SVID join or renew gives (at least 1h);
+ *                                  #   a longer request gets this
+ * svidMaxTtlByTrustDomain:         # MESHFED_SVID_MAX_TTL_BY_TRUST_DOMAIN="east.acme.mesh=2h,west.acme.mesh=12h"
+ *   east.acme.mesh: 2h             #   the maximum for one member trust domain instead of svidMaxTtl
+ * configStreamsPerIdentity: 8      # MESHFED_CONFIG_STREAMS_PER_IDENTITY  concurrent config streams of one SPIFFE ID
  * memberPortQuota: 256             # MESHFED_MEMBER_PORT_QUOTA  service ports (outbound listen ports) one member
  *                                  #   may hold
  * </pre>
  */
 public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocketAddress httpListen,
         String advertiseAddress, Duration pushDebounce, Duration agentGracePeriod, Duration clusterStaleGrace,
+        Duration svidMaxTtl, Map<String, Duration> svidMaxTtlByTrustDomain, int configStreamsPerIdentity,
         int memberPortQuota) {
     public static final String DEFAULT_LISTEN = "127.0.0.1:15012";
     public static final String DEFAULT_HTTP_LISTEN = "127.0.0.1:15014";
     private static final Set<String> KEYS = Set.of("dataDir", "listen", "httpListen", "advertiseAddress",
-            "pushDebounce", "agentGracePeriod", "clusterStaleGrace", "memberPortQuota");
+            "pushDebounce", "agentGracePeriod", "clusterStaleGrace", "svidMaxTtl", "svidMaxTtlByTrustDomain",
+            "configStreamsPerIdentity", "memberPortQuota");
     public static final Duration DEFAULT_AGENT_GRACE_PERIOD = Duration.ofSeconds(30);
     /** How long a member cluster's endpoints stay (stale) while its API server is unreachable. */
     public static final Duration DEFAULT_CLUSTER_STALE_GRACE = Duration.ofMinutes(5);
+    /** The longest SVID lifetime join and renew give, unless configured per trust domain. */
+    public static final Duration DEFAULT_SVID_MAX_TTL = Duration.ofHours(24);
+    /** The shortest maximum that may be configured: the shortest SVID lifetime supported. */
+    public static final Duration MIN_SVID_MAX_TTL = Duration.ofHours(1);
+    public static final int DEFAULT_CONFIG_STREAMS_PER_IDENTITY = 8;
 
     public ControllerConfig {
         requireNonNull(dataDir, "dataDir");
@@ -50,10 +62,39 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
         agentGracePeriod = agentGracePeriod == null ? DEFAULT_AGENT_GRACE_PERIOD : agentGracePeriod;
         clusterStaleGrace = clusterStaleGrace == null ? DEFAULT_CLUSTER_STALE_GRACE : clusterStaleGrace;
         advertiseAddress = advertiseAddress == null ? "" : advertiseAddress; // empty: the bound listen address
+        svidMaxTtl = svidMaxTtl == null ? DEFAULT_SVID_MAX_TTL : svidMaxTtl;
+        svidMaxTtlByTrustDomain = svidMaxTtlByTrustDomain == null ? Map.of() : Map.copyOf(svidMaxTtlByTrustDomain);
+        configStreamsPerIdentity = configStreamsPerIdentity <= 0 ? DEFAULT_CONFIG_STREAMS_PER_IDENTITY
+                : configStreamsPerIdentity;
         if (memberPortQuota < 1 || memberPortQuota > PortAllocations.LAST_PORT - PortAllocations.FIRST_PORT + 1) {
             throw new ConfigException("memberPortQuota " + memberPortQuota + " is outside 1-"
                     + (PortAllocations.LAST_PORT - PortAllocations.FIRST_PORT + 1));
         }
+    }
+
+    /** With the defaults for the SVID lifetime maximum and the config stream limit. */
+    public ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocketAddress httpListen,
+            String advertiseAddress, Duration pushDebounce, Duration agentGracePeriod, Duration clusterStaleGrace) {
+        this(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod, clusterStaleGrace, null,
+                null, 0, PortAllocations.DEFAULT_MEMBER_QUOTA);
+    }
+
+    /** The same configuration with another SVID lifetime maximum (and maxima per trust domain). */
+    public ControllerConfig withSvidMaxTtl(Duration max, Map<String, Duration> byTrustDomain) {
+        return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
+                clusterStaleGrace, max, byTrustDomain, configStreamsPerIdentity, memberPortQuota);
+    }
+
+    /** The same configuration with another limit of config streams per SPIFFE ID. */
+    public ControllerConfig withConfigStreamsPerIdentity(int limit) {
+        return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
+                clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, limit, memberPortQuota);
+    }
+
+    /** The same configuration with another port quota per member. */
+    public ControllerConfig withMemberPortQuota(int quota) {
+        return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
+                clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, quota);
     }
 
     /** The settings as given, before validation: each value with where it came from. */
@@ -68,6 +109,9 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
             set("pushDebounce", "50ms", "default");
             set("agentGracePeriod", "30s", "default");
             set("clusterStaleGrace", "5m", "default");
+            set("svidMaxTtl", "24h", "default");
+            set("svidMaxTtlByTrustDomain", "", "default");
+            set("configStreamsPerIdentity", Integer.toString(DEFAULT_CONFIG_STREAMS_PER_IDENTITY), "default");
             set("memberPortQuota", String.valueOf(PortAllocations.DEFAULT_MEMBER_QUOTA), "default");
         }
 
@@ -95,16 +139,39 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
                     throw new ConfigException("config file " + file + ": unknown setting '" + key + "'; known: "
                             + new java.util.TreeSet<>(KEYS));
                 }
-                set(key, root.get(key).asText(), "config file " + file);
+                set(key, key.equals("svidMaxTtlByTrustDomain") ? trustDomainMap(root.get(key), file)
+                        : root.get(key).asText(), "config file " + file);
             }
             return this;
         }
 
+        /** A YAML mapping {@code trust-domain: duration} in the form the environment variable takes. */
+        private static String trustDomainMap(JsonNode node, Path file) {
+            if (node.isNull()) {
+                return "";
+            }
+            if (!node.isObject()) {
+                throw new ConfigException("config file " + file + ": svidMaxTtlByTrustDomain must be a mapping of"
+                        + " trust domain to duration, e.g. {east.acme.mesh: 2h}");
+            }
+            java.util.List<String> entries = new java.util.ArrayList<>();
+            node.fields().forEachRemaining(e -> entries.add(e.getKey() + "=" + e.getValue().asText()));
+            return String.join(",", entries);
+        }
+
         public Builder environment(Map<String, String> env) {
-            Map<String, String> names = Map.of("MESHFED_DATA_DIR", "dataDir", "MESHFED_LISTEN", "listen",
-                    "MESHFED_HTTP_LISTEN", "httpListen", "MESHFED_ADVERTISE_ADDRESS", "advertiseAddress",
-                    "MESHFED_PUSH_DEBOUNCE", "pushDebounce", "MESHFED_AGENT_GRACE_PERIOD", "agentGracePeriod",
-                    "MESHFED_CLUSTER_STALE_GRACE", "clusterStaleGrace", "MESHFED_MEMBER_PORT_QUOTA", "memberPortQuota");
+            Map<String, String> names = Map.ofEntries(
+                    Map.entry("MESHFED_DATA_DIR", "dataDir"),
+                    Map.entry("MESHFED_LISTEN", "listen"),
+                    Map.entry("MESHFED_HTTP_LISTEN", "httpListen"),
+                    Map.entry("MESHFED_ADVERTISE_ADDRESS", "advertiseAddress"),
+                    Map.entry("MESHFED_PUSH_DEBOUNCE", "pushDebounce"),
+                    Map.entry("MESHFED_AGENT_GRACE_PERIOD", "agentGracePeriod"),
+                    Map.entry("MESHFED_CLUSTER_STALE_GRACE", "clusterStaleGrace"),
+                    Map.entry("MESHFED_SVID_MAX_TTL", "svidMaxTtl"),
+                    Map.entry("MESHFED_SVID_MAX_TTL_BY_TRUST_DOMAIN", "svidMaxTtlByTrustDomain"),
+                    Map.entry("MESHFED_CONFIG_STREAMS_PER_IDENTITY", "configStreamsPerIdentity"),
+                    Map.entry("MESHFED_MEMBER_PORT_QUOTA", "memberPortQuota"));
             names.forEach((var, key) -> {
                 String v = env.get(var);
                 if (v != null && !v.isEmpty()) {
@@ -124,7 +191,8 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
         public ControllerConfig build() {
             return new ControllerConfig(Path.of(get("dataDir")), address("listen"), address("httpListen"),
                     get("advertiseAddress"), duration("pushDebounce"), duration("agentGracePeriod"),
-                    duration("clusterStaleGrace"), integer("memberPortQuota"));
+                    duration("clusterStaleGrace"), svidMaxTtl("svidMaxTtl"), svidMaxTtlByTrustDomain(),
+                    streamLimit(), integer("memberPortQuota"));
         }
 
         private int integer(String key) {
@@ -134,6 +202,66 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
             } catch (NumberFormatException e) {
                 throw new ConfigException(key + " '" + v + "' (from " + values.get(key)[1] + ") is not a whole number");
             }
+        }
+
+        private Duration svidMaxTtl(String key) {
+            Duration max = duration(key);
+            if (max.compareTo(MIN_SVID_MAX_TTL) < 0) {
+                throw new ConfigException(key + " (from " + values.get(key)[1] + "): must be at least 1h, the"
+                        + " shortest SVID lifetime supported; got " + get(key));
+            }
+            return max;
+        }
+
+        private Map<String, Duration> svidMaxTtlByTrustDomain() {
+            String key = "svidMaxTtlByTrustDomain";
+            String source = values.get(key)[1];
+            Map<String, Duration> byDomain = new java.util.TreeMap<>();
+            for (String entry : get(key).split(",")) {
+                if (entry.isBlank()) {
+                    continue;
+                }
+                int eq = entry.indexOf('=');
+                String where = key + " (from " + source + "): ";
+                if (eq < 0) {
+                    throw new ConfigException(where + "'" + entry.trim() + "' is not TRUST-DOMAIN=DURATION, e.g."
+                            + " east.acme.mesh=2h");
+                }
+                String td = entry.substring(0, eq).trim();
+                try {
+                    td = io.meshfed.trust.TrustDomain.parse(td).name();
+                } catch (io.meshfed.trust.InvalidSpiffeIdException e) {
+                    throw new ConfigException(where + "trust domain '" + td + "': " + e.getMessage());
+                }
+                String text = entry.substring(eq + 1).trim();
+                Duration max;
+                try {
+                    max = io.meshfed.api.Durations.parse(text);
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException(where + td + ": " + e.getMessage());
+                }
+                if (max.compareTo(MIN_SVID_MAX_TTL) < 0) {
+                    throw new ConfigException(where + td + ": must be at least 1h, the shortest SVID lifetime"
+                            + " supported; got " + text);
+                }
+                byDomain.put(td, max);
+            }
+            return byDomain;
+        }
+
+        private int streamLimit() {
+            String key = "configStreamsPerIdentity";
+            String v = get(key).trim();
+            try {
+                int limit = Integer.parseInt(v);
+                if (limit >= 1 && limit <= 10_000) {
+                    return limit;
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            throw new ConfigException(key + " (from " + values.get(key)[1] + "): must be a whole number from 1 to"
+                    + " 10000, got '" + v + "'");
         }
 
         private String get(String key) {

@@ -47,6 +47,53 @@ class ControllerConfigTest {
     }
 
     @Test
+    void svidMaximumAndStreamLimitComeFromYamlAndEnvironment() throws Exception {
+        ControllerConfig defaults = new ControllerConfig.Builder().build();
+        assertThat(defaults.svidMaxTtl()).isEqualTo(Duration.ofHours(24));
+        assertThat(defaults.svidMaxTtlByTrustDomain()).isEmpty();
+        assertThat(defaults.configStreamsPerIdentity()).isEqualTo(8);
+
+        Path yaml = dir.resolve("controller.yaml");
+        Files.writeString(yaml, "svidMaxTtl: 12h\nsvidMaxTtlByTrustDomain:\n  east.acme.mesh: 2h\n"
+                + "  spiffe://west.acme.mesh: 6h\nconfigStreamsPerIdentity: 4\n");
+        ControllerConfig fromYaml = new ControllerConfig.Builder().yaml(yaml).build();
+        assertThat(fromYaml.svidMaxTtl()).isEqualTo(Duration.ofHours(12));
+        assertThat(fromYaml.svidMaxTtlByTrustDomain()).isEqualTo(Map.of("east.acme.mesh", Duration.ofHours(2),
+                "west.acme.mesh", Duration.ofHours(6)));
+        assertThat(fromYaml.configStreamsPerIdentity()).isEqualTo(4);
+
+        ControllerConfig fromEnv = new ControllerConfig.Builder().yaml(yaml).environment(Map.of(
+                "MESHFED_SVID_MAX_TTL", "8h", "MESHFED_SVID_MAX_TTL_BY_TRUST_DOMAIN", "north.acme.mesh=3h",
+                "MESHFED_CONFIG_STREAMS_PER_IDENTITY", "16")).build();
+        assertThat(fromEnv.svidMaxTtl()).isEqualTo(Duration.ofHours(8));
+        assertThat(fromEnv.svidMaxTtlByTrustDomain()).isEqualTo(Map.of("north.acme.mesh", Duration.ofHours(3)));
+        assertThat(fromEnv.configStreamsPerIdentity()).isEqualTo(16);
+    }
+
+    @Test
+    void badSvidMaximaAndStreamLimitsNameTheSettingAndItsSource() throws Exception {
+        assertThatThrownBy(() -> new ControllerConfig.Builder().environment(Map.of("MESHFED_SVID_MAX_TTL", "30m"))
+                .build()).hasMessage("svidMaxTtl (from environment variable MESHFED_SVID_MAX_TTL): must be at least"
+                        + " 1h, the shortest SVID lifetime supported; got 30m");
+        assertThatThrownBy(() -> new ControllerConfig.Builder().environment(Map.of(
+                "MESHFED_SVID_MAX_TTL_BY_TRUST_DOMAIN", "east.acme.mesh:2h")).build())
+                .hasMessage("svidMaxTtlByTrustDomain (from environment variable MESHFED_SVID_MAX_TTL_BY_TRUST_DOMAIN):"
+                        + " 'east.acme.mesh:2h' is not TRUST-DOMAIN=DURATION, e.g. east.acme.mesh=2h");
+        Path yaml = dir.resolve("bad.yaml");
+        Files.writeString(yaml, "svidMaxTtlByTrustDomain:\n  east.acme.mesh: 10m\n");
+        assertThatThrownBy(() -> new ControllerConfig.Builder().yaml(yaml).build())
+                .hasMessage("svidMaxTtlByTrustDomain (from config file " + yaml + "): east.acme.mesh: must be at"
+                        + " least 1h, the shortest SVID lifetime supported; got 10m");
+        Files.writeString(yaml, "svidMaxTtlByTrustDomain: 2h\n");
+        assertThatThrownBy(() -> new ControllerConfig.Builder().yaml(yaml))
+                .hasMessageContaining("svidMaxTtlByTrustDomain must be a mapping of trust domain to duration");
+        assertThatThrownBy(() -> new ControllerConfig.Builder().environment(Map.of(
+                "MESHFED_CONFIG_STREAMS_PER_IDENTITY", "0")).build())
+                .hasMessage("configStreamsPerIdentity (from environment variable MESHFED_CONFIG_STREAMS_PER_IDENTITY):"
+                        + " must be a whole number from 1 to 10000, got '0'");
+    }
+
+    @Test
     void anUninitialisedDataDirectoryIsAClearError() {
         ControllerConfig config = new ControllerConfig.Builder().flag("dataDir", dir.resolve("empty").toString(),
                 "--data-dir").flag("listen", "127.0.0.1:0", "--listen").flag("httpListen", "127.0.0.1:0", "x").build();

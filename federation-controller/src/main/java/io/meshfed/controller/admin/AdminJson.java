@@ -51,7 +51,11 @@ public final class AdminJson implements HttpEndpoint.AdminHandler {
                 Map.entry("UnregisterCluster", new Operation(io.meshfed.api.v1.UnregisterClusterRequest
                         .getDefaultInstance(), m -> ops.unregisterCluster(
                                 (io.meshfed.api.v1.UnregisterClusterRequest) m))),
-                Map.entry("ListClusters", new Operation(ListRequest.getDefaultInstance(), m -> ops.listClusters())));
+                Map.entry("ListClusters", new Operation(ListRequest.getDefaultInstance(), m -> ops.listClusters())),
+                Map.entry("ListIdentities", new Operation(io.meshfed.api.v1.ListIdentitiesRequest.getDefaultInstance(),
+                        m -> ops.listIdentities((io.meshfed.api.v1.ListIdentitiesRequest) m))),
+                Map.entry("RevokeIdentity", new Operation(io.meshfed.api.v1.RevokeIdentityRequest.getDefaultInstance(),
+                        m -> ops.revokeIdentity((io.meshfed.api.v1.RevokeIdentityRequest) m))));
     }
 
     @Override

@@ -75,6 +75,7 @@ public final class AdminOperations {
         this.clock = requireNonNull(clock, "clock");
         this.startedAt = clock.instant();
         this.routes = new io.meshfed.controller.routes.RouteOperations(store);
+        this.identities = new io.meshfed.controller.identity.IdentityOperations(store, clock);
         this.connectors = requireNonNull(connectors, "connectors");
         this.clusters = new io.meshfed.controller.kubernetes.ClusterOperations(store, identity, this, connectors);
     }
@@ -95,6 +96,15 @@ public final class AdminOperations {
     }
 
     private final io.meshfed.controller.routes.RouteOperations routes;
+    private final io.meshfed.controller.identity.IdentityOperations identities;
+
+    public io.meshfed.api.v1.IdentityList listIdentities(io.meshfed.api.v1.ListIdentitiesRequest request) {
+        return identities.list(request);
+    }
+
+    public io.meshfed.api.v1.IdentityInfo revokeIdentity(io.meshfed.api.v1.RevokeIdentityRequest request) {
+        return identities.revoke(request);
+    }
 
     public io.meshfed.api.v1.RouteSet applyRoutes(io.meshfed.api.v1.RouteSet request) {
         return routes.apply(request);
@@ -233,9 +243,15 @@ public final class AdminOperations {
                 .setTrustDomain(m.trustDomain()).addAllIdentities(m.identities()).build();
     }
 
+    /** Members with their live identities: a revoked one stays in the member's record but is not shown. */
     public MemberList listMembers() {
+        java.util.Set<String> revoked = new java.util.HashSet<>();
+        Records.list(store, Kind.IDENTITY, io.meshfed.controller.model.IdentityRecord.class).stream()
+                .filter(io.meshfed.controller.model.IdentityRecord::revoked)
+                .forEach(r -> revoked.add(r.spiffeId()));
         return MemberList.newBuilder().addAllMembers(Records.list(store, Kind.MEMBER, MemberRecord.class).stream()
-                .map(AdminOperations::member).toList()).build();
+                .map(m -> member(m).toBuilder().clearIdentities().addAllIdentities(m.identities().stream()
+                        .filter(id -> !revoked.contains(id)).toList()).build()).toList()).build();
     }
 
     public JoinToken createJoinToken(CreateJoinTokenRequest request) {

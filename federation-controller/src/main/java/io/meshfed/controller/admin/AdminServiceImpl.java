@@ -123,6 +123,18 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     }
 
     @Override
+    public void listIdentities(io.meshfed.api.v1.ListIdentitiesRequest request,
+            StreamObserver<io.meshfed.api.v1.IdentityList> out) {
+        unary(out, () -> ops.listIdentities(request));
+    }
+
+    @Override
+    public void revokeIdentity(io.meshfed.api.v1.RevokeIdentityRequest request,
+            StreamObserver<io.meshfed.api.v1.IdentityInfo> out) {
+        unary(out, () -> ops.revokeIdentity(request));
+    }
+
+    @Override
     public void listClusters(ListRequest request, StreamObserver<io.meshfed.api.v1.ClusterList> out) {
         unary(out, ops::listClusters);
     }

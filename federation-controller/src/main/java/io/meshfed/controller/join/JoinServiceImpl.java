@@ -47,7 +47,7 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
     private static final Logger AUDIT = LoggerFactory.getLogger("meshfed.audit");
     private static final java.util.regex.Pattern DNS_LABEL =
             java.util.regex.Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
-    public static final Duration DEFAULT_SVID_TTL = Duration.ofHours(24);
+    public static final Duration DEFAULT_SVID_TTL = SvidLifetimes.DEFAULT_TTL;
     public static final Duration MIN_SVID_TTL = Duration.ofHours(1);
 
     private final Store store;
@@ -56,9 +56,11 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
     private final ControllerMetrics metrics;
     private final Supplier<List<String>> controllerAddresses;
     private final Clock clock;
+    private final SvidLifetimes lifetimes;
 
     public JoinServiceImpl(Store store, FederationIdentity identity, ControllerMetrics metrics,
-            Supplier<List<String>> controllerAddresses, Clock clock) {
+            Supplier<List<String>> controllerAddresses, SvidLifetimes lifetimes, Clock clock) {
+        this.lifetimes = requireNonNull(lifetimes, "lifetimes");
         this.store = requireNonNull(store, "store");
         this.identity = requireNonNull(identity, "identity");
         this.trust = new TrustState(identity);
@@ -81,7 +83,8 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
                     .orElseThrow(() -> new JoinRefusal(JoinRefusal.Reason.UNKNOWN_MEMBER,
                             "member " + record.member() + " no longer exists"));
             SpiffeId id = spiffeIdFor(request, member, record.scope());
-            IssuedSvid issued = issue(request.getCsr().toByteArray(), id, request.getTtlSeconds());
+            refuseRevoked(id);
+            Issued issued = issue(request.getCsr().toByteArray(), id, request.getTtlSeconds());
             try {
                 store.transact(tx -> {
                     Records.put(tx, Kind.JOIN_TOKEN, record.id(),
@@ -104,13 +107,14 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
                         + " at the same moment");
             }
             metrics.join(true, "joined");
-            AUDIT.info("join accepted: token={} member={} role={} id={} serial={}", tokenId, member.name(),
-                    request.getRole(), id, issued.leaf().getSerialNumber().toString(16));
+            AUDIT.info("join accepted: token={} member={} role={} id={} serial={} {}", tokenId, member.name(),
+                    request.getRole(), id, issued.leaf().getSerialNumber().toString(16), issued.describeTtl());
             response.onNext(JoinResponse.newBuilder()
                     .setSpiffeId(id.toString())
                     .addAllSvidChain(Protos.der(issued.chain()))
                     .setBundles(Protos.bundleSet(trust.bundleSet(store)))
                     .addAllControllerAddresses(controllerAddresses.get())
+                    .setTtlSeconds(issued.grant().ttl().toSeconds()).setTtlCapped(issued.grant().capped())
                     .build());
             response.onCompleted();
         } catch (JoinRefusal refusal) {
@@ -185,16 +189,61 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
         return scope.namespace();
     }
 
-    private IssuedSvid issue(byte[] csr, SpiffeId id, long ttlSeconds) throws JoinRefusal {
-        Duration ttl = ttlSeconds <= 0 ? DEFAULT_SVID_TTL : Duration.ofSeconds(ttlSeconds);
-        if (ttl.compareTo(MIN_SVID_TTL) < 0) {
+    /** An issued SVID with the lifetime it was given. */
+    private record Issued(IssuedSvid svid, SvidLifetimes.Grant grant) {
+        java.security.cert.X509Certificate leaf() {
+            return svid.leaf();
+        }
+
+        List<java.security.cert.X509Certificate> chain() {
+            return svid.chain();
+        }
+
+        /** For the audit line: the lifetime, and when it was capped, that it was. */
+        String describeTtl() {
+            return "ttl=" + io.meshfed.api.Durations.format(grant.ttl()) + (grant.capped()
+                    ? " (capped: more was asked than the trust domain's maximum)" : "");
+        }
+    }
+
+    /**
+     * Issues for {@code id}, for the lifetime asked ({@code ttlSeconds}; 0 for the default) up to the maximum of
+     * its trust domain: a longer request gets the maximum.
+     */
+    private Issued issue(byte[] csr, SpiffeId id, long ttlSeconds) throws JoinRefusal {
+        SvidLifetimes.Grant grant = lifetimes.grant(id.trustDomain(), ttlSeconds);
+        if (grant.ttl().compareTo(MIN_SVID_TTL) < 0) {
             throw new JoinRefusal(JoinRefusal.Reason.CSR_REFUSED, "SVID lifetime must be at least 1h, asked for "
-                    + ttl);
+                    + grant.ttl());
         }
         try {
-            return identity.ca(id.trustDomain()).issue(SvidRequest.of(csr, id, ttl), IssuancePolicy.exactly(id));
+            return new Issued(identity.ca(id.trustDomain()).issue(SvidRequest.of(csr, id, grant.ttl()),
+                    IssuancePolicy.exactly(id)), grant);
         } catch (IssuanceRefusedException e) {
             throw new JoinRefusal(JoinRefusal.Reason.CSR_REFUSED, e.getMessage());
+        }
+    }
+
+    /** A revoked identity never comes back under the same SPIFFE ID: a stolen SVID of it must stay refused. */
+    private void refuseRevoked(SpiffeId id) throws JoinRefusal {
+        var record = Records.get(store, Kind.IDENTITY, id.toString(), IdentityRecord.class);
+        if (record.isPresent() && record.get().revoked()) {
+            throw new JoinRefusal(JoinRefusal.Reason.REVOKED, id + " was revoked at "
+                    + java.time.Instant.ofEpochMilli(record.get().revokedAtMillis()) + " and cannot join again;"
+                    + " join under another name");
+        }
+    }
+
+    /** Only an identity that joined and is not revoked may renew. */
+    private void checkJoinedAndNotRevoked(SpiffeId peer) throws JoinRefusal {
+        IdentityRecord record = Records.get(store, Kind.IDENTITY, peer.toString(), IdentityRecord.class)
+                .orElseThrow(() -> new JoinRefusal(JoinRefusal.Reason.NOT_JOINED, peer + " never joined (the"
+                        + " controller has no record of its join) and cannot renew; join it with a token from"
+                        + " 'meshfed token create'"));
+        if (record.revoked()) {
+            throw new JoinRefusal(JoinRefusal.Reason.REVOKED, peer + " was revoked at "
+                    + java.time.Instant.ofEpochMilli(record.revokedAtMillis()) + " and cannot renew; join again"
+                    + " under another name with a new token");
         }
     }
 
@@ -205,11 +254,14 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
             if (TrustState.memberOf(store, peer.trustDomain()).isEmpty()) {
                 throw new JoinRefusal(JoinRefusal.Reason.NOT_A_MEMBER, peer + " belongs to no member");
             }
-            IssuedSvid issued = issue(request.getCsr().toByteArray(), peer, request.getTtlSeconds());
+            checkJoinedAndNotRevoked(peer);
+            Issued issued = issue(request.getCsr().toByteArray(), peer, request.getTtlSeconds());
             metrics.join(true, "renewed");
-            AUDIT.info("renew accepted: id={} serial={}", peer, issued.leaf().getSerialNumber().toString(16));
+            AUDIT.info("renew accepted: id={} serial={} {}", peer, issued.leaf().getSerialNumber().toString(16),
+                    issued.describeTtl());
             response.onNext(RenewResponse.newBuilder().addAllSvidChain(Protos.der(issued.chain()))
-                    .setBundles(Protos.bundleSet(trust.bundleSet(store))).build());
+                    .setBundles(Protos.bundleSet(trust.bundleSet(store)))
+                    .setTtlSeconds(issued.grant().ttl().toSeconds()).setTtlCapped(issued.grant().capped()).build());
             response.onCompleted();
         } catch (JoinRefusal refusal) {
             metrics.join(false, refusal.reason().label());

@@ -58,6 +58,15 @@ public final class ControllerMetrics {
                 .tag("reason", reason).register(registry).increment();
     }
 
+    /**
+     * A call or config stream refused before it reached its service: {@code call} is {@code config_stream} or
+     * {@code grpc}, {@code reason} e.g. {@code revoked} or {@code stream_limit}.
+     */
+    public void refused(String call, String reason) {
+        Counter.builder("meshfed.refusals").description("Calls and config streams refused, by kind and reason")
+                .tag("call", call).tag("reason", reason).register(registry).increment();
+    }
+
     public void pushed() {
         pushes.increment();
     }

@@ -11,6 +11,7 @@ import io.meshfed.api.v1.ConfigServiceGrpc;
 import io.meshfed.api.v1.SubscriberStatus;
 import io.meshfed.controller.catalog.CatalogView;
 import io.meshfed.controller.catalog.SnapshotBuilder;
+import io.meshfed.controller.identity.RevokedIdentities;
 import io.meshfed.controller.identity.TrustState;
 import io.meshfed.controller.model.MemberRecord;
 import io.meshfed.controller.server.ControllerMetrics;
@@ -66,9 +67,20 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
     private final Store.Watch watch;
 
     private final io.meshfed.controller.catalog.AgentLeases leases;
+    private final int streamsPerIdentity;
+    private final RevokedIdentities revoked;
+    /** Open streams per SPIFFE ID: taken on the gRPC thread when a stream opens, given back when it closes. */
+    private final java.util.concurrent.ConcurrentHashMap<String, Integer> openStreams =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
+    /**
+     * @param streamsPerIdentity how many streams one SPIFFE ID may hold open at once; one more is refused
+     * @param revoked identities whose streams are closed when they are revoked, and refused afterwards
+     */
     public ConfigStreamService(Store store, TrustState trust, ControllerMetrics metrics, Clock clock,
-            Duration debounce, Duration agentGracePeriod) {
+            Duration debounce, Duration agentGracePeriod, int streamsPerIdentity, RevokedIdentities revoked) {
+        this.streamsPerIdentity = streamsPerIdentity;
+        this.revoked = requireNonNull(revoked, "revoked");
         this.store = requireNonNull(store, "store");
         this.trust = requireNonNull(trust, "trust");
         this.metrics = requireNonNull(metrics, "metrics");
@@ -80,6 +92,7 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
         this.leases = new io.meshfed.controller.catalog.AgentLeases(store, loop, agentGracePeriod,
                 id -> subscribers.values().stream().anyMatch(s -> s.spiffeId.toString().equals(id)));
         leases.startAll();
+        revoked.onRevoked(id -> submit(() -> closeRevoked(id)));
     }
 
     /** One connected stream. */
@@ -149,6 +162,7 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
             }
             closed = true;
             subscribers.remove(id);
+            openStreams.computeIfPresent(spiffeId.toString(), (k, n) -> n <= 1 ? null : n - 1);
             if (io.meshfed.controller.catalog.RegistrationServiceImpl.isAgent(spiffeId)) {
                 leases.disconnected(spiffeId.toString());
             }
@@ -175,10 +189,17 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
             out.onError(Status.PERMISSION_DENIED.withDescription(peer + " belongs to no member").asRuntimeException());
             return new DiscardingObserver();
         }
+        if (!takeStreamSlot(peer)) {
+            metrics.refused("config_stream", "stream_limit");
+            out.onError(Status.RESOURCE_EXHAUSTED.withDescription(peer + " has " + streamsPerIdentity + " config"
+                    + " streams open, the most one identity may hold (configStreamsPerIdentity); close one first")
+                    .asRuntimeException());
+            return new DiscardingObserver();
+        }
         Subscriber subscriber = new Subscriber(peer, member.get(), out);
         out.setOnReadyHandler(() -> submit(subscriber::flush));
         out.setOnCancelHandler(() -> submit(subscriber::close));
-        submit(() -> subscribers.put(subscriber.id, subscriber));
+        submit(() -> admit(subscriber));
         return new StreamObserver<>() {
             @Override
             public void onNext(ConfigRequest request) {
@@ -206,6 +227,54 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
      */
     public void workloadsReported(SpiffeId agent) {
         submit(() -> leases.reported(agent.toString()));
+    }
+
+    private boolean takeStreamSlot(SpiffeId peer) {
+        boolean[] taken = {false};
+        openStreams.compute(peer.toString(), (k, n) -> {
+            int open = n == null ? 0 : n;
+            if (open >= streamsPerIdentity) {
+                return n;
+            }
+            taken[0] = true;
+            return open + 1;
+        });
+        return taken[0];
+    }
+
+    /**
+     * Adds a new stream, unless it was cancelled already or its identity was revoked since the call was let in (the
+     * revocation's own closing ran before this, so the stream is refused here instead).
+     */
+    private void admit(Subscriber s) {
+        if (s.closed) {
+            return;
+        }
+        Optional<Status> refusal = revoked.refusal(s.spiffeId);
+        if (refusal.isPresent()) {
+            s.close();
+            metrics.refused("config_stream", "revoked");
+            s.out.onError(refusal.get().asRuntimeException());
+            return;
+        }
+        subscribers.put(s.id, s);
+    }
+
+    /** Closes every stream of a revoked identity with PERMISSION_DENIED. */
+    private void closeRevoked(String spiffeId) {
+        for (Subscriber s : List.copyOf(subscribers.values())) {
+            if (!s.spiffeId.toString().equals(spiffeId)) {
+                continue;
+            }
+            s.close();
+            try {
+                s.out.onError(revoked.refusal(s.spiffeId).orElse(Status.PERMISSION_DENIED
+                        .withDescription(spiffeId + " was revoked")).asRuntimeException());
+            } catch (RuntimeException ignored) {
+                // stream already gone
+            }
+            LOG.info("closed the config stream of revoked identity {}", spiffeId);
+        }
     }
 
     /** Hands work to the stream thread; after shutdown began, callbacks of closing streams are dropped. */

@@ -49,17 +49,14 @@ public final class TestFederation implements AutoCloseable {
     private final Duration agentGracePeriod;
     private final List<ManagedChannel> channels = new ArrayList<>();
 
-    private final int memberPortQuota;
-
     private TestFederation(Path dataDir, MutableClock clock, Duration agentGracePeriod, Duration clusterStaleGrace)
             throws Exception {
-        this(dataDir, clock, agentGracePeriod, clusterStaleGrace,
-                io.meshfed.controller.catalog.PortAllocations.DEFAULT_MEMBER_QUOTA);
+        this(dataDir, clock, agentGracePeriod, clusterStaleGrace, c -> c);
     }
 
     private TestFederation(Path dataDir, MutableClock clock, Duration agentGracePeriod, Duration clusterStaleGrace,
-            int memberPortQuota) throws Exception {
-        this.memberPortQuota = memberPortQuota;
+            java.util.function.UnaryOperator<ControllerConfig> customise) throws Exception {
+        this.customise = customise;
         this.agentGracePeriod = agentGracePeriod;
         this.clusterStaleGrace = clusterStaleGrace;
         this.dataDir = dataDir;
@@ -80,7 +77,7 @@ public final class TestFederation implements AutoCloseable {
     /** With a port quota per member other than the default. */
     public static TestFederation withMemberPortQuota(Path dir, int memberPortQuota) throws Exception {
         return new TestFederation(dir, new MutableClock(Instant.now()), Duration.ofSeconds(30), null,
-                memberPortQuota);
+                c -> c.withMemberPortQuota(memberPortQuota));
     }
 
     /** Also with the grace period of a member cluster whose API server is unreachable. */
@@ -90,15 +87,22 @@ public final class TestFederation implements AutoCloseable {
     }
 
     private final Duration clusterStaleGrace;
+    private final java.util.function.UnaryOperator<ControllerConfig> customise;
+
+    /** With settings of the test's own, e.g. {@code c -> c.withConfigStreamsPerIdentity(2)}. */
+    public static TestFederation start(Path dir, java.util.function.UnaryOperator<ControllerConfig> customise)
+            throws Exception {
+        return new TestFederation(dir, new MutableClock(Instant.now()), Duration.ofSeconds(30), null, customise);
+    }
 
     private void start() throws Exception {
         start(0, 0);
     }
 
     private void start(int grpcPort, int httpPort) throws Exception {
-        controller = Controller.start(new ControllerConfig(dataDir, new InetSocketAddress("127.0.0.1", grpcPort),
-                new InetSocketAddress("127.0.0.1", httpPort), null, Duration.ofMillis(20), agentGracePeriod,
-                clusterStaleGrace, memberPortQuota), clock);
+        controller = Controller.start(customise.apply(new ControllerConfig(dataDir,
+                new InetSocketAddress("127.0.0.1", grpcPort), new InetSocketAddress("127.0.0.1", httpPort), null,
+                Duration.ofMillis(20), agentGracePeriod, clusterStaleGrace)), clock);
     }
 
     /**

@@ -1,0 +1,67 @@
+package io.meshfed.controller.identity;
+
+import static java.util.Objects.requireNonNull;
+
+import io.meshfed.controller.model.Kind;
+import io.meshfed.controller.store.Change;
+import io.meshfed.controller.store.Store;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps revoked identities out of the catalog. Revoking withdraws their workloads and gateway record in its own
+ * transaction; a report the identity made in the moment before every replica knew of the revocation could still
+ * write them again, and this watcher removes such a write as soon as it commits.
+ */
+public final class RevokedWithdrawals implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(RevokedWithdrawals.class);
+
+    private final Store store;
+    private final RevokedIdentities revoked;
+    private final ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "revoked-withdrawals");
+        t.setDaemon(true);
+        return t;
+    });
+    private final Store.Watch watch;
+
+    public RevokedWithdrawals(Store store, RevokedIdentities revoked) {
+        this.store = requireNonNull(store, "store");
+        this.revoked = requireNonNull(revoked, "revoked");
+        this.watch = store.watch(store.revision(), this::check);
+    }
+
+    private void check(Change change) {
+        boolean reported = change.kind().equals(Kind.WORKLOADS.storeName())
+                || change.kind().equals(Kind.GATEWAY.storeName());
+        if (change.op() != Change.Op.PUT || !reported || !revoked.isRevoked(change.name())) {
+            return;
+        }
+        try {
+            writer.execute(() -> withdraw(change.name()));
+        } catch (RejectedExecutionException e) {
+            // closing
+        }
+    }
+
+    private void withdraw(String spiffeId) {
+        try {
+            IdentityOperations.Withdrawn withdrawn = store.transact(tx -> IdentityOperations.withdraw(tx, spiffeId));
+            if (withdrawn.any()) {
+                LOG.warn("revoked identity {} reported again before its revocation reached this controller;"
+                        + " withdrew {}", spiffeId, withdrawn);
+            }
+        } catch (RuntimeException e) {
+            LOG.error("cannot withdraw what revoked identity {} reported: {}", spiffeId, e.toString());
+        }
+    }
+
+    @Override
+    public void close() {
+        watch.close();
+        writer.shutdownNow();
+    }
+}
