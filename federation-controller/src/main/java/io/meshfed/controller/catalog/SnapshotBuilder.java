@@ -63,7 +63,8 @@ public final class SnapshotBuilder {
         new TreeMap<>(view.networks()).keySet().forEach(n -> {
             String address = view.gatewayAddress(n);
             if (!address.isEmpty()) {
-                snapshot.addGateways(NetworkGateway.newBuilder().setNetwork(n).setAddress(address));
+                snapshot.addGateways(NetworkGateway.newBuilder().setNetwork(n).setAddress(address)
+                        .addAllIdentities(view.gatewayIdentities(n)));
             }
         });
         if (edge) {
@@ -99,10 +100,13 @@ public final class SnapshotBuilder {
             if (gateway.isEmpty()) {
                 continue; // no way in: routing there would fail
             }
+            // Only the network's gateways may answer there (none joined yet: the dialer accepts nobody).
+            List<String> identities = view.gatewayIdentities(remote.getKey());
             NetworkEndpoints.Builder n = NetworkEndpoints.newBuilder().setNetwork(remote.getKey()).setLocal(false)
                     .setHealthyEndpoints(remote.getValue().size());
             for (int port : new TreeSet<>(remote.getValue().stream().map(Instance::port).toList())) {
-                n.addRoutes(GatewayRoute.newBuilder().setPort(port).setGatewayAddress(gateway).setSni(sni(port, key)));
+                n.addRoutes(GatewayRoute.newBuilder().setPort(port).setGatewayAddress(gateway).setSni(sni(port, key))
+                        .addAllIdentities(identities));
             }
             service.addNetworks(n);
         }

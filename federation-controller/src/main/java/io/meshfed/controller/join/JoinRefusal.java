@@ -20,7 +20,8 @@ public final class JoinRefusal extends Exception {
         UNKNOWN_MEMBER(Status.Code.FAILED_PRECONDITION),
         BAD_NAME(Status.Code.INVALID_ARGUMENT),
         CSR_REFUSED(Status.Code.INVALID_ARGUMENT),
-        NOT_A_MEMBER(Status.Code.PERMISSION_DENIED);
+        NOT_A_MEMBER(Status.Code.PERMISSION_DENIED),
+        ADDRESS_REFUSED(Status.Code.PERMISSION_DENIED);
 
         private final Status.Code code;
 
