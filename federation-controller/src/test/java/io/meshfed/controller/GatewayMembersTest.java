@@ -127,10 +127,7 @@ class GatewayMembersTest {
             assertThat(westRoute(pinned).orElseThrow().getGatewayAddress()).isEqualTo("127.0.2.1:15443");
             assertThat(westRoute(pinned).orElseThrow().getIdentitiesList()).containsExactly(WEST_GW);
             assertThat(pinned.getGatewaysList()).filteredOn(g -> g.getNetwork().equals("west")).singleElement()
-                    .satisfies(g -> {
-                        assertThat(g.getAddress()).isEqualTo("127.0.2.1:15443");
-                        assertThat(g.getIdentitiesList()).containsExactly(WEST_GW);
-                    });
+                    .satisfies(g -> assertThat(g.getAddress()).isEqualTo("127.0.2.1:15443"));
 
             // The admin names west-b instead: its gateway, and only its, is west's.
             Network changed = admin.createNetwork(CreateNetworkRequest.newBuilder().setName("west")

@@ -63,8 +63,7 @@ public final class SnapshotBuilder {
         new TreeMap<>(view.networks()).keySet().forEach(n -> {
             String address = view.gatewayAddress(n);
             if (!address.isEmpty()) {
-                snapshot.addGateways(NetworkGateway.newBuilder().setNetwork(n).setAddress(address)
-                        .addAllIdentities(view.gatewayIdentities(n)));
+                snapshot.addGateways(NetworkGateway.newBuilder().setNetwork(n).setAddress(address));
             }
         });
         if (edge) {
