@@ -123,6 +123,20 @@ class AdminCommandsTest {
     }
 
     @Test
+    void networksAreListedWithTheirGatewayAddressAndGatewayMembers() throws Exception {
+        goldenOk("network-list.txt", "network", "list");
+        goldenOk("network-list.json", "network", "list", "-o", "json");
+        goldenOk("network-create-gateway-members.txt", "network", "create", "west", "--gateway-member", "west",
+                "--gateway-member", "west-b");
+        goldenOk("member-add-cidrs.json", "member", "add", "west-b", "--type", "vm", "--network", "west",
+                "--cidr", "10.2.0.0/16", "--cidr", "fd00:2::/64", "-o", "json");
+        Result ghost = run("network", "create", "west", "--gateway-member", "ghost");
+        assertThat(ghost.exit()).isNotZero();
+        assertThat(ghost.err()).isEqualTo("meshfed: gateway member 'ghost' does not exist; add it first with:"
+                + " meshfed member add ghost --type vm --network west\n");
+    }
+
+    @Test
     void controllerErrorsAreOneLine() {
         Result missing = run("token", "create", "--member", "ghost", "--role", "agent");
         assertThat(missing.exit()).isEqualTo(1);

@@ -89,7 +89,25 @@ final class FakeController implements AutoCloseable {
     private static final class Service extends AdminServiceGrpc.AdminServiceImplBase {
         @Override
         public void createNetwork(CreateNetworkRequest r, StreamObserver<Network> out) {
-            out.onNext(Network.newBuilder().setName(r.getName()).setGatewayAddress(r.getGatewayAddress()).build());
+            if (r.getGatewayMembersList().contains("ghost")) {
+                out.onError(Status.FAILED_PRECONDITION.withDescription("gateway member 'ghost' does not exist; add it"
+                        + " first with: meshfed member add ghost --type vm --network " + r.getName()).asRuntimeException());
+                return;
+            }
+            out.onNext(Network.newBuilder().setName(r.getName()).setGatewayAddress(r.getGatewayAddress())
+                    .addAllGatewayMembers(r.getGatewayMembersList()).build());
+            out.onCompleted();
+        }
+
+        @Override
+        public void listNetworks(ListRequest r, StreamObserver<io.meshfed.api.v1.NetworkList> out) {
+            out.onNext(io.meshfed.api.v1.NetworkList.newBuilder()
+                    .addNetworks(Network.newBuilder().setName("east").setGatewayAddress("127.0.1.1:15443")
+                            .addGatewayMembers("east"))
+                    .addNetworks(Network.newBuilder().setName("west").addGatewayMembers("west")
+                            .addGatewayMembers("west-b"))
+                    .addNetworks(Network.newBuilder().setName("north"))
+                    .build());
             out.onCompleted();
         }
 
@@ -101,7 +119,7 @@ final class FakeController implements AutoCloseable {
                 return;
             }
             out.onNext(Member.newBuilder().setName(r.getName()).setType(r.getType()).setNetwork(r.getNetwork())
-                    .setTrustDomain(r.getName() + ".acme.mesh").build());
+                    .setTrustDomain(r.getName() + ".acme.mesh").addAllCidrs(r.getCidrsList()).build());
             out.onCompleted();
         }
 

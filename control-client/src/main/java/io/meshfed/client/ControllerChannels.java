@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
 
 /** gRPC channels to the controller: for joining (pinned root, no client certificate) and afterwards (mTLS). */
-final class ControllerChannels {
+public final class ControllerChannels {
     private ControllerChannels() {}
 
     static ManagedChannel forJoin(String address, PinnedRootTrustManager trust) throws SSLException {
@@ -29,7 +29,7 @@ final class ControllerChannels {
     }
 
     /** mTLS with the node's current SVID; the controller must present {@code controllerId}. */
-    static ManagedChannel mtls(String address, TlsCredentials credentials, SpiffeId controllerId, Clock clock)
+    public static ManagedChannel mtls(String address, TlsCredentials credentials, SpiffeId controllerId, Clock clock)
             throws SSLException {
         TlsProvider provider = TlsProvider.preferred();
         SpiffeTrustManager trust = new SpiffeTrustManager(credentials, PeerAuthorizer.ids(Set.of(controllerId)), clock);

@@ -26,8 +26,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Opens the upstream side of a connection: tries a target's upstreams in {@link UpstreamHealth#order} order, plain
- * TCP or mTLS with the service's SNI as the hop requires, and checks an mTLS peer's identity (the agent the catalog
- * names, or an east-west gateway). Each failure ejects that upstream and moves on to the next. The upstream handed
+ * TCP or mTLS with the service's SNI as the hop requires, and accepts an mTLS peer only when its verified SPIFFE ID
+ * is one the upstream names (the agent's, or the destination network's gateways'; none named: no peer is accepted).
+ * Each failure ejects that upstream and moves on to the next. The upstream handed
  * to {@code connected} is not reading yet.
  */
 final class Dialer {
@@ -157,15 +158,16 @@ final class Dialer {
             established(ctx.channel(), upstream, connected);
         }
 
+        /** Why the verified peer may not answer this upstream: only the snapshot's identities may (none: nobody). */
         private Optional<String> wrongPeer(Optional<SpiffeId> peer) {
             if (peer.isEmpty()) {
                 return Optional.of("the peer presented no SPIFFE ID");
             }
-            if (upstream.hop() == Upstream.Hop.AGENT && !peer.get().equals(upstream.identity())) {
-                return Optional.of("the peer is " + peer.get() + ", the catalog names " + upstream.identity());
-            }
-            if (upstream.hop() == Upstream.Hop.GATEWAY && !peer.get().path().startsWith("/meshfed/gateway/")) {
-                return Optional.of(peer.get() + " is not an east-west gateway");
+            if (!upstream.identities().contains(peer.get())) {
+                return Optional.of("the peer presented " + peer.get() + ", expected " + (upstream.identities()
+                        .isEmpty() ? "none (the snapshot names no identity for this upstream)"
+                        : "one of " + new java.util.TreeSet<>(upstream.identities().stream().map(SpiffeId::toString)
+                                .toList())));
             }
             return Optional.empty();
         }

@@ -28,7 +28,8 @@ public final class SnapshotTargets {
 
     /**
      * The upstreams of {@code port} of {@code service}: own-network endpoints directly (through their agent's mTLS
-     * listener when they have one), other networks through their east-west gateway with the service's SNI.
+     * listener when they have one, expecting the agent's identity), other networks through their east-west gateway
+     * with the service's SNI, expecting one of the route's identities.
      */
     public static List<Tier> tiers(Service service, int port, boolean includeRemote) {
         Sni sni = new Sni(port, service.getName(), service.getNamespace());
@@ -45,8 +46,8 @@ public final class SnapshotTargets {
                 for (GatewayRoute r : n.getRoutesList()) {
                     if (r.getPort() == port) {
                         InetSocketAddress gw = HostPort.parse(r.getGatewayAddress());
-                        upstreams.add(new Upstream(n.getNetwork(), gw.getHostString(), gw.getPort(),
-                                Upstream.Hop.GATEWAY, r.getSni().isEmpty() ? sni.toString() : r.getSni(), null));
+                        upstreams.add(Upstream.gateway(n.getNetwork(), gw.getHostString(), gw.getPort(),
+                                r.getSni().isEmpty() ? sni.toString() : r.getSni(), identities(r.getIdentitiesList())));
                     }
                 }
             }
@@ -63,7 +64,12 @@ public final class SnapshotTargets {
         }
         InetSocketAddress inbound = HostPort.parse(e.getInbound());
         return new Upstream(network, inbound.getHostString(), inbound.getPort(), Upstream.Hop.AGENT, sni.toString(),
-                SpiffeId.parse(e.getIdentity()));
+                e.getIdentity().isEmpty() ? Set.of() : Set.of(SpiffeId.parse(e.getIdentity())));
+    }
+
+    /** The SPIFFE IDs a route names; a malformed one fails the snapshot (the subscriber rejects it). */
+    private static Set<SpiffeId> identities(List<String> ids) {
+        return ids.stream().map(SpiffeId::parse).collect(java.util.stream.Collectors.toUnmodifiableSet());
     }
 
     /** Trust domains whose peers may connect to the service (empty when the snapshot names none: deny). */

@@ -3,13 +3,15 @@ package io.meshfed.dataplane;
 import static java.util.Objects.requireNonNull;
 
 import io.meshfed.trust.SpiffeId;
+import java.util.Set;
 
 /**
  * One place a connection can be carried to, and how: plain TCP to a workload, mTLS to the VM agent in front of a
- * workload (whose SPIFFE ID must match {@code identity}), or mTLS to another network's east-west gateway (any
- * verified gateway identity). {@code sni} is the service's SNI for the two mTLS hops.
+ * workload, or mTLS to another network's east-west gateway. {@code sni} is the service's SNI for the two mTLS hops;
+ * {@code identities} are the SPIFFE IDs the snapshot allows to answer there (the agent's own, or the destination
+ * network's gateways'): the peer must present one of them, and an empty set accepts nobody.
  */
-public record Upstream(String network, String host, int port, Hop hop, String sni, SpiffeId identity) {
+public record Upstream(String network, String host, int port, Hop hop, String sni, Set<SpiffeId> identities) {
     /** How the upstream is reached. */
     public enum Hop {
         PLAIN, AGENT, GATEWAY
@@ -22,13 +24,21 @@ public record Upstream(String network, String host, int port, Hop hop, String sn
         if (hop != Hop.PLAIN) {
             requireNonNull(sni, "sni");
         }
-        if (hop == Hop.AGENT) {
-            requireNonNull(identity, "identity");
-        }
+        identities = identities == null ? Set.of() : Set.copyOf(identities);
     }
 
     public static Upstream plain(String network, String host, int port) {
-        return new Upstream(network, host, port, Hop.PLAIN, null, null);
+        return new Upstream(network, host, port, Hop.PLAIN, null, Set.of());
+    }
+
+    /** The VM agent in front of a workload, which must present {@code identity}. */
+    public static Upstream agent(String network, String host, int port, String sni, SpiffeId identity) {
+        return new Upstream(network, host, port, Hop.AGENT, sni, Set.of(requireNonNull(identity, "identity")));
+    }
+
+    /** Another network's east-west gateway, which must present one of {@code identities}. */
+    public static Upstream gateway(String network, String host, int port, String sni, Set<SpiffeId> identities) {
+        return new Upstream(network, host, port, Hop.GATEWAY, sni, identities);
     }
 
     /** The key its health is kept under: the same address reached the same way is the same upstream. */

@@ -68,7 +68,7 @@ class MeshProxyTest {
 
     private Upstream agentHop(SpiffeId identity) {
         InetSocketAddress in = agent.inboundAddress().orElseThrow();
-        return new Upstream("east", in.getHostString(), in.getPort(), Upstream.Hop.AGENT, sni.toString(), identity);
+        return Upstream.agent("east", in.getHostString(), in.getPort(), sni.toString(), identity);
     }
 
     private static int freePort() throws IOException {

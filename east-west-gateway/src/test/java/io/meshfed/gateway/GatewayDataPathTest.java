@@ -94,7 +94,8 @@ class GatewayDataPathTest {
                         .addNetworks(NetworkEndpoints.newBuilder().setNetwork("east").setLocal(false)
                                 .addRoutes(GatewayRoute.newBuilder().setPort(backend.port())
                                         .setGatewayAddress("127.0.1.1:" + eastIn.getPort())
-                                        .setSni(backend.port() + ".hello.demo.svc.meshfed"))))
+                                        .setSni(backend.port() + ".hello.demo.svc.meshfed")
+                                        .addIdentities("spiffe://east.acme.mesh/meshfed/gateway/east-gw"))))
                 .addOutbound(OutboundListener.newBuilder().setService("hello").setNamespace("demo")
                         .setServicePort(backend.port()).setListenPort(listenPort))
                 .build();

@@ -79,7 +79,8 @@ class ScaleTest {
             List<WorkloadInstance> changed = new ArrayList<>();
             for (int e = 0; e < ENDPOINTS_PER_AGENT; e++) {
                 changed.add(WorkloadInstance.newBuilder().setService("svc" + (e % 10)).setNamespace("load")
-                        .setAddress("10.0." + (e / 250) + "." + (e % 250)).setPort(8080).setHealthy(e != 0).build());
+                        .setAddress("10.0." + (e / 250) + "." + (e % 250)).setPort(8080).setHealthy(e != 0)
+                        .setInbound("10.0.255.1:15006").build());
             }
             RegistrationServiceGrpc.newBlockingStub(agent0).reportWorkloads(
                     WorkloadReport.newBuilder().addAllWorkloads(changed).build());

@@ -130,7 +130,7 @@ class SvidLifetimeTest {
         try (TestFederation federation = TestFederation.start(dir)) {
             addEastAndWest(federation);
             // An SVID the federation's CA issued, but not through a join: no record of it.
-            X509Svid unjoined = federation.memberSvid("east.acme.mesh", "/meshfed/gateway/never-joined");
+            X509Svid unjoined = federation.unjoinedSvid("east.acme.mesh", "/meshfed/gateway/never-joined");
             assertThatThrownBy(() -> renew(federation, unjoined, 0)).isInstanceOfSatisfying(
                     StatusRuntimeException.class, e -> {
                         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);

@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code meshfed member add NAME --type vm --network NET [--trust-domain TD]}. */
+/** {@code meshfed member add NAME --type vm --network NET [--trust-domain TD] [--cidr CIDR ...]}. */
 @Command(name = "member", mixinStandardHelpOptions = true, description = "Manage members.",
         subcommands = {MemberCommand.Add.class})
 public final class MemberCommand {
@@ -28,10 +28,15 @@ public final class MemberCommand {
                 description = "Default: NAME.<federation trust domain>.")
         String trustDomain;
 
+        @Option(names = "--cidr", paramLabel = "CIDR",
+                description = "An address range of the member, e.g. 10.1.0.0/16 or fd00:1::/64 (repeatable; replaces"
+                        + " the list). When set, its gateways may report only IP addresses inside them.")
+        java.util.List<String> cidrs;
+
         @Override
         MessageOrBuilder call(AdminServiceGrpc.AdminServiceBlockingStub admin) {
             return admin.addMember(AddMemberRequest.newBuilder().setName(name).setType(type).setNetwork(network)
-                    .setTrustDomain(trustDomain == null ? "" : trustDomain).build());
+                    .setTrustDomain(trustDomain == null ? "" : trustDomain).addAllCidrs(cidrs == null ? java.util.List.of() : cidrs).build());
         }
 
         @Override

@@ -3,17 +3,20 @@ package io.meshfed.cli.admin;
 import com.google.protobuf.MessageOrBuilder;
 import io.meshfed.api.v1.AdminServiceGrpc;
 import io.meshfed.api.v1.CreateNetworkRequest;
+import io.meshfed.api.v1.ListRequest;
 import io.meshfed.api.v1.Network;
+import io.meshfed.api.v1.NetworkList;
+import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code meshfed network create NAME [--gateway-address HOST:PORT]}. */
+/** {@code meshfed network create NAME [--gateway-address HOST:PORT] [--gateway-member M ...]} and {@code network list}. */
 @Command(name = "network", mixinStandardHelpOptions = true, description = "Manage networks (address spaces).",
-        subcommands = {NetworkCommand.Create.class})
+        subcommands = {NetworkCommand.Create.class, NetworkCommand.ListNetworks.class})
 public final class NetworkCommand {
     @Command(name = "create", mixinStandardHelpOptions = true,
-            description = "Create a network, or set its east-west gateway address.")
+            description = "Create a network, or set its east-west gateway address or gateway members.")
     static final class Create extends AdminCommand {
         @Parameters(paramLabel = "NAME", description = "DNS label, e.g. east.")
         String name;
@@ -22,16 +25,43 @@ public final class NetworkCommand {
                 description = "The network's east-west gateway, as other networks reach it.")
         String gatewayAddress;
 
+        @Option(names = "--gateway-member", paramLabel = "MEMBER",
+                description = "A member of this network whose joined east-west gateways are the network's (repeatable;"
+                        + " replaces the list). Default: the first member added to the network.")
+        List<String> gatewayMembers;
+
         @Override
         MessageOrBuilder call(AdminServiceGrpc.AdminServiceBlockingStub admin) {
             return admin.createNetwork(CreateNetworkRequest.newBuilder().setName(name)
-                    .setGatewayAddress(gatewayAddress == null ? "" : gatewayAddress).build());
+                    .setGatewayAddress(gatewayAddress == null ? "" : gatewayAddress)
+                    .addAllGatewayMembers(gatewayMembers == null ? List.of() : gatewayMembers).build());
         }
 
         @Override
         String table(MessageOrBuilder response) {
-            Network n = (Network) response;
-            return new Table("NETWORK", "GATEWAY").row(n.getName(), n.getGatewayAddress()).render();
+            return networkTable(List.of((Network) response));
         }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true,
+            description = "List networks with their gateway address and gateway members.")
+    static final class ListNetworks extends AdminCommand {
+        @Override
+        MessageOrBuilder call(AdminServiceGrpc.AdminServiceBlockingStub admin) {
+            return admin.listNetworks(ListRequest.getDefaultInstance());
+        }
+
+        @Override
+        String table(MessageOrBuilder response) {
+            return networkTable(((NetworkList) response).getNetworksList());
+        }
+    }
+
+    static String networkTable(List<Network> networks) {
+        Table t = new Table("NAME", "GATEWAY ADDRESS", "GATEWAY MEMBERS");
+        for (Network n : networks) {
+            t.row(n.getName(), n.getGatewayAddress(), String.join(",", n.getGatewayMembersList()));
+        }
+        return t.render();
     }
 }

@@ -147,24 +147,57 @@ public final class AdminOperations {
     public Network createNetwork(CreateNetworkRequest request) {
         checkName("network", request.getName());
         checkAddress(request.getGatewayAddress());
+        List<String> gatewayMembers = gatewayMembers(request);
         NetworkRecord record = store.transact(tx -> {
             var existing = Records.get(tx, Kind.NETWORK, request.getName(), NetworkRecord.class);
-            if (existing.isPresent()) {
-                NetworkRecord e = existing.get();
-                if (request.getGatewayAddress().isEmpty() || request.getGatewayAddress().equals(e.gatewayAddress())) {
-                    return e;
-                }
+            checkGatewayMembers(tx, request.getName(), gatewayMembers, existing.isPresent());
+            String address = request.getGatewayAddress().isEmpty()
+                    ? existing.map(NetworkRecord::gatewayAddress).orElse("") : request.getGatewayAddress();
+            List<String> members = gatewayMembers.isEmpty()
+                    ? existing.map(NetworkRecord::gatewayMembers).orElse(List.of()) : gatewayMembers;
+            NetworkRecord n = new NetworkRecord(request.getName(), address, members);
+            if (existing.isPresent() && existing.get().equals(n)) {
+                return n; // same request again: nothing to do
             }
-            NetworkRecord n = new NetworkRecord(request.getName(), request.getGatewayAddress());
             Records.put(tx, Kind.NETWORK, n.name(), n, StoreTransaction.ANY);
             return n;
         });
-        AUDIT.info("network {} gateway={}", record.name(), record.gatewayAddress());
+        AUDIT.info("network {} gateway={} gatewayMembers={}", record.name(), record.gatewayAddress(),
+                record.gatewayMembers());
         return network(record);
     }
 
+    /** The request's gateway members, in order, without repeats. */
+    private static List<String> gatewayMembers(CreateNetworkRequest request) {
+        if (request.getGatewayMembersCount() > 16) {
+            throw invalid("a network may name at most 16 gateway members, not " + request.getGatewayMembersCount());
+        }
+        for (String m : request.getGatewayMembersList()) {
+            checkName("gateway member", m);
+        }
+        return request.getGatewayMembersList().stream().distinct().toList();
+    }
+
+    /** Each gateway member must be a member of {@code network} already. */
+    private static void checkGatewayMembers(StoreTransaction tx, String network, List<String> gatewayMembers,
+            boolean networkExists) {
+        for (String name : gatewayMembers) {
+            MemberRecord m = Records.get(tx, Kind.MEMBER, name, MemberRecord.class).orElseThrow(() ->
+                    Status.FAILED_PRECONDITION.withDescription("gateway member '" + name + "' does not exist; add"
+                            + " it first with: meshfed member add " + name + " --type vm --network " + network
+                            + (networkExists ? "" : " (after creating the network without --gateway-member)"))
+                            .asRuntimeException());
+            if (!m.network().equals(network)) {
+                throw Status.FAILED_PRECONDITION.withDescription("gateway member '" + name + "' is in network "
+                        + m.network() + ", not " + network + "; a network's gateways come from its own members")
+                        .asRuntimeException();
+            }
+        }
+    }
+
     private static Network network(NetworkRecord n) {
-        return Network.newBuilder().setName(n.name()).setGatewayAddress(n.gatewayAddress()).build();
+        return Network.newBuilder().setName(n.name()).setGatewayAddress(n.gatewayAddress())
+                .addAllGatewayMembers(n.gatewayMembers()).build();
     }
 
     public NetworkList listNetworks() {
@@ -203,6 +236,7 @@ public final class AdminOperations {
         if (td.equals(identity.federationTrustDomain())) {
             throw invalid("trust domain " + td + " is the federation's own; a member needs its own trust domain");
         }
+        List<String> cidrs = cidrs(request);
         if (Records.get(store, Kind.NETWORK, request.getNetwork(), NetworkRecord.class).isEmpty()) {
             throw Status.FAILED_PRECONDITION.withDescription("network '" + request.getNetwork() + "' does not exist;"
                     + " create it with: meshfed network create " + request.getNetwork()).asRuntimeException();
@@ -214,7 +248,13 @@ public final class AdminOperations {
                 MemberRecord e = existing.get();
                 if (e.network().equals(request.getNetwork()) && e.trustDomain().equals(td.name())
                         && e.type().equals(type)) {
-                    return e; // same request again: nothing to do
+                    if (cidrs.isEmpty() || cidrs.equals(e.cidrs())) {
+                        return e; // same request again: nothing to do
+                    }
+                    MemberRecord changed = new MemberRecord(e.name(), e.type(), e.network(), e.trustDomain(),
+                            e.identities(), cidrs); // new CIDRs replace the old ones
+                    Records.put(tx, Kind.MEMBER, e.name(), changed, StoreTransaction.ANY);
+                    return changed;
                 }
                 throw Status.ALREADY_EXISTS.withDescription("member '" + e.name() + "' exists already: type "
                         + e.type() + " in network " + e.network() + " with trust domain " + e.trustDomain())
@@ -226,21 +266,43 @@ public final class AdminOperations {
                             + other.name() + "' already").asRuntimeException();
                 }
             }
-            MemberRecord m = new MemberRecord(request.getName(), type, request.getNetwork(), td.name(), List.of());
+            MemberRecord m = new MemberRecord(request.getName(), type, request.getNetwork(), td.name(), List.of(),
+                    cidrs);
             Records.put(tx, Kind.MEMBER, m.name(), m, StoreTransaction.ABSENT);
+            // The first member of a network (that names none) is its gateway member until the admin names others.
+            Records.get(tx, Kind.NETWORK, m.network(), NetworkRecord.class)
+                    .filter(n -> n.gatewayMembers().isEmpty())
+                    .ifPresent(n -> Records.put(tx, Kind.NETWORK, n.name(), n.withGatewayMembers(List.of(m.name())),
+                            StoreTransaction.ANY));
             long version = Records.get(tx, Kind.META, MetaRecord.BUNDLE_SET_VERSION, MetaRecord.class)
                     .map(MetaRecord::value).orElse(1L);
             Records.put(tx, Kind.META, MetaRecord.BUNDLE_SET_VERSION, new MetaRecord(version + 1), StoreTransaction.ANY);
             return m;
         });
-        AUDIT.info("member {} type={} network={} trustDomain={}", record.name(), record.type(), record.network(),
-                record.trustDomain());
+        AUDIT.info("member {} type={} network={} trustDomain={} cidrs={}", record.name(), record.type(),
+                record.network(), record.trustDomain(), record.cidrs());
         return member(record);
+    }
+
+    /** The request's CIDRs, checked, in order, without repeats. */
+    private static List<String> cidrs(AddMemberRequest request) {
+        if (request.getCidrsCount() > io.meshfed.controller.catalog.MemberAddresses.MAX_CIDRS) {
+            throw invalid("a member may have at most " + io.meshfed.controller.catalog.MemberAddresses.MAX_CIDRS
+                    + " CIDRs, not " + request.getCidrsCount());
+        }
+        for (String cidr : request.getCidrsList()) {
+            try {
+                io.meshfed.controller.catalog.MemberAddresses.checkCidr(cidr);
+            } catch (IllegalArgumentException e) {
+                throw invalid("member '" + request.getName() + "': " + e.getMessage());
+            }
+        }
+        return request.getCidrsList().stream().distinct().toList();
     }
 
     private static Member member(MemberRecord m) {
         return Member.newBuilder().setName(m.name()).setType(m.type()).setNetwork(m.network())
-                .setTrustDomain(m.trustDomain()).addAllIdentities(m.identities()).build();
+                .setTrustDomain(m.trustDomain()).addAllIdentities(m.identities()).addAllCidrs(m.cidrs()).build();
     }
 
     /** Members with their live identities: a revoked one stays in the member's record but is not shown. */

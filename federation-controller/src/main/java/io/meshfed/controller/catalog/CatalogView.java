@@ -54,7 +54,8 @@ public final class CatalogView {
     private final BundleSet bundles;
     private final Map<String, NetworkRecord> networks;
     private final Map<String, MemberRecord> members;
-    private final List<GatewayRecord> gateways;
+    /** Per network, its gateways (see {@link #gateways(String)}). */
+    private final Map<String, List<GatewayRecord>> gateways;
     private final Map<ServiceKey, List<Instance>> services;
     private final Map<ServiceKey, ExportRecord> exports;
     private final Map<String, PortAllocationRecord> ports;
@@ -69,7 +70,8 @@ public final class CatalogView {
         this.bundles = bundles;
         this.networks = networks;
         this.members = members;
-        this.gateways = gateways;
+        this.gateways = new TreeMap<>();
+        networks.values().forEach(n -> this.gateways.put(n.name(), designatedGateways(n, gateways)));
         this.services = services;
         this.exports = exports;
         this.ports = ports;
@@ -146,15 +148,48 @@ public final class CatalogView {
         return ports.get(PortAllocationRecord.key(key.name(), key.namespace(), servicePort));
     }
 
-    /** A network's east-west gateway: the address set on the network, else the first ready joined gateway's. */
+    /** The members whose gateways are the network's (the admin's list, or the network's first member). */
+    public List<String> gatewayMembers(String network) {
+        NetworkRecord n = networks.get(network);
+        return n == null ? List.of() : n.gatewayMembers();
+    }
+
+    /**
+     * The network's east-west gateways: the joined gateways (role gateway) of its gateway members, in the order of
+     * that list. Gateways of any other member, even one in the same network, are not the network's.
+     */
+    private List<GatewayRecord> gateways(String network) {
+        return gateways.getOrDefault(network, List.of());
+    }
+
+    private static List<GatewayRecord> designatedGateways(NetworkRecord network, List<GatewayRecord> all) {
+        List<String> designated = network.gatewayMembers();
+        return all.stream()
+                .filter(g -> g.network().equals(network.name()) && g.role().equals("ROLE_GATEWAY")
+                        && designated.contains(g.member()))
+                .sorted(Comparator.comparingInt((GatewayRecord g) -> designated.indexOf(g.member()))
+                        .thenComparing(GatewayRecord::spiffeId))
+                .toList();
+    }
+
+    /**
+     * A network's east-west gateway: the address set on the network, else the first address of the first ready
+     * gateway of its gateway members; empty when there is none.
+     */
     public String gatewayAddress(String network) {
         NetworkRecord n = networks.get(network);
         if (n != null && !n.gatewayAddress().isEmpty()) {
             return n.gatewayAddress();
         }
-        return gateways.stream()
-                .filter(g -> g.network().equals(network) && g.role().equals("ROLE_GATEWAY") && g.ready()
-                        && !g.addresses().isEmpty())
+        return gateways(network).stream().filter(g -> g.ready() && !g.addresses().isEmpty())
                 .map(g -> g.addresses().get(0)).findFirst().orElse("");
+    }
+
+    /**
+     * The SPIFFE IDs that may answer at the network's gateway address, sorted: its gateway members' joined
+     * gateways, also when the address is the one set on the network. Empty when none has joined.
+     */
+    public List<String> gatewayIdentities(String network) {
+        return gateways(network).stream().map(GatewayRecord::spiffeId).sorted().distinct().toList();
     }
 }

@@ -44,6 +44,8 @@ public final class RegistrationServiceImpl extends RegistrationServiceGrpc.Regis
     /** At most this many workloads in one report. */
     public static final int MAX_WORKLOADS = 256;
     private static final int MAX_FIELD = 255;
+    /** At most this many addresses in one readiness report. */
+    public static final int MAX_GATEWAY_ADDRESSES = 16;
 
     private final Store store;
     private final ControllerMetrics metrics;
@@ -219,6 +221,10 @@ public final class RegistrationServiceImpl extends RegistrationServiceGrpc.Regis
     public void reportReadiness(ReadinessReport request, StreamObserver<ReportAck> response) {
         SpiffeId peer = PeerIdentity.required();
         try {
+            if (request.getAddressesCount() > MAX_GATEWAY_ADDRESSES) {
+                throw Status.INVALID_ARGUMENT.withDescription("a gateway may report at most " + MAX_GATEWAY_ADDRESSES
+                        + " addresses, not " + request.getAddressesCount()).asRuntimeException();
+            }
             for (String a : request.getAddressesList()) {
                 try {
                     io.meshfed.api.HostPort.parse(a);
@@ -231,6 +237,16 @@ public final class RegistrationServiceImpl extends RegistrationServiceGrpc.Regis
                 GatewayRecord gateway = Records.get(tx, Kind.GATEWAY, peer.toString(), GatewayRecord.class)
                         .orElseThrow(() -> Status.PERMISSION_DENIED.withDescription(peer + " has not joined as a"
                                 + " gateway").asRuntimeException());
+                MemberRecord member = Records.get(tx, Kind.MEMBER, gateway.member(), MemberRecord.class)
+                        .orElseThrow(() -> Status.PERMISSION_DENIED.withDescription(peer + " belongs to no member")
+                                .asRuntimeException());
+                MemberAddresses allowed = MemberAddresses.of(member);
+                for (String a : request.getAddressesList()) {
+                    allowed.refusal(a).ifPresent(reason -> {
+                        throw Status.PERMISSION_DENIED.withDescription(reason + " (readiness of " + peer
+                                + " refused; its previous addresses stay)").asRuntimeException();
+                    });
+                }
                 GatewayRecord next = gateway.withReady(request.getReady());
                 if (request.getAddressesCount() > 0) {
                     next = next.withAddresses(request.getAddressesList());

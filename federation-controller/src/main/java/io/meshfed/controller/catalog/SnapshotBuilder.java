@@ -99,10 +99,13 @@ public final class SnapshotBuilder {
             if (gateway.isEmpty()) {
                 continue; // no way in: routing there would fail
             }
+            // Only the network's gateways may answer there (none joined yet: the dialer accepts nobody).
+            List<String> identities = view.gatewayIdentities(remote.getKey());
             NetworkEndpoints.Builder n = NetworkEndpoints.newBuilder().setNetwork(remote.getKey()).setLocal(false)
                     .setHealthyEndpoints(remote.getValue().size());
             for (int port : new TreeSet<>(remote.getValue().stream().map(Instance::port).toList())) {
-                n.addRoutes(GatewayRoute.newBuilder().setPort(port).setGatewayAddress(gateway).setSni(sni(port, key)));
+                n.addRoutes(GatewayRoute.newBuilder().setPort(port).setGatewayAddress(gateway).setSni(sni(port, key))
+                        .addAllIdentities(identities));
             }
             service.addNetworks(n);
         }

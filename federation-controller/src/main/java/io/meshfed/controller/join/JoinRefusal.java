@@ -22,7 +22,8 @@ public final class JoinRefusal extends Exception {
         CSR_REFUSED(Status.Code.INVALID_ARGUMENT),
         NOT_A_MEMBER(Status.Code.PERMISSION_DENIED),
         NOT_JOINED(Status.Code.PERMISSION_DENIED),
-        REVOKED(Status.Code.PERMISSION_DENIED);
+        REVOKED(Status.Code.PERMISSION_DENIED),
+        ADDRESS_REFUSED(Status.Code.PERMISSION_DENIED);
 
         private final Status.Code code;
 

@@ -84,6 +84,7 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
                             "member " + record.member() + " no longer exists"));
             SpiffeId id = spiffeIdFor(request, member, record.scope());
             refuseRevoked(id);
+            checkAdvertisedAddresses(request, member);
             Issued issued = issue(request.getCsr().toByteArray(), id, request.getTtlSeconds());
             try {
                 store.transact(tx -> {
@@ -145,6 +146,28 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
         if (!request.getMember().isEmpty() && !record.member().equals(request.getMember())) {
             throw new JoinRefusal(JoinRefusal.Reason.WRONG_MEMBER, "the join token is for member " + record.member()
                     + ", not " + request.getMember());
+        }
+    }
+
+    /**
+     * The advertised addresses a gateway (or edge) is recorded with: at most 16, each HOST:PORT and inside its
+     * member's CIDRs when it has some. An agent's are not recorded, so not checked.
+     */
+    private static void checkAdvertisedAddresses(JoinRequest request, MemberRecord member) throws JoinRefusal {
+        if (request.getRole() == Role.ROLE_AGENT) {
+            return;
+        }
+        if (request.getAdvertisedAddressesCount() > io.meshfed.controller.catalog.RegistrationServiceImpl
+                .MAX_GATEWAY_ADDRESSES) {
+            throw new JoinRefusal(JoinRefusal.Reason.ADDRESS_REFUSED, "a gateway may advertise at most "
+                    + io.meshfed.controller.catalog.RegistrationServiceImpl.MAX_GATEWAY_ADDRESSES + " addresses");
+        }
+        var allowed = io.meshfed.controller.catalog.MemberAddresses.of(member);
+        for (String a : request.getAdvertisedAddressesList()) {
+            var refusal = allowed.refusal(a);
+            if (refusal.isPresent()) {
+                throw new JoinRefusal(JoinRefusal.Reason.ADDRESS_REFUSED, refusal.get());
+            }
         }
     }
 

@@ -105,6 +105,10 @@ public final class ClusterOperations {
                     tx.delete(Kind.GATEWAY.storeName(), g.spiffeId(), StoreTransaction.ANY);
                 }
             }
+            Records.get(tx, Kind.NETWORK, record.network(), io.meshfed.controller.model.NetworkRecord.class)
+                    .filter(n -> n.gatewayMembers().contains(record.name()))
+                    .ifPresent(n -> Records.put(tx, Kind.NETWORK, n.name(), n.withoutGatewayMember(record.name()),
+                            StoreTransaction.ANY));
             if (tx.delete(Kind.MEMBER.storeName(), record.name(), StoreTransaction.ANY)) {
                 long version = Records.get(tx, Kind.META, MetaRecord.BUNDLE_SET_VERSION, MetaRecord.class)
                         .map(MetaRecord::value).orElse(1L);

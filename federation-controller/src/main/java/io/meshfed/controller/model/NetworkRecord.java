@@ -1,8 +1,25 @@
 package io.meshfed.controller.model;
 
-/** A network (address space). {@code gatewayAddress} is its east-west gateway, host:port, or empty when unknown. */
-public record NetworkRecord(String name, String gatewayAddress) {
+import java.util.List;
+
+/**
+ * A network (address space). {@code gatewayAddress} is its east-west gateway, host:port, or empty when unknown.
+ * {@code gatewayMembers} are the members the admin named (or the first member added) whose joined east-west
+ * gateways are the network's gateways; empty in records written before the list existed, which gives the network
+ * no gateway until the admin names one.
+ */
+public record NetworkRecord(String name, String gatewayAddress, List<String> gatewayMembers) {
     public NetworkRecord {
         gatewayAddress = gatewayAddress == null ? "" : gatewayAddress;
+        gatewayMembers = gatewayMembers == null ? List.of() : List.copyOf(gatewayMembers);
+    }
+
+    public NetworkRecord withGatewayMembers(List<String> members) {
+        return new NetworkRecord(name, gatewayAddress, members);
+    }
+
+    /** Without {@code member} among the gateway members (the member is being removed). */
+    public NetworkRecord withoutGatewayMember(String member) {
+        return withGatewayMembers(gatewayMembers.stream().filter(m -> !m.equals(member)).toList());
     }
 }

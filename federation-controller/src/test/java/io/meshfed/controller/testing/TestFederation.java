@@ -179,6 +179,11 @@ public final class TestFederation implements AutoCloseable {
         return identity.issueLocal(id, Duration.ofHours(24));
     }
 
+    /** An SVID the federation's CA issued without a join: the controller has no record of it. */
+    public X509Svid unjoinedSvid(String trustDomain, String path) {
+        return identity.issueLocal(TrustDomain.parse(trustDomain).workload(path), Duration.ofHours(24));
+    }
+
     /**
      * Records {@code id} as joined, as a join would: its member (the one of its trust domain, when it exists yet) and
      * role from its path; an agent ({@code /ns/NS/vm/NAME}) may register any service of its namespace.
