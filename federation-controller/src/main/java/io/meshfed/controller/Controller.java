@@ -108,6 +108,7 @@ public final class Controller implements AutoCloseable {
             ControllerMetrics metrics = new ControllerMetrics();
             metrics.gauge("meshfed.store.revision", "Global store revision", store::revision);
             IdentityOperations.recordEarlierJoins(store);
+            io.meshfed.controller.catalog.EarlierNetworks.assignUnambiguousGatewayMembers(store);
             RevokedIdentities revoked = new RevokedIdentities(store);
             RevokedWithdrawals withdrawals = new RevokedWithdrawals(store, revoked);
             ConfigStreamService streams = new ConfigStreamService(store, trust, metrics, clock,

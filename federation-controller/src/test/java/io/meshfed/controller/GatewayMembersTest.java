@@ -157,6 +157,24 @@ class GatewayMembersTest {
     }
 
     @Test
+    void networksStoredBeforeGatewayMembersGetTheirOnlyMemberAtStartAndAmbiguousOnesWaitForTheAdmin()
+            throws Exception {
+        admin.addMember(AddMemberRequest.newBuilder().setName("west-b").setType("vm").setNetwork("west").build());
+        var store = federation.controller().store();
+        for (String n : List.of("east", "west")) { // as written before the list existed
+            store.transact(tx -> io.meshfed.controller.model.Records.put(tx, io.meshfed.controller.model.Kind.NETWORK,
+                    n, new io.meshfed.controller.model.NetworkRecord(n, "", null),
+                    io.meshfed.controller.store.StoreTransaction.ANY));
+        }
+
+        federation.restart();
+
+        admin = federation.admin();
+        assertThat(network("east").getGatewayMembersList()).containsExactly("east");
+        assertThat(network("west").getGatewayMembersList()).as("two members: the admin decides").isEmpty();
+    }
+
+    @Test
     void gatewayMembersMustBeMembersOfTheNetwork() {
         fails(() -> admin.createNetwork(CreateNetworkRequest.newBuilder().setName("west").addGatewayMembers("ghost")
                 .build()), Status.Code.FAILED_PRECONDITION, "gateway member 'ghost' does not exist; add it first with:"
