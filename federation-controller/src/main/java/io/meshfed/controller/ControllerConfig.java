@@ -22,6 +22,8 @@ import java.util.Set;
  * dataDir: /var/lib/meshfed        # MESHFED_DATA_DIR        --data-dir     (default ./meshfed-data)
  * listen: 127.0.0.1:15012          # MESHFED_LISTEN          --listen       gRPC over mTLS
  * httpListen: 127.0.0.1:15014      # MESHFED_HTTP_LISTEN     --http-listen  HTTPS: health, metrics, JSON admin
+ * probeListen: 0.0.0.0:15016       # MESHFED_PROBE_LISTEN    --probe-listen plain HTTP: health, metrics only
+ *                                  #   (default empty: off)
  * advertiseAddress: ctl.example:15012  # MESHFED_ADVERTISE_ADDRESS  told to joiners (default: listen)
  * pushDebounce: 50ms               # MESHFED_PUSH_DEBOUNCE
  * agentGracePeriod: 30s            # MESHFED_AGENT_GRACE_PERIOD  an agent's stream may be gone this long before
@@ -29,11 +31,12 @@ import java.util.Set;
  * </pre>
  */
 public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocketAddress httpListen,
-        String advertiseAddress, Duration pushDebounce, Duration agentGracePeriod, Duration clusterStaleGrace) {
+        String advertiseAddress, Duration pushDebounce, Duration agentGracePeriod, Duration clusterStaleGrace,
+        InetSocketAddress probeListen) {
     public static final String DEFAULT_LISTEN = "127.0.0.1:15012";
     public static final String DEFAULT_HTTP_LISTEN = "127.0.0.1:15014";
     private static final Set<String> KEYS = Set.of("dataDir", "listen", "httpListen", "advertiseAddress",
-            "pushDebounce", "agentGracePeriod", "clusterStaleGrace");
+            "pushDebounce", "agentGracePeriod", "clusterStaleGrace", "probeListen");
     public static final Duration DEFAULT_AGENT_GRACE_PERIOD = Duration.ofSeconds(30);
     /** How long a member cluster's endpoints stay (stale) while its API server is unreachable. */
     public static final Duration DEFAULT_CLUSTER_STALE_GRACE = Duration.ofMinutes(5);
@@ -46,6 +49,13 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
         agentGracePeriod = agentGracePeriod == null ? DEFAULT_AGENT_GRACE_PERIOD : agentGracePeriod;
         clusterStaleGrace = clusterStaleGrace == null ? DEFAULT_CLUSTER_STALE_GRACE : clusterStaleGrace;
         advertiseAddress = advertiseAddress == null ? "" : advertiseAddress; // empty: the bound listen address
+        // probeListen null: no plain-HTTP probe listener
+    }
+
+    /** Without the plain-HTTP probe listener. */
+    public ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocketAddress httpListen,
+            String advertiseAddress, Duration pushDebounce, Duration agentGracePeriod, Duration clusterStaleGrace) {
+        this(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod, clusterStaleGrace, null);
     }
 
     /** The settings as given, before validation: each value with where it came from. */
@@ -60,6 +70,7 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
             set("pushDebounce", "50ms", "default");
             set("agentGracePeriod", "30s", "default");
             set("clusterStaleGrace", "5m", "default");
+            set("probeListen", "", "default");
         }
 
         private void set(String key, String value, String source) {
@@ -95,7 +106,7 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
             Map<String, String> names = Map.of("MESHFED_DATA_DIR", "dataDir", "MESHFED_LISTEN", "listen",
                     "MESHFED_HTTP_LISTEN", "httpListen", "MESHFED_ADVERTISE_ADDRESS", "advertiseAddress",
                     "MESHFED_PUSH_DEBOUNCE", "pushDebounce", "MESHFED_AGENT_GRACE_PERIOD", "agentGracePeriod",
-                    "MESHFED_CLUSTER_STALE_GRACE", "clusterStaleGrace");
+                    "MESHFED_CLUSTER_STALE_GRACE", "clusterStaleGrace", "MESHFED_PROBE_LISTEN", "probeListen");
             names.forEach((var, key) -> {
                 String v = env.get(var);
                 if (v != null && !v.isEmpty()) {
@@ -115,7 +126,7 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
         public ControllerConfig build() {
             return new ControllerConfig(Path.of(get("dataDir")), address("listen"), address("httpListen"),
                     get("advertiseAddress"), duration("pushDebounce"), duration("agentGracePeriod"),
-                    duration("clusterStaleGrace"));
+                    duration("clusterStaleGrace"), get("probeListen").isBlank() ? null : address("probeListen"));
         }
 
         private String get(String key) {

@@ -13,6 +13,7 @@ import io.meshfed.api.v1.Role;
 import io.meshfed.controller.Controller;
 import io.meshfed.controller.ControllerConfig;
 import io.meshfed.controller.identity.FederationIdentity;
+import io.meshfed.controller.server.HttpEndpoint;
 import io.meshfed.trust.BundleSet;
 import io.meshfed.trust.CertificateSigningRequests;
 import io.meshfed.trust.KeyAlgorithm;
@@ -51,6 +52,12 @@ public final class TestFederation implements AutoCloseable {
 
     private TestFederation(Path dataDir, MutableClock clock, Duration agentGracePeriod, Duration clusterStaleGrace)
             throws Exception {
+        this(dataDir, clock, agentGracePeriod, clusterStaleGrace, null);
+    }
+
+    private TestFederation(Path dataDir, MutableClock clock, Duration agentGracePeriod, Duration clusterStaleGrace,
+            HttpEndpoint.Timeouts probeTimeouts) throws Exception {
+        this.probeTimeouts = probeTimeouts;
         this.agentGracePeriod = agentGracePeriod;
         this.clusterStaleGrace = clusterStaleGrace;
         this.dataDir = dataDir;
@@ -75,15 +82,22 @@ public final class TestFederation implements AutoCloseable {
     }
 
     private final Duration clusterStaleGrace;
+    private final HttpEndpoint.Timeouts probeTimeouts; // null: default timeouts, no probe listener
 
-    private void start() throws Exception {
-        start(0, 0);
+    /** With the plain-HTTP probe listener on, and both HTTP listeners' timeouts set to {@code httpTimeouts}. */
+    public static TestFederation startWithProbes(Path dir, HttpEndpoint.Timeouts httpTimeouts) throws Exception {
+        return new TestFederation(dir, new MutableClock(Instant.now()), Duration.ofSeconds(30), null, httpTimeouts);
     }
 
-    private void start(int grpcPort, int httpPort) throws Exception {
+    private void start() throws Exception {
+        start(0, 0, 0);
+    }
+
+    private void start(int grpcPort, int httpPort, int probePort) throws Exception {
         controller = Controller.start(new ControllerConfig(dataDir, new InetSocketAddress("127.0.0.1", grpcPort),
                 new InetSocketAddress("127.0.0.1", httpPort), null, Duration.ofMillis(20), agentGracePeriod,
-                clusterStaleGrace), clock);
+                clusterStaleGrace, probeTimeouts == null ? null : new InetSocketAddress("127.0.0.1", probePort)),
+                probeTimeouts == null ? HttpEndpoint.Timeouts.DEFAULTS : probeTimeouts, clock);
     }
 
     /**
@@ -93,8 +107,9 @@ public final class TestFederation implements AutoCloseable {
     public void restart() throws Exception {
         int grpcPort = controller.grpcAddress().getPort();
         int httpPort = controller.httpAddress().getPort();
+        int probePort = controller.probeAddress().map(InetSocketAddress::getPort).orElse(0);
         controller.close();
-        start(grpcPort, httpPort);
+        start(grpcPort, httpPort, probePort);
     }
 
     public Controller controller() {
