@@ -4,6 +4,8 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.time.Duration;
 import java.util.concurrent.ScheduledFuture;
@@ -15,9 +17,10 @@ import org.slf4j.LoggerFactory;
  * Closes a plain-HTTP connection that does not deliver a complete request in time: the first request (headers and
  * body) within the request timeout of the connect, the body of a later one within the request timeout of its
  * headers, and the next request on a kept-alive connection within the idle timeout of the last response. No timer
- * runs while a request is being answered. Sits right after the HTTP codec.
+ * runs while a request is being answered, nor after a 101 Switching Protocols. Sits right after the HTTP codec
+ * (ProxyHttp; the edge gateway adds it to Reactor Netty's HTTP/1.1 pipeline).
  */
-final class RequestDeadline extends ChannelDuplexHandler {
+public final class RequestDeadline extends ChannelDuplexHandler {
     private static final Logger LOG = LoggerFactory.getLogger(RequestDeadline.class);
 
     private final long requestMillis;
@@ -25,7 +28,7 @@ final class RequestDeadline extends ChannelDuplexHandler {
     private ScheduledFuture<?> timer; // event loop only
     private int unanswered; // requests received and not yet answered (HTTP/1.1 pipelining)
 
-    RequestDeadline(Duration request, Duration idle) {
+    public RequestDeadline(Duration request, Duration idle) {
         this.requestMillis = request.toMillis();
         this.idleMillis = idle.toMillis();
     }
@@ -49,6 +52,14 @@ final class RequestDeadline extends ChannelDuplexHandler {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+        if (msg instanceof HttpResponse response
+                && response.status().code() == HttpResponseStatus.SWITCHING_PROTOCOLS.code()) {
+            // Upgraded (a WebSocket through the edge gateway): no longer HTTP requests, so no deadline.
+            cancel();
+            super.write(ctx, msg, promise);
+            ctx.pipeline().remove(this);
+            return;
+        }
         if (msg instanceof LastHttpContent) {
             unanswered = Math.max(0, unanswered - 1);
             ChannelPromise written = promise.unvoid();
