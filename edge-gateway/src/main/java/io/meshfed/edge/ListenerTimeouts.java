@@ -26,7 +26,8 @@ public record ListenerTimeouts(Duration requestTimeout, Duration idleTimeout) im
     public ListenerTimeouts {
         requestTimeout = requestTimeout == null ? DEFAULT_REQUEST_TIMEOUT : requestTimeout;
         idleTimeout = idleTimeout == null ? DEFAULT_IDLE_TIMEOUT : idleTimeout;
-        if (requestTimeout.isNegative() || requestTimeout.isZero() || idleTimeout.isNegative() || idleTimeout.isZero()) {
+        if (requestTimeout.isNegative() || requestTimeout.isZero() || idleTimeout.isNegative()
+                || idleTimeout.isZero()) {
             throw new IllegalArgumentException("meshfed.edge.http.request-timeout and idle-timeout must be positive,"
                     + " got " + requestTimeout + " and " + idleTimeout);
         }

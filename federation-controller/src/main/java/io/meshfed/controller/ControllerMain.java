@@ -117,8 +117,8 @@ public final class ControllerMain implements Callable<Integer> {
             stopped.countDown();
         }, "controller-shutdown"));
         System.out.println("meshfed controller ready: gRPC " + hostPort(controller.grpcAddress()) + ", HTTPS "
-                + hostPort(controller.httpAddress()) + controller.probeAddress().map(a -> ", probes HTTP " + hostPort(a))
-                        .orElse(""));
+                + hostPort(controller.httpAddress())
+                + controller.probeAddress().map(a -> ", probes HTTP " + hostPort(a)).orElse(""));
         System.out.flush();
         stopped.await();
         return 0;

@@ -142,8 +142,8 @@ class HttpListenersTest {
         }
         try (SSLSocket s = tlsSocket(federation.controller().httpAddress())) {
             OutputStream out = s.getOutputStream();
-            out.write(("POST /v1/admin/ListNetworks HTTP/1.1\r\nHost: x\r\nContent-Length: " + (HttpEndpoint.MAX_ADMIN_BODY
-                    + 1) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(("POST /v1/admin/ListNetworks HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                    + (HttpEndpoint.MAX_ADMIN_BODY + 1) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             out.flush();
             s.setSoTimeout(10_000);
             assertThat(readUntilClosed(s.getInputStream())).startsWith("HTTP/1.1 413 ")

@@ -116,9 +116,9 @@ public final class HttpEndpoint implements AutoCloseable {
         channel = bound.channel();
     }
 
-    /** HTTPS with health, readiness, metrics and the JSON admin API; {@code tls} asks for (not requires) a client certificate. */
-    public static HttpEndpoint https(InetSocketAddress address, SslContext tls, Timeouts timeouts, BooleanSupplier ready,
-            Supplier<String> metrics, AdminHandler admin) throws IOException {
+    /** HTTPS with health, readiness, metrics and the JSON admin API; {@code tls} asks for a client certificate. */
+    public static HttpEndpoint https(InetSocketAddress address, SslContext tls, Timeouts timeouts,
+            BooleanSupplier ready, Supplier<String> metrics, AdminHandler admin) throws IOException {
         return new HttpEndpoint(address, requireNonNull(tls, "tls"), timeouts,
                 new EndpointRoutes.Handlers(ready, metrics, requireNonNull(admin, "admin")), MAX_ADMIN_BODY,
                 "controller-https");
