@@ -1,32 +1,82 @@
 package io.meshfed.dataplane;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import io.meshfed.dataplane.ProxyStats.UpstreamFailure;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
  * Plain HTTP for probes and Prometheus: {@code /healthz} (the process runs), {@code /readyz} (a config is in effect),
  * {@code /metrics}. Metric names start with {@code prefix} ({@code meshfed.gateway}, {@code meshfed.agent}). Carries
- * no traffic and no secrets, so it needs no TLS.
+ * no traffic and no secrets, so it needs no TLS. On Netty, one event-loop thread that never blocks; request line,
+ * headers and body are bounded and a request that does not arrive in time closes its connection ({@link Timeouts}),
+ * so connections that never finish their headers cannot stall it.
  */
 public final class ProxyHttp implements AutoCloseable {
-    private final HttpServer server;
+    /** How long a client may take to send a complete request, and to send the next one on a kept-alive connection. */
+    public record Timeouts(Duration request, Duration idle) {
+        public static final Timeouts DEFAULTS = new Timeouts(Duration.ofSeconds(10), Duration.ofSeconds(60));
+
+        public Timeouts {
+            if (request.isNegative() || request.isZero() || idle.isNegative() || idle.isZero()) {
+                throw new IllegalArgumentException("HTTP timeouts must be positive, got " + request + " and " + idle);
+            }
+        }
+    }
+
+    static final int MAX_INITIAL_LINE = 4096;
+    static final int MAX_HEADERS = 8192;
+    static final int MAX_BODY = 8192;
+
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final EventLoopGroup group;
+    private final Channel channel;
 
     /** {@code more} registers the process's own meters. */
     public ProxyHttp(InetSocketAddress address, String prefix, MeshProxy proxy, BooleanSupplier connectedToController,
             Consumer<MeterRegistry> more) throws IOException {
+        this(address, prefix, proxy, connectedToController, more, Timeouts.DEFAULTS);
+    }
+
+    /** As above, with the given timeouts. */
+    public ProxyHttp(InetSocketAddress address, String prefix, MeshProxy proxy, BooleanSupplier connectedToController,
+            Consumer<MeterRegistry> more, Timeouts timeouts) throws IOException {
         ProxyStats stats = proxy.stats();
         for (RefusalReason reason : RefusalReason.values()) {
             FunctionCounter.builder(prefix + ".refusals", stats, s -> s.refusals(reason))
@@ -60,35 +110,95 @@ public final class ProxyHttp implements AutoCloseable {
         Gauge.builder(prefix + ".controller.connected", () -> connectedToController.getAsBoolean() ? 1 : 0)
                 .description("1 while the config stream to the controller is up").register(registry);
         more.accept(registry);
-        server = HttpServer.create(address, 16);
-        server.createContext("/healthz", ex -> respond(ex, 200, "ok\n"));
-        server.createContext("/readyz", ex -> {
-            String version = proxy.routes().version();
-            respond(ex, version.isEmpty() ? 503 : 200, version.isEmpty() ? "no config yet\n"
-                    : "ready, config " + version + "\n");
-        });
-        server.createContext("/metrics", ex -> respond(ex, 200,
-                registry.scrape() + "# config version in effect\n" + prefix.replace('.', '_') + "_config_info{version=\""
-                        + proxy.routes().version() + "\"} 1\n"));
-        server.start();
+        Routes routes = new Routes(prefix, proxy, registry);
+        group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory(prefix + "-http", true),
+                NioIoHandler.newFactory());
+        ChannelFuture bound = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new HttpServerCodec(new HttpDecoderConfig()
+                                        .setMaxInitialLineLength(MAX_INITIAL_LINE).setMaxHeaderSize(MAX_HEADERS)),
+                                new RequestDeadline(timeouts.request(), timeouts.idle()),
+                                new HttpObjectAggregator(MAX_BODY), routes);
+                    }
+                })
+                .bind(address).awaitUninterruptibly();
+        if (!bound.isSuccess()) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            registry.close();
+            throw bound.cause() instanceof IOException io ? io
+                    : new IOException("cannot listen on " + address + ": " + bound.cause(), bound.cause());
+        }
+        channel = bound.channel();
     }
 
     public InetSocketAddress address() {
-        return server.getAddress();
+        return (InetSocketAddress) channel.localAddress();
     }
 
-    private static void respond(HttpExchange ex, int status, String body) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        ex.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
-        ex.sendResponseHeaders(status, bytes.length);
-        try (OutputStream out = ex.getResponseBody()) {
-            out.write(bytes);
+    /** Answers on the event loop: every route reads memory only. */
+    @ChannelHandler.Sharable
+    private static final class Routes extends SimpleChannelInboundHandler<FullHttpRequest> {
+        private final String prefix;
+        private final MeshProxy proxy;
+        private final PrometheusMeterRegistry registry;
+
+        Routes(String prefix, MeshProxy proxy, PrometheusMeterRegistry registry) {
+            this.prefix = prefix;
+            this.proxy = proxy;
+            this.registry = registry;
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+            if (request.decoderResult().isFailure()) {
+                Throwable cause = request.decoderResult().cause();
+                respond(ctx, false, cause instanceof TooLongFrameException ? 431 : 400,
+                        cause instanceof TooLongFrameException ? "request line over " + MAX_INITIAL_LINE
+                                + " bytes or headers over " + MAX_HEADERS + " bytes\n"
+                                : "malformed HTTP request: " + cause.getMessage() + "\n");
+                return;
+            }
+            boolean keepAlive = HttpUtil.isKeepAlive(request);
+            String path = new QueryStringDecoder(request.uri()).path();
+            switch (path) {
+                case "/healthz" -> respond(ctx, keepAlive, 200, "ok\n");
+                case "/readyz" -> {
+                    String version = proxy.routes().version();
+                    respond(ctx, keepAlive, version.isEmpty() ? 503 : 200, version.isEmpty() ? "no config yet\n"
+                            : "ready, config " + version + "\n");
+                }
+                case "/metrics" -> respond(ctx, keepAlive, 200, registry.scrape() + "# config version in effect\n"
+                        + prefix.replace('.', '_') + "_config_info{version=\"" + proxy.routes().version() + "\"} 1\n");
+                default -> respond(ctx, keepAlive, 404, "no such path: " + path
+                        + "; this port serves /healthz, /readyz and /metrics\n");
+            }
+        }
+
+        private static void respond(ChannelHandlerContext ctx, boolean keepAlive, int status, String body) {
+            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                    HttpResponseStatus.valueOf(status), Unpooled.wrappedBuffer(bytes));
+            response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
+                    .setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+            HttpUtil.setKeepAlive(response, keepAlive);
+            ChannelFuture written = ctx.writeAndFlush(response);
+            if (!keepAlive) {
+                written.addListener(ChannelFutureListener.CLOSE);
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close(); // a reset or a broken request: the connection is of no further use
         }
     }
 
     @Override
     public void close() {
-        server.stop(0);
+        channel.close().awaitUninterruptibly();
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
         registry.close();
     }
 }

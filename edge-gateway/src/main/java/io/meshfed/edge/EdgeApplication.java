@@ -11,7 +11,7 @@ import org.springframework.context.annotation.Bean;
 
 /** {@code meshfed-edge}: the edge gateway, a Spring Boot application on Spring Cloud Gateway (WebFlux). */
 @SpringBootApplication
-@EnableConfigurationProperties({EdgeProperties.class, CircuitBreakerProperties.class})
+@EnableConfigurationProperties({EdgeProperties.class, CircuitBreakerProperties.class, ListenerTimeouts.class})
 @LoadBalancerClients(defaultConfiguration = FederatedLoadBalancerConfiguration.class)
 public class EdgeApplication {
     @Bean

@@ -60,6 +60,7 @@ public final class Controller implements AutoCloseable {
     private final ConfigStreamService streams;
     private final Server grpc;
     private final HttpEndpoint http;
+    private final HttpEndpoint probes; // null when off
     private final ScheduledExecutorService maintenance;
     private final Store.Watch bundleWatch;
     private final RevokedIdentities revoked;
@@ -70,7 +71,7 @@ public final class Controller implements AutoCloseable {
 
     private final ClusterConnectors clusters;
 
-    private Controller(Store store, ConfigStreamService streams, Server grpc, HttpEndpoint http,
+    private Controller(Store store, ConfigStreamService streams, Server grpc, HttpEndpoint http, HttpEndpoint probes,
             ScheduledExecutorService maintenance, Store.Watch bundleWatch, InetSocketAddress grpcAddress,
             ClusterConnectors clusters, RevokedIdentities revoked, RevokedWithdrawals withdrawals) {
         this.clusters = clusters;
@@ -80,6 +81,7 @@ public final class Controller implements AutoCloseable {
         this.streams = streams;
         this.grpc = grpc;
         this.http = http;
+        this.probes = probes;
         this.maintenance = maintenance;
         this.bundleWatch = bundleWatch;
         this.grpcAddress = grpcAddress;
@@ -93,7 +95,14 @@ public final class Controller implements AutoCloseable {
      * @throws IOException when a listen address is taken
      */
     public static Controller start(ControllerConfig config, Clock clock) throws IOException {
+        return start(config, HttpEndpoint.Timeouts.DEFAULTS, clock);
+    }
+
+    /** As {@link #start(ControllerConfig, Clock)}, with the HTTP listeners' timeouts given. */
+    public static Controller start(ControllerConfig config, HttpEndpoint.Timeouts httpTimeouts, Clock clock)
+            throws IOException {
         requireNonNull(config, "config");
+        requireNonNull(httpTimeouts, "httpTimeouts");
         FederationIdentity identity = FederationIdentity.load(config.dataDir(), clock);
         Store store = SqliteStore.open(config.dataDir().resolve("state.db"));
         try {
@@ -150,9 +159,18 @@ public final class Controller implements AutoCloseable {
                 advertise[0] = config.listen().getHostString() + ":" + grpcAddress.getPort();
             }
             Controller[] self = new Controller[1];
-            HttpEndpoint http = new HttpEndpoint(config.httpListen(), SpiffeTls.jdk(trustManager, keyManager),
-                    () -> self[0] != null && self[0].ready, metrics::scrape,
-                    new AdminJson(admin, id -> isAdmin(id, adminId)));
+            java.util.function.BooleanSupplier isReady = () -> self[0] != null && self[0].ready;
+            HttpEndpoint http = HttpEndpoint.https(config.httpListen(),
+                    SpiffeTls.nettyServerBuilder(provider, trustManager, keyManager, ClientAuth.OPTIONAL).build(),
+                    httpTimeouts, isReady, metrics::scrape, new AdminJson(admin, id -> isAdmin(id, adminId)));
+            HttpEndpoint probes;
+            try {
+                probes = config.probeListen() == null ? null
+                        : HttpEndpoint.probes(config.probeListen(), httpTimeouts, isReady, metrics::scrape);
+            } catch (IOException | RuntimeException e) {
+                http.close();
+                throw e;
+            }
             ScheduledExecutorService maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "controller-maintenance");
                 t.setDaemon(true);
@@ -168,13 +186,13 @@ public final class Controller implements AutoCloseable {
                 }
             }, renewEvery, renewEvery, TimeUnit.SECONDS);
             clusters.start();
-            Controller controller = new Controller(store, streams, grpc, http, maintenance, bundleWatch, grpcAddress,
-                    clusters, revoked, withdrawals);
+            Controller controller = new Controller(store, streams, grpc, http, probes, maintenance, bundleWatch,
+                    grpcAddress, clusters, revoked, withdrawals);
             self[0] = controller;
             controller.ready = true;
-            LOG.info("controller of trust domain {} serving gRPC on {} and HTTPS on {} (TLS provider {}), store"
+            LOG.info("controller of trust domain {} serving gRPC on {} and HTTPS on {} (TLS provider {}){}, store"
                     + " revision {}", identity.federationTrustDomain(), grpcAddress, http.address(), provider,
-                    store.revision());
+                    probes == null ? "" : ", probes on HTTP " + probes.address(), store.revision());
             return controller;
         } catch (IOException | RuntimeException e) {
             store.close();
@@ -218,6 +236,11 @@ public final class Controller implements AutoCloseable {
         return http.address();
     }
 
+    /** The plain-HTTP probe listener's address, when {@code probeListen} is set. */
+    public Optional<InetSocketAddress> probeAddress() {
+        return Optional.ofNullable(probes).map(HttpEndpoint::address);
+    }
+
     public Store store() {
         return store;
     }
@@ -236,6 +259,9 @@ public final class Controller implements AutoCloseable {
         ready = false;
         maintenance.shutdownNow();
         http.close();
+        if (probes != null) {
+            probes.close();
+        }
         grpc.shutdown();
         streams.close();
         try {

@@ -23,6 +23,8 @@ import java.util.Set;
  * dataDir: /var/lib/meshfed        # MESHFED_DATA_DIR        --data-dir     (default ./meshfed-data)
  * listen: 127.0.0.1:15012          # MESHFED_LISTEN          --listen       gRPC over mTLS
  * httpListen: 127.0.0.1:15014      # MESHFED_HTTP_LISTEN     --http-listen  HTTPS: health, metrics, JSON admin
+ * probeListen: 0.0.0.0:15016       # MESHFED_PROBE_LISTEN    --probe-listen plain HTTP: health, metrics only
+ *                                  #   (default empty: off)
  * advertiseAddress: ctl.example:15012  # MESHFED_ADVERTISE_ADDRESS  told to joiners (default: listen)
  * pushDebounce: 50ms               # MESHFED_PUSH_DEBOUNCE
  * agentGracePeriod: 30s            # MESHFED_AGENT_GRACE_PERIOD  an agent's stream may be gone this long before
@@ -39,12 +41,12 @@ import java.util.Set;
 public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocketAddress httpListen,
         String advertiseAddress, Duration pushDebounce, Duration agentGracePeriod, Duration clusterStaleGrace,
         Duration svidMaxTtl, Map<String, Duration> svidMaxTtlByTrustDomain, int configStreamsPerIdentity,
-        int memberPortQuota) {
+        int memberPortQuota, InetSocketAddress probeListen) {
     public static final String DEFAULT_LISTEN = "127.0.0.1:15012";
     public static final String DEFAULT_HTTP_LISTEN = "127.0.0.1:15014";
     private static final Set<String> KEYS = Set.of("dataDir", "listen", "httpListen", "advertiseAddress",
             "pushDebounce", "agentGracePeriod", "clusterStaleGrace", "svidMaxTtl", "svidMaxTtlByTrustDomain",
-            "configStreamsPerIdentity", "memberPortQuota");
+            "configStreamsPerIdentity", "memberPortQuota", "probeListen");
     public static final Duration DEFAULT_AGENT_GRACE_PERIOD = Duration.ofSeconds(30);
     /** How long a member cluster's endpoints stay (stale) while its API server is unreachable. */
     public static final Duration DEFAULT_CLUSTER_STALE_GRACE = Duration.ofMinutes(5);
@@ -70,31 +72,32 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
             throw new ConfigException("memberPortQuota " + memberPortQuota + " is outside 1-"
                     + (PortAllocations.LAST_PORT - PortAllocations.FIRST_PORT + 1));
         }
+        // probeListen null: no plain-HTTP probe listener
     }
 
-    /** With the defaults for the SVID lifetime maximum and the config stream limit. */
+    /** With the defaults for the SVID lifetime maximum, the stream limit and the port quota; no probe listener. */
     public ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocketAddress httpListen,
             String advertiseAddress, Duration pushDebounce, Duration agentGracePeriod, Duration clusterStaleGrace) {
         this(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod, clusterStaleGrace, null,
-                null, 0, PortAllocations.DEFAULT_MEMBER_QUOTA);
+                null, 0, PortAllocations.DEFAULT_MEMBER_QUOTA, null);
     }
 
     /** The same configuration with another SVID lifetime maximum (and maxima per trust domain). */
     public ControllerConfig withSvidMaxTtl(Duration max, Map<String, Duration> byTrustDomain) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
-                clusterStaleGrace, max, byTrustDomain, configStreamsPerIdentity, memberPortQuota);
+                clusterStaleGrace, max, byTrustDomain, configStreamsPerIdentity, memberPortQuota, probeListen);
     }
 
     /** The same configuration with another limit of config streams per SPIFFE ID. */
     public ControllerConfig withConfigStreamsPerIdentity(int limit) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
-                clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, limit, memberPortQuota);
+                clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, limit, memberPortQuota, probeListen);
     }
 
     /** The same configuration with another port quota per member. */
     public ControllerConfig withMemberPortQuota(int quota) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
-                clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, quota);
+                clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, quota, probeListen);
     }
 
     /** The settings as given, before validation: each value with where it came from. */
@@ -113,6 +116,7 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
             set("svidMaxTtlByTrustDomain", "", "default");
             set("configStreamsPerIdentity", Integer.toString(DEFAULT_CONFIG_STREAMS_PER_IDENTITY), "default");
             set("memberPortQuota", String.valueOf(PortAllocations.DEFAULT_MEMBER_QUOTA), "default");
+            set("probeListen", "", "default");
         }
 
         private void set(String key, String value, String source) {
@@ -171,7 +175,8 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
                     Map.entry("MESHFED_SVID_MAX_TTL", "svidMaxTtl"),
                     Map.entry("MESHFED_SVID_MAX_TTL_BY_TRUST_DOMAIN", "svidMaxTtlByTrustDomain"),
                     Map.entry("MESHFED_CONFIG_STREAMS_PER_IDENTITY", "configStreamsPerIdentity"),
-                    Map.entry("MESHFED_MEMBER_PORT_QUOTA", "memberPortQuota"));
+                    Map.entry("MESHFED_MEMBER_PORT_QUOTA", "memberPortQuota"),
+                    Map.entry("MESHFED_PROBE_LISTEN", "probeListen"));
             names.forEach((var, key) -> {
                 String v = env.get(var);
                 if (v != null && !v.isEmpty()) {
@@ -192,7 +197,8 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
             return new ControllerConfig(Path.of(get("dataDir")), address("listen"), address("httpListen"),
                     get("advertiseAddress"), duration("pushDebounce"), duration("agentGracePeriod"),
                     duration("clusterStaleGrace"), svidMaxTtl("svidMaxTtl"), svidMaxTtlByTrustDomain(),
-                    streamLimit(), integer("memberPortQuota"));
+                    streamLimit(), integer("memberPortQuota"),
+                    get("probeListen").isBlank() ? null : address("probeListen"));
         }
 
         private int integer(String key) {

@@ -49,6 +49,10 @@ public final class ControllerMain implements Callable<Integer> {
                     + ControllerConfig.DEFAULT_HTTP_LISTEN + ").")
     String httpListen;
 
+    @Option(names = "--probe-listen", paramLabel = "HOST:PORT",
+            description = "Plain HTTP for probes and scrapers: /healthz, /readyz, /metrics only (default: off).")
+    String probeListen;
+
     @Option(names = "--advertise-address", paramLabel = "HOST:PORT",
             description = "Address joiners are told to use (default: --listen).")
     String advertise;
@@ -101,6 +105,7 @@ public final class ControllerMain implements Callable<Integer> {
                 .flag("dataDir", dataDir, "--data-dir")
                 .flag("listen", listen, "--listen")
                 .flag("httpListen", httpListen, "--http-listen")
+                .flag("probeListen", probeListen, "--probe-listen")
                 .flag("advertiseAddress", advertise, "--advertise-address");
         ControllerConfig config = builder.build();
         org.slf4j.LoggerFactory.getLogger(ControllerMain.class).debug("effective configuration: {}",
@@ -112,7 +117,8 @@ public final class ControllerMain implements Callable<Integer> {
             stopped.countDown();
         }, "controller-shutdown"));
         System.out.println("meshfed controller ready: gRPC " + hostPort(controller.grpcAddress()) + ", HTTPS "
-                + hostPort(controller.httpAddress()));
+                + hostPort(controller.httpAddress())
+                + controller.probeAddress().map(a -> ", probes HTTP " + hostPort(a)).orElse(""));
         System.out.flush();
         stopped.await();
         return 0;

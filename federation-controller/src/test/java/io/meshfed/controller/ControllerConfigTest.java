@@ -94,6 +94,20 @@ class ControllerConfigTest {
     }
 
     @Test
+    void theProbeListenerIsOffUnlessSet() throws Exception {
+        assertThat(new ControllerConfig.Builder().build().probeListen()).isNull();
+        Path yaml = dir.resolve("probes.yaml");
+        Files.writeString(yaml, "probeListen: 127.0.0.9:7004\n");
+        assertThat(new ControllerConfig.Builder().yaml(yaml).build().probeListen().getPort()).isEqualTo(7004);
+        assertThat(new ControllerConfig.Builder().yaml(yaml).environment(Map.of("MESHFED_PROBE_LISTEN",
+                "127.0.0.8:7005")).build().probeListen().getPort()).isEqualTo(7005);
+        assertThat(new ControllerConfig.Builder().yaml(yaml).flag("probeListen", "127.0.0.7:7006", "--probe-listen")
+                .build().probeListen().getPort()).isEqualTo(7006);
+        assertThatThrownBy(() -> new ControllerConfig.Builder().flag("probeListen", "nowhere", "--probe-listen")
+                .build()).hasMessageStartingWith("probeListen 'nowhere' (from flag --probe-listen)");
+    }
+
+    @Test
     void anUninitialisedDataDirectoryIsAClearError() {
         ControllerConfig config = new ControllerConfig.Builder().flag("dataDir", dir.resolve("empty").toString(),
                 "--data-dir").flag("listen", "127.0.0.1:0", "--listen").flag("httpListen", "127.0.0.1:0", "x").build();

@@ -86,6 +86,11 @@ public final class FederationIdentity {
             }
             return existing;
         }
+        try {
+            io.meshfed.controller.store.OwnerOnly.directory(dataDir);
+        } catch (IOException e) {
+            throw new CaException("cannot create the data directory " + dataDir + ": " + e.getMessage(), e);
+        }
         KeyEncryptionKey kek = KeyEncryptionKey.loadOrCreate(dataDir.resolve(KEK_FILE));
         FederationIdentity identity = new FederationIdentity(dataDir, trustDomain, kek, clock);
         identity.ca(trustDomain);

@@ -13,6 +13,7 @@ import io.meshfed.api.v1.Role;
 import io.meshfed.controller.Controller;
 import io.meshfed.controller.ControllerConfig;
 import io.meshfed.controller.identity.FederationIdentity;
+import io.meshfed.controller.server.HttpEndpoint;
 import io.meshfed.trust.BundleSet;
 import io.meshfed.trust.CertificateSigningRequests;
 import io.meshfed.trust.KeyAlgorithm;
@@ -51,12 +52,14 @@ public final class TestFederation implements AutoCloseable {
 
     private TestFederation(Path dataDir, MutableClock clock, Duration agentGracePeriod, Duration clusterStaleGrace)
             throws Exception {
-        this(dataDir, clock, agentGracePeriod, clusterStaleGrace, c -> c);
+        this(dataDir, clock, agentGracePeriod, clusterStaleGrace, c -> c, null);
     }
 
     private TestFederation(Path dataDir, MutableClock clock, Duration agentGracePeriod, Duration clusterStaleGrace,
-            java.util.function.UnaryOperator<ControllerConfig> customise) throws Exception {
+            java.util.function.UnaryOperator<ControllerConfig> customise, HttpEndpoint.Timeouts probeTimeouts)
+            throws Exception {
         this.customise = customise;
+        this.probeTimeouts = probeTimeouts;
         this.agentGracePeriod = agentGracePeriod;
         this.clusterStaleGrace = clusterStaleGrace;
         this.dataDir = dataDir;
@@ -77,7 +80,7 @@ public final class TestFederation implements AutoCloseable {
     /** With a port quota per member other than the default. */
     public static TestFederation withMemberPortQuota(Path dir, int memberPortQuota) throws Exception {
         return new TestFederation(dir, new MutableClock(Instant.now()), Duration.ofSeconds(30), null,
-                c -> c.withMemberPortQuota(memberPortQuota));
+                c -> c.withMemberPortQuota(memberPortQuota), null);
     }
 
     /** Also with the grace period of a member cluster whose API server is unreachable. */
@@ -92,17 +95,28 @@ public final class TestFederation implements AutoCloseable {
     /** With settings of the test's own, e.g. {@code c -> c.withConfigStreamsPerIdentity(2)}. */
     public static TestFederation start(Path dir, java.util.function.UnaryOperator<ControllerConfig> customise)
             throws Exception {
-        return new TestFederation(dir, new MutableClock(Instant.now()), Duration.ofSeconds(30), null, customise);
+        return new TestFederation(dir, new MutableClock(Instant.now()), Duration.ofSeconds(30), null, customise, null);
+    }
+
+    private final HttpEndpoint.Timeouts probeTimeouts; // null: default timeouts, no probe listener
+
+    /** With the plain-HTTP probe listener on, and both HTTP listeners' timeouts set to {@code httpTimeouts}. */
+    public static TestFederation startWithProbes(Path dir, HttpEndpoint.Timeouts httpTimeouts) throws Exception {
+        return new TestFederation(dir, new MutableClock(Instant.now()), Duration.ofSeconds(30), null, c -> c,
+                httpTimeouts);
     }
 
     private void start() throws Exception {
-        start(0, 0);
+        start(0, 0, 0);
     }
 
-    private void start(int grpcPort, int httpPort) throws Exception {
+    private void start(int grpcPort, int httpPort, int probePort) throws Exception {
         controller = Controller.start(customise.apply(new ControllerConfig(dataDir,
                 new InetSocketAddress("127.0.0.1", grpcPort), new InetSocketAddress("127.0.0.1", httpPort), null,
-                Duration.ofMillis(20), agentGracePeriod, clusterStaleGrace)), clock);
+                Duration.ofMillis(20), agentGracePeriod, clusterStaleGrace, null, null, 0,
+                io.meshfed.controller.catalog.PortAllocations.DEFAULT_MEMBER_QUOTA,
+                probeTimeouts == null ? null : new InetSocketAddress("127.0.0.1", probePort))),
+                probeTimeouts == null ? HttpEndpoint.Timeouts.DEFAULTS : probeTimeouts, clock);
     }
 
     /**
@@ -112,8 +126,9 @@ public final class TestFederation implements AutoCloseable {
     public void restart() throws Exception {
         int grpcPort = controller.grpcAddress().getPort();
         int httpPort = controller.httpAddress().getPort();
+        int probePort = controller.probeAddress().map(InetSocketAddress::getPort).orElse(0);
         controller.close();
-        start(grpcPort, httpPort);
+        start(grpcPort, httpPort, probePort);
     }
 
     public Controller controller() {

@@ -5,11 +5,11 @@ import static java.util.Objects.requireNonNull;
 import io.meshfed.controller.store.Change;
 import io.meshfed.controller.store.CompactedException;
 import io.meshfed.controller.store.ConflictException;
+import io.meshfed.controller.store.OwnerOnly;
 import io.meshfed.controller.store.Resource;
 import io.meshfed.controller.store.Store;
 import io.meshfed.controller.store.StoreException;
 import io.meshfed.controller.store.StoreTransaction;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -73,7 +73,11 @@ public final class SqliteStore implements Store {
         requireNonNull(file, "file");
         try {
             Path parent = file.toAbsolutePath().getParent();
-            Files.createDirectories(parent);
+            OwnerOnly.directory(parent);
+            // SQLite gives its -wal and -shm files the mode of the database file: so 0600 for all three.
+            OwnerOnly.file(file);
+            OwnerOnly.ifExists(Path.of(file + "-wal"));
+            OwnerOnly.ifExists(Path.of(file + "-shm"));
             SQLiteConfig config = new SQLiteConfig();
             config.setJournalMode(SQLiteConfig.JournalMode.WAL);
             config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);

@@ -1,0 +1,103 @@
+package io.meshfed.dataplane;
+
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.time.Duration;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Closes a plain-HTTP connection that does not deliver a complete request in time: the first request (headers and
+ * body) within the request timeout of the connect, the body of a later one within the request timeout of its
+ * headers, and the next request on a kept-alive connection within the idle timeout of the last response. No timer
+ * runs while a request is being answered, nor after a 101 Switching Protocols. Sits right after the HTTP codec
+ * (ProxyHttp; the edge gateway adds it to Reactor Netty's HTTP/1.1 pipeline).
+ */
+public final class RequestDeadline extends ChannelDuplexHandler {
+    private static final Logger LOG = LoggerFactory.getLogger(RequestDeadline.class);
+
+    private final long requestMillis;
+    private final long idleMillis;
+    private ScheduledFuture<?> timer; // event loop only
+    private int unanswered; // requests received and not yet answered (HTTP/1.1 pipelining)
+
+    public RequestDeadline(Duration request, Duration idle) {
+        this.requestMillis = request.toMillis();
+        this.idleMillis = idle.toMillis();
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        arm(ctx, requestMillis, "a complete request");
+        super.channelActive(ctx);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (msg instanceof LastHttpContent) {
+            cancel();
+            unanswered++;
+        } else if (msg instanceof HttpRequest) {
+            arm(ctx, requestMillis, "the request body");
+        }
+        super.channelRead(ctx, msg);
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+        if (msg instanceof HttpResponse response
+                && response.status().code() == HttpResponseStatus.SWITCHING_PROTOCOLS.code()) {
+            // Upgraded (a WebSocket through the edge gateway): no longer HTTP requests, so no deadline.
+            cancel();
+            super.write(ctx, msg, promise);
+            ctx.pipeline().remove(this);
+            return;
+        }
+        if (msg instanceof LastHttpContent) {
+            unanswered = Math.max(0, unanswered - 1);
+            ChannelPromise written = promise.unvoid();
+            written.addListener(f -> {
+                if (f.isSuccess() && ctx.channel().isActive() && unanswered == 0) {
+                    arm(ctx, idleMillis, "the next request");
+                }
+            });
+            super.write(ctx, msg, written);
+            return;
+        }
+        super.write(ctx, msg, promise);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        cancel();
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        cancel();
+    }
+
+    private void arm(ChannelHandlerContext ctx, long millis, String waitingFor) {
+        cancel();
+        timer = ctx.executor().schedule(() -> {
+            LOG.debug("closing HTTP connection from {}: no {} within {} ms", ctx.channel().remoteAddress(),
+                    waitingFor, millis);
+            ctx.close();
+        }, millis, TimeUnit.MILLISECONDS);
+    }
+
+    private void cancel() {
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+    }
+}

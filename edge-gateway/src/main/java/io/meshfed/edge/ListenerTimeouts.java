@@ -1,0 +1,49 @@
+package io.meshfed.edge;
+
+import io.meshfed.dataplane.RequestDeadline;
+import io.netty.channel.ChannelPipeline;
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.reactor.netty.NettyServerCustomizer;
+import reactor.netty.NettyPipeline;
+import reactor.netty.http.server.HttpServer;
+
+/**
+ * {@code meshfed.edge.http.*}: every listener of the edge gateway (the public port and the management port, whose
+ * child context takes the parent's {@link NettyServerCustomizer}s) closes connections that never finish a request.
+ * On HTTP/1.1 a request (headers and body) must arrive within {@code request-timeout} of the connect (or of its
+ * headers, for the body of a later one; {@link RequestDeadline}); a connection silent for {@code idle-timeout} is
+ * closed (Reactor Netty's idle timeout, which also covers HTTP/2 and TLS connections); a body read stalls at most
+ * {@code request-timeout}. Spring Boot bounds the headers ({@code server.max-http-request-header-size}, 8 KB) and
+ * Reactor Netty the request line (4096 bytes) and the TLS handshake (10 s).
+ */
+@ConfigurationProperties("meshfed.edge.http")
+public record ListenerTimeouts(Duration requestTimeout, Duration idleTimeout) implements NettyServerCustomizer {
+    public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
+    static final String DEADLINE = "meshfed.requestDeadline";
+
+    public ListenerTimeouts {
+        requestTimeout = requestTimeout == null ? DEFAULT_REQUEST_TIMEOUT : requestTimeout;
+        idleTimeout = idleTimeout == null ? DEFAULT_IDLE_TIMEOUT : idleTimeout;
+        if (requestTimeout.isNegative() || requestTimeout.isZero() || idleTimeout.isNegative()
+                || idleTimeout.isZero()) {
+            throw new IllegalArgumentException("meshfed.edge.http.request-timeout and idle-timeout must be positive,"
+                    + " got " + requestTimeout + " and " + idleTimeout);
+        }
+    }
+
+    @Override
+    public HttpServer apply(HttpServer server) {
+        return server.idleTimeout(idleTimeout).readTimeout(requestTimeout).requestTimeout(requestTimeout)
+                .doOnChannelInit((observer, channel, remote) -> {
+                    ChannelPipeline p = channel.pipeline();
+                    // Plain HTTP/1.1 (and HTTP/1.1 over TLS without ALPN): the codec is there from the start. With
+                    // an h2c upgrade or ALPN the protocol is chosen later; the idle timeout covers those.
+                    if (p.get(NettyPipeline.HttpCodec) != null && p.get(NettyPipeline.H2CUpgradeHandler) == null
+                            && p.get(DEADLINE) == null) {
+                        p.addAfter(NettyPipeline.HttpCodec, DEADLINE, new RequestDeadline(requestTimeout, idleTimeout));
+                    }
+                });
+    }
+}

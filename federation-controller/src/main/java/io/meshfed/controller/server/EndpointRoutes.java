@@ -1,0 +1,147 @@
+package io.meshfed.controller.server;
+
+import io.meshfed.controller.server.HttpEndpoint.AdminHandler;
+import io.meshfed.controller.server.HttpEndpoint.Response;
+import io.meshfed.trust.SpiffeId;
+import io.meshfed.trust.tls.SpiffeTls;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.ssl.SslHandler;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Routes a complete request: {@code /healthz} and {@code /readyz} answered on the event loop; {@code /metrics} and
+ * (on the HTTPS port) {@code /v1/admin/METHOD} run on the bounded workers, as they may wait for the store.
+ */
+@ChannelHandler.Sharable
+final class EndpointRoutes extends SimpleChannelInboundHandler<FullHttpRequest> {
+    private static final Logger LOG = LoggerFactory.getLogger(EndpointRoutes.class);
+    static final String ADMIN_PREFIX = "/v1/admin/";
+    static final String TEXT = "text/plain";
+    static final String JSON = "application/json";
+    static final String PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8";
+
+    /** What the routes call; {@code admin} is null on the probe port. */
+    record Handlers(BooleanSupplier ready, Supplier<String> metrics, AdminHandler admin) {}
+
+    private final Handlers handlers;
+    private final Executor workers;
+
+    EndpointRoutes(Handlers handlers, Executor workers) {
+        this.handlers = handlers;
+        this.workers = workers;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+        if (request.decoderResult().isFailure()) {
+            refuseMalformed(ctx, request.decoderResult().cause());
+            return;
+        }
+        boolean keepAlive = HttpUtil.isKeepAlive(request);
+        String path = new QueryStringDecoder(request.uri()).path();
+        switch (path) {
+            case "/healthz" -> respond(ctx, keepAlive, new Response(200, TEXT, "ok\n"));
+            case "/readyz" -> respond(ctx, keepAlive, handlers.ready().getAsBoolean()
+                    ? new Response(200, TEXT, "ready\n") : new Response(503, TEXT, "not ready\n"));
+            case "/metrics" -> offload(ctx, keepAlive, false,
+                    () -> new Response(200, PROMETHEUS, handlers.metrics().get()));
+            default -> {
+                if (handlers.admin() != null && path.startsWith(ADMIN_PREFIX)) {
+                    admin(ctx, keepAlive, request, path.substring(ADMIN_PREFIX.length()));
+                } else {
+                    respond(ctx, keepAlive, new Response(404, TEXT, "no such path: " + path + "; this port serves "
+                            + (handlers.admin() != null ? "/healthz, /readyz, /metrics and " + ADMIN_PREFIX + "METHOD"
+                                    : "/healthz, /readyz and /metrics") + "\n"));
+                }
+            }
+        }
+    }
+
+    private void admin(ChannelHandlerContext ctx, boolean keepAlive, FullHttpRequest request, String method) {
+        if (!HttpMethod.POST.equals(request.method())) {
+            respond(ctx, keepAlive, new Response(405, JSON, "{\"error\":\"use POST with a JSON body\"}\n"));
+            return;
+        }
+        String body = request.content().toString(StandardCharsets.UTF_8);
+        SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+        Optional<SpiffeId> caller = ssl == null ? Optional.empty() : SpiffeTls.peerId(ssl.engine().getSession());
+        offload(ctx, keepAlive, true, () -> handlers.admin().handle(method, body, caller));
+    }
+
+    private void offload(ChannelHandlerContext ctx, boolean keepAlive, boolean json, Supplier<Response> work) {
+        try {
+            workers.execute(() -> {
+                Response response;
+                try {
+                    response = work.get();
+                } catch (RuntimeException e) {
+                    LOG.error("HTTP handler failed", e);
+                    response = json ? new Response(500, JSON, "{\"code\":\"INTERNAL\",\"error\":\"internal error: "
+                            + e.getClass().getSimpleName() + "; see the controller's log\"}\n")
+                            : new Response(500, TEXT, "internal error; see the controller's log\n");
+                }
+                respond(ctx, keepAlive, response);
+            });
+        } catch (RejectedExecutionException e) {
+            String message = "the controller is busy: " + HttpEndpoint.WORKERS + " calls running and "
+                    + HttpEndpoint.QUEUE + " waiting on this port; retry shortly";
+            respond(ctx, false, json ? new Response(503, JSON, "{\"code\":\"UNAVAILABLE\",\"error\":\"" + message
+                    + "\"}\n") : new Response(503, TEXT, message + "\n"));
+        }
+    }
+
+    private static void refuseMalformed(ChannelHandlerContext ctx, Throwable cause) {
+        HttpResponseStatus status = cause instanceof TooLongHttpLineException ? HttpResponseStatus.REQUEST_URI_TOO_LONG
+                : cause instanceof TooLongHttpHeaderException ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
+                : HttpResponseStatus.BAD_REQUEST;
+        String reason = cause instanceof TooLongFrameException
+                ? "request line over " + HttpEndpoint.MAX_INITIAL_LINE + " bytes or headers over "
+                        + HttpEndpoint.MAX_HEADERS + " bytes"
+                : "malformed HTTP request: " + cause.getMessage();
+        respond(ctx, false, new Response(status.code(), TEXT, reason + "\n"));
+    }
+
+    /** Writes {@code response}; thread-safe (Netty hands the write to the channel's event loop). */
+    static void respond(ChannelHandlerContext ctx, boolean keepAlive, Response response) {
+        byte[] bytes = response.body().getBytes(StandardCharsets.UTF_8);
+        FullHttpResponse out = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                HttpResponseStatus.valueOf(response.status()), Unpooled.wrappedBuffer(bytes));
+        out.headers().set(HttpHeaderNames.CONTENT_TYPE, response.contentType())
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+        HttpUtil.setKeepAlive(out, keepAlive);
+        var written = ctx.writeAndFlush(out);
+        if (!keepAlive) {
+            written.addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        // TLS handshake failures, resets and the like: the connection is of no further use; nothing to tell.
+        LOG.debug("HTTP connection from {} closed: {}", ctx.channel().remoteAddress(), cause.toString());
+        ctx.close();
+    }
+}
