@@ -40,7 +40,8 @@ public final class ClusterConvergenceBenchmark {
         Path dir = Files.createTempDirectory("meshfed-convergence");
         List<MockCluster> mocks = new ArrayList<>();
         List<TestSubscriber> gateways = new ArrayList<>();
-        try (TestFederation f = TestFederation.start(dir)) {
+        // Each cluster exports up to 500 services: every member may hold every service port.
+        try (TestFederation f = TestFederation.start(dir, c -> c.withMemberPortQuota(900))) {
             long setup = System.nanoTime();
             for (int c = 0; c < clusters; c++) {
                 MockCluster m = new MockCluster();

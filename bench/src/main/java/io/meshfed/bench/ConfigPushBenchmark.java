@@ -50,12 +50,17 @@ public final class ConfigPushBenchmark {
         }
     }
 
-    /** A federation of 10 members in 2 networks with {@code endpoints} endpoints in 500 services, all exported. */
+    /**
+     * A federation of 10 members in 2 networks with {@code endpoints} endpoints in 500 services, all exported. The
+     * reporting agents (250 endpoints each, within a report's limit) never open a config stream, so their grace
+     * period outlasts the run; each member may hold every service port.
+     */
     static TestFederation federation(Path dir, int endpoints) throws Exception {
-        TestFederation f = TestFederation.start(dir);
+        TestFederation f = TestFederation.start(dir, c -> c.withAgentGracePeriod(Duration.ofHours(12))
+                .withMemberPortQuota(900));
         var admin = f.admin();
         f.addNetworksAndMembers(2, MEMBERS);
-        int agents = Math.max(1, endpoints / 1000);
+        int agents = Math.max(1, endpoints / 250);
         for (int a = 0; a < agents; a++) {
             report(f, a, endpoints / agents, -1);
         }
@@ -70,7 +75,8 @@ public final class ConfigPushBenchmark {
         for (int e = 0; e < count; e++) {
             workloads.add(WorkloadInstance.newBuilder().setService("svc" + ((agent * 7 + e) % 500)).setNamespace("load")
                     .setAddress("10." + (agent % 250) + "." + (e / 250) + "." + (e % 250)).setPort(8080)
-                    .setHealthy(e != unhealthy).build());
+                    .setHealthy(e != unhealthy).setInbound("10." + (agent % 250) + ".255." + (agent / 250) + ":15006")
+                    .build());
         }
         ManagedChannel channel = f.channel(f.memberSvid("m" + (agent % MEMBERS) + ".acme.mesh", "/ns/load/vm/vm-" + agent));
         try {

@@ -6,6 +6,7 @@ import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.time.Duration;
 import java.util.concurrent.ScheduledFuture;
@@ -18,25 +19,47 @@ import org.slf4j.LoggerFactory;
  * body) within the request timeout of the connect, the body of a later one within the request timeout of its
  * headers, and the next request on a kept-alive connection within the idle timeout of the last response. No timer
  * runs while a request is being answered, nor after a 101 Switching Protocols. Sits right after the HTTP codec
- * (ProxyHttp; the edge gateway adds it to Reactor Netty's HTTP/1.1 pipeline).
+ * (ProxyHttp, the controller's HTTPS and probe ports; the edge gateway adds it to Reactor Netty's HTTP/1.1
+ * pipeline).
  */
 public final class RequestDeadline extends ChannelDuplexHandler {
     private static final Logger LOG = LoggerFactory.getLogger(RequestDeadline.class);
 
     private final long requestMillis;
     private final long idleMillis;
+    private final boolean afterHandshake;
     private ScheduledFuture<?> timer; // event loop only
     private int unanswered; // requests received and not yet answered (HTTP/1.1 pipelining)
 
+    /** On plain HTTP: the first request is due within {@code request} of the connect. */
     public RequestDeadline(Duration request, Duration idle) {
+        this(request, idle, false);
+    }
+
+    /**
+     * With {@code afterHandshake}, behind a TLS handler: the first request is due within {@code request} of the end of
+     * the handshake (which has a timeout of its own).
+     */
+    public RequestDeadline(Duration request, Duration idle, boolean afterHandshake) {
         this.requestMillis = request.toMillis();
         this.idleMillis = idle.toMillis();
+        this.afterHandshake = afterHandshake;
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        arm(ctx, requestMillis, "a complete request");
+        if (!afterHandshake) {
+            arm(ctx, requestMillis, "a complete request");
+        }
         super.channelActive(ctx);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (afterHandshake && evt instanceof SslHandshakeCompletionEvent done && done.isSuccess()) {
+            arm(ctx, requestMillis, "a complete request");
+        }
+        super.userEventTriggered(ctx, evt);
     }
 
     @Override

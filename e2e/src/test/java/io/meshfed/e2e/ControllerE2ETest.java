@@ -82,7 +82,8 @@ class ControllerE2ETest {
         ok("network", "create", "west");
         ok("member", "add", "east", "--type", "vm", "--network", "east");
         ok("member", "add", "west", "--type", "vm", "--network", "west");
-        String token = ok("token", "create", "--member", "east", "--role", "agent", "-o", "json").stdout();
+        String token = ok("token", "create", "--member", "east", "--role", "agent", "--service", "hello.demo",
+                "-o", "json").stdout();
         assertThat(token).contains("\"token\": \"mf1.");
         ok("export", "hello.demo", "--to", "west");
         Files.writeString(work.resolve("routes.yaml"), "routes:\n  - id: hello\n    uri: lb://hello.demo\n"

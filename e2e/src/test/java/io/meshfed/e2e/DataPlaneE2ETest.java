@@ -94,10 +94,14 @@ class DataPlaneE2ETest {
         return AdminClient.connect(env);
     }
 
+    /** A join token; an agent's may register hello.demo, the only service agents here serve. */
     private String token(String member, Role role) {
         try (AdminClient a = admin()) {
-            return a.stub().createJoinToken(CreateJoinTokenRequest.newBuilder().setMember(member).setRole(role)
-                    .build()).getToken();
+            CreateJoinTokenRequest.Builder request = CreateJoinTokenRequest.newBuilder().setMember(member).setRole(role);
+            if (role == Role.ROLE_AGENT) {
+                request.addServices("hello.demo");
+            }
+            return a.stub().createJoinToken(request.build()).getToken();
         }
     }
 

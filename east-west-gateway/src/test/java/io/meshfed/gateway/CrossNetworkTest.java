@@ -8,7 +8,6 @@ import io.meshfed.dataplane.testing.EchoBackend;
 import io.meshfed.api.v1.CreateNetworkRequest;
 import io.meshfed.api.v1.ExportRequest;
 import io.meshfed.api.v1.ListRequest;
-import io.meshfed.api.v1.RegistrationServiceGrpc;
 import io.meshfed.api.v1.Role;
 import io.meshfed.api.v1.WorkloadInstance;
 import io.meshfed.api.v1.WorkloadReport;
@@ -57,8 +56,7 @@ class CrossNetworkTest {
                 // Both listen on port 0: the address each reports once bound is what the other network dials.
                 assertThat(eastGw.advertised()).isEqualTo("127.0.1.1:" + eastGw.inboundAddress().getPort());
 
-                RegistrationServiceGrpc.newBlockingStub(federation.channel(federation.memberSvid("east.acme.mesh",
-                        "/ns/demo/vm/vm-1"))).reportWorkloads(WorkloadReport.newBuilder().addWorkloads(
+                federation.clusterEndpoints("east", WorkloadReport.newBuilder().addWorkloads(
                         WorkloadInstance.newBuilder().setService("hello").setNamespace("demo").setAddress("127.0.0.1")
                                 .setPort(backend.port()).setHealthy(true)).build());
                 admin.export(ExportRequest.newBuilder().setService("hello").setNamespace("demo").addToMembers("west")

@@ -7,7 +7,6 @@ import com.sun.net.httpserver.HttpServer;
 import io.meshfed.api.v1.AddMemberRequest;
 import io.meshfed.api.v1.CreateNetworkRequest;
 import io.meshfed.api.v1.DeleteRouteRequest;
-import io.meshfed.api.v1.RegistrationServiceGrpc;
 import io.meshfed.api.v1.Role;
 import io.meshfed.api.v1.Route;
 import io.meshfed.api.v1.RouteArg;
@@ -52,8 +51,7 @@ class EdgeGatewayTest {
             var admin = federation.admin();
             admin.createNetwork(CreateNetworkRequest.newBuilder().setName("west").build());
             admin.addMember(AddMemberRequest.newBuilder().setName("west").setType("vm").setNetwork("west").build());
-            RegistrationServiceGrpc.newBlockingStub(federation.channel(federation.memberSvid("west.acme.mesh",
-                    "/ns/demo/vm/vm-1"))).reportWorkloads(WorkloadReport.newBuilder().addWorkloads(WorkloadInstance
+            federation.clusterEndpoints("west", WorkloadReport.newBuilder().addWorkloads(WorkloadInstance
                     .newBuilder().setService("hello").setNamespace("demo").setAddress("127.0.0.1")
                     .setPort(hello.getAddress().getPort()).setHealthy(true)).build());
             String token = federation.token("west", Role.ROLE_EDGE);
@@ -108,8 +106,7 @@ class EdgeGatewayTest {
                 admin.createNetwork(CreateNetworkRequest.newBuilder().setName(net).build());
                 admin.addMember(AddMemberRequest.newBuilder().setName(net).setType("vm").setNetwork(net).build());
             }
-            RegistrationServiceGrpc.newBlockingStub(federation.channel(federation.memberSvid("east.acme.mesh",
-                    "/ns/demo/vm/vm-1"))).reportWorkloads(WorkloadReport.newBuilder().addWorkloads(WorkloadInstance
+            federation.clusterEndpoints("east", WorkloadReport.newBuilder().addWorkloads(WorkloadInstance
                     .newBuilder().setService("hello").setNamespace("demo").setAddress("127.0.0.1")
                     .setPort(hello.getAddress().getPort()).setHealthy(true)).build());
             admin.export(io.meshfed.api.v1.ExportRequest.newBuilder().setService("hello").setNamespace("demo")

@@ -8,7 +8,6 @@ import static org.awaitility.Awaitility.await;
 
 import io.meshfed.api.v1.AddMemberRequest;
 import io.meshfed.api.v1.CreateNetworkRequest;
-import io.meshfed.api.v1.RegistrationServiceGrpc;
 import io.meshfed.api.v1.Route;
 import io.meshfed.api.v1.RouteArg;
 import io.meshfed.api.v1.RouteSet;
@@ -66,8 +65,7 @@ class EdgeHttpFeaturesTest {
         var admin = federation.admin();
         admin.createNetwork(CreateNetworkRequest.newBuilder().setName("west").build());
         admin.addMember(AddMemberRequest.newBuilder().setName("west").setType("vm").setNetwork("west").build());
-        RegistrationServiceGrpc.newBlockingStub(federation.channel(federation.memberSvid("west.acme.mesh",
-                "/ns/demo/vm/vm-1"))).reportWorkloads(WorkloadReport.newBuilder()
+        federation.clusterEndpoints("west", WorkloadReport.newBuilder()
                 .addWorkloads(WorkloadInstance.newBuilder().setService("shadow").setNamespace("demo")
                         .setAddress("127.0.0.1").setPort(shadow.port()).setHealthy(true))
                 .build());

@@ -10,7 +10,6 @@ import static org.awaitility.Awaitility.await;
 import com.sun.net.httpserver.HttpServer;
 import io.meshfed.api.v1.AddMemberRequest;
 import io.meshfed.api.v1.CreateNetworkRequest;
-import io.meshfed.api.v1.RegistrationServiceGrpc;
 import io.meshfed.api.v1.Route;
 import io.meshfed.api.v1.RouteSet;
 import io.meshfed.api.v1.WorkloadInstance;
@@ -70,8 +69,7 @@ class EdgeTrafficManagementTest {
             report.addWorkloads(WorkloadInstance.newBuilder().setService(e.getKey()).setNamespace("demo")
                     .setAddress("127.0.0.1").setPort(e.getValue().getAddress().getPort()).setHealthy(true));
         }
-        RegistrationServiceGrpc.newBlockingStub(federation.channel(federation.memberSvid("west.acme.mesh",
-                "/ns/demo/vm/vm-1"))).reportWorkloads(report.build());
+        federation.clusterEndpoints("west", report.build());
         admin.applyRoutes(RouteSet.newBuilder()
                 .addRoutes(Route.newBuilder().setId("canary-v1").setUri("lb://hello-v1.demo")
                         .addPredicates(def("Path", "/canary/**")).addPredicates(def("Weight", "canary", "90")))

@@ -94,6 +94,13 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
                 clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, limit, memberPortQuota, probeListen);
     }
 
+    /** The same configuration with another grace period for agents without a config stream. */
+    public ControllerConfig withAgentGracePeriod(Duration grace) {
+        return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, grace,
+                clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota,
+                probeListen);
+    }
+
     /** The same configuration with another port quota per member. */
     public ControllerConfig withMemberPortQuota(int quota) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,

@@ -66,10 +66,10 @@ class AgentNodeTest {
             AgentConfig client = config("vm-2", "address: 127.0.1.3\ninbound:\n  listen: 127.0.1.3:0\n"
                     + "http:\n  listen: 127.0.1.3:0\nimports:\n  - service: hello\n    port: " + backend.port()
                     + "\n    listen: 127.0.1.3:" + importPort + "\n");
-            String token = federation.token("east", Role.ROLE_AGENT);
+            String token = federation.agentToken("east", "demo", "hello.demo");
             join(federation, server, token);
             assertThatThrownBy(() -> join(federation, client, token)).hasMessageContaining("already used");
-            join(federation, client, federation.token("east", Role.ROLE_AGENT));
+            join(federation, client, federation.agentToken("east", "demo", "hello.demo"));
             assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(server.stateDir())))
                     .isEqualTo("rwx------");
 
@@ -130,7 +130,7 @@ class AgentNodeTest {
             admin.addMember(AddMemberRequest.newBuilder().setName("east").setType("vm").setNetwork("east").build());
             AgentConfig c = config("vm-1", "address: 127.0.1.2\ninbound:\n  listen: 127.0.1.2:0\n"
                     + "http:\n  listen: 127.0.1.2:0\nservices:\n  - name: hello\n    port: " + backend.port() + "\n");
-            join(federation, c, federation.token("east", Role.ROLE_AGENT));
+            join(federation, c, federation.agentToken("east", "demo", "hello.demo"));
             try (AgentNode vm1 = AgentNode.start(c, ProxySettings.defaults(), Clock.systemUTC())) {
                 await().atMost(Duration.ofSeconds(30)).until(() -> healthy(federation));
                 // The stream is down longer than the grace period (the agent waits 1 s before reconnecting): the

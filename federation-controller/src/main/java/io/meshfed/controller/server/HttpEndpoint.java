@@ -99,7 +99,8 @@ public final class HttpEndpoint implements AutoCloseable {
                         }
                         p.addLast("codec", new HttpServerCodec(new HttpDecoderConfig()
                                 .setMaxInitialLineLength(MAX_INITIAL_LINE).setMaxHeaderSize(MAX_HEADERS)));
-                        p.addLast("deadline", new RequestDeadline(timeouts.request(), timeouts.idle(), tls != null));
+                        p.addLast("deadline", new io.meshfed.dataplane.RequestDeadline(timeouts.request(),
+                                timeouts.idle(), tls != null));
                         p.addLast("aggregator", new BoundedAggregator(maxBody));
                         p.addLast("routes", routes);
                     }

@@ -194,13 +194,36 @@ public final class TestFederation implements AutoCloseable {
         return identity.issueLocal(id, Duration.ofHours(24));
     }
 
+    /**
+     * Replaces {@code member}'s endpoints as a Kubernetes member's connector records what it reads from
+     * EndpointSlices: the controller read them itself, so peers reach them at their address in plain TCP (an agent's
+     * report could not do that). For tests whose backends are plain servers.
+     */
+    public void clusterEndpoints(String member, io.meshfed.api.v1.WorkloadReport report) {
+        var store = controller.store();
+        store.transact(tx -> {
+            var m = io.meshfed.controller.model.Records.get(tx, io.meshfed.controller.model.Kind.MEMBER, member,
+                    io.meshfed.controller.model.MemberRecord.class).orElseThrow();
+            var set = new io.meshfed.controller.model.WorkloadSetRecord(
+                    io.meshfed.controller.model.ClusterRecord.workloadSetKey(member), member, m.network(),
+                    report.getWorkloadsList().stream().map(w -> new io.meshfed.controller.model.WorkloadSetRecord
+                            .Workload(w.getService(), w.getNamespace().isEmpty() ? "default" : w.getNamespace(),
+                            w.getAddress(), w.getPort(), w.getHealthy(), w.getLocality(), null)).toList());
+            io.meshfed.controller.catalog.PortAllocations.allocate(tx, set, Integer.MAX_VALUE);
+            io.meshfed.controller.model.Records.put(tx, io.meshfed.controller.model.Kind.WORKLOADS, set.agent(), set,
+                    io.meshfed.controller.store.StoreTransaction.ANY);
+            io.meshfed.controller.catalog.PortAllocations.releaseUnused(tx);
+            return null;
+        });
+    }
+
     /** An SVID the federation's CA issued without a join: the controller has no record of it. */
     public X509Svid unjoinedSvid(String trustDomain, String path) {
         return identity.issueLocal(TrustDomain.parse(trustDomain).workload(path), Duration.ofHours(24));
     }
 
     /**
-     * Records {@code id} as joined, as a join would: its member (the one of its trust domain, when it exists yet) and
+     * Records {@code id} as joined, unless a record of it exists, as a join would: its member (the one of its trust domain, when it exists yet) and
      * role from its path; an agent ({@code /ns/NS/vm/NAME}) may register any service of its namespace.
      */
     private void recordJoined(SpiffeId id) {
@@ -211,6 +234,9 @@ public final class TestFederation implements AutoCloseable {
             return;
         }
         var store = controller.store();
+        if (store.get(io.meshfed.controller.model.Kind.IDENTITY.storeName(), id.toString()).isPresent()) {
+            return; // joined (or revoked) before: the record stays as it is
+        }
         io.meshfed.controller.identity.TrustState.memberOf(store, id.trustDomain()).ifPresent(m -> store.transact(tx ->
                 io.meshfed.controller.model.Records.put(tx, io.meshfed.controller.model.Kind.IDENTITY, id.toString(),
                         new io.meshfed.controller.model.IdentityRecord(id.toString(), m.name(), role,
