@@ -81,10 +81,13 @@ class ConfigStreamLimitTest {
             federation.admin().addMember(AddMemberRequest.newBuilder().setName("east").setType("vm")
                     .setNetwork("east").build());
             ManagedChannel gateway = federation.channel(federation.memberSvid("east.acme.mesh", "/meshfed/gateway/gw"));
-            try (TestSubscriber first = new TestSubscriber(gateway); TestSubscriber second = new TestSubscriber(gateway)) {
-                first.awaitSnapshot(x -> true, WAIT);
-                await().atMost(WAIT).until(() -> second.error() != null);
-                assertThat(Status.fromThrowable(second.error()).getDescription()).contains("has 1 config streams open");
+            try (TestSubscriber first = new TestSubscriber(gateway)) {
+                first.awaitSnapshot(x -> true, WAIT); // holds the one slot before the second asks
+                try (TestSubscriber second = new TestSubscriber(gateway)) {
+                    await().atMost(WAIT).until(() -> second.error() != null);
+                    assertThat(Status.fromThrowable(second.error()).getDescription())
+                            .contains("has 1 config streams open");
+                }
             }
         }
     }
