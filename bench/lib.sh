@@ -70,7 +70,8 @@ NGINX
 }
 
 # start_federation: a controller on 127.0.0.1:25012 (admin credentials in $W/home), then GatewayBenchSetup:
-# networks east and west, hello.demo at the backend, join tokens in $W/*.token.
+# networks east (a Kubernetes member on a mock API server) and west, hello.demo at the backend, join tokens in
+# $W/*.token.
 start_federation() {
   export MESHFED_HOME="$W/home"
   java -jar "$CONTROLLER_JAR" init --controller 127.0.0.1:25012 --data-dir "$W/controller" >"$W/logs/init.log" 2>&1
@@ -78,8 +79,16 @@ start_federation() {
     >"$W/logs/controller.log" 2>&1 & PIDS+=($!)
   local _
   for _ in $(seq 1 120); do grep -q "meshfed controller ready" "$W/logs/controller.log" && break; sleep 0.5; done
+  # GatewayBenchSetup keeps running: it serves east's (mock) Kubernetes API, whose EndpointSlice holds the backend.
   java -cp "$BENCH_JAR" io.meshfed.bench.GatewayBenchSetup "$W" 127.0.0.1:25012 127.0.1.1:25443 127.0.2.1:25443 \
-    127.0.0.1:18080 >"$W/logs/setup.log" 2>&1 || die "setup failed: $(tail -3 "$W/logs/setup.log")"
+    127.0.0.1:18080 >"$W/logs/setup.log" 2>&1 & PIDS+=($!)
+  local setup=$!
+  for _ in $(seq 1 240); do
+    grep -q "bench federation ready" "$W/logs/setup.log" && return 0
+    kill -0 "$setup" 2>/dev/null || die "setup failed: $(tail -3 "$W/logs/setup.log")"
+    sleep 0.5
+  done
+  die "setup did not finish: $(tail -3 "$W/logs/setup.log")"
 }
 
 # cpu_ticks PID...: user+system clock ticks of the processes so far.

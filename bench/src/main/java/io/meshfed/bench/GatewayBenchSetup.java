@@ -1,29 +1,32 @@
 package io.meshfed.bench;
 
+import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.meshfed.api.v1.AddMemberRequest;
 import io.meshfed.api.v1.CreateJoinTokenRequest;
 import io.meshfed.api.v1.CreateNetworkRequest;
 import io.meshfed.api.v1.ExportRequest;
-import io.meshfed.api.v1.RegistrationServiceGrpc;
+import io.meshfed.api.v1.RegisterClusterRequest;
 import io.meshfed.api.v1.Role;
-import io.meshfed.api.v1.WorkloadInstance;
-import io.meshfed.api.v1.WorkloadReport;
 import io.meshfed.cli.admin.AdminClient;
-import io.meshfed.client.Joiner;
-import io.meshfed.client.NodeSession;
-import io.meshfed.client.StateDir;
+import io.meshfed.controller.kubernetes.Mcs;
+import io.meshfed.controller.testing.MockCluster;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Sets up the federation that bench/gateway/run.sh measures: networks east and west with their gateway
- * addresses, members east and west, hello.demo in east at the benchmark's backend (registered as a plain endpoint,
- * as the HAProxy pair's ingress reaches its backend) exported to west, one gateway join token per network,
- * written owner-only to {@code WORK/east.token} and {@code WORK/west.token}, and for bench/edge/run.sh an edge
- * token for east ({@code WORK/east-edge.token}) and the route {@code /lb/**} to {@code lb://hello.demo}.
+ * Sets up the federation that bench/gateway/run.sh measures and keeps it running until it is stopped: networks east
+ * and west with their gateway addresses; member west (VMs) and member east, a Kubernetes cluster served by an
+ * in-process mock API server whose EndpointSlice puts hello.demo at the benchmark's backend (an endpoint the
+ * controller reads itself is reached in plain TCP, as the HAProxy pair's ingress reaches its backend; an agent's
+ * report never is) exported to west; one gateway join token per network, written owner-only to
+ * {@code WORK/east.token} and {@code WORK/west.token}, and for bench/edge/run.sh an edge token for east
+ * ({@code WORK/east-edge.token}) and the route {@code /lb/**} to {@code lb://hello.demo}. Prints
+ * {@code bench federation ready} once the controller lists the backend.
  *
  * <pre>java -cp benchmarks.jar io.meshfed.bench.GatewayBenchSetup WORK CONTROLLER EAST_GW WEST_GW BACKEND</pre>
  */
@@ -36,23 +39,24 @@ public final class GatewayBenchSetup {
             System.exit(2);
         }
         Path work = Path.of(args[0]);
-        String controller = args[1];
         String[] backend = args[4].split(":");
         Map<String, String> env = Map.of("MESHFED_HOME", work.resolve("home").toString());
-        String agentToken;
+        MockCluster east = new MockCluster();
+        Runtime.getRuntime().addShutdownHook(new Thread(east::close));
+        publishBackend(east.client(), backend[0], Integer.parseInt(backend[1]));
         try (AdminClient admin = AdminClient.connect(env)) {
             var stub = admin.stub();
             stub.createNetwork(CreateNetworkRequest.newBuilder().setName("east").setGatewayAddress(args[2]).build());
             stub.createNetwork(CreateNetworkRequest.newBuilder().setName("west").setGatewayAddress(args[3]).build());
+            stub.registerCluster(RegisterClusterRequest.newBuilder().setName("east").setNetwork("east")
+                    .setKubeconfig(east.kubeconfig("bench")).build());
+            stub.addMember(AddMemberRequest.newBuilder().setName("west").setType("vm").setNetwork("west").build());
             for (String m : List.of("east", "west")) {
-                stub.addMember(AddMemberRequest.newBuilder().setName(m).setType("vm").setNetwork(m).build());
                 Path token = work.resolve(m + ".token");
                 Files.writeString(token, stub.createJoinToken(CreateJoinTokenRequest.newBuilder().setMember(m)
                         .setRole(Role.ROLE_GATEWAY).build()).getToken());
                 Files.setPosixFilePermissions(token, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
             }
-            agentToken = stub.createJoinToken(CreateJoinTokenRequest.newBuilder().setMember("east")
-                    .setRole(Role.ROLE_AGENT).addServices("hello.demo").build()).getToken();
             Path edgeToken = work.resolve("east-edge.token");
             Files.writeString(edgeToken, stub.createJoinToken(CreateJoinTokenRequest.newBuilder().setMember("east")
                     .setRole(Role.ROLE_EDGE).build()).getToken());
@@ -68,15 +72,33 @@ public final class GatewayBenchSetup {
                     .build());
             stub.export(ExportRequest.newBuilder().setService("hello").setNamespace("demo").addToMembers("west")
                     .build());
-        }
-        StateDir state = new StateDir(work.resolve("registrar"));
-        Joiner.join(controller, agentToken, new Joiner.Identity(Role.ROLE_AGENT, "east", "bench-backend", "demo",
-                List.of()), state, Clock.systemUTC());
-        try (NodeSession session = NodeSession.open(state, Clock.systemUTC())) {
-            RegistrationServiceGrpc.newBlockingStub(session.channel()).reportWorkloads(WorkloadReport.newBuilder()
-                    .addWorkloads(WorkloadInstance.newBuilder().setService("hello").setNamespace("demo")
-                            .setAddress(backend[0]).setPort(Integer.parseInt(backend[1])).setHealthy(true)).build());
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(2);
+            while (stub.listServices(io.meshfed.api.v1.ListRequest.getDefaultInstance()).getServicesList().stream()
+                    .noneMatch(x -> x.getName().equals("hello") && x.getNetworksCount() > 0)) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("the controller did not list hello.demo from cluster east within"
+                            + " 2 minutes; see the controller's log");
+                }
+                Thread.sleep(200);
+            }
         }
         System.out.println("bench federation ready: hello.demo at " + args[4] + " exported to west");
+        new java.util.concurrent.CountDownLatch(1).await(); // the mock API server serves until the process is stopped
+    }
+
+    /** hello.demo in the mock cluster: a Service, its EndpointSlice at the backend, and a ServiceExport. */
+    private static void publishBackend(KubernetesClient k, String host, int port) {
+        k.services().inNamespace("demo").resource(new ServiceBuilder().withNewMetadata().withName("hello")
+                .withNamespace("demo").endMetadata().withNewSpec().addNewPort().withPort(port).withNewTargetPort(port)
+                .endPort().endSpec().build()).create();
+        k.discovery().v1().endpointSlices().inNamespace("demo").resource(new EndpointSliceBuilder().withNewMetadata()
+                .withName("hello-1").withNamespace("demo").addToLabels("kubernetes.io/service-name", "hello")
+                .endMetadata().withAddressType("IPv4").addNewEndpoint().withAddresses(host).withNewConditions()
+                .withReady(true).endConditions().endEndpoint().addNewPort().withName("http").withPort(port)
+                .withProtocol("TCP").endPort().build()).create();
+        k.genericKubernetesResources(Mcs.SERVICE_EXPORT).inNamespace("demo").resource(
+                new GenericKubernetesResourceBuilder().withApiVersion("multicluster.x-k8s.io/v1alpha1")
+                        .withKind("ServiceExport").withNewMetadata().withName("hello").withNamespace("demo")
+                        .endMetadata().build()).create();
     }
 }
