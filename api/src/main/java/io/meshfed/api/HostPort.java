@@ -12,6 +12,9 @@ public final class HostPort {
     private static final Pattern FORMAT = Pattern.compile("([A-Za-z0-9.\\-]+|\\[[0-9A-Fa-f:.]+\\]):(\\d{1,5})");
     /** The rule, as it completes "&lt;what&gt; '&lt;text&gt;' ...". */
     public static final String RULE = "must be HOST:PORT with a port 0-65535";
+    /** The longest host: a DNS name's 253 characters. */
+    public static final int MAX_HOST = 253;
+    private static final int MAX_LENGTH = MAX_HOST + 2 + 1 + 5 + 8; // brackets, colon, port, surrounding blanks
 
     private HostPort() {}
 
@@ -21,6 +24,9 @@ public final class HostPort {
      * @throws IllegalArgumentException with {@link #RULE} as its message
      */
     public static InetSocketAddress parse(String text) {
+        if (text != null && text.length() > MAX_LENGTH) { // before the pattern: a report may be megabytes long
+            throw new IllegalArgumentException(RULE + " and a host of at most " + MAX_HOST + " characters");
+        }
         Matcher m = FORMAT.matcher(text == null ? "" : text.strip());
         if (!m.matches()) {
             throw new IllegalArgumentException(RULE);
@@ -32,6 +38,9 @@ public final class HostPort {
         String host = m.group(1);
         if (host.startsWith("[")) {
             host = host.substring(1, host.length() - 1);
+        }
+        if (host.length() > MAX_HOST) {
+            throw new IllegalArgumentException(RULE + " and a host of at most " + MAX_HOST + " characters");
         }
         return InetSocketAddress.createUnresolved(host, port);
     }

@@ -49,6 +49,7 @@ public final class GatewayBenchSetup {
             stub.createNetwork(CreateNetworkRequest.newBuilder().setName("east").setGatewayAddress(args[2]).build());
             stub.createNetwork(CreateNetworkRequest.newBuilder().setName("west").setGatewayAddress(args[3]).build());
             stub.registerCluster(RegisterClusterRequest.newBuilder().setName("east").setNetwork("east")
+                    .addCidrs("127.0.0.0/8") // the backend is on loopback: the admin allows it explicitly
                     .setKubeconfig(east.kubeconfig("bench")).build());
             stub.addMember(AddMemberRequest.newBuilder().setName("west").setType("vm").setNetwork("west").build());
             for (String m : List.of("east", "west")) {

@@ -55,6 +55,8 @@ import org.slf4j.LoggerFactory;
 public final class Controller implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Controller.class);
     static final Duration SVID_TTL = Duration.ofHours(24);
+    /** The largest gRPC request a caller may send (reports, admin calls); snapshots go the other way. */
+    static final int MAX_REQUEST_BYTES = 1 << 20;
 
     private final Store store;
     private final ConfigStreamService streams;
@@ -151,6 +153,7 @@ public final class Controller implements AutoCloseable {
                             config.memberPortQuota(), streams::workloadsReported), peers))
                     .addService(ServerInterceptors.intercept(new AdminServiceImpl(admin), peers))
                     .permitKeepAliveTime(10, TimeUnit.SECONDS)
+                    .maxInboundMessageSize(MAX_REQUEST_BYTES)
                     .permitKeepAliveWithoutCalls(true)
                     .build()
                     .start();

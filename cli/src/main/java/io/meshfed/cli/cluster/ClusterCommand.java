@@ -108,6 +108,11 @@ public final class ClusterCommand {
         @Option(names = "--trust-domain", paramLabel = "TD", description = "Default: NAME.<federation trust domain>.")
         String trustDomain;
 
+        @Option(names = "--cidr", paramLabel = "CIDR", description = {"The cluster's pod and node address range"
+                + " (repeatable): EndpointSlice addresses outside are left out. Without any, loopback, link-local,",
+                "unspecified and multicast endpoint addresses are."})
+        java.util.List<String> cidrs = new java.util.ArrayList<>();
+
         @ArgGroup(exclusive = true)
         GatewayChoice gateway = new GatewayChoice();
 
@@ -142,7 +147,7 @@ public final class ClusterCommand {
                     progress("connector token", "secret " + token.getMetadata().getName());
                     ClusterState state = admin.stub().registerCluster(RegisterClusterRequest.newBuilder()
                             .setName(name).setNetwork(network).setTrustDomain(nullToEmpty(trustDomain))
-                            .setGatewayAddress(nullToEmpty(gateway.address))
+                            .setGatewayAddress(nullToEmpty(gateway.address)).addAllCidrs(cidrs)
                             .setKubeconfig(installer.scopedKubeconfig(name, token)).build());
                     registered = true;
                     progress("controller: member " + name + " (" + state.getTrustDomain() + ")",

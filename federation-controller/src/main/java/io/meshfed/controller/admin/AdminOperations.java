@@ -421,10 +421,13 @@ public final class AdminOperations {
                 members.removeAll(request.getToMembersList());
                 toAll &= !request.getToAll();
             }
+            // The admin's decision covers every member's instances from now on.
             ExportRecord next = new ExportRecord(request.getService(), namespace, toAll, List.copyOf(members));
-            if (next.isEmpty()) {
+            if (next.isEmpty() && current.offeredBy() == null) {
                 tx.delete(Kind.EXPORT.storeName(), key, StoreTransaction.ANY);
             } else {
+                // Kept when empty over a cluster's offer: "exported to nobody" is then the admin's decision, and a
+                // ServiceExport does not bring the offer back.
                 Records.put(tx, Kind.EXPORT, key, next, StoreTransaction.ANY);
             }
             return next;
@@ -436,7 +439,7 @@ public final class AdminOperations {
 
     private static ExportState exportState(ExportRecord e) {
         return ExportState.newBuilder().setService(e.service()).setNamespace(e.namespace()).setToAll(e.toAll())
-                .addAllToMembers(e.toMembers()).build();
+                .addAllToMembers(e.toMembers()).setOfferedBy(e.offeredBy() == null ? "" : e.offeredBy()).build();
     }
 
     public ServiceCatalog listServices() {

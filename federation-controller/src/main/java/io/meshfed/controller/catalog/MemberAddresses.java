@@ -52,6 +52,33 @@ public final class MemberAddresses {
         return refusal(host, host);
     }
 
+    /**
+     * Why an endpoint address the controller read from the member (an EndpointSlice address) may not be dialled in
+     * plain TCP: not an IP literal; outside the member's CIDRs when it has some; without CIDRs, a loopback,
+     * link-local, unspecified or multicast address (a gateway's own ports, a cloud metadata service), which only a
+     * CIDR the admin gave the member can allow.
+     */
+    public Optional<String> endpointRefusal(String host) {
+        byte[] ip = ipLiteral(host);
+        if (ip == null) {
+            return Optional.of("endpoint address '" + host + "' is not an IP address");
+        }
+        if (!cidrs.isEmpty()) {
+            return refusal(host, host);
+        }
+        java.net.InetAddress a;
+        try {
+            a = java.net.InetAddress.getByAddress(ip);
+        } catch (java.net.UnknownHostException e) {
+            return Optional.of("endpoint address '" + host + "' is not an IP address");
+        }
+        if (a.isLoopbackAddress() || a.isLinkLocalAddress() || a.isAnyLocalAddress() || a.isMulticastAddress()) {
+            return Optional.of("endpoint address '" + host + "' is a loopback, link-local, unspecified or multicast"
+                    + " address; give member " + member.name() + " CIDRs that include it to allow it");
+        }
+        return Optional.empty();
+    }
+
     private Optional<String> refusal(String address, String host) {
         if (cidrs.isEmpty()) {
             return Optional.empty();

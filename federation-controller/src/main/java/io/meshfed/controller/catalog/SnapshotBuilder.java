@@ -52,7 +52,7 @@ public final class SnapshotBuilder {
             ExportRecord export = view.export(key);
             boolean exportedHere = export != null && export.exportedTo(member);
             List<Instance> visible = e.getValue().stream()
-                    .filter(i -> i.member().equals(member) || exportedHere).toList();
+                    .filter(i -> i.member().equals(member) || (exportedHere && export.covers(i.member()))).toList();
             Service service = service(view, key, visible, network);
             if (service.getNetworksCount() > 0) {
                 snapshot.addServices(service);
@@ -128,7 +128,8 @@ public final class SnapshotBuilder {
 
     /**
      * For services with instances in this network: the trust domains allowed in, which are those of the members the
-     * service is exported to, and the subscriber's own member's when that member serves it (a member's own
+     * service is exported to (by a policy that covers an instance in this network: a cluster's ServiceExport covers
+     * only its own), and the subscriber's own member's when that member serves it (a member's own
      * workloads and gateway reach its own services). Another member's instance grants nothing: who may call a
      * service is an admin's decision (an export), never what some member reports.
      */
@@ -141,7 +142,9 @@ public final class SnapshotBuilder {
         for (MemberRecord m : view.members().values()) {
             boolean ownService = m.name().equals(subscriberMember)
                     && all.stream().anyMatch(i -> i.member().equals(m.name()));
-            if (ownService || (export != null && export.exportedTo(m.name()))) {
+            boolean exported = export != null && export.exportedTo(m.name())
+                    && all.stream().anyMatch(i -> i.network().equals(network) && export.covers(i.member()));
+            if (ownService || exported) {
                 allowed.add(m.trustDomain());
             }
         }

@@ -23,7 +23,8 @@ public final class JoinRefusal extends Exception {
         NOT_A_MEMBER(Status.Code.PERMISSION_DENIED),
         NOT_JOINED(Status.Code.PERMISSION_DENIED),
         REVOKED(Status.Code.PERMISSION_DENIED),
-        ADDRESS_REFUSED(Status.Code.PERMISSION_DENIED);
+        ADDRESS_REFUSED(Status.Code.PERMISSION_DENIED),
+        ALREADY_JOINED(Status.Code.ALREADY_EXISTS);
 
         private final Status.Code code;
 

@@ -83,11 +83,14 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
                     .orElseThrow(() -> new JoinRefusal(JoinRefusal.Reason.UNKNOWN_MEMBER,
                             "member " + record.member() + " no longer exists"));
             SpiffeId id = spiffeIdFor(request, member, record.scope());
-            refuseRevoked(id);
+            refuseExisting(id);
             checkAdvertisedAddresses(request, member);
             Issued issued = issue(request.getCsr().toByteArray(), id, request.getTtlSeconds());
             try {
                 store.transact(tx -> {
+                    if (tx.get(Kind.IDENTITY.storeName(), id.toString()).isPresent()) {
+                        throw new IdentityTaken(); // joined (or was revoked) since the check above
+                    }
                     Records.put(tx, Kind.JOIN_TOKEN, record.id(),
                             record.markUsed(clock.millis(), id.toString()), stored.revision());
                     MemberRecord current = Records.get(tx, Kind.MEMBER, member.name(), MemberRecord.class)
@@ -106,6 +109,9 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
             } catch (ConflictException e) {
                 throw new JoinRefusal(JoinRefusal.Reason.TOKEN_USED, "the join token was used by another joiner"
                         + " at the same moment");
+            } catch (IdentityTaken e) {
+                refuseExisting(id);
+                throw new IllegalStateException(id + " was recorded and is gone again"); // not reached
             }
             metrics.join(true, "joined");
             AUDIT.info("join accepted: token={} member={} role={} id={} serial={} {}", tokenId, member.name(),
@@ -248,12 +254,31 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
     }
 
     /** A revoked identity never comes back under the same SPIFFE ID: a stolen SVID of it must stay refused. */
-    private void refuseRevoked(SpiffeId id) throws JoinRefusal {
+    /** The identity's record is written in the join's transaction; seeing one there means another join won. */
+    private static final class IdentityTaken extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        IdentityTaken() {
+            super(null, null, false, false);
+        }
+    }
+
+    /**
+     * An identity joins once: a second token of the same member must not take over a joined SPIFFE ID (the one its
+     * endpoints and routes pin), nor bring back a revoked one.
+     */
+    private void refuseExisting(SpiffeId id) throws JoinRefusal {
         var record = Records.get(store, Kind.IDENTITY, id.toString(), IdentityRecord.class);
         if (record.isPresent() && record.get().revoked()) {
             throw new JoinRefusal(JoinRefusal.Reason.REVOKED, id + " was revoked at "
                     + java.time.Instant.ofEpochMilli(record.get().revokedAtMillis()) + " and cannot join again;"
                     + " join under another name");
+        }
+        if (record.isPresent()) {
+            throw new JoinRefusal(JoinRefusal.Reason.ALREADY_JOINED, id + " joined at "
+                    + java.time.Instant.ofEpochMilli(record.get().joinedAtMillis()) + "; another joiner may not"
+                    + " take over its identity. Join under another name, or revoke it first with meshfed identity"
+                    + " revoke and join under another name");
         }
     }
 

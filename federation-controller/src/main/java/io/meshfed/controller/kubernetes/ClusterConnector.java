@@ -15,11 +15,13 @@ import io.meshfed.api.v1.ClusterState;
 import io.meshfed.api.v1.ConfigSnapshot;
 import io.meshfed.controller.catalog.CatalogView;
 import io.meshfed.controller.catalog.PortAllocations;
+import io.meshfed.controller.catalog.MemberAddresses;
 import io.meshfed.controller.catalog.SnapshotBuilder;
 import io.meshfed.controller.identity.TrustState;
 import io.meshfed.controller.model.ClusterRecord;
 import io.meshfed.controller.model.ExportRecord;
 import io.meshfed.controller.model.Kind;
+import io.meshfed.controller.model.MemberRecord;
 import io.meshfed.controller.model.Records;
 import io.meshfed.controller.model.WorkloadSetRecord;
 import io.meshfed.controller.server.ControllerMetrics;
@@ -339,11 +341,41 @@ final class ClusterConnector implements AutoCloseable {
         }
     }
 
+    /**
+     * The endpoints that may be dialled in plain TCP (see {@link MemberAddresses#endpointRefusal}); the others are
+     * left out, logged and counted ({@code endpoint_refused}).
+     */
+    private List<WorkloadSetRecord.Workload> dialable(List<WorkloadSetRecord.Workload> workloads) {
+        MemberAddresses rule = Records.get(store, Kind.MEMBER, record.name(), MemberRecord.class)
+                .map(MemberAddresses::of).orElse(null);
+        if (rule == null) {
+            return List.of(); // the member is gone: nothing of it may be dialled
+        }
+        List<WorkloadSetRecord.Workload> kept = new java.util.ArrayList<>();
+        String first = null;
+        int refused = 0;
+        for (WorkloadSetRecord.Workload w : workloads) {
+            Optional<String> refusal = rule.endpointRefusal(w.address());
+            if (refusal.isPresent()) {
+                metrics.cluster(record.name(), "endpoint_refused");
+                first = first == null ? w.service() + "." + w.namespace() + ": " + refusal.get() : first;
+                refused++;
+            } else {
+                kept.add(w);
+            }
+        }
+        if (refused > 0) { // one line per sync, however many
+            LOG.warn("cluster {}: {} endpoint(s) left out (first: {})", record.name(), refused, first);
+        }
+        return kept;
+    }
+
     private void syncExports() {
         ExportedEndpoints.Result result = ExportedEndpoints.compute(exports.getStore().list(),
                 key -> Optional.ofNullable(services.getStore().getByKey(key)), slices.getStore().list());
         String key = ClusterRecord.workloadSetKey(record.name());
-        WorkloadSetRecord next = new WorkloadSetRecord(key, record.name(), record.network(), result.workloads());
+        WorkloadSetRecord next = new WorkloadSetRecord(key, record.name(), record.network(),
+                dialable(result.workloads()));
         Map<String, String> conflicts = new HashMap<>();
         boolean current = store.transact(tx -> {
             if (!stillCurrent(tx)) {
@@ -375,8 +407,9 @@ final class ClusterConnector implements AutoCloseable {
                 String exportKey = ExportRecord.key(e.name(), e.namespace());
                 if (!policies.contains(exportKey)) {
                     // A ServiceExport exports to the whole clusterset (MCS); `meshfed export` may narrow it later.
+                    // It covers this cluster's own instances only: a cluster cannot export another member's service.
                     Records.put(tx, Kind.EXPORT, exportKey, new ExportRecord(e.name(), e.namespace(), true,
-                            List.of()), StoreTransaction.ABSENT);
+                            List.of(), record.name()), StoreTransaction.ABSENT);
                 }
             }
             if (!Records.get(tx, Kind.WORKLOADS, key, WorkloadSetRecord.class).filter(next::equals).isPresent()) {

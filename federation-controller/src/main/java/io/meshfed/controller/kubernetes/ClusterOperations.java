@@ -67,7 +67,7 @@ public final class ClusterOperations {
         admin.createNetwork(CreateNetworkRequest.newBuilder().setName(r.getNetwork())
                 .setGatewayAddress(r.getGatewayAddress()).build());
         admin.addClusterMember(AddMemberRequest.newBuilder().setName(r.getName()).setType("kubernetes")
-                .setNetwork(r.getNetwork()).setTrustDomain(r.getTrustDomain()).build());
+                .setNetwork(r.getNetwork()).setTrustDomain(r.getTrustDomain()).addAllCidrs(r.getCidrsList()).build());
         MemberRecord member = Records.get(store, Kind.MEMBER, r.getName(), MemberRecord.class).orElseThrow();
         String purpose = ClusterRecord.purpose(r.getName());
         String sealed = identity.secrets().seal(r.getKubeconfig(), purpose);

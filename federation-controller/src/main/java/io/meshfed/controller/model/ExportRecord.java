@@ -5,11 +5,24 @@ import java.util.TreeSet;
 
 /**
  * The export policy of a service ({@code name.namespace}, the same in every member): to every member, or to the
- * named ones. Absent means exported to nobody (default deny).
+ * named ones. Absent means exported to nobody (default deny). {@code offeredBy} is null for an admin's decision,
+ * which covers every member's instances; a member cluster's ServiceExport creates a record offered by that member,
+ * which covers only that member's own instances, so a cluster can never export another member's service.
  */
-public record ExportRecord(String service, String namespace, boolean toAll, List<String> toMembers) {
+public record ExportRecord(String service, String namespace, boolean toAll, List<String> toMembers,
+        String offeredBy) {
     public ExportRecord {
         toMembers = toMembers == null ? List.of() : List.copyOf(new TreeSet<>(toMembers));
+    }
+
+    /** An admin's export policy, covering every member's instances. */
+    public ExportRecord(String service, String namespace, boolean toAll, List<String> toMembers) {
+        this(service, namespace, toAll, toMembers, null);
+    }
+
+    /** Whether the policy covers the instances of {@code provider}. */
+    public boolean covers(String provider) {
+        return offeredBy == null || offeredBy.equals(provider);
     }
 
     public static String key(String service, String namespace) {
