@@ -24,6 +24,7 @@ import java.util.function.Function;
  */
 final class InboundHandler extends ChannelInboundHandlerAdapter {
     private final Function<Sni, Optional<Target>> routes;
+    private final java.util.function.Predicate<String> revoked;
     private final Dialer dialer;
     private final ProxyStats stats;
     private final BiConsumer<Channel, Channel> relay;
@@ -31,9 +32,10 @@ final class InboundHandler extends ChannelInboundHandlerAdapter {
     private String sniName;
     private boolean decided;
 
-    InboundHandler(Function<Sni, Optional<Target>> routes, Dialer dialer, ProxyStats stats,
-            BiConsumer<Channel, Channel> relay) {
+    InboundHandler(Function<Sni, Optional<Target>> routes, java.util.function.Predicate<String> revoked, Dialer dialer,
+            ProxyStats stats, BiConsumer<Channel, Channel> relay) {
         this.routes = routes;
+        this.revoked = revoked;
         this.dialer = dialer;
         this.stats = stats;
         this.relay = relay;
@@ -75,6 +77,10 @@ final class InboundHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         Optional<SpiffeId> peer = SpiffeTls.peerId(ctx.pipeline().get(SslHandler.class).engine().getSession());
+        if (peer.isPresent() && revoked.test(peer.get().toString())) {
+            refuse(ctx, RefusalReason.REVOKED);
+            return;
+        }
         if (peer.isEmpty() || !target.get().allowedTrustDomains().contains(peer.get().trustDomain().name())) {
             refuse(ctx, RefusalReason.UNAUTHORIZED);
             return;

@@ -77,7 +77,8 @@ public final class MeshProxy implements AutoCloseable {
                     protected void initChannel(SocketChannel ch) {
                         ch.pipeline().addLast(new SniHandler(sameForAll),
                                 new InboundHandler(sni -> Optional.ofNullable(routes.get().inbound().get(sni)),
-                                        dialer, stats, MeshProxy.this::relay));
+                                        id -> routes.get().revoked().contains(id), dialer, stats,
+                                        MeshProxy.this::relay));
                     }
                 })
                 .bind(inboundAddress).sync().channel();

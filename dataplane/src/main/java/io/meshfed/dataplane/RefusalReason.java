@@ -14,6 +14,8 @@ public enum RefusalReason {
     UNKNOWN_SERVICE,
     /** The peer's trust domain may not call this service. */
     UNAUTHORIZED,
+    /** The peer's SPIFFE ID was revoked (its SVID, perhaps stolen, is still within its lifetime). */
+    REVOKED,
     /** Every upstream refused the connection. */
     UPSTREAM_FAILED;
 

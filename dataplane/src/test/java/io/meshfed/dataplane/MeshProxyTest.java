@@ -115,6 +115,31 @@ class MeshProxyTest {
     }
 
     @Test
+    void aRevokedPeerIsRefusedByTheInboundListenerWhileItsSvidIsStillValid() throws Exception {
+        gateway(ProxySettings.defaults());
+        InetSocketAddress a = listen(new Target("hello.demo:8080",
+                List.of(new Tier("east", List.of(agentHop(agentId)))), Set.of()));
+        agent.update(new RouteTable("agent-2", agent.routes().inbound(), Map.of(),
+                Set.of("spiffe://" + EAST + "/meshfed/gateway/east-gw")));
+
+        long bytesBefore = agent.stats().bytesFromDownstream();
+        try (Socket s = connect(a)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write("from a revoked gateway".getBytes(StandardCharsets.UTF_8));
+            assertThat(s.getInputStream().read()).isEqualTo(-1);
+        }
+        assertThat(agent.stats().refusals(RefusalReason.REVOKED)).isEqualTo(1);
+        assertThat(agent.stats().bytesFromDownstream()).isEqualTo(bytesBefore);
+
+        // Another identity, or the same once the revocation is gone from the config, gets through.
+        agent.update(new RouteTable("agent-3", agent.routes().inbound(), Map.of(),
+                Set.of("spiffe://" + EAST + "/meshfed/gateway/another-gw")));
+        try (Socket s = connect(a)) {
+            assertThat(EchoBackend.exchange(s, "after")).isEqualTo("after");
+        }
+    }
+
+    @Test
     void aDeadEndpointIsEjectedAndConnectionsFailOverToTheNextNetwork() throws Exception {
         ProxySettings d = ProxySettings.defaults();
         // A long ejection, so that a slow machine cannot let it lapse between the three connections.

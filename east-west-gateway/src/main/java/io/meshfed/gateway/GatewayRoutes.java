@@ -51,6 +51,7 @@ final class GatewayRoutes {
                     new Target(s.getName() + "." + s.getNamespace() + ":" + l.getServicePort(),
                             SnapshotTargets.tiers(s, l.getServicePort(), true), Set.of())));
         }
-        return new RouteTable(snapshot.getVersion(), inbound, outbound);
+        return new RouteTable(snapshot.getVersion(), inbound, outbound,
+                java.util.Set.copyOf(snapshot.getRevokedIdentitiesList()));
     }
 }

@@ -114,7 +114,9 @@ class IdentityRevocationTest {
             assertThat(Status.fromThrowable(agentStream.error()).getDescription())
                     .startsWith(AGENT + " was revoked at");
             // Its workload leaves the other subscriber's snapshot.
-            eastGateway.awaitSnapshot(s -> service(s, "hello").isEmpty(), WAIT);
+            ConfigSnapshot withdrawn = eastGateway.awaitSnapshot(s -> service(s, "hello").isEmpty(), WAIT);
+            // Proxies are told, so they refuse the still-valid SVID as a peer.
+            assertThat(withdrawn.getRevokedIdentitiesList()).contains(AGENT.toString());
             // It cannot renew, and the refusal says why.
             refused(() -> JoinServiceGrpc.newBlockingStub(agent).renew(RenewRequest.newBuilder()
                     .setCsr(ByteString.copyFrom(CertificateSigningRequests.createDer(KeyAlgorithm.EC_P256.generate(),

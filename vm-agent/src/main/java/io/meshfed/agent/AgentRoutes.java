@@ -37,6 +37,7 @@ final class AgentRoutes {
                     .map(s -> SnapshotTargets.tiers(s, i.port(), true)).orElse(List.of());
             outbound.put(i.listen(), new Target(i.key(), tiers, Set.of()));
         }
-        return new RouteTable(snapshot.getVersion(), inbound, outbound);
+        return new RouteTable(snapshot.getVersion(), inbound, outbound,
+                java.util.Set.copyOf(snapshot.getRevokedIdentitiesList()));
     }
 }

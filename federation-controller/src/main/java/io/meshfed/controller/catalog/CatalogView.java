@@ -60,12 +60,14 @@ public final class CatalogView {
     private final Map<ServiceKey, ExportRecord> exports;
     private final Map<String, PortAllocationRecord> ports;
     private final List<io.meshfed.api.v1.Route> routes;
+    private final List<String> revoked;
 
     private CatalogView(long revision, BundleSet bundles, Map<String, NetworkRecord> networks,
             Map<String, MemberRecord> members, List<GatewayRecord> gateways, Map<ServiceKey, List<Instance>> services,
             Map<ServiceKey, ExportRecord> exports, Map<String, PortAllocationRecord> ports,
-            List<io.meshfed.api.v1.Route> routes) {
+            List<io.meshfed.api.v1.Route> routes, List<String> revoked) {
         this.routes = routes;
+        this.revoked = revoked;
         this.revision = revision;
         this.bundles = bundles;
         this.networks = networks;
@@ -108,7 +110,15 @@ public final class CatalogView {
                 p -> PortAllocationRecord.key(p.service(), p.namespace(), p.servicePort()));
         return new CatalogView(r.revision(), trust.bundleSet(r), networks, members,
                 Records.list(r, Kind.GATEWAY, GatewayRecord.class), services, exports, ports,
-                io.meshfed.controller.routes.RouteOperations.routes(r));
+                io.meshfed.controller.routes.RouteOperations.routes(r),
+                Records.list(r, Kind.IDENTITY, io.meshfed.controller.model.IdentityRecord.class).stream()
+                        .filter(io.meshfed.controller.model.IdentityRecord::revoked)
+                        .map(io.meshfed.controller.model.IdentityRecord::spiffeId).sorted().toList());
+    }
+
+    /** The revoked SPIFFE IDs, sorted: proxies refuse them as peers while their SVIDs may still be valid. */
+    public List<String> revokedIdentities() {
+        return revoked;
     }
 
     private static <T> Map<String, T> byName(List<T> list, Function<T, String> name) {

@@ -46,7 +46,8 @@ public final class SnapshotBuilder {
         ConfigSnapshot.Builder snapshot = ConfigSnapshot.newBuilder()
                 .setMember(member)
                 .setNetwork(network)
-                .setBundles(Protos.bundleSet(view.bundles()));
+                .setBundles(Protos.bundleSet(view.bundles()))
+                .addAllRevokedIdentities(view.revokedIdentities());
         for (Map.Entry<ServiceKey, List<Instance>> e : view.services().entrySet()) {
             ServiceKey key = e.getKey();
             ExportRecord export = view.export(key);
