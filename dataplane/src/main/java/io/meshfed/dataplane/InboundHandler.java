@@ -1,5 +1,6 @@
 package io.meshfed.dataplane;
 
+import io.meshfed.api.ServiceSni;
 import io.meshfed.trust.SpiffeId;
 import io.meshfed.trust.tls.SpiffeTls;
 import io.netty.buffer.ByteBuf;
@@ -23,7 +24,7 @@ import java.util.function.Function;
  * peer's bytes never reach a workload. Bytes decrypted before the upstream is ready are held.
  */
 final class InboundHandler extends ChannelInboundHandlerAdapter {
-    private final Function<Sni, Optional<Target>> routes;
+    private final Function<ServiceSni, Optional<Target>> routes;
     private final Dialer dialer;
     private final ProxyStats stats;
     private final BiConsumer<Channel, Channel> relay;
@@ -31,7 +32,7 @@ final class InboundHandler extends ChannelInboundHandlerAdapter {
     private String sniName;
     private boolean decided;
 
-    InboundHandler(Function<Sni, Optional<Target>> routes, Dialer dialer, ProxyStats stats,
+    InboundHandler(Function<ServiceSni, Optional<Target>> routes, Dialer dialer, ProxyStats stats,
             BiConsumer<Channel, Channel> relay) {
         this.routes = routes;
         this.dialer = dialer;
@@ -64,7 +65,7 @@ final class InboundHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void route(ChannelHandlerContext ctx) {
-        Optional<Sni> sni = Sni.parse(sniName);
+        Optional<ServiceSni> sni = ServiceSni.tryParse(sniName);
         if (sni.isEmpty()) {
             refuse(ctx, RefusalReason.BAD_SNI);
             return;

@@ -1,5 +1,6 @@
 package io.meshfed.dataplane;
 
+import io.meshfed.api.ServiceSni;
 import java.net.InetSocketAddress;
 import java.util.Map;
 
@@ -7,7 +8,7 @@ import java.util.Map;
  * What a proxy does with its current config: inbound, the target of each SNI; outbound, the target of each local
  * listener. Immutable; a new config makes a new table that is swapped in atomically.
  */
-public record RouteTable(String version, Map<Sni, Target> inbound, Map<InetSocketAddress, Target> outbound) {
+public record RouteTable(String version, Map<ServiceSni, Target> inbound, Map<InetSocketAddress, Target> outbound) {
     public RouteTable {
         inbound = Map.copyOf(inbound);
         outbound = Map.copyOf(outbound);
