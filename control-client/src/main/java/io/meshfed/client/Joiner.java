@@ -11,6 +11,7 @@ import io.meshfed.api.v1.JoinServiceGrpc;
 import io.meshfed.api.v1.Role;
 import io.meshfed.trust.CertificateSigningRequests;
 import io.meshfed.trust.KeyAlgorithm;
+import io.meshfed.trust.MeshfedIds;
 import io.meshfed.trust.SpiffeId;
 import io.meshfed.trust.TrustBundle;
 import io.meshfed.trust.tls.PinnedRootTrustManager;
@@ -65,7 +66,7 @@ public final class Joiner {
     public static SpiffeId join(String controllerAddress, String token, Identity who, StateDir state, Clock clock)
             throws JoinFailedException {
         String pin = token.substring(token.lastIndexOf('.') + 1);
-        PinnedRootTrustManager trust = new PinnedRootTrustManager(pin, "/meshfed/controller", clock);
+        PinnedRootTrustManager trust = new PinnedRootTrustManager(pin, MeshfedIds.CONTROLLER_PATH, clock);
         KeyPair keys = KeyAlgorithm.EC_P256.generate();
         ManagedChannel channel = null;
         try {

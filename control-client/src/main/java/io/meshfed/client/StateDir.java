@@ -8,6 +8,7 @@ import io.meshfed.api.v1.BundleSet;
 import io.meshfed.api.v1.ConfigSnapshot;
 import io.meshfed.api.v1.ControllerInfo;
 import io.meshfed.api.v1.JoinResponse;
+import io.meshfed.trust.MeshfedIds;
 import io.meshfed.trust.Pem;
 import io.meshfed.trust.SvidFiles;
 import io.meshfed.trust.TrustBundle;
@@ -64,7 +65,7 @@ public final class StateDir {
         saveBundles(response.getBundles());
         write(CONTROLLER, JsonFormat.printer().print(ControllerInfo.newBuilder()
                 .addAllAddresses(response.getControllerAddressesList())
-                .setSpiffeId(federation.workload("/meshfed/controller").toString()).build())
+                .setSpiffeId(MeshfedIds.controller(federation).toString()).build())
                 .getBytes(StandardCharsets.UTF_8));
     }
 

@@ -1,5 +1,6 @@
 package io.meshfed.dataplane;
 
+import io.meshfed.api.ServiceSni;
 import io.meshfed.trust.SpiffeId;
 import io.meshfed.trust.tls.SpiffeTls;
 import io.netty.buffer.ByteBuf;
@@ -23,7 +24,7 @@ import java.util.function.Function;
  * peer's bytes never reach a workload. Bytes decrypted before the upstream is ready are held.
  */
 final class InboundHandler extends ChannelInboundHandlerAdapter {
-    private final Function<Sni, Optional<Target>> routes;
+    private final Function<ServiceSni, Optional<Target>> routes;
     private final java.util.function.Predicate<String> revoked;
     private final Dialer dialer;
     private final ProxyStats stats;
@@ -32,7 +33,7 @@ final class InboundHandler extends ChannelInboundHandlerAdapter {
     private String sniName;
     private boolean decided;
 
-    InboundHandler(Function<Sni, Optional<Target>> routes, java.util.function.Predicate<String> revoked, Dialer dialer,
+    InboundHandler(Function<ServiceSni, Optional<Target>> routes, java.util.function.Predicate<String> revoked, Dialer dialer,
             ProxyStats stats, BiConsumer<Channel, Channel> relay) {
         this.routes = routes;
         this.revoked = revoked;
@@ -66,7 +67,7 @@ final class InboundHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void route(ChannelHandlerContext ctx) {
-        Optional<Sni> sni = Sni.parse(sniName);
+        Optional<ServiceSni> sni = ServiceSni.tryParse(sniName);
         if (sni.isEmpty()) {
             refuse(ctx, RefusalReason.BAD_SNI);
             return;

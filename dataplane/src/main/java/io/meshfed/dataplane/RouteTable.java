@@ -1,5 +1,6 @@
 package io.meshfed.dataplane;
 
+import io.meshfed.api.ServiceSni;
 import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.Set;
@@ -9,7 +10,7 @@ import java.util.Set;
  * listener; and the SPIFFE IDs an admin revoked, refused as inbound peers while their SVIDs may still be valid.
  * Immutable; a new config makes a new table that is swapped in atomically.
  */
-public record RouteTable(String version, Map<Sni, Target> inbound, Map<InetSocketAddress, Target> outbound,
+public record RouteTable(String version, Map<ServiceSni, Target> inbound, Map<InetSocketAddress, Target> outbound,
         Set<String> revoked) {
     public RouteTable {
         inbound = Map.copyOf(inbound);
@@ -18,7 +19,7 @@ public record RouteTable(String version, Map<Sni, Target> inbound, Map<InetSocke
     }
 
     /** A table with no revoked identities. */
-    public RouteTable(String version, Map<Sni, Target> inbound, Map<InetSocketAddress, Target> outbound) {
+    public RouteTable(String version, Map<ServiceSni, Target> inbound, Map<InetSocketAddress, Target> outbound) {
         this(version, inbound, outbound, Set.of());
     }
 

@@ -1,6 +1,7 @@
 package io.meshfed.dataplane;
 
 import io.meshfed.api.HostPort;
+import io.meshfed.api.ServiceSni;
 import io.meshfed.api.v1.AuthorizationPolicy;
 import io.meshfed.api.v1.ConfigSnapshot;
 import io.meshfed.api.v1.Endpoint;
@@ -32,7 +33,7 @@ public final class SnapshotTargets {
      * with the service's SNI, expecting one of the route's identities.
      */
     public static List<Tier> tiers(Service service, int port, boolean includeRemote) {
-        Sni sni = new Sni(port, service.getName(), service.getNamespace());
+        ServiceSni sni = new ServiceSni(port, service.getName(), service.getNamespace());
         List<Tier> tiers = new ArrayList<>();
         for (NetworkEndpoints n : service.getNetworksList()) {
             List<Upstream> upstreams = new ArrayList<>();
@@ -58,7 +59,7 @@ public final class SnapshotTargets {
         return tiers;
     }
 
-    private static Upstream endpoint(String network, Endpoint e, Sni sni) {
+    private static Upstream endpoint(String network, Endpoint e, ServiceSni sni) {
         if (e.getInbound().isEmpty()) {
             return Upstream.plain(network, e.getAddress(), e.getPort());
         }

@@ -1,5 +1,6 @@
 package io.meshfed.dataplane;
 
+import io.meshfed.api.ServiceSni;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -35,7 +36,7 @@ class MeshProxyTest {
     private static final String EAST = "east.acme.mesh";
     private final TestPki east = TestPki.create(EAST, Instant.now());
     private final SpiffeId agentId = SpiffeId.parse("spiffe://" + EAST + "/ns/demo/vm/vm-1");
-    private final Sni sni = new Sni(8080, "hello", "demo");
+    private final ServiceSni sni = new ServiceSni(8080, "hello", "demo");
     private EchoBackend backend;
     private MeshProxy agent;
     private MeshProxy gateway;

@@ -1,5 +1,6 @@
 package io.meshfed.dataplane;
 
+import io.meshfed.api.ServiceSni;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.meshfed.api.v1.GatewayRoute;
@@ -43,7 +44,7 @@ class PinnedDialerTest {
     private final BundleSet bundles = BundleSet.of(east.bundle(), west.bundle(), westB.bundle());
     private final SpiffeId westGw = SpiffeId.parse("spiffe://west.acme.mesh/meshfed/gateway/west-gw");
     private final SpiffeId impostorId = SpiffeId.parse("spiffe://west-b.acme.mesh/meshfed/gateway/west-gw");
-    private final Sni sni = new Sni(8080, "hello", "demo");
+    private final ServiceSni sni = new ServiceSni(8080, "hello", "demo");
     private EchoBackend backend;
     private MeshProxy legit;
     private MeshProxy impostor;

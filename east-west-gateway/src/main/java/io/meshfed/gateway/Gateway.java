@@ -2,12 +2,12 @@ package io.meshfed.gateway;
 
 import static java.util.Objects.requireNonNull;
 
+import io.meshfed.api.ServiceSni;
 import io.meshfed.api.v1.ConfigSnapshot;
 import io.meshfed.dataplane.MeshProxy;
 import io.meshfed.dataplane.ProxySettings;
 import io.meshfed.dataplane.ProxyStats;
 import io.meshfed.dataplane.RefusalReason;
-import io.meshfed.dataplane.Sni;
 import io.meshfed.dataplane.Target;
 import io.meshfed.trust.tls.TlsCredentials;
 import java.net.InetAddress;
@@ -76,9 +76,9 @@ public final class Gateway implements AutoCloseable {
     /** Whether the current routes let {@code trustDomain} reach a port of the service here. */
     public boolean allows(String service, String namespace, String trustDomain) {
         return proxy.routes().inbound().entrySet().stream().anyMatch(e -> {
-            Sni sni = e.getKey();
+            ServiceSni sni = e.getKey();
             Target t = e.getValue();
-            return sni.service().equals(service) && sni.namespace().equals(namespace)
+            return sni.name().equals(service) && sni.namespace().equals(namespace)
                     && t.allowedTrustDomains().contains(trustDomain);
         });
     }

@@ -2,13 +2,13 @@ package io.meshfed.gateway;
 
 import static java.util.Objects.requireNonNull;
 
+import io.meshfed.api.ServiceSni;
 import io.meshfed.api.v1.ConfigSnapshot;
 import io.meshfed.api.v1.Endpoint;
 import io.meshfed.api.v1.NetworkEndpoints;
 import io.meshfed.api.v1.OutboundListener;
 import io.meshfed.api.v1.Service;
 import io.meshfed.dataplane.RouteTable;
-import io.meshfed.dataplane.Sni;
 import io.meshfed.dataplane.SnapshotTargets;
 import io.meshfed.dataplane.Target;
 import io.meshfed.dataplane.Tier;
@@ -32,7 +32,7 @@ final class GatewayRoutes {
 
     static RouteTable of(ConfigSnapshot snapshot, InetAddress outboundBind) {
         requireNonNull(snapshot, "snapshot");
-        Map<Sni, Target> inbound = new HashMap<>();
+        Map<ServiceSni, Target> inbound = new HashMap<>();
         for (Service s : snapshot.getServicesList()) {
             Set<String> allowed = SnapshotTargets.allowedTrustDomains(snapshot, s.getName(), s.getNamespace());
             TreeSet<Integer> ports = new TreeSet<>();
@@ -40,7 +40,7 @@ final class GatewayRoutes {
                     .forEach(n -> n.getEndpointsList().stream().map(Endpoint::getPort).forEach(ports::add));
             for (int port : ports) {
                 List<Tier> local = SnapshotTargets.tiers(s, port, false);
-                inbound.put(new Sni(port, s.getName(), s.getNamespace()),
+                inbound.put(new ServiceSni(port, s.getName(), s.getNamespace()),
                         new Target(s.getName() + "." + s.getNamespace() + ":" + port, local, allowed));
             }
         }

@@ -3,6 +3,7 @@ package io.meshfed.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.meshfed.api.ServiceSni;
 import io.meshfed.api.v1.AuthorizationPolicy;
 import io.meshfed.api.v1.ConfigSnapshot;
 import io.meshfed.api.v1.Endpoint;
@@ -11,7 +12,6 @@ import io.meshfed.api.v1.NetworkEndpoints;
 import io.meshfed.api.v1.OutboundListener;
 import io.meshfed.api.v1.Service;
 import io.meshfed.dataplane.RefusalReason;
-import io.meshfed.dataplane.Sni;
 import io.meshfed.dataplane.testing.EchoBackend;
 import io.meshfed.trust.BundleSet;
 import io.meshfed.trust.SpiffeId;
@@ -243,12 +243,12 @@ class GatewayDataPathTest {
 
     @Test
     void sniNamesAreParsedStrictly() {
-        assertThat(Sni.parse("8080.hello.demo.svc.meshfed")).contains(new Sni(8080, "hello", "demo"));
-        assertThat(Sni.parse("0.hello.demo.svc.meshfed")).isEmpty();
-        assertThat(Sni.parse("70000.hello.demo.svc.meshfed")).isEmpty();
-        assertThat(Sni.parse("8080.Hello.demo.svc.meshfed")).isEmpty();
-        assertThat(Sni.parse("8080.hello.svc.meshfed")).isEmpty();
-        assertThat(Sni.parse(null)).isEmpty();
+        assertThat(ServiceSni.tryParse("8080.hello.demo.svc.meshfed")).contains(new ServiceSni(8080, "hello", "demo"));
+        assertThat(ServiceSni.tryParse("0.hello.demo.svc.meshfed")).isEmpty();
+        assertThat(ServiceSni.tryParse("70000.hello.demo.svc.meshfed")).isEmpty();
+        assertThat(ServiceSni.tryParse("8080.Hello.demo.svc.meshfed")).isEmpty();
+        assertThat(ServiceSni.tryParse("8080.hello.svc.meshfed")).isEmpty();
+        assertThat(ServiceSni.tryParse(null)).isEmpty();
     }
 
     @Test

@@ -27,6 +27,7 @@ import io.meshfed.controller.server.PeerIdentity;
 import io.meshfed.controller.store.Store;
 import io.meshfed.controller.store.sqlite.SqliteStore;
 import io.meshfed.controller.stream.ConfigStreamService;
+import io.meshfed.trust.MeshfedIds;
 import io.meshfed.trust.SpiffeId;
 import io.meshfed.trust.X509Svid;
 import io.meshfed.trust.tls.PeerAuthorizer;
@@ -204,8 +205,7 @@ public final class Controller implements AutoCloseable {
     }
 
     static boolean isAdmin(SpiffeId id, SpiffeId adminId) {
-        return id.trustDomain().equals(adminId.trustDomain())
-                && (id.path().equals(adminId.path()) || id.path().startsWith(adminId.path() + "/"));
+        return MeshfedIds.isAdmin(id, adminId.trustDomain());
     }
 
     /**

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.meshfed.api.DnsLabel;
 import io.meshfed.api.Durations;
 import io.meshfed.api.HostPort;
 import java.io.IOException;
@@ -18,7 +19,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * agent.yaml, validated: every problem is reported with the file and the key it is under, and unknown keys are
@@ -56,7 +56,6 @@ public record AgentConfig(Path file, String member, String name, String namespac
         }
     }
 
-    private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
 
     // The file's shape, as Jackson reads it.
     record RawInbound(String listen, String advertise) {}
@@ -111,8 +110,8 @@ public record AgentConfig(Path file, String member, String name, String namespac
             if (v == null) {
                 throw bad(key, "is required");
             }
-            if (!DNS_LABEL.matcher(v).matches()) {
-                throw bad(key, "'" + v + "' must be a DNS label (lowercase letters, digits, '-')");
+            if (!DnsLabel.matches(v)) {
+                throw bad(key, "'" + v + "' " + DnsLabel.RULE);
             }
             return v;
         }

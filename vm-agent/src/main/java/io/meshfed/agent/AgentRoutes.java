@@ -1,8 +1,8 @@
 package io.meshfed.agent;
 
+import io.meshfed.api.ServiceSni;
 import io.meshfed.api.v1.ConfigSnapshot;
 import io.meshfed.dataplane.RouteTable;
-import io.meshfed.dataplane.Sni;
 import io.meshfed.dataplane.SnapshotTargets;
 import io.meshfed.dataplane.Target;
 import io.meshfed.dataplane.Tier;
@@ -23,11 +23,11 @@ final class AgentRoutes {
     private AgentRoutes() {}
 
     static RouteTable of(ConfigSnapshot snapshot, AgentConfig config, String network) {
-        Map<Sni, Target> inbound = new HashMap<>();
+        Map<ServiceSni, Target> inbound = new HashMap<>();
         for (AgentConfig.LocalService s : config.services()) {
             Set<String> allowed = SnapshotTargets.allowedTrustDomains(snapshot, s.name(), s.namespace());
             InetSocketAddress t = s.target();
-            inbound.put(new Sni(s.port(), s.name(), s.namespace()), new Target(s.key(),
+            inbound.put(new ServiceSni(s.port(), s.name(), s.namespace()), new Target(s.key(),
                     List.of(new Tier(network, List.of(Upstream.plain(network, t.getHostString(), t.getPort())))),
                     allowed));
         }

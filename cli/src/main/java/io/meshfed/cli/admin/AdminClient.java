@@ -13,6 +13,7 @@ import io.meshfed.api.v1.AdminServiceGrpc;
 import io.meshfed.cli.CliException;
 import io.meshfed.trust.BundleFiles;
 import io.meshfed.trust.BundleSet;
+import io.meshfed.trust.MeshfedIds;
 import io.meshfed.trust.SvidFiles;
 import io.meshfed.trust.TrustBundle;
 import io.meshfed.trust.TrustDomain;
@@ -65,7 +66,7 @@ public final class AdminClient implements AutoCloseable {
         TrustBundle bundle = BundleFiles.read(home.resolve(AdminFiles.BUNDLE), Optional.of(td));
         TlsCredentials credentials = TlsCredentials.of(admin, BundleSet.of(bundle));
         SpiffeTrustManager trust = new SpiffeTrustManager(credentials,
-                PeerAuthorizer.ids(Set.of(td.workload("/meshfed/controller"))), Clock.systemUTC());
+                PeerAuthorizer.ids(Set.of(MeshfedIds.controller(td))), Clock.systemUTC());
         TlsProvider provider = TlsProvider.preferred();
         String address = config.getControllerAddress();
         java.net.InetSocketAddress target;

@@ -14,6 +14,8 @@ import io.meshfed.cli.CliException;
 import io.meshfed.cli.MeshfedCommand;
 import io.meshfed.cli.admin.AdminClient;
 import io.meshfed.cli.quickstart.Layout.Net;
+import io.meshfed.trust.MeshfedIds;
+import io.meshfed.trust.TrustDomain;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
@@ -333,23 +335,25 @@ public final class QuickstartCommand implements Callable<Integer> {
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("directory", dir.toAbsolutePath().toString());
         json.put("adminHome", dir.resolve("admin").toAbsolutePath().toString());
-        json.put("controller", component(controller, "spiffe://meshfed.local/meshfed/controller",
+        String controllerId = MeshfedIds.controller(TrustDomain.parse("meshfed.local")).toString();
+        json.put("controller", component(controller, controllerId,
                 Map.of("grpc", Layout.CONTROLLER, "https", Layout.CONTROLLER_HTTPS)));
         Map<String, Object> networks = new LinkedHashMap<>();
         for (Net n : List.of(Layout.EAST, Layout.WEST)) {
             String td = tds.get(n.name());
             Map<String, Object> net = new LinkedHashMap<>();
             net.put("trustDomain", td);
-            net.put("gateway", component(gateways.get(n), "spiffe://" + td + "/meshfed/gateway/" + n.gatewayName(),
+            TrustDomain domain = TrustDomain.parse(td);
+            net.put("gateway", component(gateways.get(n), MeshfedIds.gateway(domain, n.gatewayName()).toString(),
                     Map.of("mtls", n.gateway(), "http", n.gatewayHttp())));
-            net.put("agent", component(agents.get(n), "spiffe://" + td + "/ns/" + Layout.NAMESPACE + "/vm/"
-                    + n.vmName(), Map.of("mtls", n.agent(), "http", n.agentHttp())));
+            net.put("agent", component(agents.get(n), MeshfedIds.agent(domain, Layout.NAMESPACE, n.vmName())
+                    .toString(), Map.of("mtls", n.agent(), "http", n.agentHttp())));
             net.put("service", component(apps.get(n), "", Map.of("name", n.service() + "." + Layout.NAMESPACE,
                     "http", n.app())));
             networks.put(n.name(), net);
         }
         json.put("networks", networks);
-        json.put("edge", component(edge, "spiffe://" + tds.get("west") + "/meshfed/edge/west-edge",
+        json.put("edge", component(edge, MeshfedIds.edge(TrustDomain.parse(tds.get("west")), "west-edge").toString(),
                 Map.of("http", Layout.EDGE, "management", Layout.EDGE_MANAGEMENT)));
         Map<String, Object> entries = new LinkedHashMap<>();
         entries.put("hello.demo from west through both gateways", viaGateways);

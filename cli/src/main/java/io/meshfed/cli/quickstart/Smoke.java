@@ -1,6 +1,7 @@
 package io.meshfed.cli.quickstart;
 
 import io.meshfed.api.AdminFiles;
+import io.meshfed.api.ServiceSni;
 import io.meshfed.trust.BundleFiles;
 import io.meshfed.trust.BundleSet;
 import io.meshfed.trust.SvidFiles;
@@ -140,8 +141,8 @@ final class Smoke {
         InetSocketAddress gw = Layout.parse(Layout.EAST.gateway());
         try (SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket(gw.getAddress(), gw.getPort())) {
             SSLParameters p = s.getSSLParameters();
-            p.setServerNames(List.of(new SNIHostName(Layout.SERVICE_PORT + ".hello." + Layout.NAMESPACE
-                    + ".svc.meshfed")));
+            p.setServerNames(List.of(new SNIHostName(new ServiceSni(Layout.SERVICE_PORT, "hello", Layout.NAMESPACE)
+                    .toString())));
             s.setSSLParameters(p);
             s.setSoTimeout(10_000);
             try {

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.google.protobuf.Timestamp;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.meshfed.api.DnsLabel;
 import io.meshfed.api.v1.AddMemberRequest;
 import io.meshfed.api.v1.CatalogEndpoint;
 import io.meshfed.api.v1.CatalogNetwork;
@@ -45,7 +46,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,7 +55,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class AdminOperations {
     private static final Logger AUDIT = LoggerFactory.getLogger("meshfed.audit");
-    private static final Pattern NAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
 
     private final Store store;
     private final FederationIdentity identity;
@@ -123,9 +122,8 @@ public final class AdminOperations {
     }
 
     private static void checkName(String what, String name) {
-        if (!NAME.matcher(name).matches()) {
-            throw invalid(what + " name '" + name + "' must be a DNS label: lowercase letters, digits and '-', at"
-                    + " most 63 characters, starting and ending with a letter or digit");
+        if (!DnsLabel.matches(name)) {
+            throw invalid(what + " name '" + name + "' " + DnsLabel.RULE);
         }
     }
 
@@ -371,10 +369,9 @@ public final class AdminOperations {
         TreeSet<String> services = new TreeSet<>();
         for (String s : request.getServicesList()) {
             int dot = s.indexOf('.');
-            if (dot < 0 || !NAME.matcher(s.substring(0, dot)).matches()
-                    || !NAME.matcher(s.substring(dot + 1)).matches()) {
-                throw invalid("service '" + s + "' must be NAME.NAMESPACE, both DNS labels (lowercase letters,"
-                        + " digits, '-')");
+            if (dot < 0 || !DnsLabel.matches(s.substring(0, dot)) || !DnsLabel.matches(s.substring(dot + 1))) {
+                throw invalid("service '" + s + "' must be NAME.NAMESPACE, both DNS labels (" + DnsLabel.DESCRIPTION
+                        + ")");
             }
             String ns = s.substring(dot + 1);
             if (namespace.isEmpty()) {

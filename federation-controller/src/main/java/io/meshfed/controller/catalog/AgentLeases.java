@@ -44,7 +44,7 @@ public final class AgentLeases {
      */
     public void startAll() {
         for (WorkloadSetRecord set : Records.list(store, Kind.WORKLOADS, WorkloadSetRecord.class)) {
-            if (set.agent().startsWith("spiffe://")) { // not a Kubernetes cluster's set: its connector keeps it
+            if (set.reportedByAgent()) { // a Kubernetes cluster's set is kept by its connector
                 disconnected(set.agent());
             }
         }

@@ -1,6 +1,7 @@
 package io.meshfed.controller.catalog;
 
 import io.meshfed.controller.identity.TrustState;
+import io.meshfed.controller.model.ClusterRecord;
 import io.meshfed.controller.model.ExportRecord;
 import io.meshfed.controller.model.GatewayRecord;
 import io.meshfed.controller.model.Kind;
@@ -32,7 +33,7 @@ public final class CatalogView {
          * controller read from a member cluster itself is reached at its address.
          */
         public boolean reachable() {
-            return !agent.startsWith("spiffe://") || !inbound.isEmpty();
+            return !inbound.isEmpty() || ClusterRecord.isWorkloadSetKey(agent);
         }
     }
 

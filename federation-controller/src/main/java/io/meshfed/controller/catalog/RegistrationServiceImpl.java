@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import io.meshfed.api.DnsLabel;
 import io.meshfed.api.v1.ReadinessReport;
 import io.meshfed.api.v1.RegistrationServiceGrpc;
 import io.meshfed.api.v1.ReportAck;
@@ -21,12 +22,12 @@ import io.meshfed.controller.server.ControllerMetrics;
 import io.meshfed.controller.server.PeerIdentity;
 import io.meshfed.controller.store.Store;
 import io.meshfed.controller.store.StoreTransaction;
+import io.meshfed.trust.MeshfedIds;
 import io.meshfed.trust.SpiffeId;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,8 +40,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class RegistrationServiceImpl extends RegistrationServiceGrpc.RegistrationServiceImplBase {
     private static final Logger AUDIT = LoggerFactory.getLogger("meshfed.audit");
-    static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
-    private static final Pattern AGENT_PATH = Pattern.compile("/ns/[^/]+/vm/[^/]+");
     /** At most this many workloads in one report. */
     public static final int MAX_WORKLOADS = 256;
     private static final int MAX_FIELD = 255;
@@ -51,11 +50,6 @@ public final class RegistrationServiceImpl extends RegistrationServiceGrpc.Regis
     private final ControllerMetrics metrics;
     private final int memberPortQuota;
     private final Consumer<SpiffeId> reported;
-
-    /** Whether the ID is a VM agent's ({@code /ns/<namespace>/vm/<name>}). */
-    public static boolean isAgent(SpiffeId id) {
-        return AGENT_PATH.matcher(id.path()).matches();
-    }
 
     /**
      * @param memberPortQuota how many service ports (outbound listen ports) one member may hold
@@ -76,7 +70,7 @@ public final class RegistrationServiceImpl extends RegistrationServiceGrpc.Regis
     public void reportWorkloads(WorkloadReport request, StreamObserver<ReportAck> response) {
         SpiffeId peer = PeerIdentity.required();
         try {
-            if (!isAgent(peer)) {
+            if (!MeshfedIds.hasRole(peer, MeshfedIds.Role.AGENT)) {
                 throw Status.PERMISSION_DENIED.withDescription(peer + " is not a VM agent identity").asRuntimeException();
             }
             MemberRecord member = TrustState.memberOf(store, peer.trustDomain()).orElseThrow(() ->
@@ -192,9 +186,9 @@ public final class RegistrationServiceImpl extends RegistrationServiceGrpc.Regis
 
     private static WorkloadSetRecord.Workload validate(WorkloadInstance w) {
         String namespace = w.getNamespace().isEmpty() ? "default" : w.getNamespace();
-        if (!DNS_LABEL.matcher(w.getService()).matches() || !DNS_LABEL.matcher(namespace).matches()) {
+        if (!DnsLabel.matches(w.getService()) || !DnsLabel.matches(namespace)) {
             throw Status.INVALID_ARGUMENT.withDescription("service '" + w.getService() + "." + namespace
-                    + "': name and namespace must be DNS labels (lowercase letters, digits, '-')").asRuntimeException();
+                    + "': name and namespace must be DNS labels (" + DnsLabel.DESCRIPTION + ")").asRuntimeException();
         }
         if (w.getPort() < 1 || w.getPort() > 65535) {
             throw Status.INVALID_ARGUMENT.withDescription("service " + w.getService() + "." + namespace

@@ -1,5 +1,6 @@
 package io.meshfed.controller.catalog;
 
+import io.meshfed.api.ServiceSni;
 import io.meshfed.api.v1.AuthorizationPolicy;
 import io.meshfed.api.v1.ConfigSnapshot;
 import io.meshfed.api.v1.Endpoint;
@@ -26,15 +27,11 @@ import java.util.TreeSet;
 /**
  * Computes what one subscriber may see. Default deny: an instance is visible to member M when it runs in M or its
  * service is exported to M. Endpoints of M's own network are listed directly; other networks appear as one route per
- * service port through their east-west gateway, with the SNI {@code <port>.<name>.<namespace>.svc.meshfed}. Only
+ * service port through their east-west gateway, with the service's {@link ServiceSni}. Only
  * healthy endpoints count, and a network without one is left out. Pure: the same view gives the same snapshot.
  */
 public final class SnapshotBuilder {
     private SnapshotBuilder() {}
-
-    public static String sni(int port, ServiceKey service) {
-        return port + "." + service.name() + "." + service.namespace() + ".svc.meshfed";
-    }
 
     /** The snapshot of {@code member} in {@code network}, with its version set and no nonce or subscriber. */
     public static ConfigSnapshot build(CatalogView view, String member, String network) {
@@ -105,7 +102,8 @@ public final class SnapshotBuilder {
             NetworkEndpoints.Builder n = NetworkEndpoints.newBuilder().setNetwork(remote.getKey()).setLocal(false)
                     .setHealthyEndpoints(remote.getValue().size());
             for (int port : new TreeSet<>(remote.getValue().stream().map(Instance::port).toList())) {
-                n.addRoutes(GatewayRoute.newBuilder().setPort(port).setGatewayAddress(gateway).setSni(sni(port, key))
+                n.addRoutes(GatewayRoute.newBuilder().setPort(port).setGatewayAddress(gateway)
+                        .setSni(new ServiceSni(port, key.name(), key.namespace()).toString())
                         .addAllIdentities(identities));
             }
             service.addNetworks(n);

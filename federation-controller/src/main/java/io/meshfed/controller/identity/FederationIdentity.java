@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.meshfed.trust.BundleSet;
 import io.meshfed.trust.CertificateSigningRequests;
 import io.meshfed.trust.KeyAlgorithm;
+import io.meshfed.trust.MeshfedIds;
 import io.meshfed.trust.SpiffeId;
 import io.meshfed.trust.TrustBundle;
 import io.meshfed.trust.TrustDomain;
@@ -41,8 +42,6 @@ public final class FederationIdentity {
     public static final String FEDERATION_FILE = "federation.json";
     public static final String KEK_FILE = "kek";
     public static final String CA_DIR = "ca";
-    public static final String CONTROLLER_PATH = "/meshfed/controller";
-    public static final String ADMIN_PATH = "/meshfed/admin";
     public static final String PROVIDED_DIR = "provided";
     public static final String PROVIDED_CERT = "ca-cert.pem";
     public static final String PROVIDED_KEY = "ca-key.pem";
@@ -143,11 +142,11 @@ public final class FederationIdentity {
     }
 
     public SpiffeId controllerId() {
-        return federationTrustDomain.workload(CONTROLLER_PATH);
+        return MeshfedIds.controller(federationTrustDomain);
     }
 
     public SpiffeId adminId() {
-        return federationTrustDomain.workload(ADMIN_PATH);
+        return MeshfedIds.admin(federationTrustDomain);
     }
 
     /**

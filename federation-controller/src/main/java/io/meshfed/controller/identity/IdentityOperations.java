@@ -19,6 +19,7 @@ import io.meshfed.controller.model.WorkloadSetRecord;
 import io.meshfed.controller.store.Store;
 import io.meshfed.controller.store.StoreTransaction;
 import io.meshfed.trust.InvalidSpiffeIdException;
+import io.meshfed.trust.MeshfedIds;
 import io.meshfed.trust.SpiffeId;
 import java.time.Clock;
 import java.time.Instant;
@@ -26,8 +27,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,7 +39,6 @@ import org.slf4j.LoggerFactory;
 public final class IdentityOperations {
     private static final Logger LOG = LoggerFactory.getLogger(IdentityOperations.class);
     private static final Logger AUDIT = LoggerFactory.getLogger("meshfed.audit");
-    private static final Pattern AGENT = Pattern.compile("/ns/([^/]+)/vm/[^/]+");
 
     private final Store store;
     private final Clock clock;
@@ -154,17 +153,12 @@ public final class IdentityOperations {
     }
 
     private static IdentityRecord earlierJoin(String id, String member, JoinTokenRecord token) {
-        String path;
-        try {
-            path = SpiffeId.parse(id).path();
-        } catch (InvalidSpiffeIdException e) {
-            path = "";
-        }
-        Matcher agent = AGENT.matcher(path);
-        String role = token != null ? token.role() : agent.matches() ? Role.ROLE_AGENT.name()
-                : path.startsWith("/meshfed/edge/") ? Role.ROLE_EDGE.name() : Role.ROLE_GATEWAY.name();
+        Optional<MeshfedIds.Role> shape = MeshfedIds.roleOf(id);
+        boolean agent = shape.equals(Optional.of(MeshfedIds.Role.AGENT));
+        String role = token != null ? token.role() : agent ? Role.ROLE_AGENT.name()
+                : shape.equals(Optional.of(MeshfedIds.Role.EDGE)) ? Role.ROLE_EDGE.name() : Role.ROLE_GATEWAY.name();
         ServiceScope scope = token != null && token.scope() != null ? token.scope()
-                : agent.matches() ? new ServiceScope(agent.group(1), List.of()) : null;
+                : agent ? new ServiceScope(MeshfedIds.namespaceOf(SpiffeId.parse(id)).orElseThrow(), List.of()) : null;
         return new IdentityRecord(id, member, role, scope, token == null ? 0 : token.usedAtMillis(), 0);
     }
 

@@ -3,6 +3,7 @@ package io.meshfed.controller.join;
 import static java.util.Objects.requireNonNull;
 
 import io.grpc.stub.StreamObserver;
+import io.meshfed.api.DnsLabel;
 import io.meshfed.api.v1.JoinRequest;
 import io.meshfed.api.v1.JoinResponse;
 import io.meshfed.api.v1.JoinServiceGrpc;
@@ -25,7 +26,7 @@ import io.meshfed.controller.store.ConflictException;
 import io.meshfed.controller.store.Resource;
 import io.meshfed.controller.store.Store;
 import io.meshfed.controller.store.StoreTransaction;
-import io.meshfed.trust.InvalidSpiffeIdException;
+import io.meshfed.trust.MeshfedIds;
 import io.meshfed.trust.SpiffeId;
 import io.meshfed.trust.TrustDomain;
 import io.meshfed.trust.ca.IssuancePolicy;
@@ -45,8 +46,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
     private static final Logger AUDIT = LoggerFactory.getLogger("meshfed.audit");
-    private static final java.util.regex.Pattern DNS_LABEL =
-            java.util.regex.Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
     public static final Duration DEFAULT_SVID_TTL = SvidLifetimes.DEFAULT_TTL;
     public static final Duration MIN_SVID_TTL = Duration.ofHours(1);
 
@@ -184,28 +183,22 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
     static SpiffeId spiffeIdFor(JoinRequest request, MemberRecord member, ServiceScope scope) throws JoinRefusal {
         TrustDomain td = TrustDomain.parse(member.trustDomain());
         String name = request.getName();
-        String path = switch (request.getRole()) {
-            case ROLE_GATEWAY -> "/meshfed/gateway/" + name;
-            case ROLE_EDGE -> "/meshfed/edge/" + name;
-            case ROLE_AGENT -> "/ns/" + agentNamespace(request, scope) + "/vm/" + name;
-            default -> throw new JoinRefusal(JoinRefusal.Reason.WRONG_ROLE, "the join request names no role");
-        };
-        if (name.isEmpty() || name.contains("/")) {
-            throw new JoinRefusal(JoinRefusal.Reason.BAD_NAME, "name '" + name
-                    + "' must be one SPIFFE path segment (letters, digits, '.', '-', '_')");
-        }
         try {
-            return td.workload(path);
-        } catch (InvalidSpiffeIdException e) {
+            return switch (request.getRole()) {
+                case ROLE_GATEWAY -> MeshfedIds.gateway(td, name);
+                case ROLE_EDGE -> MeshfedIds.edge(td, name);
+                case ROLE_AGENT -> MeshfedIds.agent(td, agentNamespace(request, scope), name);
+                default -> throw new JoinRefusal(JoinRefusal.Reason.WRONG_ROLE, "the join request names no role");
+            };
+        } catch (IllegalArgumentException e) { // the name is not one path segment, or has a character SPIFFE refuses
             throw new JoinRefusal(JoinRefusal.Reason.BAD_NAME, e.getMessage());
         }
     }
 
     private static String agentNamespace(JoinRequest request, ServiceScope scope) throws JoinRefusal {
         String namespace = request.getNamespace();
-        if (!namespace.isEmpty() && !DNS_LABEL.matcher(namespace).matches()) {
-            throw new JoinRefusal(JoinRefusal.Reason.BAD_NAME, "namespace '" + namespace
-                    + "' must be a DNS label (lowercase letters, digits, '-')");
+        if (!namespace.isEmpty() && !DnsLabel.matches(namespace)) {
+            throw new JoinRefusal(JoinRefusal.Reason.BAD_NAME, "namespace '" + namespace + "' " + DnsLabel.RULE);
         }
         if (scope == null) {
             throw new JoinRefusal(JoinRefusal.Reason.WRONG_ROLE, "the join token grants no service scope; create an"

@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.discovery.v1.Endpoint;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointPort;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.meshfed.api.DnsLabel;
 import io.meshfed.controller.model.WorkloadSetRecord;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -19,7 +20,9 @@ import java.util.function.Function;
  * What one cluster exports, computed from its informers' caches. A Service is exported when a ServiceExport of the
  * same name is in its namespace (the MCS rule). Its endpoints are the addresses and ports of the EndpointSlices
  * labelled with its name; an address in several slices counts once, and ready (default true) and not terminating
- * is healthy. Connector-made objects (imports) are never exported back. Pure.
+ * is healthy. Connector-made objects (imports) are never exported back. What the API server sends is checked again
+ * where the mesh relies on it: names that are not DNS labels are not exported, ports outside 1-65535 are left out.
+ * Pure.
  */
 final class ExportedEndpoints {
     /** One ServiceExport's outcome: the MCS {@code Valid} condition's status and reason, and the service's ports. */
@@ -55,6 +58,11 @@ final class ExportedEndpoints {
                         "no Service " + name + " in namespace " + ns, List.of()));
                 continue;
             }
+            if (!DnsLabel.matches(name) || !DnsLabel.matches(ns)) { // the API server enforces it; SNIs need it
+                exports.add(new ExportState(ns, name, false, "InvalidName", "service name and namespace must be DNS"
+                        + " labels (" + DnsLabel.DESCRIPTION + ")", List.of()));
+                continue;
+            }
             if ("ExternalName".equals(service.get().getSpec().getType())) {
                 exports.add(new ExportState(ns, name, false, "ServiceTypeNotSupported",
                         "ExternalName services cannot be exported", List.of()));
@@ -69,7 +77,8 @@ final class ExportedEndpoints {
                     String zone = e.getZone() == null ? "" : e.getZone();
                     for (String address : e.getAddresses()) {
                         for (EndpointPort p : slice.getPorts() == null ? List.<EndpointPort>of() : slice.getPorts()) {
-                            if (p.getPort() == null || (p.getProtocol() != null && !"TCP".equals(p.getProtocol()))) {
+                            if (p.getPort() == null || p.getPort() < 1 || p.getPort() > 65535
+                                    || (p.getProtocol() != null && !"TCP".equals(p.getProtocol()))) {
                                 continue;
                             }
                             unique.merge(address + ":" + p.getPort(), new WorkloadSetRecord.Workload(name, ns, address,

@@ -1,11 +1,21 @@
 package io.meshfed.controller.model;
 
+import io.meshfed.trust.MeshfedIds;
 import java.util.List;
+import java.util.Optional;
 
-/** The workloads one agent reported last; a new report replaces the set. Keyed by the agent's SPIFFE ID. */
+/**
+ * The workloads one agent reported last (a new report replaces the set), keyed by the agent's SPIFFE ID; or the
+ * endpoints a connector read from a Kubernetes member, keyed by {@link ClusterRecord#workloadSetKey(String)}.
+ */
 public record WorkloadSetRecord(String agent, String member, String network, List<Workload> workloads) {
     public WorkloadSetRecord {
         workloads = workloads == null ? List.of() : List.copyOf(workloads);
+    }
+
+    /** Whether an agent reported this set: its key is an agent's SPIFFE ID ({@code /ns/<namespace>/vm/<name>}). */
+    public boolean reportedByAgent() {
+        return MeshfedIds.roleOf(agent).equals(Optional.of(MeshfedIds.Role.AGENT));
     }
 
     /** The same set with every workload unhealthy (the agent is gone). */

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.meshfed.api.DnsLabel;
 import io.meshfed.api.v1.DeleteRouteRequest;
 import io.meshfed.api.v1.Route;
 import io.meshfed.api.v1.RouteSet;
@@ -29,8 +30,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class RouteOperations {
     private static final Logger AUDIT = LoggerFactory.getLogger("meshfed.audit");
-    private static final Pattern ID = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
-    private static final Pattern LABEL = ID;
     private static final Pattern FACTORY = Pattern.compile("[A-Za-z][A-Za-z0-9]*");
     private static final Comparator<Route> ORDER = Comparator.comparingInt(Route::getOrder).thenComparing(Route::getId);
 
@@ -87,15 +86,15 @@ public final class RouteOperations {
 
     static void validate(Route r) {
         String name = "route '" + r.getId() + "'";
-        if (!ID.matcher(r.getId()).matches()) {
-            throw invalid("route id '" + r.getId() + "' must be a DNS label: lowercase letters, digits and '-'");
+        if (!DnsLabel.matches(r.getId())) {
+            throw invalid("route id '" + r.getId() + "' " + DnsLabel.RULE);
         }
         String uri = r.getUri();
         String service = uri.startsWith("lb://") ? uri.substring(5)
                 : uri.startsWith("lb:ws://") ? uri.substring(8) : uri.startsWith("lb:wss://") ? uri.substring(9) : null;
         if (service != null) {
             String[] parts = service.split("\\.", -1);
-            if (parts.length != 2 || !LABEL.matcher(parts[0]).matches() || !LABEL.matcher(parts[1]).matches()) {
+            if (parts.length != 2 || !DnsLabel.matches(parts[0]) || !DnsLabel.matches(parts[1])) {
                 throw invalid(name + ": uri '" + uri + "' must be lb://<service>.<namespace>, e.g. lb://hello.demo");
             }
         } else if (uri.startsWith("http://") || uri.startsWith("https://") || uri.startsWith("ws://")

@@ -17,6 +17,7 @@ import io.meshfed.controller.model.MemberRecord;
 import io.meshfed.controller.server.ControllerMetrics;
 import io.meshfed.controller.server.PeerIdentity;
 import io.meshfed.controller.store.Store;
+import io.meshfed.trust.MeshfedIds;
 import io.meshfed.trust.SpiffeId;
 import java.time.Clock;
 import java.time.Duration;
@@ -153,7 +154,7 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
         }
 
         boolean edge() {
-            return spiffeId.path().startsWith("/meshfed/edge/");
+            return MeshfedIds.hasRole(spiffeId, MeshfedIds.Role.EDGE);
         }
 
         void close() {
@@ -163,7 +164,7 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
             closed = true;
             subscribers.remove(id);
             openStreams.computeIfPresent(spiffeId.toString(), (k, n) -> n <= 1 ? null : n - 1);
-            if (io.meshfed.controller.catalog.RegistrationServiceImpl.isAgent(spiffeId)) {
+            if (MeshfedIds.hasRole(spiffeId, MeshfedIds.Role.AGENT)) {
                 leases.disconnected(spiffeId.toString());
             }
         }

@@ -17,6 +17,7 @@ import io.meshfed.controller.server.HttpEndpoint;
 import io.meshfed.trust.BundleSet;
 import io.meshfed.trust.CertificateSigningRequests;
 import io.meshfed.trust.KeyAlgorithm;
+import io.meshfed.trust.MeshfedIds;
 import io.meshfed.trust.SpiffeId;
 import io.meshfed.trust.TrustDomain;
 import io.meshfed.trust.X509Svid;
@@ -35,6 +36,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
@@ -160,7 +162,7 @@ public final class TestFederation implements AutoCloseable {
         TlsProvider provider = TlsProvider.preferred();
         return track(NettyChannelBuilder.forAddress(address())
                 .sslContext(GrpcSslContexts.configure(SpiffeTls.nettyClientBuilder(provider,
-                        new PinnedRootTrustManager(pin, FederationIdentity.CONTROLLER_PATH, clock), null),
+                        new PinnedRootTrustManager(pin, MeshfedIds.CONTROLLER_PATH, clock), null),
                         provider.netty()).build())
                 .build());
     }
@@ -227,9 +229,13 @@ public final class TestFederation implements AutoCloseable {
      * role from its path; an agent ({@code /ns/NS/vm/NAME}) may register any service of its namespace.
      */
     private void recordJoined(SpiffeId id) {
-        java.util.regex.Matcher agent = java.util.regex.Pattern.compile("/ns/([^/]+)/vm/[^/]+").matcher(id.path());
-        String role = agent.matches() ? "ROLE_AGENT" : id.path().startsWith("/meshfed/gateway/") ? "ROLE_GATEWAY"
-                : id.path().startsWith("/meshfed/edge/") ? "ROLE_EDGE" : null;
+        Optional<MeshfedIds.Role> shape = MeshfedIds.roleOf(id);
+        String role = shape.map(r -> switch (r) {
+            case AGENT -> "ROLE_AGENT";
+            case GATEWAY -> "ROLE_GATEWAY";
+            case EDGE -> "ROLE_EDGE";
+            default -> null;
+        }).orElse(null);
         if (role == null) {
             return;
         }
@@ -237,11 +243,13 @@ public final class TestFederation implements AutoCloseable {
         if (store.get(io.meshfed.controller.model.Kind.IDENTITY.storeName(), id.toString()).isPresent()) {
             return; // joined (or revoked) before: the record stays as it is
         }
+        io.meshfed.controller.model.ServiceScope scope = MeshfedIds.hasRole(id, MeshfedIds.Role.AGENT)
+                ? new io.meshfed.controller.model.ServiceScope(MeshfedIds.namespaceOf(id).orElseThrow(), List.of())
+                : null;
         io.meshfed.controller.identity.TrustState.memberOf(store, id.trustDomain()).ifPresent(m -> store.transact(tx ->
                 io.meshfed.controller.model.Records.put(tx, io.meshfed.controller.model.Kind.IDENTITY, id.toString(),
-                        new io.meshfed.controller.model.IdentityRecord(id.toString(), m.name(), role,
-                                agent.matches() ? new io.meshfed.controller.model.ServiceScope(agent.group(1),
-                                        List.of()) : null, clock.millis(), 0),
+                        new io.meshfed.controller.model.IdentityRecord(id.toString(), m.name(), role, scope,
+                                clock.millis(), 0),
                         io.meshfed.controller.store.StoreTransaction.ANY)));
     }
 
