@@ -4,10 +4,13 @@ import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** The SNI that names a service port across networks: {@code <port>.<name>.<namespace>.svc.meshfed}. */
+/**
+ * The SNI that names a service port across networks: {@code <port>.<name>.<namespace>.svc.meshfed}, in exactly the
+ * form {@link #toString()} writes (a port without leading zeros), so one service port has one name.
+ */
 public record Sni(int port, String service, String namespace) {
     private static final Pattern FORMAT = Pattern.compile(
-            "(\\d{1,5})\\.([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)\\.([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)\\.svc\\.meshfed");
+            "([1-9]\\d{0,4})\\.([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)\\.([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)\\.svc\\.meshfed");
 
     public static Optional<Sni> parse(String name) {
         if (name == null) {

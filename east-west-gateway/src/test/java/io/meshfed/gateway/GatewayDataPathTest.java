@@ -246,6 +246,7 @@ class GatewayDataPathTest {
         assertThat(Sni.parse("8080.hello.demo.svc.meshfed")).contains(new Sni(8080, "hello", "demo"));
         assertThat(Sni.parse("0.hello.demo.svc.meshfed")).isEmpty();
         assertThat(Sni.parse("70000.hello.demo.svc.meshfed")).isEmpty();
+        assertThat(Sni.parse("08080.hello.demo.svc.meshfed")).as("one name per service port").isEmpty();
         assertThat(Sni.parse("8080.Hello.demo.svc.meshfed")).isEmpty();
         assertThat(Sni.parse("8080.hello.svc.meshfed")).isEmpty();
         assertThat(Sni.parse(null)).isEmpty();
