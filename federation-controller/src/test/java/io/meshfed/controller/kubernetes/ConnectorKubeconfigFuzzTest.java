@@ -9,8 +9,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * A cluster's connector kubeconfig arrives in an admin request ({@code RegisterCluster}). Registration reads it as
- * {@link ClusterOperations#register} does: a RuntimeException is "cannot be read" (INVALID_ARGUMENT), and one
- * without an API server is refused. What it accepts, the connector must then turn into its client configuration
+ * {@link ClusterOperations#register} does: inline credentials only ({@link ConnectorKubeconfig}), then fabric8; a
+ * RuntimeException is "cannot be read" (INVALID_ARGUMENT), and one without an API server is refused. What it accepts, the connector must then turn into its client configuration
  * ({@link ClusterConnector#connectorConfig}) without failing. Anything else, or over 1 s, is a bug.
  */
 class ConnectorKubeconfigFuzzTest {
@@ -33,6 +33,7 @@ class ConnectorKubeconfigFuzzTest {
         }
         Config config;
         try {
+            ConnectorKubeconfig.checkInline(kubeconfig);
             config = Config.fromKubeconfig(kubeconfig);
         } catch (RuntimeException cannotBeRead) {
             return;
