@@ -5,18 +5,20 @@ import io.fabric8.kubernetes.api.model.Config;
 import io.fabric8.kubernetes.api.model.NamedAuthInfo;
 import io.fabric8.kubernetes.api.model.NamedCluster;
 import io.fabric8.kubernetes.client.internal.KubeConfigUtils;
+import java.util.Locale;
 
 /**
  * What a connector's kubeconfig (from an admin's {@code RegisterCluster}) may hold: inline credentials only, as
  * {@code meshfed cluster join} writes them (a token or client certificate data, and CA data). fabric8 runs a user's
- * {@code exec} command and reads the files a kubeconfig names while it loads it; on the controller that would run
- * a command, or send a host file as a credential, on an admin request.
+ * {@code exec} command and reads the files a kubeconfig names while it loads it, and connects to a server given
+ * without a scheme to find out whether it speaks HTTPS; on the controller that would run a command, send a host
+ * file as a credential, or open a connection, while it answers an admin request.
  */
 final class ConnectorKubeconfig {
     private ConnectorKubeconfig() {}
 
     /**
-     * @throws IllegalArgumentException naming the first entry that would run a command or read a file
+     * @throws IllegalArgumentException naming the first entry that would run a command, read a file or connect
      * @throws RuntimeException from fabric8 when the text is not a kubeconfig
      */
     static void checkInline(String kubeconfig) {
@@ -40,9 +42,16 @@ final class ConnectorKubeconfig {
         }
         if (parsed.getClusters() != null) {
             for (NamedCluster named : parsed.getClusters()) {
-                refuse(named != null && named.getCluster() != null
-                        && named.getCluster().getCertificateAuthority() != null, "cluster '" + named.getName()
-                                + "' names a CA file; use certificate-authority-data");
+                if (named == null || named.getCluster() == null) {
+                    continue;
+                }
+                String where = "cluster '" + (named.getName() == null ? "" : named.getName()) + "'";
+                refuse(named.getCluster().getCertificateAuthority() != null,
+                        where + " names a CA file; use certificate-authority-data");
+                String server = named.getCluster().getServer();
+                refuse(server != null && !server.toLowerCase(Locale.ROOT).startsWith("https://")
+                        && !server.toLowerCase(Locale.ROOT).startsWith("http://"), where + " server '" + server
+                                + "' must be an https:// (or http://) URL");
             }
         }
     }

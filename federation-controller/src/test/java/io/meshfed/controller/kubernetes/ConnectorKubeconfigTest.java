@@ -71,6 +71,20 @@ class ConnectorKubeconfigTest {
                 .contains("uses an auth-provider");
     }
 
+    /** fabric8 probes a server given without a scheme (found by ConnectorKubeconfigFuzzTest's SSRF detector). */
+    @Test
+    void aServerWithoutSchemeIsRefusedWithoutAConnection() throws Exception {
+        try (java.nio.channels.ServerSocketChannel listener = java.nio.channels.ServerSocketChannel.open()) {
+            listener.bind(new java.net.InetSocketAddress("127.0.0.1", 0)).configureBlocking(false);
+            String server = "127.0.0.1:" + listener.socket().getLocalPort();
+            String kubeconfig = kubeconfig("{token: t}", "").replace("\"https://127.0.0.1:6443\"", server);
+
+            assertThat(register(kubeconfig).getStatus().getDescription())
+                    .contains("cluster 'a' server '" + server + "' must be an https:// (or http://) URL");
+            assertThat(listener.accept()).as("no connection was opened while registering").isNull();
+        }
+    }
+
     @Test
     void inlineCredentialsStillPassTheCheck() {
         ConnectorKubeconfig.checkInline(kubeconfig("{token: t}", ", certificate-authority-data: \"Zm9v\""));
