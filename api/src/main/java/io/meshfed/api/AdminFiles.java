@@ -4,8 +4,8 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * Where an admin's credentials live: {@code $MESHFED_HOME}, default {@code ~/.meshfed}, owner-only. Written by
- * {@code meshfed init}, read by every admin command.
+ * Where an admin's credentials live: {@code $MESHFED_HOME}, else {@code $HOME/.meshfed}, else
+ * {@code <user.home>/.meshfed}, owner-only. Written by {@code meshfed init}, read by every admin command.
  */
 public final class AdminFiles {
     public static final String HOME_VARIABLE = "MESHFED_HOME";
@@ -23,6 +23,6 @@ public final class AdminFiles {
         if (explicit != null && !explicit.isBlank()) {
             return Path.of(explicit);
         }
-        return Path.of(System.getProperty("user.home"), ".meshfed");
+        return UserHome.of(environment).resolve(".meshfed");
     }
 }

@@ -20,14 +20,18 @@ public final class Durations {
         Duration total = Duration.ZERO;
         int end = 0;
         while (m.find() && m.start() == end) {
-            long n = Long.parseLong(m.group(1));
-            total = total.plus(switch (m.group(2)) {
-                case "d" -> Duration.ofDays(n);
-                case "h" -> Duration.ofHours(n);
-                case "m" -> Duration.ofMinutes(n);
-                case "ms" -> Duration.ofMillis(n);
-                default -> Duration.ofSeconds(n);
-            });
+            try {
+                long n = Long.parseLong(m.group(1));
+                total = total.plus(switch (m.group(2)) {
+                    case "d" -> Duration.ofDays(n);
+                    case "h" -> Duration.ofHours(n);
+                    case "m" -> Duration.ofMinutes(n);
+                    case "ms" -> Duration.ofMillis(n);
+                    default -> Duration.ofSeconds(n);
+                });
+            } catch (NumberFormatException | ArithmeticException tooLong) {
+                throw new IllegalArgumentException("invalid duration '" + text + "': longer than Java can represent");
+            }
             end = m.end();
         }
         if (s.isEmpty() || end != s.length() || total.isZero()) {

@@ -234,13 +234,9 @@ class DataPlaneE2ETest {
 
     private static byte[] exchange(Socket s) throws IOException {
         s.setSoTimeout(10_000);
-        try {
-            s.getOutputStream().write("GET / HTTP/1.1\r\nHost: hello.demo\r\nConnection: close\r\n\r\n"
-                    .getBytes(StandardCharsets.US_ASCII));
-            return s.getInputStream().readAllBytes();
-        } catch (IOException closedOrReset) {
-            return new byte[0];
-        }
+        s.getOutputStream().write("GET / HTTP/1.1\r\nHost: hello.demo\r\nConnection: close\r\n\r\n"
+                .getBytes(StandardCharsets.US_ASCII));
+        return s.getInputStream().readAllBytes();
     }
 
     private long metric(String name, String reason) throws IOException {
@@ -254,15 +250,15 @@ class DataPlaneE2ETest {
         return (long) Double.parseDouble(m.group(1));
     }
 
-    /** mTLS to east's gateway with {@code credentials} and an SNI; the bytes it answered an HTTP request with. */
-    private byte[] mtls(TlsCredentials credentials, String sni) throws Exception {
+    /** mTLS to east's gateway with {@code credentials} and an SNI, then an HTTP request: how it ended (Refusals). */
+    private String mtls(TlsCredentials credentials, String sni) throws Exception {
         SSLContext ctx = SpiffeTls.jdk(new SpiffeTrustManager(credentials, PeerAuthorizer.anyVerified(),
                 Clock.systemUTC()), new SpiffeKeyManager(credentials));
         try (SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket("127.0.1.1", eastGwPort)) {
             SSLParameters p = s.getSSLParameters();
             p.setServerNames(List.of(new SNIHostName(sni)));
             s.setSSLParameters(p);
-            return exchange(s);
+            return Refusals.tls(s);
         }
     }
 
@@ -288,18 +284,18 @@ class DataPlaneE2ETest {
         long routed = metric("meshfed_gateway_inbound_routed_total", null);
         long plain = metric("meshfed_gateway_refusals_total", "handshake");
         try (Socket s = new Socket("127.0.1.1", eastGwPort)) {
-            assertThat(exchange(s)).isEmpty();
+            assertThat(Refusals.plain(s)).isEqualTo(Refusals.CLOSED);
         }
         long untrusted = metric("meshfed_gateway_refusals_total", "untrusted_peer");
         TestPki rogue = TestPki.create("rogue.example", Instant.now());
         TlsCredentials rogueCreds = TlsCredentials.of(rogue.svid("/meshfed/gateway/rogue"),
                 BundleSet.of(rogue.bundle()).with(north.bundles().find(io.meshfed.trust.TrustDomain.parse(
                         "east.acme.mesh")).orElseThrow()));
-        assertThat(mtls(rogueCreds, SNI)).isEmpty();
+        assertThat(mtls(rogueCreds, SNI)).startsWith(Refusals.ALERT);
         long unknown = metric("meshfed_gateway_refusals_total", "unknown_service");
-        assertThat(mtls(north, "8080.secret.demo.svc.meshfed")).isEmpty();
+        assertThat(mtls(north, "8080.secret.demo.svc.meshfed")).isEqualTo(Refusals.HANDSHAKE_THEN_CLOSED);
         long unauthorized = metric("meshfed_gateway_refusals_total", "unauthorized");
-        assertThat(mtls(north, SNI)).isEmpty();
+        assertThat(mtls(north, SNI)).isEqualTo(Refusals.HANDSHAKE_THEN_CLOSED);
 
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
             assertThat(metric("meshfed_gateway_refusals_total", "handshake")).isEqualTo(plain + 1);

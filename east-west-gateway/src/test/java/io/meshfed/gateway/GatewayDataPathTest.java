@@ -246,6 +246,7 @@ class GatewayDataPathTest {
         assertThat(ServiceSni.tryParse("8080.hello.demo.svc.meshfed")).contains(new ServiceSni(8080, "hello", "demo"));
         assertThat(ServiceSni.tryParse("0.hello.demo.svc.meshfed")).isEmpty();
         assertThat(ServiceSni.tryParse("70000.hello.demo.svc.meshfed")).isEmpty();
+        assertThat(ServiceSni.tryParse("08080.hello.demo.svc.meshfed")).as("one name per service port").isEmpty();
         assertThat(ServiceSni.tryParse("8080.Hello.demo.svc.meshfed")).isEmpty();
         assertThat(ServiceSni.tryParse("8080.hello.svc.meshfed")).isEmpty();
         assertThat(ServiceSni.tryParse(null)).isEmpty();

@@ -50,6 +50,12 @@ public class EdgeApplication {
                 .REJECT_COMMANDS);
     }
 
+    /** {@code lb://} routes send the service's name as {@code Host} (see {@link MeshServiceHost}). */
+    @Bean
+    MeshServiceHost meshServiceHost() {
+        return new MeshServiceHost();
+    }
+
     /** {@code Mirror=URI[,PERCENT]} (see {@link MirrorGatewayFilterFactory}). */
     @Bean
     MirrorGatewayFilterFactory mirrorGatewayFilterFactory(EdgeNode node,

@@ -118,6 +118,9 @@ public class MirrorGatewayFilterFactory extends AbstractGatewayFilterFactory<Mir
                 }
             });
             h.set(HEADER, route);
+            if ("lb".equalsIgnoreCase(target.getScheme())) {
+                h.set("Host", target.getHost()); // the service's name, as for lb:// routes (see MeshServiceHost)
+            }
         })
                 .request(io.netty.handler.codec.http.HttpMethod.valueOf(request.getMethod().name()))
                 .uri(base.get().resolve(pathAndQuery))

@@ -49,6 +49,7 @@ class EdgeHttpFeaturesTest {
 
     private RecordingBackend primary;
     private RecordingBackend shadow;
+    private RecordingBackend hello;
     private DisposableServer websocket;
     private TestFederation federation;
     private ConfigurableApplicationContext edge;
@@ -58,6 +59,7 @@ class EdgeHttpFeaturesTest {
     void start() throws Exception {
         primary = new RecordingBackend("primary");
         shadow = new RecordingBackend("shadow");
+        hello = new RecordingBackend("hello");
         websocket = reactor.netty.http.server.HttpServer.create().host("127.0.0.1").port(0)
                 .route(r -> r.ws("/ws/echo", (in, out) -> out.sendString(in.receive().asString().map(s -> "echo " + s))))
                 .bindNow();
@@ -68,6 +70,8 @@ class EdgeHttpFeaturesTest {
         federation.clusterEndpoints("west", WorkloadReport.newBuilder()
                 .addWorkloads(WorkloadInstance.newBuilder().setService("shadow").setNamespace("demo")
                         .setAddress("127.0.0.1").setPort(shadow.port()).setHealthy(true))
+                .addWorkloads(WorkloadInstance.newBuilder().setService("hello").setNamespace("demo")
+                        .setAddress("127.0.0.1").setPort(hello.port()).setHealthy(true))
                 .build());
         admin.applyRoutes(RouteSet.newBuilder()
                 .addRoutes(Route.newBuilder().setId("headers").setUri(primary.uri())
@@ -86,6 +90,11 @@ class EdgeHttpFeaturesTest {
                 .addRoutes(Route.newBuilder().setId("dead-mirror").setUri(primary.uri())
                         .addPredicates(def("Path", "/dead-mirror/**"))
                         .addFilters(def("Mirror", "http://127.0.0.1:" + closedPort())))
+                .addRoutes(Route.newBuilder().setId("mesh-host").setUri("lb://hello.demo")
+                        .addPredicates(def("Path", "/mesh-host/**")))
+                .addRoutes(Route.newBuilder().setId("preserved-host").setUri("lb://hello.demo")
+                        .addPredicates(def("Path", "/preserved-host/**"))
+                        .addFilters(def("PreserveHostHeader")))
                 .addRoutes(Route.newBuilder().setId("ws").setUri("ws://127.0.0.1:" + websocket.port())
                         .addPredicates(def("Path", "/ws/**")))
                 .build());
@@ -108,6 +117,7 @@ class EdgeHttpFeaturesTest {
         federation.close();
         primary.close();
         shadow.close();
+        hello.close();
         websocket.disposeNow();
     }
 
@@ -154,7 +164,24 @@ class EdgeHttpFeaturesTest {
         assertThat(copy.header("X-Tenant")).isEqualTo("acme");
         assertThat(copy.header("X-Meshfed-Mirror")).isEqualTo("meshfed-mirror");
         assertThat(original.header("X-Meshfed-Mirror")).isNull();
+        assertThat(copy.header("Host")).as("the mirrored service's name").isEqualTo("shadow.demo");
         awaitMirrorCounted("2xx", "meshfed-mirror");
+    }
+
+    @Test
+    void anLbRouteSendsTheServiceNameAsHost() throws Exception {
+        HttpResponse<String> response = get(port, "/mesh-host/a");
+
+        assertThat(response.body()).isEqualTo("hello /mesh-host/a");
+        assertThat(hello.next("/mesh-host/a").header("Host")).isEqualTo("hello.demo");
+    }
+
+    @Test
+    void anLbRouteWithPreserveHostHeaderSendsTheClientsHost() throws Exception {
+        HttpResponse<String> response = get(port, "/preserved-host/b");
+
+        assertThat(response.body()).isEqualTo("hello /preserved-host/b");
+        assertThat(hello.next("/preserved-host/b").header("Host")).isEqualTo("127.0.0.1:" + port);
     }
 
     /** The edge gateway's metrics show at least one mirror outcome {@code outcome} for {@code route}. */

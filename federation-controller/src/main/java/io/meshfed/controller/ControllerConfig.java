@@ -201,7 +201,7 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
         }
 
         public ControllerConfig build() {
-            return new ControllerConfig(Path.of(get("dataDir")), address("listen"), address("httpListen"),
+            return new ControllerConfig(path("dataDir"), address("listen"), address("httpListen"),
                     get("advertiseAddress"), duration("pushDebounce"), duration("agentGracePeriod"),
                     duration("clusterStaleGrace"), svidMaxTtl("svidMaxTtl"), svidMaxTtlByTrustDomain(),
                     streamLimit(), integer("memberPortQuota"),
@@ -287,6 +287,15 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
                 return io.meshfed.api.HostPort.parseResolved(v);
             } catch (IllegalArgumentException e) {
                 throw new ConfigException(key + " '" + v + "' (from " + values.get(key)[1] + ") " + e.getMessage());
+            }
+        }
+
+        private Path path(String key) {
+            String v = get(key);
+            try {
+                return Path.of(v);
+            } catch (java.nio.file.InvalidPathException e) {
+                throw new ConfigException(key + " (from " + values.get(key)[1] + "): not a path: " + e.getReason());
             }
         }
 

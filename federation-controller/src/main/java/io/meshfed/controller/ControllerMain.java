@@ -131,7 +131,7 @@ public final class ControllerMain implements Callable<Integer> {
     /** {@code meshfed init}: creates the federation and the admin's credentials. */
     @Command(name = "init", mixinStandardHelpOptions = true,
             description = {"Bootstrap a federation: its trust domain and CA in DIR, and admin credentials in",
-                "$MESHFED_HOME (default ~/.meshfed), owner-only. Running it again keeps the federation and",
+                "$MESHFED_HOME (default $HOME/.meshfed), owner-only. Running it again keeps the federation and",
                 "renews the admin credentials."})
     static final class Init implements Callable<Integer> {
         @Spec

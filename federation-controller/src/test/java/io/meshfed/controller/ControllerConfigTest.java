@@ -46,6 +46,16 @@ class ControllerConfigTest {
         assertThatThrownBy(() -> new ControllerConfig.Builder().yaml(yaml)).hasMessageContaining("YAML mapping");
     }
 
+    /** Found by ControllerConfigFuzzTest's seed: a NUL in dataDir escaped as InvalidPathException. */
+    @Test
+    void aDataDirThatIsNoPathNamesTheSetting() throws Exception {
+        Path yaml = dir.resolve("nul.yaml");
+        Files.writeString(yaml, "dataDir: \"a\\0b\"\n");
+        assertThatThrownBy(() -> new ControllerConfig.Builder().yaml(yaml).build())
+                .isInstanceOf(ControllerConfig.ConfigException.class)
+                .hasMessage("dataDir (from config file " + yaml + "): not a path: Nul character not allowed");
+    }
+
     @Test
     void svidMaximumAndStreamLimitComeFromYamlAndEnvironment() throws Exception {
         ControllerConfig defaults = new ControllerConfig.Builder().build();

@@ -63,7 +63,7 @@ public final class SpiffeBundleJson {
      * Decodes a SPIFFE bundle for {@code trustDomain}.
      *
      * @throws TrustFormatException naming what is malformed: not JSON, no {@code keys} array, a key whose {@code x5c} is
-     *     not a certificate
+     *     not a certificate, an authority whose key is not EC or RSA
      */
     public static TrustBundle decode(TrustDomain trustDomain, String json) {
         JsonNode root;
@@ -123,11 +123,19 @@ public final class SpiffeBundleJson {
             } catch (IllegalArgumentException e) {
                 throw new TrustFormatException("keys[" + index + "].x5c[0] is not base64: " + e.getMessage(), e);
             }
+            X509Certificate authority;
             try {
-                builder.addX509Authority(Pem.certificateFromDer(der));
+                authority = Pem.certificateFromDer(der);
             } catch (TrustFormatException e) {
                 throw new TrustFormatException("keys[" + index + "].x5c[0]: " + e.getMessage(), e);
             }
+            PublicKey authorityKey = authority.getPublicKey();
+            if (!(authorityKey instanceof ECPublicKey) && !(authorityKey instanceof RSAPublicKey)) {
+                // encode() could not write it back, and no meshfed CA or TLS stack uses such a root
+                throw new TrustFormatException("keys[" + index + "].x5c[0]: the authority's key is "
+                        + authorityKey.getAlgorithm() + "; X.509 authorities must have EC or RSA keys");
+            }
+            builder.addX509Authority(authority);
         } else if (use.equals(USE_JWT)) {
             String kid = text(key, "kid");
             if (kid == null || kid.isEmpty()) {

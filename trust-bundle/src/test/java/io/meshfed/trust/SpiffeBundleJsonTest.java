@@ -90,6 +90,24 @@ class SpiffeBundleJsonTest {
         assertThat(Base64.getUrlDecoder().decode(key.get("n").asText())).hasSize(256);
     }
 
+    /** An authority whose key encode() cannot write back (found by SpiffeBundleJsonFuzzTest) is refused on decode. */
+    @Test
+    void anAuthorityWithAKeyOtherThanEcOrRsaIsRefused() throws Exception {
+        var rsa = KeyAlgorithm.RSA_2048.generate();
+        X509Certificate rsaRoot = io.meshfed.trust.internal.CertificateBuilder.builder().subject("CN=rsa")
+                .selfSigned(rsa.getPublic(), rsa.getPrivate()).validity(NOW, NOW.plus(Duration.ofDays(1)))
+                .ca(true, null).keyUsage(org.bouncycastle.asn1.x509.KeyUsage.keyCertSign).build();
+        X509Certificate ed = io.meshfed.trust.internal.CertificateBuilder.builder().subject("CN=ed")
+                .issuedBy(rsaRoot, rsa.getPrivate()).publicKey(java.security.KeyPairGenerator.getInstance("Ed25519")
+                        .generateKeyPair().getPublic()).validity(NOW, NOW.plus(Duration.ofDays(1))).ca(true, null)
+                .keyUsage(org.bouncycastle.asn1.x509.KeyUsage.keyCertSign).build();
+        String json = "{\"keys\":[{\"kty\":\"OKP\",\"use\":\"x509-svid\",\"x5c\":[\""
+                + Base64.getEncoder().encodeToString(ed.getEncoded()) + "\"]}]}";
+
+        assertThatThrownBy(() -> SpiffeBundleJson.decode(EXAMPLE, json)).isInstanceOf(TrustFormatException.class)
+                .hasMessage("keys[0].x5c[0]: the authority's key is EdDSA; X.509 authorities must have EC or RSA keys");
+    }
+
     @Test
     void keysWithUnknownUseOrTypeAreIgnoredAndJwtAuthoritiesKept() throws Exception {
         String json = """

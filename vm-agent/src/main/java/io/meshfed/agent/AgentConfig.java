@@ -128,6 +128,14 @@ public record AgentConfig(Path file, String member, String name, String namespac
             }
         }
 
+        private Path path(String key, String value) {
+            try {
+                return Path.of(value);
+            } catch (java.nio.file.InvalidPathException e) {
+                throw bad(key, "'" + value.replace('\0', ' ') + "' is not a path: " + e.getReason());
+            }
+        }
+
         private Duration duration(String key, String value, String fallback) {
             try {
                 return Durations.parse(value == null ? fallback : value);
@@ -150,7 +158,7 @@ public record AgentConfig(Path file, String member, String name, String namespac
             String member = label("member", raw.member(), null);
             String name = label("name", raw.name(), null);
             String namespace = label("namespace", raw.namespace(), "default");
-            Path stateDir = Path.of(raw.stateDir() == null ? "/var/lib/meshfed-agent" : raw.stateDir());
+            Path stateDir = path("stateDir", raw.stateDir() == null ? "/var/lib/meshfed-agent" : raw.stateDir());
             RawInbound in = raw.inbound() == null ? new RawInbound(null, null) : raw.inbound();
             InetSocketAddress inbound = hostPort("inbound.listen", in.listen(), "0.0.0.0:15006");
             String address = raw.address() != null ? raw.address() : inbound.getHostString();
@@ -173,6 +181,9 @@ public record AgentConfig(Path file, String member, String name, String namespac
             for (int i = 0; i < rawServices.size(); i++) {
                 RawService s = rawServices.get(i);
                 String k = "services[" + i + "]";
+                if (s == null) {
+                    throw bad(k, "is empty; a service needs at least name and port");
+                }
                 String sName = label(k + ".name", s.name(), null);
                 String sNs = label(k + ".namespace", s.namespace(), namespace);
                 int port = port(k + ".port", s.port());
@@ -205,6 +216,9 @@ public record AgentConfig(Path file, String member, String name, String namespac
             for (int i = 0; i < rawImports.size(); i++) {
                 RawImport m = rawImports.get(i);
                 String k = "imports[" + i + "]";
+                if (m == null) {
+                    throw bad(k, "is empty; an import needs service, port and listen");
+                }
                 Import imp = new Import(label(k + ".service", m.service(), null),
                         label(k + ".namespace", m.namespace(), namespace), port(k + ".port", m.port()),
                         hostPort(k + ".listen", m.listen(), null));

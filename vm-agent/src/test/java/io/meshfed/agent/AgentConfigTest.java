@@ -85,6 +85,22 @@ class AgentConfigTest {
                 .hasMessageContaining("missing.yaml: no such file");
     }
 
+    /** Found by AgentConfigFuzzTest's seeds: these escaped as NullPointerException and InvalidPathException. */
+    @Test
+    void emptyListEntriesAndAStateDirThatIsNoPathNameTheKey() throws IOException {
+        String head = "member: east\nname: vm-1\naddress: 10.0.0.5\n";
+        assertThatThrownBy(() -> AgentConfig.load(write(head + "services: [~]\n")))
+                .isInstanceOf(AgentConfig.ConfigException.class)
+                .hasMessageContaining("agent.yaml: services[0]: is empty; a service needs at least name and port");
+        assertThatThrownBy(() -> AgentConfig.load(write(head + "services: [{name: a, port: 1}]\nimports: [~]\n")))
+                .isInstanceOf(AgentConfig.ConfigException.class)
+                .hasMessageContaining("agent.yaml: imports[0]: is empty; an import needs service, port and listen");
+        String nul = "stateDir: \"a\\0b\"\nservices: [{name: a, port: 1}]\n";
+        assertThatThrownBy(() -> AgentConfig.load(write(head + nul)))
+                .isInstanceOf(AgentConfig.ConfigException.class)
+                .hasMessageContaining("agent.yaml: stateDir: 'a b' is not a path: Nul character not allowed");
+    }
+
     @Test
     void theExampleShippedInThePackagesIsValid() {
         AgentConfig c = AgentConfig.load(Path.of("src/pkg/etc/agent.yaml"));

@@ -111,6 +111,7 @@ final class ClusterConnector implements AutoCloseable {
     }
 
     static Config connectorConfig(String kubeconfig) {
+        ConnectorKubeconfig.checkInline(kubeconfig); // also for a record registered before the check
         Config c = Config.fromKubeconfig(kubeconfig);
         c.setUserAgent("meshfed-connector");
         c.setWatchReconnectInterval(500);

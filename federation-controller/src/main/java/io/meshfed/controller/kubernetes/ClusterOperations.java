@@ -53,6 +53,7 @@ public final class ClusterOperations {
         }
         Config config;
         try {
+            ConnectorKubeconfig.checkInline(r.getKubeconfig());
             config = Config.fromKubeconfig(r.getKubeconfig());
         } catch (RuntimeException e) {
             throw invalid("the kubeconfig of cluster '" + r.getName() + "' cannot be read: " + e.getMessage());
