@@ -160,12 +160,16 @@ class ReportedWorkloadsAuthorityTest {
             Status taken = refusal(() -> report(federation, second, workload("hello", "10.0.1.2", 8080)));
             assertThat(taken.getDescription()).contains("inbound 10.0.1.2:15006 is the inbound of "
                     + "spiffe://east.acme.mesh/ns/demo/vm/vm-1");
+            // Another spelling of the same inbound is the same inbound.
+            Status respelled = refusal(() -> report(federation, second, workload("hello", "10.0.1.2", 8080)
+                    .toBuilder().setInbound(" 10.0.1.2:15006").build()));
+            assertThat(respelled.getDescription()).contains("inbound 10.0.1.2:15006 is the inbound of");
 
             assertThat(catalog(federation, "mgmt")).isEmpty();
             assertThat(endpointsOf(federation, "hello")).containsExactly("east/10.0.1.2");
             String metrics = Http.get(federation, "/metrics").body();
             assertThat(metrics).contains("meshfed_registration_refusals_total{reason=\"no_inbound\"} 1.0")
-                    .contains("meshfed_registration_refusals_total{reason=\"inbound_taken\"} 1.0");
+                    .contains("meshfed_registration_refusals_total{reason=\"inbound_taken\"} 2.0");
         }
     }
 

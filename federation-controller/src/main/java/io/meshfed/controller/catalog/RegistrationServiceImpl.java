@@ -199,16 +199,20 @@ public final class RegistrationServiceImpl extends RegistrationServiceGrpc.Regis
                     + ": address must be 1-" + MAX_FIELD + " characters and locality at most " + MAX_FIELD)
                     .asRuntimeException();
         }
+        String inbound = null;
         if (!w.getInbound().isEmpty()) {
             try {
-                io.meshfed.api.HostPort.parse(w.getInbound());
+                // One spelling per address, so that no other form of another agent's inbound passes as a new one.
+                java.net.InetSocketAddress a = io.meshfed.api.HostPort.parse(w.getInbound());
+                String host = a.getHostString().toLowerCase(java.util.Locale.ROOT);
+                inbound = (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
             } catch (IllegalArgumentException e) {
                 throw Status.INVALID_ARGUMENT.withDescription("service " + w.getService() + "." + namespace
                         + ": inbound '" + w.getInbound() + "' " + e.getMessage()).asRuntimeException();
             }
         }
         return new WorkloadSetRecord.Workload(w.getService(), namespace, w.getAddress(), w.getPort(), w.getHealthy(),
-                w.getLocality(), w.getInbound().isEmpty() ? null : w.getInbound());
+                w.getLocality(), inbound);
     }
 
     @Override
