@@ -4,20 +4,14 @@ import io.meshfed.controller.server.HttpEndpoint.AdminHandler;
 import io.meshfed.controller.server.HttpEndpoint.Response;
 import io.meshfed.trust.SpiffeId;
 import io.meshfed.trust.tls.SpiffeTls;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.TooLongFrameException;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
@@ -126,16 +120,8 @@ final class EndpointRoutes extends SimpleChannelInboundHandler<FullHttpRequest> 
 
     /** Writes {@code response}; thread-safe (Netty hands the write to the channel's event loop). */
     static void respond(ChannelHandlerContext ctx, boolean keepAlive, Response response) {
-        byte[] bytes = response.body().getBytes(StandardCharsets.UTF_8);
-        FullHttpResponse out = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                HttpResponseStatus.valueOf(response.status()), Unpooled.wrappedBuffer(bytes));
-        out.headers().set(HttpHeaderNames.CONTENT_TYPE, response.contentType())
-                .setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
-        HttpUtil.setKeepAlive(out, keepAlive);
-        var written = ctx.writeAndFlush(out);
-        if (!keepAlive) {
-            written.addListener(ChannelFutureListener.CLOSE);
-        }
+        io.meshfed.dataplane.HttpReplies.send(ctx, keepAlive, response.status(), response.contentType(),
+                response.body());
     }
 
     @Override
