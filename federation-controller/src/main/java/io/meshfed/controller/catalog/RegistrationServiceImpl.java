@@ -102,8 +102,9 @@ public final class RegistrationServiceImpl extends RegistrationServiceGrpc.Regis
             }
             long revision = store.transact(tx -> {
                 List<WorkloadSetRecord.Workload> kept = new ArrayList<>();
+                java.util.Map<String, String> owners = otherAgentsInbounds(tx, peer.toString());
                 for (WorkloadSetRecord.Workload w : inScope) {
-                    Optional<String> owner = inboundOwner(tx, w.inbound(), peer.toString());
+                    Optional<String> owner = Optional.ofNullable(owners.get(w.inbound()));
                     if (owner.isPresent()) {
                         refused.add(new Refused(w.service() + "." + w.namespace(), "inbound_taken", w.service() + "."
                                 + w.namespace() + ": inbound " + w.inbound() + " is the inbound of " + owner.get()));
@@ -153,15 +154,16 @@ public final class RegistrationServiceImpl extends RegistrationServiceGrpc.Regis
         return shown == refused.size() ? first : first + "; and " + (refused.size() - shown) + " more";
     }
 
-    /** The agent (other than {@code self}) whose workloads already name {@code inbound}, if any. */
-    private static Optional<String> inboundOwner(StoreTransaction tx, String inbound, String self) {
+    /** The inbounds other agents' workloads name, each with its agent; read once per report. */
+    private static java.util.Map<String, String> otherAgentsInbounds(StoreTransaction tx, String self) {
+        java.util.Map<String, String> owners = new java.util.HashMap<>();
         for (WorkloadSetRecord set : Records.list(tx, Kind.WORKLOADS, WorkloadSetRecord.class)) {
-            if (!set.agent().equals(self)
-                    && set.workloads().stream().anyMatch(w -> inbound.equals(w.inbound()))) {
-                return Optional.of(set.agent());
+            if (!set.agent().equals(self)) {
+                set.workloads().stream().map(WorkloadSetRecord.Workload::inbound).filter(java.util.Objects::nonNull)
+                        .forEach(i -> owners.putIfAbsent(i, set.agent()));
             }
         }
-        return Optional.empty();
+        return owners;
     }
 
     /** {@code set} without the workloads whose service port got no listen port; each is added to {@code refused}. */
