@@ -1,11 +1,16 @@
 package io.meshfed.cli;
 
+import io.meshfed.cli.context.CliContext;
+import io.meshfed.cli.context.CliException;
+import io.meshfed.cli.context.ExitCodes;
 import io.meshfed.trust.InvalidSpiffeIdException;
 import io.meshfed.trust.TrustFormatException;
 import io.meshfed.trust.ca.CaException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.time.Clock;
 import java.util.Arrays;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.ParameterException;
 
@@ -26,11 +31,16 @@ public final class Main {
     }
 
     /** Runs a command line with the given streams and environment; returns the exit code. */
-    public static int run(String[] args, PrintWriter out, PrintWriter err, java.util.Map<String, String> env) {
+    public static int run(String[] args, PrintWriter out, PrintWriter err, Map<String, String> env) {
+        return run(args, new CliContext(env, out, err, Clock.systemUTC()));
+    }
+
+    /** Runs a command line in the given context; returns the exit code. */
+    public static int run(String[] args, CliContext context) {
         boolean debug = Arrays.asList(args).contains("--debug");
-        MeshfedCommand root = new MeshfedCommand();
-        root.environment(env);
-        CommandLine cli = new CommandLine(root);
+        PrintWriter out = context.out();
+        PrintWriter err = context.err();
+        CommandLine cli = new CommandLine(new MeshfedCommand(), new CliFactory(context));
         cli.setOut(out);
         cli.setErr(err);
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {

@@ -9,7 +9,6 @@ import io.meshfed.cli.admin.StatusCommand;
 import io.meshfed.cli.admin.TokenCommand;
 import io.meshfed.cli.admin.UnexportCommand;
 import io.meshfed.cli.trust.TrustCommand;
-import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
@@ -32,15 +31,4 @@ public final class MeshfedCommand {
     @Option(names = "--debug", scope = ScopeType.INHERIT,
             description = "Show stack traces for errors (never shows secrets).")
     boolean debug;
-
-    private Map<String, String> environment = System.getenv();
-
-    /** The environment commands read (MESHFED_HOME, ...); tests give their own. */
-    public Map<String, String> environment() {
-        return environment;
-    }
-
-    void environment(Map<String, String> env) {
-        this.environment = env;
-    }
 }

@@ -1,6 +1,5 @@
 package io.meshfed.cli.admin;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -10,7 +9,7 @@ import io.grpc.netty.NettyChannelBuilder;
 import io.meshfed.api.AdminFiles;
 import io.meshfed.api.v1.AdminConfig;
 import io.meshfed.api.v1.AdminServiceGrpc;
-import io.meshfed.cli.CliException;
+import io.meshfed.cli.context.CliException;
 import io.meshfed.trust.BundleFiles;
 import io.meshfed.trust.BundleSet;
 import io.meshfed.trust.MeshfedIds;
@@ -47,6 +46,11 @@ public final class AdminClient implements AutoCloseable {
     }
 
     public static AdminClient connect(Map<String, String> environment) {
+        return connect(environment, Clock.systemUTC());
+    }
+
+    /** As {@link #connect(Map)}, checking the controller's certificate against {@code clock}. */
+    public static AdminClient connect(Map<String, String> environment, Clock clock) {
         Path home = AdminFiles.home(environment);
         Path configFile = home.resolve(AdminFiles.CONFIG);
         if (!Files.exists(configFile)) {
@@ -66,7 +70,7 @@ public final class AdminClient implements AutoCloseable {
         TrustBundle bundle = BundleFiles.read(home.resolve(AdminFiles.BUNDLE), Optional.of(td));
         TlsCredentials credentials = TlsCredentials.of(admin, BundleSet.of(bundle));
         SpiffeTrustManager trust = new SpiffeTrustManager(credentials,
-                PeerAuthorizer.ids(Set.of(MeshfedIds.controller(td))), Clock.systemUTC());
+                PeerAuthorizer.ids(Set.of(MeshfedIds.controller(td))), clock);
         TlsProvider provider = TlsProvider.preferred();
         String address = config.getControllerAddress();
         java.net.InetSocketAddress target;
@@ -112,15 +116,6 @@ public final class AdminClient implements AutoCloseable {
             channel.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    /** Proto3 JSON for {@code -o json}. */
-    public static String json(com.google.protobuf.MessageOrBuilder message) {
-        try {
-            return JsonFormat.printer().print(message);
-        } catch (InvalidProtocolBufferException e) {
-            throw new IllegalStateException(e);
         }
     }
 }

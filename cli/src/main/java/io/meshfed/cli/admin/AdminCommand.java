@@ -2,23 +2,25 @@ package io.meshfed.cli.admin;
 
 import com.google.protobuf.MessageOrBuilder;
 import io.meshfed.api.v1.AdminServiceGrpc;
-import io.meshfed.cli.CliException;
-import io.meshfed.cli.ExitCodes;
-import io.meshfed.cli.MeshfedCommand;
+import io.meshfed.cli.context.CliContext;
+import io.meshfed.cli.context.CliException;
+import io.meshfed.cli.context.ExitCodes;
+import io.meshfed.cli.render.ProtoJson;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** A command that calls the admin API and prints a table (default) or the response as JSON ({@code -o json}). */
 abstract class AdminCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+    private final CliContext context;
 
     @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "table",
             description = "table (default) or json.")
     String output;
+
+    AdminCommand(CliContext context) {
+        this.context = context;
+    }
 
     /** Calls the API; returns the response to print. */
     abstract MessageOrBuilder call(AdminServiceGrpc.AdminServiceBlockingStub admin);
@@ -31,13 +33,12 @@ abstract class AdminCommand implements Callable<Integer> {
         if (!output.equals("table") && !output.equals("json")) {
             throw new CliException("unknown output format '" + output + "'; use table or json", ExitCodes.USAGE);
         }
-        MeshfedCommand root = (MeshfedCommand) spec.root().userObject();
         MessageOrBuilder response;
-        try (AdminClient client = AdminClient.connect(root.environment())) {
+        try (AdminClient client = AdminClient.connect(context.environment(), context.clock())) {
             response = call(client.stub());
         }
-        PrintWriter out = spec.commandLine().getOut();
-        out.print(output.equals("json") ? AdminClient.json(response) + "\n" : table(response));
+        PrintWriter out = context.out();
+        out.print(output.equals("json") ? ProtoJson.print(response) + "\n" : table(response));
         out.flush();
         return ExitCodes.OK;
     }

@@ -4,6 +4,8 @@ import com.google.protobuf.MessageOrBuilder;
 import io.meshfed.api.v1.AdminServiceGrpc;
 import io.meshfed.api.v1.ExportRequest;
 import io.meshfed.api.v1.ExportState;
+import io.meshfed.cli.context.CliContext;
+import io.meshfed.cli.render.Table;
 import java.util.List;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -34,6 +36,10 @@ public final class ExportCommand extends AdminCommand {
         String[] parts = serviceAndNamespace(service);
         return ExportRequest.newBuilder().setService(parts[0]).setNamespace(parts[1])
                 .addAllToMembers(targets.members == null ? List.of() : targets.members).setToAll(targets.all).build();
+    }
+
+    ExportCommand(CliContext context) {
+        super(context);
     }
 
     @Override

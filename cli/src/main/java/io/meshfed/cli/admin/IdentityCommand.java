@@ -7,6 +7,8 @@ import io.meshfed.api.v1.IdentityList;
 import io.meshfed.api.v1.ListIdentitiesRequest;
 import io.meshfed.api.v1.RevokeIdentityRequest;
 import io.meshfed.api.v1.Role;
+import io.meshfed.cli.context.CliContext;
+import io.meshfed.cli.render.Table;
 import java.util.Locale;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -45,6 +47,10 @@ public final class IdentityCommand {
         @Option(names = "--member", paramLabel = "MEMBER", description = "Only this member's identities.")
         String member;
 
+        List(CliContext context) {
+            super(context);
+        }
+
         @Override
         MessageOrBuilder call(AdminServiceGrpc.AdminServiceBlockingStub admin) {
             return admin.listIdentities(ListIdentitiesRequest.newBuilder().setMember(member == null ? "" : member)
@@ -65,6 +71,10 @@ public final class IdentityCommand {
     static final class Revoke extends AdminCommand {
         @Parameters(paramLabel = "SPIFFE-ID", description = "e.g. spiffe://east.acme.mesh/ns/demo/vm/vm-1")
         String spiffeId;
+
+        Revoke(CliContext context) {
+            super(context);
+        }
 
         @Override
         MessageOrBuilder call(AdminServiceGrpc.AdminServiceBlockingStub admin) {

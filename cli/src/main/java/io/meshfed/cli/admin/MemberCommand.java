@@ -4,6 +4,8 @@ import com.google.protobuf.MessageOrBuilder;
 import io.meshfed.api.v1.AddMemberRequest;
 import io.meshfed.api.v1.AdminServiceGrpc;
 import io.meshfed.api.v1.Member;
+import io.meshfed.cli.context.CliContext;
+import io.meshfed.cli.render.Table;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -32,6 +34,10 @@ public final class MemberCommand {
                 description = "An address range of the member, e.g. 10.1.0.0/16 or fd00:1::/64 (repeatable; replaces"
                         + " the list). When set, its gateways may report only IP addresses inside them.")
         java.util.List<String> cidrs;
+
+        Add(CliContext context) {
+            super(context);
+        }
 
         @Override
         MessageOrBuilder call(AdminServiceGrpc.AdminServiceBlockingStub admin) {

@@ -5,6 +5,8 @@ import io.meshfed.api.v1.AdminServiceGrpc;
 import io.meshfed.api.v1.ListRequest;
 import io.meshfed.api.v1.Member;
 import io.meshfed.api.v1.MemberList;
+import io.meshfed.cli.context.CliContext;
+import io.meshfed.cli.render.Table;
 import picocli.CommandLine.Command;
 
 /** {@code meshfed members}. */
@@ -13,6 +15,10 @@ public final class MembersCommand extends AdminCommand {
     @Override
     MessageOrBuilder call(AdminServiceGrpc.AdminServiceBlockingStub admin) {
         return admin.listMembers(ListRequest.getDefaultInstance());
+    }
+
+    MembersCommand(CliContext context) {
+        super(context);
     }
 
     @Override

@@ -6,6 +6,8 @@ import io.meshfed.api.v1.CreateNetworkRequest;
 import io.meshfed.api.v1.ListRequest;
 import io.meshfed.api.v1.Network;
 import io.meshfed.api.v1.NetworkList;
+import io.meshfed.cli.context.CliContext;
+import io.meshfed.cli.render.Table;
 import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -30,6 +32,10 @@ public final class NetworkCommand {
                         + " replaces the list). Default: the first member added to the network.")
         List<String> gatewayMembers;
 
+        Create(CliContext context) {
+            super(context);
+        }
+
         @Override
         MessageOrBuilder call(AdminServiceGrpc.AdminServiceBlockingStub admin) {
             return admin.createNetwork(CreateNetworkRequest.newBuilder().setName(name)
@@ -49,6 +55,10 @@ public final class NetworkCommand {
         @Override
         MessageOrBuilder call(AdminServiceGrpc.AdminServiceBlockingStub admin) {
             return admin.listNetworks(ListRequest.getDefaultInstance());
+        }
+
+        ListNetworks(CliContext context) {
+            super(context);
         }
 
         @Override

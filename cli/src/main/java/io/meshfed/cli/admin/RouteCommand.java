@@ -6,6 +6,8 @@ import io.meshfed.api.v1.DeleteRouteRequest;
 import io.meshfed.api.v1.ListRequest;
 import io.meshfed.api.v1.Route;
 import io.meshfed.api.v1.RouteSet;
+import io.meshfed.cli.context.CliContext;
+import io.meshfed.cli.render.Table;
 import java.nio.file.Path;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
@@ -33,6 +35,10 @@ public final class RouteCommand {
         @Parameters(paramLabel = "FILE", description = "YAML: routes: [{id, uri, order, predicates, filters, metadata}]")
         Path file;
 
+        Apply(CliContext context) {
+            super(context);
+        }
+
         @Override
         MessageOrBuilder call(AdminServiceGrpc.AdminServiceBlockingStub admin) {
             return admin.applyRoutes(RouteFile.read(file));
@@ -51,6 +57,10 @@ public final class RouteCommand {
             return admin.listRoutes(ListRequest.getDefaultInstance());
         }
 
+        List(CliContext context) {
+            super(context);
+        }
+
         @Override
         String table(MessageOrBuilder response) {
             return render((RouteSet) response);
@@ -61,6 +71,10 @@ public final class RouteCommand {
     static final class Delete extends AdminCommand {
         @Parameters(paramLabel = "ID")
         String id;
+
+        Delete(CliContext context) {
+            super(context);
+        }
 
         @Override
         MessageOrBuilder call(AdminServiceGrpc.AdminServiceBlockingStub admin) {

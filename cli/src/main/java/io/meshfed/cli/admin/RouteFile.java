@@ -7,7 +7,7 @@ import io.meshfed.api.v1.Route;
 import io.meshfed.api.v1.RouteArg;
 import io.meshfed.api.v1.RouteDefinition;
 import io.meshfed.api.v1.RouteSet;
-import io.meshfed.cli.CliException;
+import io.meshfed.cli.context.CliException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;

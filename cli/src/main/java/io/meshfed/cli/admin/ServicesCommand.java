@@ -7,6 +7,8 @@ import io.meshfed.api.v1.CatalogNetwork;
 import io.meshfed.api.v1.CatalogService;
 import io.meshfed.api.v1.ListRequest;
 import io.meshfed.api.v1.ServiceCatalog;
+import io.meshfed.cli.context.CliContext;
+import io.meshfed.cli.render.Table;
 import picocli.CommandLine.Command;
 
 /** {@code meshfed services}: the federated catalog. */
@@ -16,6 +18,10 @@ public final class ServicesCommand extends AdminCommand {
     @Override
     MessageOrBuilder call(AdminServiceGrpc.AdminServiceBlockingStub admin) {
         return admin.listServices(ListRequest.getDefaultInstance());
+    }
+
+    ServicesCommand(CliContext context) {
+        super(context);
     }
 
     @Override

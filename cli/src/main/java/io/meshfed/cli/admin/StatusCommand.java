@@ -5,6 +5,9 @@ import io.meshfed.api.v1.AdminServiceGrpc;
 import io.meshfed.api.v1.ControllerStatus;
 import io.meshfed.api.v1.ListRequest;
 import io.meshfed.api.v1.SubscriberStatus;
+import io.meshfed.cli.context.CliContext;
+import io.meshfed.cli.render.ClusterTable;
+import io.meshfed.cli.render.Table;
 import picocli.CommandLine.Command;
 
 /** {@code meshfed status}. */
@@ -14,6 +17,10 @@ public final class StatusCommand extends AdminCommand {
     @Override
     MessageOrBuilder call(AdminServiceGrpc.AdminServiceBlockingStub admin) {
         return admin.status(ListRequest.getDefaultInstance());
+    }
+
+    StatusCommand(CliContext context) {
+        super(context);
     }
 
     @Override
@@ -29,7 +36,7 @@ public final class StatusCommand extends AdminCommand {
                     x.getLagMs() + "ms", x.getLastError());
         }
         String clusters = s.getClustersCount() == 0 ? ""
-                : "\n" + io.meshfed.cli.cluster.ClusterCommand.table(s.getClustersList());
+                : "\n" + ClusterTable.render(s.getClustersList());
         return sb + t.render() + clusters;
     }
 }

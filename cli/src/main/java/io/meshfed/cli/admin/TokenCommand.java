@@ -5,9 +5,10 @@ import io.meshfed.api.v1.AdminServiceGrpc;
 import io.meshfed.api.v1.CreateJoinTokenRequest;
 import io.meshfed.api.v1.JoinToken;
 import io.meshfed.api.v1.Role;
-import io.meshfed.cli.CliException;
-import io.meshfed.cli.Durations;
-import io.meshfed.cli.ExitCodes;
+import io.meshfed.cli.context.CliContext;
+import io.meshfed.cli.context.CliException;
+import io.meshfed.cli.context.Durations;
+import io.meshfed.cli.context.ExitCodes;
 import java.time.Duration;
 import java.util.Locale;
 import picocli.CommandLine.Command;
@@ -41,6 +42,10 @@ public final class TokenCommand {
         @Option(names = "--ttl", paramLabel = "DURATION", defaultValue = "1h", converter = Durations.class,
                 description = "How long it may be used (default ${DEFAULT-VALUE}).")
         Duration ttl;
+
+        Create(CliContext context) {
+            super(context);
+        }
 
         @Override
         MessageOrBuilder call(AdminServiceGrpc.AdminServiceBlockingStub admin) {

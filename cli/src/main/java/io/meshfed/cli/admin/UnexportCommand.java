@@ -3,6 +3,7 @@ package io.meshfed.cli.admin;
 import com.google.protobuf.MessageOrBuilder;
 import io.meshfed.api.v1.AdminServiceGrpc;
 import io.meshfed.api.v1.ExportState;
+import io.meshfed.cli.context.CliContext;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -16,6 +17,10 @@ public final class UnexportCommand extends AdminCommand {
 
     @ArgGroup(exclusive = true, multiplicity = "1")
     ExportCommand.Targets targets;
+
+    UnexportCommand(CliContext context) {
+        super(context);
+    }
 
     @Override
     MessageOrBuilder call(AdminServiceGrpc.AdminServiceBlockingStub admin) {

@@ -3,7 +3,7 @@ package io.meshfed.cli.cluster;
 import com.google.protobuf.util.JsonFormat;
 import io.meshfed.api.AdminFiles;
 import io.meshfed.api.v1.AdminConfig;
-import io.meshfed.cli.CliException;
+import io.meshfed.cli.context.CliException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -15,10 +15,12 @@ import io.meshfed.api.v1.ListRequest;
 import io.meshfed.api.v1.RegisterClusterRequest;
 import io.meshfed.api.v1.Role;
 import io.meshfed.api.v1.UnregisterClusterRequest;
-import io.meshfed.cli.CliException;
-import io.meshfed.cli.ExitCodes;
-import io.meshfed.cli.MeshfedCommand;
 import io.meshfed.cli.admin.AdminClient;
+import io.meshfed.cli.context.CliContext;
+import io.meshfed.cli.context.CliException;
+import io.meshfed.cli.context.ExitCodes;
+import io.meshfed.cli.render.ClusterTable;
+import io.meshfed.cli.render.ProtoJson;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,10 +30,8 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code meshfed cluster join | leave | rotate-credentials | render-manifests | list}: Kubernetes members. */
 @Command(name = "cluster", mixinStandardHelpOptions = true,
@@ -45,8 +45,7 @@ public final class ClusterCommand {
 
     /** What every subcommand that talks to a cluster shares: the operator's kubeconfig and the progress lines. */
     abstract static class ClusterStep implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
+        final CliContext cli;
 
         @Option(names = "--kubeconfig", required = true, paramLabel = "FILE",
                 description = "The operator's kubeconfig; used by this command only, never sent anywhere.")
@@ -58,18 +57,18 @@ public final class ClusterCommand {
         private int step;
         private int steps;
 
+        ClusterStep(CliContext cli) {
+            this.cli = cli;
+        }
+
         void steps(int total) {
             steps = total;
         }
 
         void progress(String what, String result) {
-            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter out = cli.out();
             out.printf("[%d/%d] %-52s %s%n", ++step, steps, what, result);
             out.flush();
-        }
-
-        MeshfedCommand root() {
-            return (MeshfedCommand) spec.root().userObject();
         }
 
         Config operatorConfig() {
@@ -128,12 +127,16 @@ public final class ClusterCommand {
                 description = "How long to wait for the cluster to fill in the connector's token (default 60s).")
         String tokenTimeout;
 
+        Join(CliContext cli) {
+            super(cli);
+        }
+
         @Override
         public Integer call() {
             Duration timeout = io.meshfed.api.Durations.parse(tokenTimeout);
             steps(gateway.install ? 7 : 6);
             Config config = operatorConfig();
-            try (KubernetesClient kube = client(config); AdminClient admin = AdminClient.connect(root().environment())) {
+            try (KubernetesClient kube = client(config); AdminClient admin = AdminClient.connect(cli.environment(), cli.clock())) {
                 ClusterInstaller installer = new ClusterInstaller(kube, config);
                 progress("API server", "reachable, Kubernetes " + installer.version());
                 boolean wasRegistered = admin.stub().listClusters(ListRequest.getDefaultInstance()).getClustersList()
@@ -168,7 +171,7 @@ public final class ClusterCommand {
                     throw new CliException(describe(e) + undo);
                 }
             }
-            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter out = cli.out();
             out.println("cluster " + name + " joined; 'meshfed cluster list' shows when its connector has synced.");
             out.flush();
             return ExitCodes.OK;
@@ -186,7 +189,7 @@ public final class ClusterCommand {
                         .setRole(Role.ROLE_GATEWAY).setTtlSeconds(24 * 3600).build()).getToken();
             }
             String controller = controllerAddress != null ? controllerAddress
-                    : AdminConfigFile.controllerAddress(root().environment());
+                    : AdminConfigFile.controllerAddress(cli.environment());
             return installer.apply(ClusterManifests.gateway(name, controller, gatewayImage, joinToken));
         }
     }
@@ -202,11 +205,15 @@ public final class ClusterCommand {
                 + " them every ServiceExport in the cluster).")
         boolean removeCrds;
 
+        Leave(CliContext cli) {
+            super(cli);
+        }
+
         @Override
         public Integer call() {
             steps(7);
             Config config = operatorConfig();
-            try (KubernetesClient kube = client(config); AdminClient admin = AdminClient.connect(root().environment())) {
+            try (KubernetesClient kube = client(config); AdminClient admin = AdminClient.connect(cli.environment(), cli.clock())) {
                 ClusterInstaller installer = new ClusterInstaller(kube, config);
                 progress("API server", "reachable, Kubernetes " + installer.version());
                 try {
@@ -233,8 +240,8 @@ public final class ClusterCommand {
                 progress("Multi-Cluster Services CRDs", removeCrds ? installer.delete(ClusterManifests.crds())
                         + " deleted" : "kept (--remove-crds deletes them)");
             }
-            spec.commandLine().getOut().println("cluster " + name + " left the federation.");
-            spec.commandLine().getOut().flush();
+            cli.out().println("cluster " + name + " left the federation.");
+            cli.out().flush();
             return ExitCodes.OK;
         }
     }
@@ -250,12 +257,16 @@ public final class ClusterCommand {
                 description = "How long to wait for the token and for the connector to sync with it (default 60s).")
         String timeoutText;
 
+        RotateCredentials(CliContext cli) {
+            super(cli);
+        }
+
         @Override
         public Integer call() {
             Duration timeout = io.meshfed.api.Durations.parse(timeoutText);
             steps(6);
             Config config = operatorConfig();
-            try (KubernetesClient kube = client(config); AdminClient admin = AdminClient.connect(root().environment())) {
+            try (KubernetesClient kube = client(config); AdminClient admin = AdminClient.connect(cli.environment(), cli.clock())) {
                 ClusterInstaller installer = new ClusterInstaller(kube, config);
                 progress("API server", "reachable, Kubernetes " + installer.version());
                 ClusterState before = admin.stub().listClusters(ListRequest.getDefaultInstance()).getClustersList()
@@ -299,8 +310,7 @@ public final class ClusterCommand {
             description = "Print the YAML that join applies (for GitOps). The connector's kubeconfig still has to"
                     + " reach the controller: run join, or register it through the admin API.")
     static final class RenderManifests implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
+        private final CliContext cli;
 
         @Parameters(paramLabel = "NAME", arity = "0..1", defaultValue = "CLUSTER",
                 description = "The member's name (used by the gateway's arguments).")
@@ -314,6 +324,10 @@ public final class ClusterCommand {
 
         @Option(names = "--controller-address", paramLabel = "HOST:PORT", defaultValue = "meshfed-controller:15012")
         String controllerAddress;
+
+        RenderManifests(CliContext cli) {
+            this.cli = cli;
+        }
 
         @Override
         public Integer call() {
@@ -334,8 +348,8 @@ public final class ClusterCommand {
                         .append(" create --member ").append(name).append(" --role gateway -o json | jq -r .token)\"\n");
             }
             out.append("---\n").append(ClusterManifests.yaml(objects));
-            spec.commandLine().getOut().print(out);
-            spec.commandLine().getOut().flush();
+            cli.out().print(out);
+            cli.out().flush();
             return ExitCodes.OK;
         }
     }
@@ -343,37 +357,26 @@ public final class ClusterCommand {
     @Command(name = "list", mixinStandardHelpOptions = true,
             description = "Member clusters: API server, connection state, last sync, exports and imports.")
     static final class ListClusters implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
+        private final CliContext cli;
 
         @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "table")
         String output;
 
+        ListClusters(CliContext cli) {
+            this.cli = cli;
+        }
+
         @Override
         public Integer call() {
-            MeshfedCommand root = (MeshfedCommand) spec.root().userObject();
             ClusterList list;
-            try (AdminClient admin = AdminClient.connect(root.environment())) {
+            try (AdminClient admin = AdminClient.connect(cli.environment(), cli.clock())) {
                 list = admin.stub().listClusters(ListRequest.getDefaultInstance());
             }
-            PrintWriter out = spec.commandLine().getOut();
-            out.print(output.equals("json") ? AdminClient.json(list) + "\n" : table(list.getClustersList()));
+            PrintWriter out = cli.out();
+            out.print(output.equals("json") ? ProtoJson.print(list) + "\n" : ClusterTable.render(list.getClustersList()));
             out.flush();
             return ExitCodes.OK;
         }
-    }
-
-    /** The clusters table, shared with {@code meshfed status}. */
-    public static String table(List<ClusterState> clusters) {
-        io.meshfed.cli.admin.Table t = new io.meshfed.cli.admin.Table("CLUSTER", "NETWORK", "SERVER", "STATE",
-                "LAST SYNC", "EXPORTS", "IMPORTS", "LAST ERROR");
-        for (ClusterState c : clusters) {
-            t.row(c.getName(), c.getNetwork(), c.getServer(), c.getState(), c.getLastSync().getSeconds() == 0 ? "-"
-                    : java.time.Instant.ofEpochSecond(c.getLastSync().getSeconds()).toString(),
-                    String.valueOf(c.getExportedServices()), String.valueOf(c.getImportedServices()),
-                    c.getLastError().isEmpty() ? "-" : c.getLastError());
-        }
-        return t.render();
     }
 
     static String nullToEmpty(String s) {

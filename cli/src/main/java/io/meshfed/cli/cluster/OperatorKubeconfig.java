@@ -3,7 +3,7 @@ package io.meshfed.cli.cluster;
 import io.fabric8.kubernetes.api.model.NamedContext;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.internal.KubeConfigUtils;
-import io.meshfed.cli.CliException;
+import io.meshfed.cli.context.CliException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Collectors;

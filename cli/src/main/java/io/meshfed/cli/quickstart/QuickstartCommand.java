@@ -10,9 +10,9 @@ import io.meshfed.api.v1.ExportRequest;
 import io.meshfed.api.v1.ListRequest;
 import io.meshfed.api.v1.Member;
 import io.meshfed.api.v1.Role;
-import io.meshfed.cli.CliException;
-import io.meshfed.cli.MeshfedCommand;
 import io.meshfed.cli.admin.AdminClient;
+import io.meshfed.cli.context.CliContext;
+import io.meshfed.cli.context.CliException;
 import io.meshfed.cli.quickstart.Layout.Net;
 import io.meshfed.trust.MeshfedIds;
 import io.meshfed.trust.TrustDomain;
@@ -32,8 +32,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code meshfed quickstart}: a complete local federation on loopback, on the embedded defaults, as separate
@@ -49,11 +47,7 @@ public final class QuickstartCommand implements Callable<Integer> {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
     static final String MARKER = "quickstart.json";
 
-    @ParentCommand
-    MeshfedCommand root;
-
-    @Spec
-    picocli.CommandLine.Model.CommandSpec spec;
+    private final CliContext context;
 
     @Option(names = "--dir", defaultValue = "quickstart", paramLabel = "DIR",
             description = "Where state, logs and quickstart.json go (default ${DEFAULT-VALUE}); wiped at each start.")
@@ -67,10 +61,14 @@ public final class QuickstartCommand implements Callable<Integer> {
     private int step;
     private static final int STEPS = 8;
 
+    QuickstartCommand(CliContext context) {
+        this.context = context;
+    }
+
     @Override
     public Integer call() throws Exception {
-        out = spec.commandLine().getOut();
-        Artifacts artifacts = Artifacts.locate(root.environment());
+        out = context.out();
+        Artifacts artifacts = Artifacts.locate(context.environment());
         checkPortsFree();
         prepareDirectory();
         Path adminHome = dir.resolve("admin");
@@ -153,7 +151,7 @@ public final class QuickstartCommand implements Callable<Integer> {
 
     private List<String> java(Artifacts a, String jar, String... args) {
         List<String> cmd = new ArrayList<>(List.of(a.java().toString()));
-        String opts = root.environment().getOrDefault("MESHFED_QUICKSTART_JAVA_OPTS",
+        String opts = context.environment().getOrDefault("MESHFED_QUICKSTART_JAVA_OPTS",
                 "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xmx256m");
         if (!opts.isBlank()) {
             cmd.addAll(List.of(opts.trim().split("\\s+")));

@@ -1,6 +1,6 @@
 package io.meshfed.cli.quickstart;
 
-import io.meshfed.cli.CliException;
+import io.meshfed.cli.context.CliException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

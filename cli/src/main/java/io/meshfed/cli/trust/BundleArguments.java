@@ -1,6 +1,6 @@
 package io.meshfed.cli.trust;
 
-import io.meshfed.cli.CliException;
+import io.meshfed.cli.context.CliException;
 import io.meshfed.trust.BundleFiles;
 import io.meshfed.trust.BundleSet;
 import io.meshfed.trust.InvalidSpiffeIdException;

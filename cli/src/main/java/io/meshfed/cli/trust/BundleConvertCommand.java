@@ -1,24 +1,22 @@
 package io.meshfed.cli.trust;
 
-import io.meshfed.cli.CliException;
+import io.meshfed.cli.context.CliContext;
+import io.meshfed.cli.context.CliException;
 import io.meshfed.trust.BundleFiles;
 import io.meshfed.trust.TrustBundle;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code meshfed trust bundle convert --to pem|spiffe FILE}: writes the converted bundle to stdout. */
 @Command(name = "convert", mixinStandardHelpOptions = true,
         description = {"Convert a bundle between SPIFFE bundle JSON and PEM; the result goes to stdout.",
             "PEM carries no sequence: converting PEM to SPIFFE JSON uses --sequence (default 1)."})
 public final class BundleConvertCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+    private final CliContext context;
 
     @Option(names = "--to", required = true, paramLabel = "pem|spiffe", description = "Output format.")
     String to;
@@ -33,13 +31,17 @@ public final class BundleConvertCommand implements Callable<Integer> {
     @Option(names = "--sequence", paramLabel = "N", description = "spiffe_sequence for a bundle converted from PEM.")
     Long sequence;
 
+    BundleConvertCommand(CliContext context) {
+        this.context = context;
+    }
+
     @Override
     public Integer call() {
         BundleFiles.Format format;
         try {
             format = BundleFiles.Format.parse(to);
         } catch (IllegalArgumentException e) {
-            throw new CliException(e.getMessage(), io.meshfed.cli.ExitCodes.USAGE);
+            throw new CliException(e.getMessage(), io.meshfed.cli.context.ExitCodes.USAGE);
         }
         BundleArguments.Loaded loaded = BundleArguments.load(file, trustDomain);
         TrustBundle bundle = loaded.bundle();
@@ -47,11 +49,11 @@ public final class BundleConvertCommand implements Callable<Integer> {
         if (sequence != null || (fromPem && format == BundleFiles.Format.SPIFFE)) {
             long n = sequence != null ? sequence : 1;
             if (n < 0) {
-                throw new CliException("--sequence must be >= 0, got " + n, io.meshfed.cli.ExitCodes.USAGE);
+                throw new CliException("--sequence must be >= 0, got " + n, io.meshfed.cli.context.ExitCodes.USAGE);
             }
             bundle = bundle.toBuilder().sequenceNumber(n).build();
         }
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = context.out();
         out.print(BundleFiles.encode(bundle, format));
         out.flush();
         return 0;

@@ -1,6 +1,7 @@
 package io.meshfed.cli.trust;
 
-import io.meshfed.cli.Durations;
+import io.meshfed.cli.context.CliContext;
+import io.meshfed.cli.context.Durations;
 import io.meshfed.trust.BundleFiles;
 import io.meshfed.trust.SvidCertificates;
 import io.meshfed.trust.TrustBundle;
@@ -9,17 +10,14 @@ import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code meshfed trust bundle show FILE}. */
 @Command(name = "show", mixinStandardHelpOptions = true,
         description = "Print a bundle's trust domain, sequence and, per root, subject, SHA-256 fingerprint and expiry.")
 public final class BundleShowCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+    private final CliContext context;
 
     @Parameters(paramLabel = "FILE", description = "SPIFFE bundle JSON or PEM.")
     Path file;
@@ -28,9 +26,13 @@ public final class BundleShowCommand implements Callable<Integer> {
             description = "Trust domain of a PEM file whose roots carry no spiffe:// URI SAN.")
     String trustDomain;
 
+    BundleShowCommand(CliContext context) {
+        this.context = context;
+    }
+
     @Override
     public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = context.out();
         BundleArguments.Loaded loaded = BundleArguments.load(file, trustDomain);
         TrustBundle bundle = loaded.bundle();
         out.printf("trust domain  %s%n", bundle.trustDomain());

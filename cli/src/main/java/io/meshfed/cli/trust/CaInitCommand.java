@@ -1,7 +1,8 @@
 package io.meshfed.cli.trust;
 
-import io.meshfed.cli.CliException;
-import io.meshfed.cli.Durations;
+import io.meshfed.cli.context.CliContext;
+import io.meshfed.cli.context.CliException;
+import io.meshfed.cli.context.Durations;
 import io.meshfed.trust.KeyAlgorithm;
 import io.meshfed.trust.SvidCertificates;
 import io.meshfed.trust.TrustDomain;
@@ -10,14 +11,11 @@ import io.meshfed.trust.ca.KeyEncryptionKey;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code meshfed trust ca init}: creates a builtin CA, or keeps the one already there for the same trust domain. */
 @Command(name = "init", mixinStandardHelpOptions = true,
@@ -25,8 +23,7 @@ import picocli.CommandLine.Spec;
             "Private keys are stored encrypted under a key-encryption key. Running it again on the same DIR and",
             "trust domain keeps the existing CA."})
 public final class CaInitCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+    private final CliContext context;
 
     @Option(names = "--trust-domain", required = true, paramLabel = "TD", description = "e.g. east.acme.mesh")
     String trustDomain;
@@ -49,9 +46,13 @@ public final class CaInitCommand implements Callable<Integer> {
     @Mixin
     KekOptions kek;
 
+    CaInitCommand(CliContext context) {
+        this.context = context;
+    }
+
     @Override
     public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = context.out();
         TrustDomain td = TrustDomain.parse(trustDomain);
         KeyAlgorithm algorithm;
         BuiltinCertificateAuthority.Options options;
@@ -62,7 +63,7 @@ public final class CaInitCommand implements Callable<Integer> {
             throw new CliException(e.getMessage());
         }
         if (BuiltinCertificateAuthority.exists(dir)) {
-            BuiltinCertificateAuthority existing = BuiltinCertificateAuthority.load(dir, kek.load(dir), Clock.systemUTC());
+            BuiltinCertificateAuthority existing = BuiltinCertificateAuthority.load(dir, kek.load(dir), context.clock());
             if (!existing.trustDomain().equals(td)) {
                 throw new CliException(dir + " already holds the CA of trust domain " + existing.trustDomain()
                         + "; choose another --dir for " + td);
@@ -72,7 +73,7 @@ public final class CaInitCommand implements Callable<Integer> {
             return 0;
         }
         KeyEncryptionKey key = kek.loadOrCreate(dir);
-        BuiltinCertificateAuthority ca = BuiltinCertificateAuthority.create(dir, td, key, options, Clock.systemUTC());
+        BuiltinCertificateAuthority ca = BuiltinCertificateAuthority.create(dir, td, key, options, context.clock());
         out.println("Created builtin CA for trust domain " + td + " in " + dir);
         describe(out, ca);
         out.println("  private keys  encrypted (PKCS#8, PBES2 AES-256) with " + key.source());

@@ -1,7 +1,8 @@
 package io.meshfed.cli.trust;
 
-import io.meshfed.cli.CliException;
-import io.meshfed.cli.Durations;
+import io.meshfed.cli.context.CliContext;
+import io.meshfed.cli.context.CliException;
+import io.meshfed.cli.context.Durations;
 import io.meshfed.trust.BundleFiles;
 import io.meshfed.trust.CertificateSigningRequests;
 import io.meshfed.trust.KeyAlgorithm;
@@ -17,14 +18,11 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.security.KeyPair;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code meshfed trust issue}: issues an X.509-SVID from a builtin CA. */
 @Command(name = "issue", mixinStandardHelpOptions = true,
@@ -32,8 +30,7 @@ import picocli.CommandLine.Spec;
             "Without --csr a key is generated here and written to PREFIX.key.pem (owner-only); with --csr the",
             "requester keeps its key and only PREFIX.crt.pem (leaf, then intermediate) is written."})
 public final class IssueCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+    private final CliContext context;
 
     @Option(names = "--ca-dir", required = true, paramLabel = "DIR", description = "Directory of the CA.")
     Path caDir;
@@ -60,11 +57,15 @@ public final class IssueCommand implements Callable<Integer> {
     @Mixin
     KekOptions kek;
 
+    IssueCommand(CliContext context) {
+        this.context = context;
+    }
+
     @Override
     public Integer call() throws IOException {
-        PrintWriter stdout = spec.commandLine().getOut();
+        PrintWriter stdout = context.out();
         SpiffeId id = SpiffeId.parse(spiffeId);
-        BuiltinCertificateAuthority ca = BuiltinCertificateAuthority.load(caDir, kek.load(caDir), Clock.systemUTC());
+        BuiltinCertificateAuthority ca = BuiltinCertificateAuthority.load(caDir, kek.load(caDir), context.clock());
         Path certFile = Path.of(out + ".crt.pem");
         Path keyFile = Path.of(out + ".key.pem");
         KeyPair keys = null;

@@ -1,6 +1,7 @@
 package io.meshfed.cli.trust;
 
-import io.meshfed.cli.CliException;
+import io.meshfed.cli.context.CliContext;
+import io.meshfed.cli.context.CliException;
 import io.meshfed.trust.ca.BuiltinCertificateAuthority;
 import io.meshfed.trust.ca.KeyEncryptionKey;
 import java.nio.file.Files;
@@ -10,8 +11,14 @@ import picocli.CommandLine.Option;
 
 /** Where the key-encryption key of a builtin CA comes from: a file (default DIR/ca.kek) or an environment variable. */
 final class KekOptions {
+    private final CliContext context;
+
     @ArgGroup(exclusive = true)
     Source source;
+
+    KekOptions(CliContext context) {
+        this.context = context;
+    }
 
     static final class Source {
         @Option(names = "--kek-file", paramLabel = "FILE",
@@ -26,7 +33,7 @@ final class KekOptions {
     /** The key for an existing CA. */
     KeyEncryptionKey load(Path caDir) {
         if (source != null && source.variable != null) {
-            return KeyEncryptionKey.fromEnvironment(source.variable, System.getenv());
+            return KeyEncryptionKey.fromEnvironment(source.variable, context.environment());
         }
         Path file = file(caDir);
         if (!Files.exists(file)) {
@@ -39,7 +46,7 @@ final class KekOptions {
     /** The key for a new CA: the file is created when absent; an environment variable must be set. */
     KeyEncryptionKey loadOrCreate(Path caDir) {
         if (source != null && source.variable != null) {
-            return KeyEncryptionKey.fromEnvironment(source.variable, System.getenv());
+            return KeyEncryptionKey.fromEnvironment(source.variable, context.environment());
         }
         return KeyEncryptionKey.loadOrCreate(file(caDir));
     }

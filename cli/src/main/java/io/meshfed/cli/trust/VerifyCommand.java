@@ -1,7 +1,8 @@
 package io.meshfed.cli.trust;
 
-import io.meshfed.cli.CliException;
-import io.meshfed.cli.ExitCodes;
+import io.meshfed.cli.context.CliContext;
+import io.meshfed.cli.context.CliException;
+import io.meshfed.cli.context.ExitCodes;
 import io.meshfed.trust.BundleSet;
 import io.meshfed.trust.SpiffeId;
 import io.meshfed.trust.SvidFiles;
@@ -11,21 +12,17 @@ import io.meshfed.trust.X509SvidVerifier;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
-import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code meshfed trust verify}: checks an X.509-SVID against a bundle set as a peer would. */
 @Command(name = "verify", mixinStandardHelpOptions = true,
         description = {"Verify an X.509-SVID (PEM chain, leaf first) as a peer would: against the bundle of its own",
             "trust domain. Prints one line; exit 0 when valid, 1 when not (with the reason), 2 on a usage error."})
 public final class VerifyCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+    private final CliContext context;
 
     @Option(names = "--bundle", required = true, paramLabel = "[TD=]FILE",
             description = {"Trust bundle, SPIFFE JSON or PEM; repeat for a set. TD= names the trust domain of a",
@@ -38,9 +35,13 @@ public final class VerifyCommand implements Callable<Integer> {
     @Option(names = "--expect-id", paramLabel = "ID", description = "Also require this SPIFFE ID.")
     String expectId;
 
+    VerifyCommand(CliContext context) {
+        this.context = context;
+    }
+
     @Override
     public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = context.out();
         SpiffeId expected = expectId == null ? null : SpiffeId.parse(expectId);
         BundleSet set = BundleArguments.readSet(bundles);
         List<X509Certificate> chain;
@@ -49,7 +50,7 @@ public final class VerifyCommand implements Callable<Integer> {
         } catch (TrustFormatException e) {
             throw new CliException("not valid: " + e.getMessage());
         }
-        X509SvidVerifier verifier = new X509SvidVerifier(Clock.systemUTC());
+        X509SvidVerifier verifier = new X509SvidVerifier(context.clock());
         try {
             SpiffeId id = expected == null ? verifier.verify(chain, set) : verifier.verify(chain, set, expected);
             X509Certificate leaf = chain.get(0);

@@ -1,7 +1,7 @@
 package io.meshfed.cli.admin;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import io.meshfed.cli.CliException;
+import io.meshfed.cli.context.CliException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;

@@ -10,7 +10,7 @@ import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.meshfed.cli.CliException;
+import io.meshfed.cli.context.CliException;
 import io.meshfed.controller.testing.MockCluster;
 import io.meshfed.controller.testing.TokenController;
 import java.net.InetAddress;

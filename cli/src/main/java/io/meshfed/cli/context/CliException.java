@@ -1,4 +1,4 @@
-package io.meshfed.cli;
+package io.meshfed.cli.context;
 
 /** A failure to report to the user as one line, with the process exit code. */
 public final class CliException extends RuntimeException {

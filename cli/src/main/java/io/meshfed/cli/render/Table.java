@@ -1,4 +1,4 @@
-package io.meshfed.cli.admin;
+package io.meshfed.cli.render;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.meshfed.cli;
+package io.meshfed.cli.context;
 
 import java.time.Duration;
 import picocli.CommandLine.ITypeConverter;

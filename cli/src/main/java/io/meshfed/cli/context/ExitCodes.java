@@ -1,4 +1,4 @@
-package io.meshfed.cli;
+package io.meshfed.cli.context;
 
 /** Exit codes of every meshfed command. */
 public final class ExitCodes {
