@@ -27,7 +27,8 @@ TARGETS=(
   "east-west-gateway io.meshfed.gateway.ConfigSnapshotFuzzTest#gatewayRoutes"
   "cli io.meshfed.cli.admin.RouteFileFuzzTest#read"
   "cli io.meshfed.cli.cluster.OperatorKubeconfigFuzzTest#load"
-  "vm-agent io.meshfed.agent.AgentConfigFuzzTest#load"
+  "agent-config io.meshfed.agent.config.AgentConfigFuzzTest#load"
+  "agent-config io.meshfed.agent.config.AgentConfigFuzzTest#roundTrip"
   "federation-controller io.meshfed.controller.ControllerConfigFuzzTest#yaml"
   "federation-controller io.meshfed.controller.kubernetes.ConnectorKubeconfigFuzzTest#register"
 )

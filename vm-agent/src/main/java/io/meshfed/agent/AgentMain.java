@@ -1,5 +1,6 @@
 package io.meshfed.agent;
 
+import io.meshfed.agent.config.AgentConfig;
 import io.meshfed.api.v1.Role;
 import io.meshfed.client.Joiner;
 import io.meshfed.client.StateDir;

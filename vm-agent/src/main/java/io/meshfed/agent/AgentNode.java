@@ -1,5 +1,6 @@
 package io.meshfed.agent;
 
+import io.meshfed.agent.config.AgentConfig;
 import io.meshfed.client.ConfigSubscriber;
 import io.meshfed.client.NodeSession;
 import io.meshfed.client.StateDir;

@@ -1,5 +1,6 @@
 package io.meshfed.agent;
 
+import io.meshfed.agent.config.AgentConfig;
 import io.meshfed.api.ServiceSni;
 import io.meshfed.api.v1.ConfigSnapshot;
 import io.meshfed.dataplane.RouteTable;

@@ -1,5 +1,6 @@
 package io.meshfed.agent;
 
+import io.meshfed.agent.config.AgentConfig;
 import io.meshfed.api.v1.RegistrationServiceGrpc;
 import io.meshfed.api.v1.WorkloadInstance;
 import io.meshfed.api.v1.WorkloadReport;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.meshfed.agent.config.AgentConfig;
 import io.meshfed.api.v1.AddMemberRequest;
 import io.meshfed.api.v1.CreateNetworkRequest;
 import io.meshfed.api.v1.Role;

@@ -1,4 +1,4 @@
-package io.meshfed.agent;
+package io.meshfed.agent.config;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.nio.file.Files;
@@ -9,7 +9,9 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * {@code agent.yaml} is written by operators and configuration management. Any file content loads to a
- * configuration or fails with an {@link AgentConfig.ConfigException} naming the file and key, within 1 s.
+ * configuration or fails with an {@link AgentConfig.ConfigException} naming the file and key, within 1 s; and a
+ * configuration that loads, written by {@link AgentConfigWriter} (as the quickstart writes its agents' files), loads
+ * back equal.
  */
 class AgentConfigFuzzTest {
     private static Path file;
@@ -30,6 +32,23 @@ class AgentConfigFuzzTest {
             AgentConfig.load(file);
         } catch (AgentConfig.ConfigException refused) {
             // documented
+        }
+    }
+
+    @Timeout(value = 1, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    @FuzzTest(maxDuration = "5m")
+    void roundTrip(byte[] input) throws Exception {
+        Files.write(file, input);
+        AgentConfig read;
+        try {
+            read = AgentConfig.load(file);
+        } catch (AgentConfig.ConfigException refused) {
+            return; // documented; load covers it
+        }
+        Files.writeString(file, AgentConfigWriter.yaml(read));
+        AgentConfig again = AgentConfig.load(file);
+        if (!again.equals(read)) {
+            throw new AssertionError("written and read back, " + read + " became " + again);
         }
     }
 }

@@ -1,4 +1,4 @@
-package io.meshfed.agent;
+package io.meshfed.agent.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -99,12 +99,5 @@ class AgentConfigTest {
         assertThatThrownBy(() -> AgentConfig.load(write(head + nul)))
                 .isInstanceOf(AgentConfig.ConfigException.class)
                 .hasMessageContaining("agent.yaml: stateDir: 'a b' is not a path: Nul character not allowed");
-    }
-
-    @Test
-    void theExampleShippedInThePackagesIsValid() {
-        AgentConfig c = AgentConfig.load(Path.of("src/pkg/etc/agent.yaml"));
-        assertThat(c.stateDir()).isEqualTo(Path.of("/var/lib/meshfed-agent"));
-        assertThat(c.services()).extracting(AgentConfig.LocalService::key).containsExactly("my-service.default:8080");
     }
 }

@@ -1,4 +1,4 @@
-package io.meshfed.agent;
+package io.meshfed.agent.config;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -19,6 +19,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * agent.yaml, validated: every problem is reported with the file and the key it is under, and unknown keys are
@@ -74,6 +75,10 @@ public record AgentConfig(Path file, String member, String name, String namespac
             String locality, RawInbound inbound, RawHttp http, RawHealth healthCheck, List<RawService> services,
             List<RawImport> imports) {}
 
+    /** The raw records' class names, as Jackson's path references spell them, left out of messages. */
+    private static final String RAW_CLASSES = Pattern.quote(AgentConfig.class.getName() + "$Raw") + "\\w*";
+
+    /** Reads and validates {@code file}. */
     public static AgentConfig load(Path file) {
         Raw raw;
         try {
@@ -83,7 +88,7 @@ public record AgentConfig(Path file, String member, String name, String namespac
             throw new ConfigException(file + ": no such file");
         } catch (JsonMappingException e) {
             throw new ConfigException(file + ": " + e.getOriginalMessage().replaceAll(" \\(class .*", "")
-                    + " at " + e.getPathReference().replaceAll("io\\.meshfed\\.agent\\.AgentConfig\\$Raw\\w*", ""));
+                    + " at " + e.getPathReference().replaceAll(RAW_CLASSES, ""));
         } catch (IOException e) {
             throw new ConfigException(file + ": " + e.getMessage());
         }
