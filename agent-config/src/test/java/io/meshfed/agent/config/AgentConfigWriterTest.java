@@ -50,8 +50,8 @@ class AgentConfigWriterTest {
         String yaml = AgentConfigWriter.yaml(config);
 
         assertThat(writeAndLoad(config)).isEqualTo(config);
-        assertThat(yaml).contains("listen: \"[0:0:0:0:0:0:0:1]:15006\"").contains("interval: 1500ms").contains("timeout: 250ms")
-                .contains("name: \"007\"").doesNotContain("locality");
+        assertThat(yaml).contains("listen: \"[0:0:0:0:0:0:0:1]:15006\"").contains("interval: 1500ms")
+                .contains("timeout: 250ms").contains("name: \"007\"").doesNotContain("locality");
     }
 
     @Test

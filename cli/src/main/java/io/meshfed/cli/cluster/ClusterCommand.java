@@ -71,6 +71,10 @@ public final class ClusterCommand {
             out.flush();
         }
 
+        AdminClient connectAdmin() {
+            return AdminClient.connect(cli.environment(), cli.clock());
+        }
+
         Config operatorConfig() {
             Config c = OperatorKubeconfig.load(kubeconfig, context);
             progress("kubeconfig " + kubeconfig.getFileName() + " (" + c.getCurrentContext().getName() + ")",
@@ -136,7 +140,7 @@ public final class ClusterCommand {
             Duration timeout = io.meshfed.api.Durations.parse(tokenTimeout);
             steps(gateway.install ? 7 : 6);
             Config config = operatorConfig();
-            try (KubernetesClient kube = client(config); AdminClient admin = AdminClient.connect(cli.environment(), cli.clock())) {
+            try (KubernetesClient kube = client(config); AdminClient admin = connectAdmin()) {
                 ClusterInstaller installer = new ClusterInstaller(kube, config);
                 progress("API server", "reachable, Kubernetes " + installer.version());
                 boolean wasRegistered = admin.stub().listClusters(ListRequest.getDefaultInstance()).getClustersList()
@@ -213,7 +217,7 @@ public final class ClusterCommand {
         public Integer call() {
             steps(7);
             Config config = operatorConfig();
-            try (KubernetesClient kube = client(config); AdminClient admin = AdminClient.connect(cli.environment(), cli.clock())) {
+            try (KubernetesClient kube = client(config); AdminClient admin = connectAdmin()) {
                 ClusterInstaller installer = new ClusterInstaller(kube, config);
                 progress("API server", "reachable, Kubernetes " + installer.version());
                 try {
@@ -266,7 +270,7 @@ public final class ClusterCommand {
             Duration timeout = io.meshfed.api.Durations.parse(timeoutText);
             steps(6);
             Config config = operatorConfig();
-            try (KubernetesClient kube = client(config); AdminClient admin = AdminClient.connect(cli.environment(), cli.clock())) {
+            try (KubernetesClient kube = client(config); AdminClient admin = connectAdmin()) {
                 ClusterInstaller installer = new ClusterInstaller(kube, config);
                 progress("API server", "reachable, Kubernetes " + installer.version());
                 ClusterState before = admin.stub().listClusters(ListRequest.getDefaultInstance()).getClustersList()
@@ -373,7 +377,8 @@ public final class ClusterCommand {
                 list = admin.stub().listClusters(ListRequest.getDefaultInstance());
             }
             PrintWriter out = cli.out();
-            out.print(output.equals("json") ? ProtoJson.print(list) + "\n" : ClusterTable.render(list.getClustersList()));
+            out.print(output.equals("json") ? ProtoJson.print(list) + "\n"
+                    : ClusterTable.render(list.getClustersList()));
             out.flush();
             return ExitCodes.OK;
         }

@@ -9,21 +9,22 @@ import io.meshfed.api.v1.CreateNetworkRequest;
 import io.meshfed.api.v1.ExportRequest;
 import io.meshfed.api.v1.ListRequest;
 import io.meshfed.api.v1.Member;
-import io.meshfed.api.v1.Role;
 import io.meshfed.cli.admin.AdminClient;
 import io.meshfed.cli.context.CliContext;
 import io.meshfed.cli.context.CliException;
 import io.meshfed.cli.quickstart.Layout.Net;
+import io.meshfed.cli.quickstart.QuickstartPlan.Grant;
+import io.meshfed.cli.quickstart.QuickstartPlan.Launch;
 import io.meshfed.trust.MeshfedIds;
 import io.meshfed.trust.TrustDomain;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -58,8 +59,9 @@ public final class QuickstartCommand implements Callable<Integer> {
     boolean smoke;
 
     private PrintWriter out;
+    private QuickstartPlan plan;
     private int step;
-    private static final int STEPS = 8;
+    private final Map<Grant, String> tokens = new HashMap<>();
 
     QuickstartCommand(CliContext context) {
         this.context = context;
@@ -68,12 +70,13 @@ public final class QuickstartCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         out = context.out();
+        plan = QuickstartPlan.forDirectory(dir, Path.of("").toAbsolutePath());
         Artifacts artifacts = Artifacts.locate(context.environment());
         checkPortsFree();
         prepareDirectory();
-        Path adminHome = dir.resolve("admin");
+        Path adminHome = plan.adminHome();
         Map<String, String> env = Map.of("MESHFED_HOME", adminHome.toString());
-        Supervisor supervisor = new Supervisor(dir.resolve("logs"));
+        Supervisor supervisor = new Supervisor(plan.logs());
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             supervisor.close();
@@ -108,16 +111,18 @@ public final class QuickstartCommand implements Callable<Integer> {
         out.flush();
     }
 
-    private void step(String what) {
+    /** Prints the plan's next step, its blanks filled with {@code values}. */
+    private void step(Object... values) {
+        List<QuickstartPlan.Step> steps = plan.steps();
+        out.println(steps.get(step).line(step + 1, steps.size(), values));
         step++;
-        out.printf("[%d/%d] %s%n", step, STEPS, what);
         out.flush();
     }
 
     /** Fails before anything starts when an address is taken or cannot be bound (no 127.0.x.y aliases). */
     private void checkPortsFree() {
         List<String> problems = new ArrayList<>();
-        for (Layout.Listener l : Layout.listeners()) {
+        for (Layout.Listener l : plan.listeners()) {
             try (ServerSocket s = new ServerSocket()) {
                 s.setReuseAddress(true);
                 s.bind(l.address());
@@ -128,7 +133,7 @@ public final class QuickstartCommand implements Callable<Integer> {
         }
         if (!problems.isEmpty()) {
             throw new CliException("cannot start the quickstart, " + String.join("; ", problems)
-                    + ". Is another quickstart or controller running? (see " + dir.resolve(MARKER) + ")");
+                    + ". Is another quickstart or controller running? (see " + plan.marker() + ")");
         }
     }
 
@@ -149,146 +154,113 @@ public final class QuickstartCommand implements Callable<Integer> {
         Files.createDirectories(dir);
     }
 
-    private List<String> java(Artifacts a, String jar, String... args) {
+    private List<String> java(Artifacts a, Launch launch) {
         List<String> cmd = new ArrayList<>(List.of(a.java().toString()));
         String opts = context.environment().getOrDefault("MESHFED_QUICKSTART_JAVA_OPTS",
                 "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xmx256m");
         if (!opts.isBlank()) {
             cmd.addAll(List.of(opts.trim().split("\\s+")));
         }
-        cmd.addAll(List.of("-jar", a.jar(jar).toString()));
-        cmd.addAll(List.of(args));
+        cmd.addAll(List.of("-jar", a.jar(launch.jar()).toString()));
+        cmd.addAll(launch.args());
         return cmd;
+    }
+
+    /**
+     * The environment of a launch: the quickstart's, and its join token in {@code MESHFED_JOIN_TOKEN} (never on the
+     * command line, which every user sees in ps).
+     */
+    private Map<String, String> environment(Launch launch, Map<String, String> env) {
+        Map<String, String> m = new LinkedHashMap<>(env);
+        launch.token().ifPresent(grant -> m.put("MESHFED_JOIN_TOKEN", tokens.get(grant)));
+        return m;
+    }
+
+    private Supervisor.Child start(Supervisor sup, Artifacts a, Launch launch, Map<String, String> env) {
+        return sup.start(launch.name(), java(a, launch), environment(launch, env));
+    }
+
+    private void runToCompletion(Supervisor sup, Artifacts a, Launch launch, Map<String, String> env) {
+        sup.runToCompletion(launch.name(), java(a, launch), environment(launch, env), START_TIMEOUT);
+    }
+
+    private static void awaitReady(Supervisor sup, Supervisor.Child child, Launch launch) {
+        sup.awaitReady(child, launch.readyLine().orElseThrow(), START_TIMEOUT);
     }
 
     private Map<String, Object> start(Artifacts a, Supervisor sup, Map<String, String> env, Path adminHome)
             throws Exception {
         long started = System.nanoTime();
-        Path controllerDir = dir.resolve("controller");
-        step("controller: creating the federation and its CAs in " + controllerDir);
-        sup.runToCompletion("controller-init", java(a, Artifacts.CONTROLLER, "init", "--controller",
-                Layout.CONTROLLER, "--data-dir", controllerDir.toString()), env, START_TIMEOUT);
-        Supervisor.Child controller = sup.start("controller", java(a, Artifacts.CONTROLLER, "--data-dir",
-                controllerDir.toString()), env);
+        step(); // creating the federation
+        runToCompletion(sup, a, plan.controllerInit(), env);
+        Supervisor.Child controller = start(sup, a, plan.controller(), env);
         Map<Net, Supervisor.Child> apps = new LinkedHashMap<>();
-        for (Net n : List.of(Layout.EAST, Layout.WEST)) {
-            apps.put(n, sup.start(n.service() + "-service", java(a, Artifacts.SAMPLE, "--mode", n.mode(),
-                    "--service", n.service() + "." + Layout.NAMESPACE, "--network", n.name(), "--listen", n.app()),
-                    env));
+        for (Net n : QuickstartPlan.NETWORKS) {
+            apps.put(n, start(sup, a, plan.sampleService(n), env));
         }
-        sup.awaitReady(controller, "meshfed controller ready", START_TIMEOUT);
-        step("controller ready on " + Layout.CONTROLLER + " (gRPC, mTLS) and " + Layout.CONTROLLER_HTTPS
-                + " (HTTPS)");
+        awaitReady(sup, controller, plan.controller());
+        step(); // controller ready
 
-        Map<String, String> tokens = new LinkedHashMap<>();
         Map<String, String> trustDomains = new LinkedHashMap<>();
-        try (AdminClient admin = AdminClient.connect(Map.of("MESHFED_HOME", adminHome.toString()))) {
+        try (AdminClient admin = AdminClient.connect(Map.of("MESHFED_HOME", adminHome.toString()), context.clock())) {
             AdminServiceBlockingStub stub = admin.stub();
-            for (Net n : List.of(Layout.EAST, Layout.WEST)) {
+            for (Net n : QuickstartPlan.NETWORKS) {
                 stub.createNetwork(CreateNetworkRequest.newBuilder().setName(n.name()).build());
                 Member m = stub.addMember(AddMemberRequest.newBuilder().setName(n.name()).setType("vm")
                         .setNetwork(n.name()).build());
                 trustDomains.put(n.name(), m.getTrustDomain());
-                for (Role role : List.of(Role.ROLE_GATEWAY, Role.ROLE_AGENT, Role.ROLE_EDGE)) {
-                    CreateJoinTokenRequest.Builder token = CreateJoinTokenRequest.newBuilder().setMember(n.name())
-                            .setRole(role);
-                    if (role == Role.ROLE_AGENT) { // the agent may register its own sample service, nothing else
-                        token.addServices(n.service() + "." + Layout.NAMESPACE);
+                for (Grant g : plan.tokens()) {
+                    if (g.member().equals(n.name())) {
+                        tokens.put(g, stub.createJoinToken(CreateJoinTokenRequest.newBuilder().setMember(g.member())
+                                .setRole(g.role()).addAllServices(g.services()).build()).getToken());
                     }
-                    tokens.put(n.name() + role, stub.createJoinToken(token.build()).getToken());
                 }
             }
         }
-        step("networks east and west, members east (" + trustDomains.get("east") + ") and west ("
-                + trustDomains.get("west") + "), join tokens made");
+        step(trustDomains.get("east"), trustDomains.get("west")); // networks, members, tokens
 
-        Map<Net, Path> agentConfigs = new LinkedHashMap<>();
-        for (Net n : List.of(Layout.EAST, Layout.WEST)) {
-            Path cfg = dir.resolve(n.name()).resolve("agent.yaml");
+        for (Net n : QuickstartPlan.NETWORKS) {
+            Path cfg = plan.agentConfigFile(n);
             Files.createDirectories(cfg.getParent());
-            Files.writeString(cfg, agentYaml(n));
-            agentConfigs.put(n, cfg);
+            Files.writeString(cfg, plan.agentYaml(n));
         }
-        for (Net n : List.of(Layout.EAST, Layout.WEST)) {
-            sup.runToCompletion(n.name() + "-agent-join", java(a, Artifacts.AGENT, "join", "--controller",
-                    Layout.CONTROLLER, "--config", agentConfigs.get(n).toString()),
-                    withToken(env, tokens.get(n.name() + Role.ROLE_AGENT)), START_TIMEOUT);
+        for (Net n : QuickstartPlan.NETWORKS) {
+            runToCompletion(sup, a, plan.agentJoin(n), env);
         }
         Map<Net, Supervisor.Child> agents = new LinkedHashMap<>();
         Map<Net, Supervisor.Child> gateways = new LinkedHashMap<>();
-        for (Net n : List.of(Layout.EAST, Layout.WEST)) {
-            agents.put(n, sup.start(n.name() + "-agent", java(a, Artifacts.AGENT, "run", "--config",
-                    agentConfigs.get(n).toString(), "--drain-timeout", "2s"), env));
-            gateways.put(n, sup.start(n.name() + "-gateway", java(a, Artifacts.GATEWAY, "--controller",
-                    Layout.CONTROLLER, "--member", n.name(),
-                    "--name", n.gatewayName(), "--state-dir", dir.resolve(n.name()).resolve("gateway").toString(),
-                    "--listen", n.gateway(), "--http-listen", n.gatewayHttp(), "--outbound-bind", n.gatewayHost(),
-                    "--drain-timeout", "2s"), withToken(env, tokens.get(n.name() + Role.ROLE_GATEWAY))));
+        for (Net n : QuickstartPlan.NETWORKS) {
+            agents.put(n, start(sup, a, plan.agent(n), env));
+            gateways.put(n, start(sup, a, plan.gateway(n), env));
         }
-        step("VM agents joined; agents, gateways and sample services starting");
-        for (Net n : List.of(Layout.EAST, Layout.WEST)) {
-            sup.awaitReady(apps.get(n), "serving", START_TIMEOUT);
-            sup.awaitReady(agents.get(n), "meshfed agent ready", START_TIMEOUT);
-            sup.awaitReady(gateways.get(n), "meshfed gateway ready", START_TIMEOUT);
+        step(); // agents joined, everything starting
+        for (Net n : QuickstartPlan.NETWORKS) {
+            awaitReady(sup, apps.get(n), plan.sampleService(n));
+            awaitReady(sup, agents.get(n), plan.agent(n));
+            awaitReady(sup, gateways.get(n), plan.gateway(n));
         }
-        step("east: gateway " + Layout.EAST.gateway() + ", agent " + Layout.EAST.agent() + " -> hello.demo on "
-                + Layout.EAST.app() + "; west: gateway " + Layout.WEST.gateway() + ", agent " + Layout.WEST.agent()
-                + " -> echo.demo on " + Layout.WEST.app());
+        step(); // both networks' addresses
 
         int outboundPort;
-        try (AdminClient admin = AdminClient.connect(Map.of("MESHFED_HOME", adminHome.toString()))) {
+        try (AdminClient admin = AdminClient.connect(Map.of("MESHFED_HOME", adminHome.toString()), context.clock())) {
             admin.stub().export(ExportRequest.newBuilder().setService("hello").setNamespace(Layout.NAMESPACE)
                     .addToMembers("west").build());
-            admin.stub().applyRoutes(EdgeRoutes.quickstart());
+            admin.stub().applyRoutes(plan.edgeRoutes());
             outboundPort = awaitHealthyAndAllocated(admin);
         }
-        step("hello.demo exported to west; west's gateway listens for it on " + Layout.WEST.gatewayHost() + ":"
-                + outboundPort);
+        step(outboundPort); // exported, west's outbound listener
         String viaGateways = Layout.WEST.gatewayHost() + ":" + outboundPort;
         awaitRoute(viaGateways, "/");
         awaitRoute(Layout.westImport(), "/");
-        Supervisor.Child edge = sup.start("edge-gateway", java(a, Artifacts.EDGE, "--server.address=127.0.0.1",
-                "--server.port=" + Layout.parse(Layout.EDGE).getPort(), "--meshfed.edge.controller=" + Layout.CONTROLLER,
-                "--meshfed.edge.member=west", "--meshfed.edge.name=west-edge",
-                "--meshfed.edge.state-dir=" + dir.resolve("west").resolve("edge").toAbsolutePath(),
-                "--management.server.port=" + Layout.parse(Layout.EDGE_MANAGEMENT).getPort()),
-                withToken(env, tokens.get("west" + Role.ROLE_EDGE)));
-        sup.awaitReady(edge, "Started EdgeApplication", START_TIMEOUT);
+        Supervisor.Child edge = start(sup, a, plan.edge(), env);
+        awaitReady(sup, edge, plan.edge());
         awaitRoute(Layout.EDGE, "/hello/");
-        step("edge gateway on " + Layout.EDGE + " (west): /hello/** -> lb://hello.demo, /echo/** -> lb://echo.demo");
+        step(); // edge gateway
         Map<String, Object> state = describe(sup, trustDomains, viaGateways, controller, edge, apps, agents,
                 gateways);
         writeJson(state);
-        step(String.format("ready in %.1f s: hello.demo in east answers from west through both gateways",
-                (System.nanoTime() - started) / 1e9));
+        step(String.format("%.1f", (System.nanoTime() - started) / 1e9)); // ready
         return state;
-    }
-
-    /** Tokens go through the environment, never the command line (visible to every user in ps). */
-    private static Map<String, String> withToken(Map<String, String> env, String token) {
-        Map<String, String> m = new LinkedHashMap<>(env);
-        m.put("MESHFED_JOIN_TOKEN", token);
-        return m;
-    }
-
-    private String agentYaml(Net n) {
-        StringBuilder y = new StringBuilder();
-        y.append("# Written by meshfed quickstart. The format is in the README (VM agent).\n");
-        y.append("member: ").append(n.name()).append('\n');
-        y.append("name: ").append(n.vmName()).append('\n');
-        y.append("namespace: ").append(Layout.NAMESPACE).append('\n');
-        y.append("stateDir: \"").append(dir.resolve(n.name()).resolve("agent").toAbsolutePath()).append("\"\n");
-        y.append("address: ").append(n.vmHost()).append('\n');
-        y.append("inbound:\n  listen: ").append(n.agent()).append('\n');
-        y.append("http:\n  listen: ").append(n.agentHttp()).append('\n');
-        y.append("healthCheck:\n  interval: 2s\n  timeout: 1s\n");
-        y.append("services:\n  - name: ").append(n.service()).append("\n    port: ").append(Layout.SERVICE_PORT)
-                .append("\n    target: ").append(n.app()).append("\n    protocol: http\n    check:\n      http: /healthz\n");
-        if (n == Layout.WEST) {
-            y.append("imports:\n  - service: hello\n    port: ").append(Layout.SERVICE_PORT)
-                    .append("\n    listen: ").append(Layout.westImport()).append('\n');
-        }
-        return y.toString();
     }
 
     /** Waits for hello.demo to be healthy in the catalog and for its outbound port; returns the port. */
