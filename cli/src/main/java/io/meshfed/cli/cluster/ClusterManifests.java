@@ -101,7 +101,7 @@ final class ClusterManifests {
                 .endHttpGet().withPeriodSeconds(5).endReadinessProbe()
                 .withNewLivenessProbe().withNewHttpGet().withPath("/healthz").withPort(new IntOrString(15021))
                 .endHttpGet().withPeriodSeconds(10).endLivenessProbe()
-                .withNewResources().withRequests(Map.of("cpu", new Quantity("250m"), "memory", new Quantity("256Mi")))
+                .withNewResources().withRequests(new java.util.TreeMap<>(Map.of("cpu", new Quantity("250m"), "memory", new Quantity("256Mi"))))
                 .withLimits(Map.of("memory", new Quantity("512Mi"))).endResources()
                 .withNewSecurityContext().withReadOnlyRootFilesystem(true).withAllowPrivilegeEscalation(false)
                 .withNewCapabilities().withDrop("ALL").endCapabilities().endSecurityContext()
