@@ -100,7 +100,17 @@ public final class AgentMain implements Callable<Integer> {
     }
 
     static int run(String... args) {
+        return run(new CommandLine(new AgentMain()), args);
+    }
+
+    /** As {@link #run(String...)}, with errors written to {@code err}. */
+    static int run(java.io.PrintWriter err, String... args) {
         CommandLine cli = new CommandLine(new AgentMain());
+        cli.setErr(err);
+        return run(cli, args);
+    }
+
+    private static int run(CommandLine cli, String... args) {
         cli.setExecutionExceptionHandler(new OneLineErrorHandler(PROGRAM));
         return cli.execute(args);
     }
