@@ -1,13 +1,16 @@
 package io.meshfed.gateway;
 
+import io.meshfed.client.JoinTokenSource;
 import io.meshfed.client.StateDir;
 import io.meshfed.dataplane.ProxyOptions;
+import io.meshfed.launcher.Foreground;
+import io.meshfed.launcher.OneLineErrorHandler;
+import io.meshfed.launcher.ProcessLogging;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -17,6 +20,8 @@ import picocli.CommandLine.Option;
         description = {"Run an east-west gateway. The first start joins with --token; the identity is kept in",
             "--state-dir (owner-only), so later starts need no token."})
 public final class GatewayMain implements Callable<Integer> {
+    static final String PROGRAM = "meshfed-gateway";
+
     @Option(names = "--controller", required = true, paramLabel = "HOST:PORT")
     String controller;
 
@@ -60,36 +65,19 @@ public final class GatewayMain implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
-        System.setProperty("org.slf4j.simpleLogger.log.io.grpc", "warn");
-        System.setProperty("org.slf4j.simpleLogger.log.io.netty", "warn");
+        ProcessLogging.configure();
         CommandLine cli = new CommandLine(new GatewayMain());
-        cli.setExecutionExceptionHandler((e, c, p) -> {
-            c.getErr().println("meshfed-gateway: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
-            return 1;
-        });
+        cli.setExecutionExceptionHandler(new OneLineErrorHandler(PROGRAM));
         System.exit(cli.execute(args));
     }
 
     @Override
     public Integer call() throws Exception {
-        String joinToken = token != null ? token : System.getenv("MESHFED_JOIN_TOKEN");
+        String joinToken = JoinTokenSource.resolve(token, System.getenv()).orElse(null);
         GatewayNode node = GatewayNode.start(new GatewayNode.Options(controller, joinToken, member, name,
                 new StateDir(stateDir), hostPort("--listen", listen), advertise, InetAddress.getByName(outboundBind),
                 hostPort("--http-listen", httpListen), proxy.settings()), Clock.systemUTC());
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                node.close();
-            } catch (Exception ignored) {
-                // shutting down
-            }
-            stopped.countDown();
-        }));
-        System.out.println("meshfed gateway ready: mTLS " + node.inboundAddress().getHostString() + ":"
-                + node.inboundAddress().getPort());
-        System.out.flush();
-        stopped.await();
-        return 0;
+        return Foreground.of(PROGRAM).serveUntilShutdown(node, "meshfed gateway ready: mTLS "
+                + node.inboundAddress().getHostString() + ":" + node.inboundAddress().getPort());
     }
 }

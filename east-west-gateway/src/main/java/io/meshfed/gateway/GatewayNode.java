@@ -6,6 +6,7 @@ import io.meshfed.api.v1.ReadinessReport;
 import io.meshfed.api.v1.RegistrationServiceGrpc;
 import io.meshfed.api.v1.Role;
 import io.meshfed.client.ConfigSubscriber;
+import io.meshfed.client.JoinTokenSource;
 import io.meshfed.client.Joiner;
 import io.meshfed.client.NodeSession;
 import io.meshfed.client.StateDir;
@@ -61,9 +62,9 @@ public final class GatewayNode implements AutoCloseable {
     public static GatewayNode start(Options o, Clock clock) throws Exception {
         if (!o.state().hasIdentity()) {
             if (o.token() == null || o.token().isBlank()) {
-                throw new IllegalStateException(o.state().path() + " holds no identity: the first start needs a join token in"
-                        + " MESHFED_JOIN_TOKEN or --token"
-                        + " (meshfed token create --member " + o.member() + " --role gateway)");
+                throw new IllegalStateException(o.state().path() + " holds no identity: the first start needs a join token in "
+                        + JoinTokenSource.ENVIRONMENT_VARIABLE + " or --token ("
+                        + JoinTokenSource.createCommand(o.member(), "gateway") + ")");
             }
             String advertise = o.advertise() != null ? o.advertise()
                     : o.listen().getHostString() + ":" + o.listen().getPort();

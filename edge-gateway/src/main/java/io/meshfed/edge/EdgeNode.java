@@ -3,6 +3,7 @@ package io.meshfed.edge;
 import io.meshfed.api.v1.ConfigSnapshot;
 import io.meshfed.api.v1.Role;
 import io.meshfed.client.ConfigSubscriber;
+import io.meshfed.client.JoinTokenSource;
 import io.meshfed.client.Joiner;
 import io.meshfed.client.NodeSession;
 import io.meshfed.client.StateDir;
@@ -38,11 +39,10 @@ public final class EdgeNode implements AutoCloseable {
         }
         StateDir state = new StateDir(Path.of(p.stateDir()));
         if (!state.hasIdentity()) {
-            String token = p.token() != null && !p.token().isBlank() ? p.token() : System.getenv("MESHFED_JOIN_TOKEN");
-            if (token == null || token.isBlank()) {
-                throw new IllegalStateException(p.stateDir() + " holds no identity: the first start needs a join"
-                        + " token in MESHFED_JOIN_TOKEN (meshfed token create --member " + p.member() + " --role edge)");
-            }
+            String token = JoinTokenSource.resolve(p.token(), System.getenv()).orElseThrow(() ->
+                    new IllegalStateException(p.stateDir() + " holds no identity: the first start needs a join token in "
+                            + JoinTokenSource.ENVIRONMENT_VARIABLE + " (" + JoinTokenSource.createCommand(p.member(), "edge")
+                            + ")"));
             Joiner.join(p.controller(), token, new Joiner.Identity(Role.ROLE_EDGE, p.member(), p.name(), null,
                     List.of()), state, clock);
             LOG.info("joined member {} as edge gateway {}", p.member(), p.name());

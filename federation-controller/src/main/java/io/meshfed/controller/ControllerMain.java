@@ -4,6 +4,9 @@ import com.google.protobuf.util.JsonFormat;
 import io.meshfed.api.AdminFiles;
 import io.meshfed.api.v1.AdminConfig;
 import io.meshfed.controller.identity.FederationIdentity;
+import io.meshfed.launcher.Foreground;
+import io.meshfed.launcher.OneLineErrorHandler;
+import io.meshfed.launcher.ProcessLogging;
 import io.meshfed.trust.SpiffeBundleJson;
 import io.meshfed.trust.SvidCertificates;
 import io.meshfed.trust.SvidFiles;
@@ -17,7 +20,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -31,6 +33,9 @@ import picocli.CommandLine.Spec;
         description = "Run the federation controller on an initialised data directory.",
         subcommands = {ControllerMain.Init.class})
 public final class ControllerMain implements Callable<Integer> {
+    /** The prefix of its error lines ({@code meshfed: ...}, like the CLI's). */
+    static final String PROGRAM = "meshfed";
+
     @Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -61,15 +66,10 @@ public final class ControllerMain implements Callable<Integer> {
     boolean debug;
 
     public static void main(String[] args) {
-        configureLogging(Arrays.asList(args).contains("--debug"));
+        boolean debug = Arrays.asList(args).contains("--debug");
+        configureLogging(debug);
         CommandLine cli = new CommandLine(new ControllerMain());
-        cli.setExecutionExceptionHandler((e, c, p) -> {
-            c.getErr().println("meshfed: " + message(e));
-            if (Arrays.asList(args).contains("--debug")) {
-                e.printStackTrace(c.getErr());
-            }
-            return 1;
-        });
+        cli.setExecutionExceptionHandler(new OneLineErrorHandler(PROGRAM, ControllerMain::message, debug));
         System.exit(cli.execute(args));
     }
 
@@ -85,11 +85,8 @@ public final class ControllerMain implements Callable<Integer> {
     }
 
     static void configureLogging(boolean debug) {
+        ProcessLogging.configure("org.flywaydb");
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", debug ? "debug" : "info");
-        System.setProperty("org.slf4j.simpleLogger.log.io.grpc", "warn");
-        System.setProperty("org.slf4j.simpleLogger.log.io.netty", "warn");
-        System.setProperty("org.slf4j.simpleLogger.log.org.flywaydb", "warn");
-        System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
         System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSX");
         System.setProperty("org.slf4j.simpleLogger.showThreadName", "false");
         System.setProperty("org.slf4j.simpleLogger.levelInBrackets", "true");
@@ -111,17 +108,9 @@ public final class ControllerMain implements Callable<Integer> {
         org.slf4j.LoggerFactory.getLogger(ControllerMain.class).debug("effective configuration: {}",
                 builder.describe());
         Controller controller = Controller.start(config, Clock.systemUTC());
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            controller.close();
-            stopped.countDown();
-        }, "controller-shutdown"));
-        System.out.println("meshfed controller ready: gRPC " + hostPort(controller.grpcAddress()) + ", HTTPS "
-                + hostPort(controller.httpAddress())
+        return Foreground.of(PROGRAM).serveUntilShutdown(controller, "meshfed controller ready: gRPC "
+                + hostPort(controller.grpcAddress()) + ", HTTPS " + hostPort(controller.httpAddress())
                 + controller.probeAddress().map(a -> ", probes HTTP " + hostPort(a)).orElse(""));
-        System.out.flush();
-        stopped.await();
-        return 0;
     }
 
     static String hostPort(java.net.InetSocketAddress a) {

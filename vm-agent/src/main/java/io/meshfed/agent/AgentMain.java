@@ -2,14 +2,17 @@ package io.meshfed.agent;
 
 import io.meshfed.agent.config.AgentConfig;
 import io.meshfed.api.v1.Role;
+import io.meshfed.client.JoinTokenSource;
 import io.meshfed.client.Joiner;
 import io.meshfed.client.StateDir;
 import io.meshfed.dataplane.ProxyOptions;
+import io.meshfed.launcher.Foreground;
+import io.meshfed.launcher.OneLineErrorHandler;
+import io.meshfed.launcher.ProcessLogging;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -19,6 +22,7 @@ import picocli.CommandLine.Option;
     AgentMain.Run.class}, description = {"Brings this VM into the mesh. Join once with a token; the identity is kept in",
         "the state directory named in agent.yaml (owner-only) and renewed with itself, so no second token is needed."})
 public final class AgentMain implements Callable<Integer> {
+    static final String PROGRAM = "meshfed-agent";
     static final String DEFAULT_CONFIG = "/etc/meshfed/agent.yaml";
 
     @Override
@@ -51,11 +55,9 @@ public final class AgentMain implements Callable<Integer> {
                         + "); the token was not used. To join anew, remove that directory first.");
                 return 0;
             }
-            String joinToken = token != null ? token : System.getenv("MESHFED_JOIN_TOKEN");
-            if (joinToken == null || joinToken.isBlank()) {
-                throw new IllegalArgumentException("a join token is needed: set MESHFED_JOIN_TOKEN or pass --token"
-                        + " (meshfed token create --member " + c.member() + " --role agent)");
-            }
+            String joinToken = JoinTokenSource.resolve(token, System.getenv()).orElseThrow(() ->
+                    new IllegalArgumentException("a join token is needed: set " + JoinTokenSource.ENVIRONMENT_VARIABLE
+                            + " or pass --token (" + JoinTokenSource.createCommand(c.member(), "agent") + ")"));
             String inbound = c.inboundAdvertise() != null ? c.inboundAdvertise()
                     : c.address() + ":" + c.inboundListen().getPort();
             Joiner.join(controller, joinToken, new Joiner.Identity(Role.ROLE_AGENT, c.member(), c.name(), c.namespace(),
@@ -80,19 +82,8 @@ public final class AgentMain implements Callable<Integer> {
         public Integer call() throws Exception {
             AgentConfig c = AgentConfig.load(configPath(config));
             AgentNode node = AgentNode.start(c, proxy.settings(), Clock.systemUTC());
-            CountDownLatch stopped = new CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                try {
-                    node.close();
-                } catch (Exception ignored) {
-                    // shutting down
-                }
-                stopped.countDown();
-            }));
-            System.out.println("meshfed agent ready: " + node.id() + ", mTLS " + node.inbound());
-            System.out.flush();
-            stopped.await();
-            return 0;
+            return Foreground.of(PROGRAM).serveUntilShutdown(node, "meshfed agent ready: " + node.id() + ", mTLS "
+                    + node.inbound());
         }
     }
 
@@ -105,18 +96,23 @@ public final class AgentMain implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
-        System.setProperty("org.slf4j.simpleLogger.log.io.grpc", "warn");
-        System.setProperty("org.slf4j.simpleLogger.log.io.netty", "warn");
+        ProcessLogging.configure();
         System.exit(run(args));
     }
 
     static int run(String... args) {
+        return run(new CommandLine(new AgentMain()), args);
+    }
+
+    /** As {@link #run(String...)}, with errors written to {@code err}. */
+    static int run(java.io.PrintWriter err, String... args) {
         CommandLine cli = new CommandLine(new AgentMain());
-        cli.setExecutionExceptionHandler((e, c, p) -> {
-            c.getErr().println("meshfed-agent: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
-            return 1;
-        });
+        cli.setErr(err);
+        return run(cli, args);
+    }
+
+    private static int run(CommandLine cli, String... args) {
+        cli.setExecutionExceptionHandler(new OneLineErrorHandler(PROGRAM));
         return cli.execute(args);
     }
 }
