@@ -1,93 +1,30 @@
 package io.meshfed.controller;
 
-import static java.util.Objects.requireNonNull;
-
-import io.grpc.Server;
-import io.grpc.ServerInterceptors;
 import io.grpc.Status;
-import io.grpc.netty.GrpcSslContexts;
-import io.grpc.netty.NettyServerBuilder;
 import io.meshfed.api.v1.AdminServiceGrpc;
 import io.meshfed.api.v1.JoinServiceGrpc;
-import io.meshfed.controller.admin.AdminJson;
-import io.meshfed.controller.admin.AdminOperations;
-import io.meshfed.controller.kubernetes.ClusterConnectors;
-import io.meshfed.controller.admin.AdminServiceImpl;
-import io.meshfed.controller.catalog.RegistrationServiceImpl;
-import io.meshfed.controller.identity.FederationIdentity;
-import io.meshfed.controller.identity.IdentityOperations;
 import io.meshfed.controller.identity.RevokedIdentities;
-import io.meshfed.controller.identity.RevokedWithdrawals;
-import io.meshfed.controller.identity.TrustState;
-import io.meshfed.controller.join.JoinServiceImpl;
-import io.meshfed.controller.join.SvidLifetimes;
-import io.meshfed.controller.server.ControllerMetrics;
 import io.meshfed.controller.server.HttpEndpoint;
-import io.meshfed.controller.server.PeerIdentity;
 import io.meshfed.controller.store.Store;
-import io.meshfed.controller.store.sqlite.SqliteStore;
 import io.meshfed.controller.stream.ConfigStreamService;
 import io.meshfed.trust.MeshfedIds;
 import io.meshfed.trust.SpiffeId;
-import io.meshfed.trust.X509Svid;
-import io.meshfed.trust.tls.PeerAuthorizer;
-import io.meshfed.trust.tls.SpiffeKeyManager;
-import io.meshfed.trust.tls.SpiffeTls;
-import io.meshfed.trust.tls.SpiffeTrustManager;
-import io.meshfed.trust.tls.TlsCredentials;
-import io.meshfed.trust.tls.TlsProvider;
-import io.netty.handler.ssl.ClientAuth;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
-import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A running controller: the store, the federation's CAs, the gRPC API over mTLS (join, config streams,
- * registration, admin) and the HTTPS endpoint (health, metrics, JSON admin).
+ * registration, admin) and the HTTPS endpoint (health, metrics, JSON admin). {@link ControllerComponents} builds
+ * and closes them.
  */
 public final class Controller implements AutoCloseable {
-    private static final Logger LOG = LoggerFactory.getLogger(Controller.class);
-    static final Duration SVID_TTL = Duration.ofHours(24);
-    /** The largest gRPC request a caller may send (reports, admin calls); snapshots go the other way. */
-    static final int MAX_REQUEST_BYTES = 1 << 20;
-
-    private final Store store;
-    private final ConfigStreamService streams;
-    private final Server grpc;
-    private final HttpEndpoint http;
-    private final HttpEndpoint probes; // null when off
-    private final ScheduledExecutorService maintenance;
-    private final Store.Watch bundleWatch;
-    private final RevokedIdentities revoked;
-    private final RevokedWithdrawals withdrawals;
-    private final InetSocketAddress grpcAddress;
-    private volatile boolean ready;
+    private final ControllerComponents components;
     private boolean closed; // guarded by this
 
-    private final ClusterConnectors clusters;
-
-    private Controller(Store store, ConfigStreamService streams, Server grpc, HttpEndpoint http, HttpEndpoint probes,
-            ScheduledExecutorService maintenance, Store.Watch bundleWatch, InetSocketAddress grpcAddress,
-            ClusterConnectors clusters, RevokedIdentities revoked, RevokedWithdrawals withdrawals) {
-        this.clusters = clusters;
-        this.revoked = revoked;
-        this.withdrawals = withdrawals;
-        this.store = store;
-        this.streams = streams;
-        this.grpc = grpc;
-        this.http = http;
-        this.probes = probes;
-        this.maintenance = maintenance;
-        this.bundleWatch = bundleWatch;
-        this.grpcAddress = grpcAddress;
+    private Controller(ControllerComponents components) {
+        this.components = components;
     }
 
     /**
@@ -104,104 +41,13 @@ public final class Controller implements AutoCloseable {
     /** As {@link #start(ControllerConfig, Clock)}, with the HTTP listeners' timeouts given. */
     public static Controller start(ControllerConfig config, HttpEndpoint.Timeouts httpTimeouts, Clock clock)
             throws IOException {
-        requireNonNull(config, "config");
-        requireNonNull(httpTimeouts, "httpTimeouts");
-        FederationIdentity identity = FederationIdentity.load(config.dataDir(), clock);
-        Store store = SqliteStore.open(config.dataDir().resolve("state.db"));
-        try {
-            TrustState trust = new TrustState(identity);
-            X509Svid svid = identity.issueControllerSvid(SVID_TTL);
-            TlsCredentials credentials = TlsCredentials.of(svid, trust.bundleSet(store));
-            Store.Watch bundleWatch = store.watch(store.revision(), change -> {
-                if (change.kind().equals("Member") || change.kind().equals("Meta")) {
-                    credentials.updateBundles(trust.bundleSet(store));
-                }
-            });
-            ControllerMetrics metrics = new ControllerMetrics();
-            metrics.gauge("meshfed.store.revision", "Global store revision", store::revision);
-            IdentityOperations.recordEarlierJoins(store);
-            io.meshfed.controller.catalog.EarlierNetworks.assignUnambiguousGatewayMembers(store);
-            RevokedIdentities revoked = new RevokedIdentities(store);
-            RevokedWithdrawals withdrawals = new RevokedWithdrawals(store, revoked);
-            ConfigStreamService streams = new ConfigStreamService(store, trust, metrics, clock,
-                    config.pushDebounce(), config.agentGracePeriod(), config.configStreamsPerIdentity(), revoked);
-            ClusterConnectors clusters = new ClusterConnectors(store, identity, trust, streams, metrics, clock,
-                    config.clusterStaleGrace(), config.memberPortQuota());
-            AdminOperations admin = new AdminOperations(store, identity, streams, clusters, clock);
-            SpiffeId adminId = identity.adminId();
-            SpiffeTrustManager trustManager = new SpiffeTrustManager(credentials, PeerAuthorizer.anyVerified(), clock,
-                    e -> metrics.join(false, "tls_" + e.reason().label()));
-            SpiffeKeyManager keyManager = new SpiffeKeyManager(credentials);
-            TlsProvider provider = TlsProvider.preferred();
-            PeerIdentity peers = new PeerIdentity((method, peer) -> {
-                Optional<Status> refusal = rule(method, peer, adminId, revoked);
-                if (refusal.isPresent() && refusal.get().getCode() == Status.Code.PERMISSION_DENIED
-                        && peer.isPresent() && revoked.isRevoked(peer.get().toString())) {
-                    metrics.refused("grpc", "revoked");
-                }
-                return refusal;
-            });
-            String[] advertise = {config.advertiseAddress()}; // completed once the port is bound
-            Server grpc = NettyServerBuilder.forAddress(config.listen())
-                    .sslContext(GrpcSslContexts.configure(
-                            SpiffeTls.nettyServerBuilder(provider, trustManager, keyManager, ClientAuth.OPTIONAL),
-                            provider.netty()).build())
-                    .addService(ServerInterceptors.intercept(new JoinServiceImpl(store, identity, metrics,
-                            () -> List.of(advertise[0]), new SvidLifetimes(config.svidMaxTtl(),
-                            config.svidMaxTtlByTrustDomain()), clock), peers))
-                    .addService(ServerInterceptors.intercept(streams, peers))
-                    .addService(ServerInterceptors.intercept(new RegistrationServiceImpl(store, metrics,
-                            config.memberPortQuota(), streams::workloadsReported), peers))
-                    .addService(ServerInterceptors.intercept(new AdminServiceImpl(admin), peers))
-                    .permitKeepAliveTime(10, TimeUnit.SECONDS)
-                    .maxInboundMessageSize(MAX_REQUEST_BYTES)
-                    .permitKeepAliveWithoutCalls(true)
-                    .build()
-                    .start();
-            InetSocketAddress grpcAddress = (InetSocketAddress) grpc.getListenSockets().get(0);
-            if (advertise[0].isEmpty()) {
-                advertise[0] = config.listen().getHostString() + ":" + grpcAddress.getPort();
-            }
-            Controller[] self = new Controller[1];
-            java.util.function.BooleanSupplier isReady = () -> self[0] != null && self[0].ready;
-            HttpEndpoint http = HttpEndpoint.https(config.httpListen(),
-                    SpiffeTls.nettyServerBuilder(provider, trustManager, keyManager, ClientAuth.OPTIONAL).build(),
-                    httpTimeouts, isReady, metrics::scrape, new AdminJson(admin, id -> isAdmin(id, adminId)));
-            HttpEndpoint probes;
-            try {
-                probes = config.probeListen() == null ? null
-                        : HttpEndpoint.probes(config.probeListen(), httpTimeouts, isReady, metrics::scrape);
-            } catch (IOException | RuntimeException e) {
-                http.close();
-                throw e;
-            }
-            ScheduledExecutorService maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "controller-maintenance");
-                t.setDaemon(true);
-                return t;
-            });
-            long renewEvery = SVID_TTL.toSeconds() / 2;
-            maintenance.scheduleAtFixedRate(() -> {
-                try {
-                    credentials.updateSvid(identity.issueControllerSvid(SVID_TTL));
-                    LOG.info("renewed the controller SVID");
-                } catch (RuntimeException e) {
-                    LOG.error("cannot renew the controller SVID; retrying at the next interval: {}", e.toString());
-                }
-            }, renewEvery, renewEvery, TimeUnit.SECONDS);
-            clusters.start();
-            Controller controller = new Controller(store, streams, grpc, http, probes, maintenance, bundleWatch,
-                    grpcAddress, clusters, revoked, withdrawals);
-            self[0] = controller;
-            controller.ready = true;
-            LOG.info("controller of trust domain {} serving gRPC on {} and HTTPS on {} (TLS provider {}){}, store"
-                    + " revision {}", identity.federationTrustDomain(), grpcAddress, http.address(), provider,
-                    probes == null ? "" : ", probes on HTTP " + probes.address(), store.revision());
-            return controller;
-        } catch (IOException | RuntimeException e) {
-            store.close();
-            throw e;
-        }
+        return start(config, httpTimeouts, clock, StartedComponents.Listener.NONE);
+    }
+
+    /** As {@link #start(ControllerConfig, HttpEndpoint.Timeouts, Clock)}, telling {@code listener} of each component. */
+    static Controller start(ControllerConfig config, HttpEndpoint.Timeouts httpTimeouts, Clock clock,
+            StartedComponents.Listener listener) throws IOException {
+        return new Controller(ControllerComponents.start(config, httpTimeouts, clock, listener));
     }
 
     static boolean isAdmin(SpiffeId id, SpiffeId adminId) {
@@ -232,24 +78,24 @@ public final class Controller implements AutoCloseable {
     }
 
     public InetSocketAddress grpcAddress() {
-        return grpcAddress;
+        return components.grpcAddress();
     }
 
     public InetSocketAddress httpAddress() {
-        return http.address();
+        return components.httpAddress();
     }
 
     /** The plain-HTTP probe listener's address, when {@code probeListen} is set. */
     public Optional<InetSocketAddress> probeAddress() {
-        return Optional.ofNullable(probes).map(HttpEndpoint::address);
+        return components.probeAddress();
     }
 
     public Store store() {
-        return store;
+        return components.store();
     }
 
     public ConfigStreamService streams() {
-        return streams;
+        return components.streams();
     }
 
     /** Stops accepting, closes streams (subscribers reconnect to another replica or later), closes the store. */
@@ -259,27 +105,6 @@ public final class Controller implements AutoCloseable {
             return;
         }
         closed = true;
-        ready = false;
-        maintenance.shutdownNow();
-        http.close();
-        if (probes != null) {
-            probes.close();
-        }
-        grpc.shutdown();
-        streams.close();
-        try {
-            if (!grpc.awaitTermination(5, TimeUnit.SECONDS)) {
-                grpc.shutdownNow();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            grpc.shutdownNow();
-        }
-        clusters.close();
-        withdrawals.close();
-        revoked.close();
-        bundleWatch.close();
-        store.close();
-        LOG.info("controller stopped");
+        components.close();
     }
 }

@@ -10,7 +10,15 @@ import io.meshfed.api.v1.CreateJoinTokenRequest;
 import io.meshfed.api.v1.CreateNetworkRequest;
 import io.meshfed.api.v1.ExportRequest;
 import io.meshfed.api.v1.ListRequest;
+import io.meshfed.controller.catalog.ExportOperations;
+import io.meshfed.controller.errors.DomainException;
+import io.meshfed.controller.identity.IdentityOperations;
+import io.meshfed.controller.join.JoinTokenOperations;
+import io.meshfed.controller.kubernetes.ClusterOperations;
+import io.meshfed.controller.membership.MembershipService;
+import io.meshfed.controller.routes.RouteOperations;
 import io.meshfed.controller.server.HttpEndpoint;
+import io.meshfed.controller.status.StatusService;
 import io.meshfed.trust.SpiffeId;
 import java.util.Map;
 import java.util.Optional;
@@ -27,35 +35,37 @@ public final class AdminJson implements HttpEndpoint.AdminHandler {
     private final Map<String, Operation> operations;
     private final Predicate<SpiffeId> isAdmin;
 
-    public AdminJson(AdminOperations ops, Predicate<SpiffeId> isAdmin) {
+    public AdminJson(MembershipService membership, JoinTokenOperations tokens, ExportOperations exports,
+            StatusService status, RouteOperations routes, ClusterOperations clusters, IdentityOperations identities,
+            Predicate<SpiffeId> isAdmin) {
         this.isAdmin = isAdmin;
         this.operations = Map.ofEntries(
                 Map.entry("ApplyRoutes", new Operation(io.meshfed.api.v1.RouteSet.getDefaultInstance(),
-                        m -> ops.applyRoutes((io.meshfed.api.v1.RouteSet) m))),
-                Map.entry("ListRoutes", new Operation(ListRequest.getDefaultInstance(), m -> ops.listRoutes())),
+                        m -> routes.apply((io.meshfed.api.v1.RouteSet) m))),
+                Map.entry("ListRoutes", new Operation(ListRequest.getDefaultInstance(), m -> routes.list())),
                 Map.entry("DeleteRoute", new Operation(io.meshfed.api.v1.DeleteRouteRequest.getDefaultInstance(),
-                        m -> ops.deleteRoute((io.meshfed.api.v1.DeleteRouteRequest) m))),
+                        m -> routes.delete((io.meshfed.api.v1.DeleteRouteRequest) m))),
                 Map.entry("CreateNetwork", new Operation(CreateNetworkRequest.getDefaultInstance(),
-                        m -> ops.createNetwork((CreateNetworkRequest) m))),
-                Map.entry("ListNetworks", new Operation(ListRequest.getDefaultInstance(), m -> ops.listNetworks())),
-                Map.entry("AddMember", new Operation(AddMemberRequest.getDefaultInstance(), m -> ops.addMember((AddMemberRequest) m))),
-                Map.entry("ListMembers", new Operation(ListRequest.getDefaultInstance(), m -> ops.listMembers())),
+                        m -> membership.createNetwork((CreateNetworkRequest) m))),
+                Map.entry("ListNetworks", new Operation(ListRequest.getDefaultInstance(), m -> membership.listNetworks())),
+                Map.entry("AddMember", new Operation(AddMemberRequest.getDefaultInstance(), m -> membership.addMember((AddMemberRequest) m))),
+                Map.entry("ListMembers", new Operation(ListRequest.getDefaultInstance(), m -> membership.listMembers())),
                 Map.entry("CreateJoinToken", new Operation(CreateJoinTokenRequest.getDefaultInstance(),
-                        m -> ops.createJoinToken((CreateJoinTokenRequest) m))),
-                Map.entry("Export", new Operation(ExportRequest.getDefaultInstance(), m -> ops.export((ExportRequest) m))),
-                Map.entry("Unexport", new Operation(ExportRequest.getDefaultInstance(), m -> ops.unexport((ExportRequest) m))),
-                Map.entry("ListServices", new Operation(ListRequest.getDefaultInstance(), m -> ops.listServices())),
-                Map.entry("Status", new Operation(ListRequest.getDefaultInstance(), m -> ops.status())),
+                        m -> tokens.create((CreateJoinTokenRequest) m))),
+                Map.entry("Export", new Operation(ExportRequest.getDefaultInstance(), m -> exports.export((ExportRequest) m))),
+                Map.entry("Unexport", new Operation(ExportRequest.getDefaultInstance(), m -> exports.unexport((ExportRequest) m))),
+                Map.entry("ListServices", new Operation(ListRequest.getDefaultInstance(), m -> status.listServices())),
+                Map.entry("Status", new Operation(ListRequest.getDefaultInstance(), m -> status.status())),
                 Map.entry("RegisterCluster", new Operation(io.meshfed.api.v1.RegisterClusterRequest
-                        .getDefaultInstance(), m -> ops.registerCluster((io.meshfed.api.v1.RegisterClusterRequest) m))),
+                        .getDefaultInstance(), m -> clusters.register((io.meshfed.api.v1.RegisterClusterRequest) m))),
                 Map.entry("UnregisterCluster", new Operation(io.meshfed.api.v1.UnregisterClusterRequest
-                        .getDefaultInstance(), m -> ops.unregisterCluster(
+                        .getDefaultInstance(), m -> clusters.unregister(
                                 (io.meshfed.api.v1.UnregisterClusterRequest) m))),
-                Map.entry("ListClusters", new Operation(ListRequest.getDefaultInstance(), m -> ops.listClusters())),
+                Map.entry("ListClusters", new Operation(ListRequest.getDefaultInstance(), m -> clusters.list())),
                 Map.entry("ListIdentities", new Operation(io.meshfed.api.v1.ListIdentitiesRequest.getDefaultInstance(),
-                        m -> ops.listIdentities((io.meshfed.api.v1.ListIdentitiesRequest) m))),
+                        m -> identities.list((io.meshfed.api.v1.ListIdentitiesRequest) m))),
                 Map.entry("RevokeIdentity", new Operation(io.meshfed.api.v1.RevokeIdentityRequest.getDefaultInstance(),
-                        m -> ops.revokeIdentity((io.meshfed.api.v1.RevokeIdentityRequest) m))));
+                        m -> identities.revoke((io.meshfed.api.v1.RevokeIdentityRequest) m))));
     }
 
     @Override
@@ -84,6 +94,9 @@ public final class AdminJson implements HttpEndpoint.AdminHandler {
             return new HttpEndpoint.Response(200, "application/json", JsonFormat.printer().print(response) + "\n");
         } catch (StatusRuntimeException e) {
             return error(e.getStatus().getCode(), e.getStatus().getDescription());
+        } catch (DomainException e) {
+            Status status = AdminServiceImpl.grpcStatus(e);
+            return error(status.getCode(), status.getDescription());
         } catch (InvalidProtocolBufferException e) {
             return error(Status.Code.INTERNAL, e.getMessage());
         }

@@ -19,15 +19,48 @@ import io.meshfed.api.v1.MemberList;
 import io.meshfed.api.v1.Network;
 import io.meshfed.api.v1.NetworkList;
 import io.meshfed.api.v1.ServiceCatalog;
+import io.meshfed.controller.catalog.ExportOperations;
+import io.meshfed.controller.errors.DomainException;
+import io.meshfed.controller.identity.IdentityOperations;
+import io.meshfed.controller.join.JoinTokenOperations;
+import io.meshfed.controller.kubernetes.ClusterOperations;
+import io.meshfed.controller.membership.MembershipService;
+import io.meshfed.controller.routes.RouteOperations;
+import io.meshfed.controller.status.StatusService;
 import java.util.function.Supplier;
 import org.slf4j.LoggerFactory;
 
-/** The gRPC face of {@link AdminOperations}. */
+/** The admin API on gRPC: each call goes to the service that owns it. */
 public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBase {
-    private final AdminOperations ops;
+    private final MembershipService membership;
+    private final JoinTokenOperations tokens;
+    private final ExportOperations exports;
+    private final StatusService status;
+    private final RouteOperations routes;
+    private final ClusterOperations clusters;
+    private final IdentityOperations identities;
 
-    public AdminServiceImpl(AdminOperations ops) {
-        this.ops = requireNonNull(ops, "ops");
+    public AdminServiceImpl(MembershipService membership, JoinTokenOperations tokens, ExportOperations exports,
+            StatusService status, RouteOperations routes, ClusterOperations clusters, IdentityOperations identities) {
+        this.membership = requireNonNull(membership, "membership");
+        this.tokens = requireNonNull(tokens, "tokens");
+        this.exports = requireNonNull(exports, "exports");
+        this.status = requireNonNull(status, "status");
+        this.routes = requireNonNull(routes, "routes");
+        this.clusters = requireNonNull(clusters, "clusters");
+        this.identities = requireNonNull(identities, "identities");
+    }
+
+    /** The gRPC status of a domain failure, its message as the description. */
+    static Status grpcStatus(DomainException e) {
+        Status status = switch (e.code()) {
+            case INVALID_ARGUMENT -> Status.INVALID_ARGUMENT;
+            case NOT_FOUND -> Status.NOT_FOUND;
+            case ALREADY_EXISTS -> Status.ALREADY_EXISTS;
+            case CONFLICT, FAILED_PRECONDITION -> Status.FAILED_PRECONDITION;
+            case UNAVAILABLE -> Status.UNAVAILABLE;
+        };
+        return status.withDescription(e.getMessage());
     }
 
     static <T> void unary(StreamObserver<T> out, Supplier<T> call) {
@@ -36,6 +69,9 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
             result = call.get();
         } catch (StatusRuntimeException e) {
             out.onError(e);
+            return;
+        } catch (DomainException e) {
+            out.onError(grpcStatus(e).asRuntimeException());
             return;
         } catch (io.meshfed.trust.ca.CaException e) {
             out.onError(Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException());
@@ -51,91 +87,91 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
 
     @Override
     public void createNetwork(CreateNetworkRequest request, StreamObserver<Network> out) {
-        unary(out, () -> ops.createNetwork(request));
+        unary(out, () -> membership.createNetwork(request));
     }
 
     @Override
     public void listNetworks(ListRequest request, StreamObserver<NetworkList> out) {
-        unary(out, ops::listNetworks);
+        unary(out, membership::listNetworks);
     }
 
     @Override
     public void addMember(AddMemberRequest request, StreamObserver<Member> out) {
-        unary(out, () -> ops.addMember(request));
+        unary(out, () -> membership.addMember(request));
     }
 
     @Override
     public void listMembers(ListRequest request, StreamObserver<MemberList> out) {
-        unary(out, ops::listMembers);
+        unary(out, membership::listMembers);
     }
 
     @Override
     public void createJoinToken(CreateJoinTokenRequest request, StreamObserver<JoinToken> out) {
-        unary(out, () -> ops.createJoinToken(request));
+        unary(out, () -> tokens.create(request));
     }
 
     @Override
     public void export(ExportRequest request, StreamObserver<ExportState> out) {
-        unary(out, () -> ops.export(request));
+        unary(out, () -> exports.export(request));
     }
 
     @Override
     public void unexport(ExportRequest request, StreamObserver<ExportState> out) {
-        unary(out, () -> ops.unexport(request));
+        unary(out, () -> exports.unexport(request));
     }
 
     @Override
     public void listServices(ListRequest request, StreamObserver<ServiceCatalog> out) {
-        unary(out, ops::listServices);
+        unary(out, status::listServices);
     }
 
     @Override
     public void status(ListRequest request, StreamObserver<ControllerStatus> out) {
-        unary(out, ops::status);
+        unary(out, status::status);
     }
 
     @Override
     public void applyRoutes(io.meshfed.api.v1.RouteSet request, StreamObserver<io.meshfed.api.v1.RouteSet> out) {
-        unary(out, () -> ops.applyRoutes(request));
+        unary(out, () -> routes.apply(request));
     }
 
     @Override
     public void listRoutes(io.meshfed.api.v1.ListRequest request, StreamObserver<io.meshfed.api.v1.RouteSet> out) {
-        unary(out, ops::listRoutes);
+        unary(out, routes::list);
     }
 
     @Override
     public void deleteRoute(io.meshfed.api.v1.DeleteRouteRequest request,
             StreamObserver<io.meshfed.api.v1.RouteSet> out) {
-        unary(out, () -> ops.deleteRoute(request));
+        unary(out, () -> routes.delete(request));
     }
 
     @Override
     public void registerCluster(io.meshfed.api.v1.RegisterClusterRequest request,
             StreamObserver<io.meshfed.api.v1.ClusterState> out) {
-        unary(out, () -> ops.registerCluster(request));
+        unary(out, () -> clusters.register(request));
     }
 
     @Override
     public void unregisterCluster(io.meshfed.api.v1.UnregisterClusterRequest request,
             StreamObserver<io.meshfed.api.v1.ClusterState> out) {
-        unary(out, () -> ops.unregisterCluster(request));
+        unary(out, () -> clusters.unregister(request));
     }
 
     @Override
     public void listIdentities(io.meshfed.api.v1.ListIdentitiesRequest request,
             StreamObserver<io.meshfed.api.v1.IdentityList> out) {
-        unary(out, () -> ops.listIdentities(request));
+        unary(out, () -> identities.list(request));
     }
 
     @Override
     public void revokeIdentity(io.meshfed.api.v1.RevokeIdentityRequest request,
             StreamObserver<io.meshfed.api.v1.IdentityInfo> out) {
-        unary(out, () -> ops.revokeIdentity(request));
+        unary(out, () -> identities.revoke(request));
     }
 
     @Override
     public void listClusters(ListRequest request, StreamObserver<io.meshfed.api.v1.ClusterList> out) {
-        unary(out, ops::listClusters);
+        unary(out, clusters::list);
     }
 }

@@ -15,7 +15,6 @@ import io.meshfed.controller.model.Kind;
 import io.meshfed.controller.model.MemberRecord;
 import io.meshfed.controller.model.Records;
 import io.meshfed.controller.model.ServiceScope;
-import io.meshfed.controller.model.WorkloadSetRecord;
 import io.meshfed.controller.store.Store;
 import io.meshfed.controller.store.StoreTransaction;
 import io.meshfed.trust.InvalidSpiffeIdException;
@@ -33,7 +32,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The record of joined identities, for admins: list them, and revoke one. Revoking marks the record (which every
- * replica's {@link RevokedIdentities} follows), and in the same transaction withdraws what the identity reported:
+ * replica's {@link RevokedIdentities} follows), and in the same transaction withdraws what the identity reported
+ * ({@link ReportWithdrawal}):
  * an agent's workloads and a gateway's or edge's gateway record, so no snapshot routes to it any more.
  */
 public final class IdentityOperations {
@@ -42,10 +42,12 @@ public final class IdentityOperations {
 
     private final Store store;
     private final Clock clock;
+    private final ReportWithdrawal withdrawal;
 
-    public IdentityOperations(Store store, Clock clock) {
+    public IdentityOperations(Store store, Clock clock, ReportWithdrawal withdrawal) {
         this.store = requireNonNull(store, "store");
         this.clock = requireNonNull(clock, "clock");
+        this.withdrawal = requireNonNull(withdrawal, "withdrawal");
     }
 
     public IdentityList list(ListIdentitiesRequest request) {
@@ -69,17 +71,17 @@ public final class IdentityOperations {
             throw Status.INVALID_ARGUMENT.withDescription("'" + id + "' is not a SPIFFE ID: " + e.getMessage())
                     .asRuntimeException();
         }
-        record Outcome(IdentityRecord record, boolean changed, Withdrawn withdrawn) {}
+        record Outcome(IdentityRecord record, boolean changed, ReportWithdrawal.Withdrawn withdrawn) {}
         Outcome outcome = store.transact(tx -> {
             IdentityRecord current = Records.get(tx, Kind.IDENTITY, id, IdentityRecord.class).orElseThrow(() ->
                     Status.NOT_FOUND.withDescription("no identity " + id + " joined this federation; 'meshfed"
                             + " identity list' shows those that did").asRuntimeException());
             if (current.revoked()) {
-                return new Outcome(current, false, new Withdrawn(0, false));
+                return new Outcome(current, false, new ReportWithdrawal.Withdrawn(0, false));
             }
             IdentityRecord revoked = current.revokedAt(clock.millis());
             Records.put(tx, Kind.IDENTITY, id, revoked, StoreTransaction.ANY);
-            return new Outcome(revoked, true, withdraw(tx, id));
+            return new Outcome(revoked, true, withdrawal.withdraw(tx, id));
         });
         IdentityRecord r = outcome.record();
         if (outcome.changed()) {
@@ -90,32 +92,6 @@ public final class IdentityOperations {
                     Instant.ofEpochMilli(r.revokedAtMillis()));
         }
         return info(r);
-    }
-
-    /** What withdrawing an identity removed from the catalog. */
-    public record Withdrawn(int workloads, boolean gateway) {
-        public boolean any() {
-            return workloads > 0 || gateway;
-        }
-
-        @Override
-        public String toString() {
-            return workloads + " workload(s)" + (gateway ? " and its gateway record" : "");
-        }
-    }
-
-    /**
-     * Removes the identity's reported workloads (freeing the listen ports no one else uses) and its gateway record, in
-     * the caller's transaction.
-     */
-    public static Withdrawn withdraw(StoreTransaction tx, String spiffeId) {
-        int workloads = Records.get(tx, Kind.WORKLOADS, spiffeId, WorkloadSetRecord.class)
-                .map(s -> s.workloads().size()).orElse(0);
-        if (tx.delete(Kind.WORKLOADS.storeName(), spiffeId, StoreTransaction.ANY)) {
-            io.meshfed.controller.catalog.PortAllocations.releaseUnused(tx);
-        }
-        boolean gateway = tx.delete(Kind.GATEWAY.storeName(), spiffeId, StoreTransaction.ANY);
-        return new Withdrawn(workloads, gateway);
     }
 
     /**

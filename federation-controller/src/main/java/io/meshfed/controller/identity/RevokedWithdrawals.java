@@ -27,10 +27,12 @@ public final class RevokedWithdrawals implements AutoCloseable {
         return t;
     });
     private final Store.Watch watch;
+    private final ReportWithdrawal withdrawal;
 
-    public RevokedWithdrawals(Store store, RevokedIdentities revoked) {
+    public RevokedWithdrawals(Store store, RevokedIdentities revoked, ReportWithdrawal withdrawal) {
         this.store = requireNonNull(store, "store");
         this.revoked = requireNonNull(revoked, "revoked");
+        this.withdrawal = requireNonNull(withdrawal, "withdrawal");
         this.watch = store.watch(store.revision(), this::check);
     }
 
@@ -49,7 +51,7 @@ public final class RevokedWithdrawals implements AutoCloseable {
 
     private void withdraw(String spiffeId) {
         try {
-            IdentityOperations.Withdrawn withdrawn = store.transact(tx -> IdentityOperations.withdraw(tx, spiffeId));
+            ReportWithdrawal.Withdrawn withdrawn = store.transact(tx -> withdrawal.withdraw(tx, spiffeId));
             if (withdrawn.any()) {
                 LOG.warn("revoked identity {} reported again before its revocation reached this controller;"
                         + " withdrew {}", spiffeId, withdrawn);

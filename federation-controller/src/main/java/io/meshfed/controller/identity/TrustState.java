@@ -14,7 +14,7 @@ import java.util.Optional;
 
 /**
  * The federated bundle set as the store describes it: the federation's trust domain plus every member's, at the
- * version the store keeps (bumped in the transaction that adds a member).
+ * version the store keeps (bumped by the membership service in the transaction that adds or removes a member).
  */
 public final class TrustState {
     private final FederationIdentity identity;

@@ -57,12 +57,12 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
     private final Clock clock;
     private final SvidLifetimes lifetimes;
 
-    public JoinServiceImpl(Store store, FederationIdentity identity, ControllerMetrics metrics,
+    public JoinServiceImpl(Store store, FederationIdentity identity, TrustState trust, ControllerMetrics metrics,
             Supplier<List<String>> controllerAddresses, SvidLifetimes lifetimes, Clock clock) {
         this.lifetimes = requireNonNull(lifetimes, "lifetimes");
         this.store = requireNonNull(store, "store");
         this.identity = requireNonNull(identity, "identity");
-        this.trust = new TrustState(identity);
+        this.trust = requireNonNull(trust, "trust");
         this.metrics = requireNonNull(metrics, "metrics");
         this.controllerAddresses = requireNonNull(controllerAddresses, "controllerAddresses");
         this.clock = requireNonNull(clock, "clock");

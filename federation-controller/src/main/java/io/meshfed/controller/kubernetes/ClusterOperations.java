@@ -1,5 +1,7 @@
 package io.meshfed.controller.kubernetes;
 
+import static java.util.Objects.requireNonNull;
+
 import io.fabric8.kubernetes.client.Config;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -9,13 +11,12 @@ import io.meshfed.api.v1.ClusterState;
 import io.meshfed.api.v1.CreateNetworkRequest;
 import io.meshfed.api.v1.RegisterClusterRequest;
 import io.meshfed.api.v1.UnregisterClusterRequest;
-import io.meshfed.controller.admin.AdminOperations;
 import io.meshfed.controller.identity.FederationIdentity;
+import io.meshfed.controller.membership.MembershipService;
 import io.meshfed.controller.model.ClusterRecord;
 import io.meshfed.controller.model.GatewayRecord;
 import io.meshfed.controller.model.Kind;
 import io.meshfed.controller.model.MemberRecord;
-import io.meshfed.controller.model.MetaRecord;
 import io.meshfed.controller.model.Records;
 import io.meshfed.controller.store.Store;
 import io.meshfed.controller.store.StoreTransaction;
@@ -33,15 +34,15 @@ public final class ClusterOperations {
 
     private final Store store;
     private final FederationIdentity identity;
-    private final AdminOperations admin;
+    private final MembershipService membership;
     private final ClusterConnectors connectors;
 
-    public ClusterOperations(Store store, FederationIdentity identity, AdminOperations admin,
+    public ClusterOperations(Store store, FederationIdentity identity, MembershipService membership,
             ClusterConnectors connectors) {
-        this.store = store;
-        this.identity = identity;
-        this.admin = admin;
-        this.connectors = connectors;
+        this.store = requireNonNull(store, "store");
+        this.identity = requireNonNull(identity, "identity");
+        this.membership = requireNonNull(membership, "membership");
+        this.connectors = requireNonNull(connectors, "connectors");
     }
 
     public ClusterState register(RegisterClusterRequest r) {
@@ -65,9 +66,9 @@ public final class ClusterOperations {
             throw invalid("the kubeconfig of cluster '" + r.getName() + "' carries no credentials (a token or a"
                     + " client certificate)");
         }
-        admin.createNetwork(CreateNetworkRequest.newBuilder().setName(r.getNetwork())
+        membership.createNetwork(CreateNetworkRequest.newBuilder().setName(r.getNetwork())
                 .setGatewayAddress(r.getGatewayAddress()).build());
-        admin.addClusterMember(AddMemberRequest.newBuilder().setName(r.getName()).setType("kubernetes")
+        membership.addClusterMember(AddMemberRequest.newBuilder().setName(r.getName()).setType("kubernetes")
                 .setNetwork(r.getNetwork()).setTrustDomain(r.getTrustDomain()).addAllCidrs(r.getCidrsList()).build());
         MemberRecord member = Records.get(store, Kind.MEMBER, r.getName(), MemberRecord.class).orElseThrow();
         String purpose = ClusterRecord.purpose(r.getName());
@@ -106,16 +107,7 @@ public final class ClusterOperations {
                     tx.delete(Kind.GATEWAY.storeName(), g.spiffeId(), StoreTransaction.ANY);
                 }
             }
-            Records.get(tx, Kind.NETWORK, record.network(), io.meshfed.controller.model.NetworkRecord.class)
-                    .filter(n -> n.gatewayMembers().contains(record.name()))
-                    .ifPresent(n -> Records.put(tx, Kind.NETWORK, n.name(), n.withoutGatewayMember(record.name()),
-                            StoreTransaction.ANY));
-            if (tx.delete(Kind.MEMBER.storeName(), record.name(), StoreTransaction.ANY)) {
-                long version = Records.get(tx, Kind.META, MetaRecord.BUNDLE_SET_VERSION, MetaRecord.class)
-                        .map(MetaRecord::value).orElse(1L);
-                Records.put(tx, Kind.META, MetaRecord.BUNDLE_SET_VERSION, new MetaRecord(version + 1),
-                        StoreTransaction.ANY);
-            }
+            MembershipService.removeMember(tx, record.name(), record.network());
             return null;
         });
         AUDIT.info("cluster {} unregistered: member, endpoints and credentials removed", record.name());

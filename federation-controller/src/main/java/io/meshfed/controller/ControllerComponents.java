@@ -1,0 +1,245 @@
+package io.meshfed.controller;
+
+import static java.util.Objects.requireNonNull;
+
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.Status;
+import io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.NettyServerBuilder;
+import io.meshfed.controller.admin.AdminJson;
+import io.meshfed.controller.admin.AdminServiceImpl;
+import io.meshfed.controller.catalog.CatalogWithdrawal;
+import io.meshfed.controller.catalog.EarlierNetworks;
+import io.meshfed.controller.catalog.ExportOperations;
+import io.meshfed.controller.catalog.RegistrationServiceImpl;
+import io.meshfed.controller.identity.ControllerSvidRenewal;
+import io.meshfed.controller.identity.FederationIdentity;
+import io.meshfed.controller.identity.IdentityOperations;
+import io.meshfed.controller.identity.ReportWithdrawal;
+import io.meshfed.controller.identity.RevokedIdentities;
+import io.meshfed.controller.identity.RevokedWithdrawals;
+import io.meshfed.controller.identity.TrustState;
+import io.meshfed.controller.join.JoinServiceImpl;
+import io.meshfed.controller.join.JoinTokenOperations;
+import io.meshfed.controller.join.JoinTokens;
+import io.meshfed.controller.join.SvidLifetimes;
+import io.meshfed.controller.kubernetes.ClusterConnectors;
+import io.meshfed.controller.kubernetes.ClusterOperations;
+import io.meshfed.controller.membership.MembershipService;
+import io.meshfed.controller.routes.RouteOperations;
+import io.meshfed.controller.server.AdvertisedAddress;
+import io.meshfed.controller.server.ControllerMetrics;
+import io.meshfed.controller.server.HttpEndpoint;
+import io.meshfed.controller.server.PeerIdentity;
+import io.meshfed.controller.server.Readiness;
+import io.meshfed.controller.status.StatusService;
+import io.meshfed.controller.store.Store;
+import io.meshfed.controller.store.sqlite.SqliteStore;
+import io.meshfed.controller.stream.ConfigStreamService;
+import io.meshfed.trust.SpiffeId;
+import io.meshfed.trust.tls.PeerAuthorizer;
+import io.meshfed.trust.tls.SpiffeKeyManager;
+import io.meshfed.trust.tls.SpiffeTls;
+import io.meshfed.trust.tls.SpiffeTrustManager;
+import io.meshfed.trust.tls.TlsCredentials;
+import io.meshfed.trust.tls.TlsProvider;
+import io.netty.handler.ssl.ClientAuth;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The controller's composition root: the one place that builds its components, in order, and closes them in
+ * reverse. In order: the federation's CAs (loading them checks the data directory), the store, the trust bundles
+ * the listeners verify peers with, the services (revocation, config streams, membership, status, join tokens,
+ * exports, routes, identities, clusters, join, registration, admin), the cluster connectors, the servers (gRPC, then
+ * HTTPS, then the probe listener), the controller SVID's renewal, and last readiness. Closing runs backwards from
+ * readiness to the store, which is closed last. A start that fails half-way closes what it had started before the
+ * failure is thrown, so its ports and its store are free again. No business class builds another's collaborators:
+ * each receives them here.
+ */
+final class ControllerComponents implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ControllerComponents.class);
+    static final Duration SVID_TTL = Duration.ofHours(24);
+    /** The largest gRPC request a caller may send (reports, admin calls); snapshots go the other way. */
+    static final int MAX_REQUEST_BYTES = 1 << 20;
+
+    private final StartedComponents started;
+    private final Store store;
+    private final ConfigStreamService streams;
+    private final InetSocketAddress grpcAddress;
+    private final HttpEndpoint http;
+    private final HttpEndpoint probes; // null when off
+
+    private ControllerComponents(StartedComponents started, Store store, ConfigStreamService streams,
+            InetSocketAddress grpcAddress, HttpEndpoint http, HttpEndpoint probes) {
+        this.started = started;
+        this.store = store;
+        this.streams = streams;
+        this.grpcAddress = grpcAddress;
+        this.http = http;
+        this.probes = probes;
+    }
+
+    /** Builds and starts every component; on failure, closes those already started and throws. */
+    static ControllerComponents start(ControllerConfig config, HttpEndpoint.Timeouts httpTimeouts, Clock clock,
+            StartedComponents.Listener listener) throws IOException {
+        requireNonNull(config, "config");
+        requireNonNull(httpTimeouts, "httpTimeouts");
+        requireNonNull(clock, "clock");
+        StartedComponents started = new StartedComponents(listener);
+        try {
+            return build(config, httpTimeouts, clock, started);
+        } catch (IOException | RuntimeException | Error e) {
+            started.close();
+            throw e;
+        }
+    }
+
+    private static ControllerComponents build(ControllerConfig config, HttpEndpoint.Timeouts httpTimeouts,
+            Clock clock, StartedComponents started) throws IOException {
+        // The CAs first: loading them fails on a directory that holds no federation, before a store is made there.
+        FederationIdentity identity = FederationIdentity.load(config.dataDir(), clock);
+        Store store = SqliteStore.open(config.dataDir().resolve("state.db"));
+        started.add("store", store);
+        IdentityOperations.recordEarlierJoins(store);
+        EarlierNetworks.assignUnambiguousGatewayMembers(store);
+        ControllerMetrics metrics = new ControllerMetrics();
+        metrics.gauge("meshfed.store.revision", "Global store revision", store::revision);
+
+        TrustState trust = new TrustState(identity);
+        TlsCredentials credentials = TlsCredentials.of(identity.issueControllerSvid(SVID_TTL), trust.bundleSet(store));
+        Store.Watch bundleWatch = store.watch(store.revision(), change -> {
+            if (change.kind().equals("Member") || change.kind().equals("Meta")) {
+                credentials.updateBundles(trust.bundleSet(store));
+            }
+        });
+        started.add("trust bundle watch", bundleWatch);
+
+        RevokedIdentities revoked = new RevokedIdentities(store);
+        started.add("revoked identities", revoked);
+        ReportWithdrawal withdrawal = new CatalogWithdrawal();
+        started.add("revoked withdrawals", new RevokedWithdrawals(store, revoked, withdrawal));
+        ConfigStreamService streams = new ConfigStreamService(store, trust, metrics, clock, config.pushDebounce(),
+                config.agentGracePeriod(), config.configStreamsPerIdentity(), revoked);
+        started.add("config streams", streams);
+        ClusterConnectors connectors = new ClusterConnectors(store, identity, trust, streams, metrics, clock,
+                config.clusterStaleGrace(), config.memberPortQuota());
+        MembershipService membership = new MembershipService(store, identity);
+        JoinTokenOperations tokens = new JoinTokenOperations(store, identity, new JoinTokens(store, clock));
+        ExportOperations exports = new ExportOperations(store);
+        StatusService status = new StatusService(store, identity, trust, streams, connectors, clock);
+        RouteOperations routes = new RouteOperations(store);
+        ClusterOperations clusters = new ClusterOperations(store, identity, membership, connectors);
+        IdentityOperations identities = new IdentityOperations(store, clock, withdrawal);
+        AdvertisedAddress advertised = new AdvertisedAddress(config.advertiseAddress(),
+                config.listen().getHostString());
+        JoinServiceImpl join = new JoinServiceImpl(store, identity, trust, metrics, advertised,
+                new SvidLifetimes(config.svidMaxTtl(), config.svidMaxTtlByTrustDomain()), clock);
+        RegistrationServiceImpl registration = new RegistrationServiceImpl(store, metrics, config.memberPortQuota(),
+                streams::workloadsReported);
+        AdminServiceImpl admin = new AdminServiceImpl(membership, tokens, exports, status, routes, clusters,
+                identities);
+
+        connectors.start();
+        started.add("cluster connectors", connectors);
+
+        SpiffeId adminId = identity.adminId();
+        SpiffeTrustManager trustManager = new SpiffeTrustManager(credentials, PeerAuthorizer.anyVerified(), clock,
+                e -> metrics.join(false, "tls_" + e.reason().label()));
+        SpiffeKeyManager keyManager = new SpiffeKeyManager(credentials);
+        TlsProvider provider = TlsProvider.preferred();
+        PeerIdentity peers = new PeerIdentity((method, peer) -> {
+            Optional<Status> refusal = Controller.rule(method, peer, adminId, revoked);
+            if (refusal.isPresent() && refusal.get().getCode() == Status.Code.PERMISSION_DENIED
+                    && peer.isPresent() && revoked.isRevoked(peer.get().toString())) {
+                metrics.refused("grpc", "revoked");
+            }
+            return refusal;
+        });
+        Server grpc = NettyServerBuilder.forAddress(config.listen())
+                .sslContext(GrpcSslContexts.configure(
+                        SpiffeTls.nettyServerBuilder(provider, trustManager, keyManager, ClientAuth.OPTIONAL),
+                        provider.netty()).build())
+                .addService(ServerInterceptors.intercept(join, peers))
+                .addService(ServerInterceptors.intercept(streams, peers))
+                .addService(ServerInterceptors.intercept(registration, peers))
+                .addService(ServerInterceptors.intercept(admin, peers))
+                .permitKeepAliveTime(10, TimeUnit.SECONDS)
+                .maxInboundMessageSize(MAX_REQUEST_BYTES)
+                .permitKeepAliveWithoutCalls(true)
+                .build()
+                .start();
+        started.add("gRPC server", () -> stop(grpc, streams));
+        InetSocketAddress grpcAddress = (InetSocketAddress) grpc.getListenSockets().get(0);
+        advertised.bound(grpcAddress);
+        Readiness readiness = new Readiness();
+        HttpEndpoint http = HttpEndpoint.https(config.httpListen(),
+                SpiffeTls.nettyServerBuilder(provider, trustManager, keyManager, ClientAuth.OPTIONAL).build(),
+                httpTimeouts, readiness::isReady, metrics::scrape, new AdminJson(membership, tokens, exports, status,
+                        routes, clusters, identities, id -> Controller.isAdmin(id, adminId)));
+        started.add("HTTPS endpoint", http);
+        HttpEndpoint probes = null;
+        if (config.probeListen() != null) {
+            probes = HttpEndpoint.probes(config.probeListen(), httpTimeouts, readiness::isReady, metrics::scrape);
+            started.add("probe endpoint", probes);
+        }
+        started.add("controller SVID renewal", ControllerSvidRenewal.start(identity, credentials, SVID_TTL));
+        readiness.markReady();
+        started.add("readiness", readiness::markNotReady);
+        LOG.info("controller of trust domain {} serving gRPC on {} and HTTPS on {} (TLS provider {}){}, store"
+                + " revision {}", identity.federationTrustDomain(), grpcAddress, http.address(), provider,
+                probes == null ? "" : ", probes on HTTP " + probes.address(), store.revision());
+        return new ControllerComponents(started, store, streams, grpcAddress, http, probes);
+    }
+
+    /**
+     * Stops accepting calls, ends the open config streams (their subscribers are told to reconnect, to another replica
+     * or later) and waits a little for the calls in flight.
+     */
+    private static void stop(Server grpc, ConfigStreamService streams) {
+        grpc.shutdown();
+        streams.close();
+        try {
+            if (!grpc.awaitTermination(5, TimeUnit.SECONDS)) {
+                grpc.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            grpc.shutdownNow();
+        }
+    }
+
+    InetSocketAddress grpcAddress() {
+        return grpcAddress;
+    }
+
+    InetSocketAddress httpAddress() {
+        return http.address();
+    }
+
+    Optional<InetSocketAddress> probeAddress() {
+        return Optional.ofNullable(probes).map(HttpEndpoint::address);
+    }
+
+    Store store() {
+        return store;
+    }
+
+    ConfigStreamService streams() {
+        return streams;
+    }
+
+    /** Closes every component in the reverse order of their start; the store last. */
+    @Override
+    public void close() {
+        started.close();
+        LOG.info("controller stopped");
+    }
+}

@@ -1,0 +1,267 @@
+package io.meshfed.controller.membership;
+
+import static java.util.Objects.requireNonNull;
+
+import io.meshfed.api.DnsLabel;
+import io.meshfed.api.v1.AddMemberRequest;
+import io.meshfed.api.v1.CreateNetworkRequest;
+import io.meshfed.api.v1.Member;
+import io.meshfed.api.v1.MemberList;
+import io.meshfed.api.v1.Network;
+import io.meshfed.api.v1.NetworkList;
+import io.meshfed.controller.errors.AlreadyExistsException;
+import io.meshfed.controller.errors.FailedPreconditionException;
+import io.meshfed.controller.errors.InvalidArgumentException;
+import io.meshfed.controller.identity.FederationIdentity;
+import io.meshfed.controller.model.Kind;
+import io.meshfed.controller.model.MemberRecord;
+import io.meshfed.controller.model.MetaRecord;
+import io.meshfed.controller.model.NetworkRecord;
+import io.meshfed.controller.model.Records;
+import io.meshfed.controller.store.Store;
+import io.meshfed.controller.store.StoreTransaction;
+import io.meshfed.trust.InvalidSpiffeIdException;
+import io.meshfed.trust.TrustDomain;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The federation's membership, as admins decide it: networks (with their gateway address and gateway members),
+ * members (with their type, network, trust domain and CIDRs), and the version of the federated bundle set, which
+ * changes with the set of members' trust domains. The admin API and the cluster operations both change membership
+ * here. Each operation validates its input and fails with a domain exception whose message names what was wrong and
+ * what to do.
+ */
+public final class MembershipService {
+    private static final Logger AUDIT = LoggerFactory.getLogger("meshfed.audit");
+
+    private final Store store;
+    private final FederationIdentity identity;
+
+    public MembershipService(Store store, FederationIdentity identity) {
+        this.store = requireNonNull(store, "store");
+        this.identity = requireNonNull(identity, "identity");
+    }
+
+    private static InvalidArgumentException invalid(String message) {
+        return new InvalidArgumentException(message);
+    }
+
+    private static void checkName(String what, String name) {
+        if (!DnsLabel.matches(name)) {
+            throw invalid(what + " name '" + name + "' " + DnsLabel.RULE);
+        }
+    }
+
+    private static void checkAddress(String address) {
+        if (address.isEmpty()) {
+            return;
+        }
+        int port;
+        try {
+            port = io.meshfed.api.HostPort.parse(address).getPort();
+        } catch (IllegalArgumentException e) {
+            throw invalid("gateway address '" + address + "' must be HOST:PORT");
+        }
+        if (port == 0) {
+            throw invalid("gateway address '" + address + "': port must be 1-65535");
+        }
+    }
+
+    public Network createNetwork(CreateNetworkRequest request) {
+        checkName("network", request.getName());
+        checkAddress(request.getGatewayAddress());
+        List<String> gatewayMembers = gatewayMembers(request);
+        NetworkRecord record = store.transact(tx -> {
+            var existing = Records.get(tx, Kind.NETWORK, request.getName(), NetworkRecord.class);
+            checkGatewayMembers(tx, request.getName(), gatewayMembers, existing.isPresent());
+            String address = request.getGatewayAddress().isEmpty()
+                    ? existing.map(NetworkRecord::gatewayAddress).orElse("") : request.getGatewayAddress();
+            List<String> members = gatewayMembers.isEmpty()
+                    ? existing.map(NetworkRecord::gatewayMembers).orElse(List.of()) : gatewayMembers;
+            NetworkRecord n = new NetworkRecord(request.getName(), address, members);
+            if (existing.isPresent() && existing.get().equals(n)) {
+                return n; // same request again: nothing to do
+            }
+            Records.put(tx, Kind.NETWORK, n.name(), n, StoreTransaction.ANY);
+            return n;
+        });
+        AUDIT.info("network {} gateway={} gatewayMembers={}", record.name(), record.gatewayAddress(),
+                record.gatewayMembers());
+        return network(record);
+    }
+
+    /** The request's gateway members, in order, without repeats. */
+    private static List<String> gatewayMembers(CreateNetworkRequest request) {
+        if (request.getGatewayMembersCount() > 16) {
+            throw invalid("a network may name at most 16 gateway members, not " + request.getGatewayMembersCount());
+        }
+        for (String m : request.getGatewayMembersList()) {
+            checkName("gateway member", m);
+        }
+        return request.getGatewayMembersList().stream().distinct().toList();
+    }
+
+    /** Each gateway member must be a member of {@code network} already. */
+    private static void checkGatewayMembers(StoreTransaction tx, String network, List<String> gatewayMembers,
+            boolean networkExists) {
+        for (String name : gatewayMembers) {
+            MemberRecord m = Records.get(tx, Kind.MEMBER, name, MemberRecord.class).orElseThrow(() ->
+                    new FailedPreconditionException("gateway member '" + name + "' does not exist; add"
+                            + " it first with: meshfed member add " + name + " --type vm --network " + network
+                            + (networkExists ? "" : " (after creating the network without --gateway-member)")));
+            if (!m.network().equals(network)) {
+                throw new FailedPreconditionException("gateway member '" + name + "' is in network "
+                        + m.network() + ", not " + network + "; a network's gateways come from its own members");
+            }
+        }
+    }
+
+    private static Network network(NetworkRecord n) {
+        return Network.newBuilder().setName(n.name()).setGatewayAddress(n.gatewayAddress())
+                .addAllGatewayMembers(n.gatewayMembers()).build();
+    }
+
+    public NetworkList listNetworks() {
+        return NetworkList.newBuilder().addAllNetworks(Records.list(store, Kind.NETWORK, NetworkRecord.class).stream()
+                .map(MembershipService::network).toList()).build();
+    }
+
+    public Member addMember(AddMemberRequest request) {
+        String type = request.getType().isEmpty() ? "vm" : request.getType();
+        if (type.equals("kubernetes")) {
+            throw invalid("kubernetes members are added by 'meshfed cluster join " + request.getName()
+                    + " --kubeconfig FILE --network NET', which also hands over the connector's credentials");
+        }
+        if (!type.equals("vm")) {
+            throw invalid("member type '" + type + "' is not supported yet; use vm (consul members come with their"
+                    + " connector)");
+        }
+        return createMember(request, type);
+    }
+
+    /** A kubernetes member, for {@code meshfed cluster join} (see ClusterOperations). */
+    public Member addClusterMember(AddMemberRequest request) {
+        return createMember(request, "kubernetes");
+    }
+
+    private Member createMember(AddMemberRequest request, String type) {
+        checkName("member", request.getName());
+        TrustDomain td;
+        try {
+            td = request.getTrustDomain().isEmpty()
+                    ? TrustDomain.parse(request.getName() + "." + identity.federationTrustDomain().name())
+                    : TrustDomain.parse(request.getTrustDomain());
+        } catch (InvalidSpiffeIdException e) {
+            throw invalid("trust domain: " + e.getMessage());
+        }
+        if (td.equals(identity.federationTrustDomain())) {
+            throw invalid("trust domain " + td + " is the federation's own; a member needs its own trust domain");
+        }
+        List<String> cidrs = cidrs(request);
+        if (Records.get(store, Kind.NETWORK, request.getNetwork(), NetworkRecord.class).isEmpty()) {
+            throw new FailedPreconditionException("network '" + request.getNetwork() + "' does not exist;"
+                    + " create it with: meshfed network create " + request.getNetwork());
+        }
+        identity.ca(td); // the member's CA exists before anyone can join it
+        MemberRecord record = store.transact(tx -> {
+            var existing = Records.get(tx, Kind.MEMBER, request.getName(), MemberRecord.class);
+            if (existing.isPresent()) {
+                MemberRecord e = existing.get();
+                if (e.network().equals(request.getNetwork()) && e.trustDomain().equals(td.name())
+                        && e.type().equals(type)) {
+                    if (cidrs.isEmpty() || cidrs.equals(e.cidrs())) {
+                        return e; // same request again: nothing to do
+                    }
+                    MemberRecord changed = new MemberRecord(e.name(), e.type(), e.network(), e.trustDomain(),
+                            e.identities(), cidrs); // new CIDRs replace the old ones
+                    Records.put(tx, Kind.MEMBER, e.name(), changed, StoreTransaction.ANY);
+                    return changed;
+                }
+                throw new AlreadyExistsException("member '" + e.name() + "' exists already: type "
+                        + e.type() + " in network " + e.network() + " with trust domain " + e.trustDomain());
+            }
+            for (MemberRecord other : Records.list(tx, Kind.MEMBER, MemberRecord.class)) {
+                if (other.trustDomain().equals(td.name())) {
+                    throw new AlreadyExistsException("trust domain " + td + " belongs to member '"
+                            + other.name() + "' already");
+                }
+            }
+            MemberRecord m = new MemberRecord(request.getName(), type, request.getNetwork(), td.name(), List.of(),
+                    cidrs);
+            Records.put(tx, Kind.MEMBER, m.name(), m, StoreTransaction.ABSENT);
+            // The first member of a network (that names none) is its gateway member until the admin names others.
+            Records.get(tx, Kind.NETWORK, m.network(), NetworkRecord.class)
+                    .filter(n -> n.gatewayMembers().isEmpty())
+                    .ifPresent(n -> Records.put(tx, Kind.NETWORK, n.name(), n.withGatewayMembers(List.of(m.name())),
+                            StoreTransaction.ANY));
+            bumpBundleSetVersion(tx);
+            return m;
+        });
+        AUDIT.info("member {} type={} network={} trustDomain={} cidrs={}", record.name(), record.type(),
+                record.network(), record.trustDomain(), record.cidrs());
+        return member(record);
+    }
+
+    /** The request's CIDRs, checked, in order, without repeats. */
+    private static List<String> cidrs(AddMemberRequest request) {
+        if (request.getCidrsCount() > io.meshfed.controller.catalog.MemberAddresses.MAX_CIDRS) {
+            throw invalid("a member may have at most " + io.meshfed.controller.catalog.MemberAddresses.MAX_CIDRS
+                    + " CIDRs, not " + request.getCidrsCount());
+        }
+        for (String cidr : request.getCidrsList()) {
+            try {
+                io.meshfed.controller.catalog.MemberAddresses.checkCidr(cidr);
+            } catch (IllegalArgumentException e) {
+                throw invalid("member '" + request.getName() + "': " + e.getMessage());
+            }
+        }
+        return request.getCidrsList().stream().distinct().toList();
+    }
+
+    private static Member member(MemberRecord m) {
+        return Member.newBuilder().setName(m.name()).setType(m.type()).setNetwork(m.network())
+                .setTrustDomain(m.trustDomain()).addAllIdentities(m.identities()).addAllCidrs(m.cidrs()).build();
+    }
+
+    /** Members with their live identities: a revoked one stays in the member's record but is not shown. */
+    public MemberList listMembers() {
+        java.util.Set<String> revoked = new java.util.HashSet<>();
+        Records.list(store, Kind.IDENTITY, io.meshfed.controller.model.IdentityRecord.class).stream()
+                .filter(io.meshfed.controller.model.IdentityRecord::revoked)
+                .forEach(r -> revoked.add(r.spiffeId()));
+        return MemberList.newBuilder().addAllMembers(Records.list(store, Kind.MEMBER, MemberRecord.class).stream()
+                .map(m -> member(m).toBuilder().clearIdentities().addAllIdentities(m.identities().stream()
+                        .filter(id -> !revoked.contains(id)).toList()).build()).toList()).build();
+    }
+
+
+    /**
+     * Removes member {@code name} in the caller's transaction: from its network's gateway members, then its record,
+     * and bumps the bundle set version when it was there (its trust domain leaves the set).
+     *
+     * @return whether the member existed
+     */
+    public static boolean removeMember(StoreTransaction tx, String name, String network) {
+        Records.get(tx, Kind.NETWORK, network, NetworkRecord.class)
+                .filter(n -> n.gatewayMembers().contains(name))
+                .ifPresent(n -> Records.put(tx, Kind.NETWORK, n.name(), n.withoutGatewayMember(name),
+                        StoreTransaction.ANY));
+        if (!tx.delete(Kind.MEMBER.storeName(), name, StoreTransaction.ANY)) {
+            return false;
+        }
+        bumpBundleSetVersion(tx);
+        return true;
+    }
+
+    /**
+     * The federated bundle set changed (a trust domain joined or left): its version goes up in the same transaction,
+     * so every subscriber receives the new set ({@link io.meshfed.controller.identity.TrustState} reads it).
+     */
+    static void bumpBundleSetVersion(StoreTransaction tx) {
+        long version = Records.get(tx, Kind.META, MetaRecord.BUNDLE_SET_VERSION, MetaRecord.class)
+                .map(MetaRecord::value).orElse(1L);
+        Records.put(tx, Kind.META, MetaRecord.BUNDLE_SET_VERSION, new MetaRecord(version + 1), StoreTransaction.ANY);
+    }
+}
