@@ -9,7 +9,6 @@ import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyServerBuilder;
 import io.meshfed.api.v1.AdminServiceGrpc;
 import io.meshfed.api.v1.JoinServiceGrpc;
-import io.meshfed.controller.admin.AdminJson;
 import io.meshfed.controller.admin.AdminOperations;
 import io.meshfed.controller.kubernetes.ClusterConnectors;
 import io.meshfed.controller.admin.AdminServiceImpl;
@@ -22,7 +21,9 @@ import io.meshfed.controller.identity.TrustState;
 import io.meshfed.controller.join.JoinServiceImpl;
 import io.meshfed.controller.join.SvidLifetimes;
 import io.meshfed.controller.server.ControllerMetrics;
+import io.meshfed.controller.server.ErrorMappingInterceptor;
 import io.meshfed.controller.server.HttpEndpoint;
+import io.meshfed.controller.server.JsonTranscoder;
 import io.meshfed.controller.server.PeerIdentity;
 import io.meshfed.controller.store.Store;
 import io.meshfed.controller.store.sqlite.SqliteStore;
@@ -141,6 +142,9 @@ public final class Controller implements AutoCloseable {
                 }
                 return refusal;
             });
+            ErrorMappingInterceptor errors = new ErrorMappingInterceptor();
+            io.grpc.ServerServiceDefinition adminService = ServerInterceptors.intercept(new AdminServiceImpl(admin),
+                    peers);
             String[] advertise = {config.advertiseAddress()}; // completed once the port is bound
             Server grpc = NettyServerBuilder.forAddress(config.listen())
                     .sslContext(GrpcSslContexts.configure(
@@ -152,7 +156,8 @@ public final class Controller implements AutoCloseable {
                     .addService(ServerInterceptors.intercept(streams, peers))
                     .addService(ServerInterceptors.intercept(new RegistrationServiceImpl(store, metrics,
                             config.memberPortQuota(), streams::workloadsReported), peers))
-                    .addService(ServerInterceptors.intercept(new AdminServiceImpl(admin), peers))
+                    .addService(adminService)
+                    .intercept(errors) // every service's failures, mapped once
                     .permitKeepAliveTime(10, TimeUnit.SECONDS)
                     .maxInboundMessageSize(MAX_REQUEST_BYTES)
                     .permitKeepAliveWithoutCalls(true)
@@ -166,7 +171,8 @@ public final class Controller implements AutoCloseable {
             java.util.function.BooleanSupplier isReady = () -> self[0] != null && self[0].ready;
             HttpEndpoint http = HttpEndpoint.https(config.httpListen(),
                     SpiffeTls.nettyServerBuilder(provider, trustManager, keyManager, ClientAuth.OPTIONAL).build(),
-                    httpTimeouts, isReady, metrics::scrape, new AdminJson(admin, id -> isAdmin(id, adminId)));
+                    httpTimeouts, isReady, metrics::scrape,
+                    new JsonTranscoder(ServerInterceptors.intercept(adminService, errors))); // as on gRPC
             HttpEndpoint probes;
             try {
                 probes = config.probeListen() == null ? null
@@ -217,6 +223,10 @@ public final class Controller implements AutoCloseable {
         if (method.equals(JoinServiceGrpc.getJoinMethod().getFullMethodName())) {
             return Optional.empty();
         }
+        if (peer.isEmpty() && method.startsWith(AdminServiceGrpc.SERVICE_NAME + "/")) {
+            return Optional.of(Status.UNAUTHENTICATED.withDescription("this call needs a client certificate: the"
+                    + " admin API needs the admin client certificate made by 'meshfed init'"));
+        }
         if (peer.isEmpty()) {
             return Optional.of(Status.UNAUTHENTICATED.withDescription(
                     "this call needs a client certificate (an SVID); join the federation first"));
@@ -228,7 +238,7 @@ public final class Controller implements AutoCloseable {
         if (method.equals(JoinServiceGrpc.getRenewMethod().getFullMethodName())) {
             return Optional.empty();
         }
-        return revoked.refusal(peer.get());
+        return revoked.refusal(peer.get()).map(Status.PERMISSION_DENIED::withDescription);
     }
 
     public InetSocketAddress grpcAddress() {

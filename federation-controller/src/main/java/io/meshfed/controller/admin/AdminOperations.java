@@ -3,8 +3,6 @@ package io.meshfed.controller.admin;
 import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.Timestamp;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.meshfed.api.DnsLabel;
 import io.meshfed.api.v1.AddMemberRequest;
 import io.meshfed.api.v1.CatalogEndpoint;
@@ -23,6 +21,10 @@ import io.meshfed.api.v1.NetworkList;
 import io.meshfed.api.v1.Role;
 import io.meshfed.api.v1.ServiceCatalog;
 import io.meshfed.controller.catalog.CatalogView;
+import io.meshfed.controller.errors.AlreadyExistsException;
+import io.meshfed.controller.errors.FailedPreconditionException;
+import io.meshfed.controller.errors.InvalidArgumentException;
+import io.meshfed.controller.errors.NotFoundException;
 import io.meshfed.controller.identity.FederationIdentity;
 import io.meshfed.controller.identity.TrustState;
 import io.meshfed.controller.join.JoinTokens;
@@ -51,7 +53,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The admin operations behind both the gRPC AdminService and the JSON API. Each validates its input and fails with
- * a gRPC status whose description names what was wrong and what to do.
+ * a domain exception ({@code io.meshfed.controller.errors}) whose message names what was wrong and what to do.
  */
 public final class AdminOperations {
     private static final Logger AUDIT = LoggerFactory.getLogger("meshfed.audit");
@@ -117,8 +119,8 @@ public final class AdminOperations {
         return routes.delete(request);
     }
 
-    private static StatusRuntimeException invalid(String message) {
-        return Status.INVALID_ARGUMENT.withDescription(message).asRuntimeException();
+    private static InvalidArgumentException invalid(String message) {
+        return new InvalidArgumentException(message);
     }
 
     private static void checkName(String what, String name) {
@@ -181,14 +183,12 @@ public final class AdminOperations {
             boolean networkExists) {
         for (String name : gatewayMembers) {
             MemberRecord m = Records.get(tx, Kind.MEMBER, name, MemberRecord.class).orElseThrow(() ->
-                    Status.FAILED_PRECONDITION.withDescription("gateway member '" + name + "' does not exist; add"
+                    new FailedPreconditionException("gateway member '" + name + "' does not exist; add"
                             + " it first with: meshfed member add " + name + " --type vm --network " + network
-                            + (networkExists ? "" : " (after creating the network without --gateway-member)"))
-                            .asRuntimeException());
+                            + (networkExists ? "" : " (after creating the network without --gateway-member)")));
             if (!m.network().equals(network)) {
-                throw Status.FAILED_PRECONDITION.withDescription("gateway member '" + name + "' is in network "
-                        + m.network() + ", not " + network + "; a network's gateways come from its own members")
-                        .asRuntimeException();
+                throw new FailedPreconditionException("gateway member '" + name + "' is in network "
+                        + m.network() + ", not " + network + "; a network's gateways come from its own members");
             }
         }
     }
@@ -236,10 +236,14 @@ public final class AdminOperations {
         }
         List<String> cidrs = cidrs(request);
         if (Records.get(store, Kind.NETWORK, request.getNetwork(), NetworkRecord.class).isEmpty()) {
-            throw Status.FAILED_PRECONDITION.withDescription("network '" + request.getNetwork() + "' does not exist;"
-                    + " create it with: meshfed network create " + request.getNetwork()).asRuntimeException();
+            throw new FailedPreconditionException("network '" + request.getNetwork() + "' does not exist;"
+                    + " create it with: meshfed network create " + request.getNetwork());
         }
-        identity.ca(td); // the member's CA exists before anyone can join it
+        try {
+            identity.ca(td); // the member's CA exists before anyone can join it
+        } catch (io.meshfed.trust.ca.CaException e) { // the operator's CA files for it do not load: theirs to fix
+            throw new FailedPreconditionException(e.getMessage(), e);
+        }
         MemberRecord record = store.transact(tx -> {
             var existing = Records.get(tx, Kind.MEMBER, request.getName(), MemberRecord.class);
             if (existing.isPresent()) {
@@ -254,14 +258,14 @@ public final class AdminOperations {
                     Records.put(tx, Kind.MEMBER, e.name(), changed, StoreTransaction.ANY);
                     return changed;
                 }
-                throw Status.ALREADY_EXISTS.withDescription("member '" + e.name() + "' exists already: type "
-                        + e.type() + " in network " + e.network() + " with trust domain " + e.trustDomain())
-                        .asRuntimeException();
+                throw new AlreadyExistsException("member '" + e.name() + "' exists already with "
+                        + differences(e, type, request.getNetwork(), td.name()) + "; a member's type, network and"
+                        + " trust domain do not change: add it under another name");
             }
             for (MemberRecord other : Records.list(tx, Kind.MEMBER, MemberRecord.class)) {
                 if (other.trustDomain().equals(td.name())) {
-                    throw Status.ALREADY_EXISTS.withDescription("trust domain " + td + " belongs to member '"
-                            + other.name() + "' already").asRuntimeException();
+                    throw new AlreadyExistsException("trust domain " + td + " belongs to member '"
+                            + other.name() + "' already");
                 }
             }
             MemberRecord m = new MemberRecord(request.getName(), type, request.getNetwork(), td.name(), List.of(),
@@ -280,6 +284,21 @@ public final class AdminOperations {
         AUDIT.info("member {} type={} network={} trustDomain={} cidrs={}", record.name(), record.type(),
                 record.network(), record.trustDomain(), record.cidrs());
         return member(record);
+    }
+
+    /** What differs between a stored member and a request for it: "network east, not west", in field order. */
+    private static String differences(MemberRecord stored, String type, String network, String trustDomain) {
+        List<String> differ = new ArrayList<>();
+        if (!stored.type().equals(type)) {
+            differ.add("type " + stored.type() + ", not " + type);
+        }
+        if (!stored.network().equals(network)) {
+            differ.add("network " + stored.network() + ", not " + network);
+        }
+        if (!stored.trustDomain().equals(trustDomain)) {
+            differ.add("trust domain " + stored.trustDomain() + ", not " + trustDomain);
+        }
+        return String.join(" and ", differ);
     }
 
     /** The request's CIDRs, checked, in order, without repeats. */
@@ -316,8 +335,8 @@ public final class AdminOperations {
 
     public JoinToken createJoinToken(CreateJoinTokenRequest request) {
         if (Records.get(store, Kind.MEMBER, request.getMember(), MemberRecord.class).isEmpty()) {
-            throw Status.NOT_FOUND.withDescription("member '" + request.getMember() + "' does not exist; add it with:"
-                    + " meshfed member add " + request.getMember() + " --type vm --network NET").asRuntimeException();
+            throw new NotFoundException("member '" + request.getMember() + "' does not exist; add it with:"
+                    + " meshfed member add " + request.getMember() + " --type vm --network NET");
         }
         if (request.getRole() == Role.ROLE_UNSPECIFIED || request.getRole() == Role.UNRECOGNIZED) {
             throw invalid("a join token needs a role: gateway, agent or edge");
@@ -403,7 +422,7 @@ public final class AdminOperations {
         ExportRecord result = store.transact(tx -> {
             for (String m : request.getToMembersList()) {
                 if (Records.get(tx, Kind.MEMBER, m, MemberRecord.class).isEmpty()) {
-                    throw Status.NOT_FOUND.withDescription("member '" + m + "' does not exist").asRuntimeException();
+                    throw new NotFoundException("member '" + m + "' does not exist");
                 }
             }
             String key = ExportRecord.key(request.getService(), namespace);

@@ -2,8 +2,6 @@ package io.meshfed.controller.admin;
 
 import static java.util.Objects.requireNonNull;
 
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.meshfed.api.v1.AddMemberRequest;
 import io.meshfed.api.v1.AdminServiceGrpc;
@@ -20,9 +18,8 @@ import io.meshfed.api.v1.Network;
 import io.meshfed.api.v1.NetworkList;
 import io.meshfed.api.v1.ServiceCatalog;
 import java.util.function.Supplier;
-import org.slf4j.LoggerFactory;
 
-/** The gRPC face of {@link AdminOperations}. */
+/** The gRPC face of {@link AdminOperations}; failures are mapped by {@code server.ErrorMappingInterceptor}. */
 public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBase {
     private final AdminOperations ops;
 
@@ -30,22 +27,9 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
         this.ops = requireNonNull(ops, "ops");
     }
 
+    /** Answers with what {@code call} returns; what it throws the error mapping turns into the call's status. */
     static <T> void unary(StreamObserver<T> out, Supplier<T> call) {
-        T result;
-        try {
-            result = call.get();
-        } catch (StatusRuntimeException e) {
-            out.onError(e);
-            return;
-        } catch (io.meshfed.trust.ca.CaException e) {
-            out.onError(Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException());
-            return;
-        } catch (RuntimeException e) {
-            LoggerFactory.getLogger(AdminServiceImpl.class).error("admin call failed", e);
-            out.onError(Status.INTERNAL.withDescription("internal error: " + e.getMessage()).asRuntimeException());
-            return;
-        }
-        out.onNext(result);
+        out.onNext(call.get());
         out.onCompleted();
     }
 
