@@ -63,6 +63,10 @@ public final class Controller implements AutoCloseable {
         if (method.equals(JoinServiceGrpc.getJoinMethod().getFullMethodName())) {
             return Optional.empty();
         }
+        if (peer.isEmpty() && method.startsWith(AdminServiceGrpc.SERVICE_NAME + "/")) {
+            return Optional.of(Status.UNAUTHENTICATED.withDescription("this call needs a client certificate: the"
+                    + " admin API needs the admin client certificate made by 'meshfed init'"));
+        }
         if (peer.isEmpty()) {
             return Optional.of(Status.UNAUTHENTICATED.withDescription(
                     "this call needs a client certificate (an SVID); join the federation first"));
@@ -74,7 +78,7 @@ public final class Controller implements AutoCloseable {
         if (method.equals(JoinServiceGrpc.getRenewMethod().getFullMethodName())) {
             return Optional.empty();
         }
-        return revoked.refusal(peer.get());
+        return revoked.refusal(peer.get()).map(Status.PERMISSION_DENIED::withDescription);
     }
 
     public InetSocketAddress grpcAddress() {

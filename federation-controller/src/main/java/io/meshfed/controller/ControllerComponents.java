@@ -3,11 +3,11 @@ package io.meshfed.controller;
 import static java.util.Objects.requireNonNull;
 
 import io.grpc.Server;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyServerBuilder;
-import io.meshfed.controller.admin.AdminJson;
 import io.meshfed.controller.admin.AdminServiceImpl;
 import io.meshfed.controller.catalog.CatalogWithdrawal;
 import io.meshfed.controller.catalog.EarlierNetworks;
@@ -30,7 +30,9 @@ import io.meshfed.controller.membership.MembershipService;
 import io.meshfed.controller.routes.RouteOperations;
 import io.meshfed.controller.server.AdvertisedAddress;
 import io.meshfed.controller.server.ControllerMetrics;
+import io.meshfed.controller.server.ErrorMappingInterceptor;
 import io.meshfed.controller.server.HttpEndpoint;
+import io.meshfed.controller.server.JsonTranscoder;
 import io.meshfed.controller.server.PeerIdentity;
 import io.meshfed.controller.server.Readiness;
 import io.meshfed.controller.status.StatusService;
@@ -163,6 +165,8 @@ final class ControllerComponents implements AutoCloseable {
             }
             return refusal;
         });
+        ErrorMappingInterceptor errors = new ErrorMappingInterceptor();
+        ServerServiceDefinition adminService = ServerInterceptors.intercept(admin, peers);
         Server grpc = NettyServerBuilder.forAddress(config.listen())
                 .sslContext(GrpcSslContexts.configure(
                         SpiffeTls.nettyServerBuilder(provider, trustManager, keyManager, ClientAuth.OPTIONAL),
@@ -170,7 +174,8 @@ final class ControllerComponents implements AutoCloseable {
                 .addService(ServerInterceptors.intercept(join, peers))
                 .addService(ServerInterceptors.intercept(streams, peers))
                 .addService(ServerInterceptors.intercept(registration, peers))
-                .addService(ServerInterceptors.intercept(admin, peers))
+                .addService(adminService)
+                .intercept(errors) // every service's failures, mapped once
                 .permitKeepAliveTime(10, TimeUnit.SECONDS)
                 .maxInboundMessageSize(MAX_REQUEST_BYTES)
                 .permitKeepAliveWithoutCalls(true)
@@ -182,8 +187,8 @@ final class ControllerComponents implements AutoCloseable {
         Readiness readiness = new Readiness();
         HttpEndpoint http = HttpEndpoint.https(config.httpListen(),
                 SpiffeTls.nettyServerBuilder(provider, trustManager, keyManager, ClientAuth.OPTIONAL).build(),
-                httpTimeouts, readiness::isReady, metrics::scrape, new AdminJson(membership, tokens, exports, status,
-                        routes, clusters, identities, id -> Controller.isAdmin(id, adminId)));
+                httpTimeouts, readiness::isReady, metrics::scrape, 
+                new JsonTranscoder(ServerInterceptors.intercept(adminService, errors))); // the same chain as gRPC
         started.add("HTTPS endpoint", http);
         HttpEndpoint probes = null;
         if (config.probeListen() != null) {

@@ -31,6 +31,17 @@ final class Http {
                 HttpResponse.BodyHandlers.ofString());
     }
 
+    /** A TLS connection to the HTTPS port presenting {@code svid}, handshake done: for requests a client would not send. */
+    static javax.net.ssl.SSLSocket socket(TestFederation f, X509Svid svid) throws Exception {
+        TlsCredentials creds = TlsCredentials.of(svid, f.bundles());
+        javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) SpiffeTls.jdk(new SpiffeTrustManager(creds,
+                PeerAuthorizer.anyVerified(), f.clock), new SpiffeKeyManager(creds)).getSocketFactory()
+                .createSocket("127.0.0.1", f.controller().httpAddress().getPort());
+        s.setSoTimeout(10_000);
+        s.startHandshake();
+        return s;
+    }
+
     private static URI uri(TestFederation f, String path) {
         return URI.create("https://127.0.0.1:" + f.controller().httpAddress().getPort() + path);
     }

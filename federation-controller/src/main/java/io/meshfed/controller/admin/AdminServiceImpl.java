@@ -2,8 +2,6 @@ package io.meshfed.controller.admin;
 
 import static java.util.Objects.requireNonNull;
 
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.meshfed.api.v1.AddMemberRequest;
 import io.meshfed.api.v1.AdminServiceGrpc;
@@ -20,7 +18,6 @@ import io.meshfed.api.v1.Network;
 import io.meshfed.api.v1.NetworkList;
 import io.meshfed.api.v1.ServiceCatalog;
 import io.meshfed.controller.catalog.ExportOperations;
-import io.meshfed.controller.errors.DomainException;
 import io.meshfed.controller.identity.IdentityOperations;
 import io.meshfed.controller.join.JoinTokenOperations;
 import io.meshfed.controller.kubernetes.ClusterOperations;
@@ -28,7 +25,6 @@ import io.meshfed.controller.membership.MembershipService;
 import io.meshfed.controller.routes.RouteOperations;
 import io.meshfed.controller.status.StatusService;
 import java.util.function.Supplier;
-import org.slf4j.LoggerFactory;
 
 /** The admin API on gRPC: each call goes to the service that owns it. */
 public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBase {
@@ -51,37 +47,9 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
         this.identities = requireNonNull(identities, "identities");
     }
 
-    /** The gRPC status of a domain failure, its message as the description. */
-    static Status grpcStatus(DomainException e) {
-        Status status = switch (e.code()) {
-            case INVALID_ARGUMENT -> Status.INVALID_ARGUMENT;
-            case NOT_FOUND -> Status.NOT_FOUND;
-            case ALREADY_EXISTS -> Status.ALREADY_EXISTS;
-            case CONFLICT, FAILED_PRECONDITION -> Status.FAILED_PRECONDITION;
-            case UNAVAILABLE -> Status.UNAVAILABLE;
-        };
-        return status.withDescription(e.getMessage());
-    }
-
+    /** Answers with what {@code call} returns; what it throws the error mapping turns into the call's status. */
     static <T> void unary(StreamObserver<T> out, Supplier<T> call) {
-        T result;
-        try {
-            result = call.get();
-        } catch (StatusRuntimeException e) {
-            out.onError(e);
-            return;
-        } catch (DomainException e) {
-            out.onError(grpcStatus(e).asRuntimeException());
-            return;
-        } catch (io.meshfed.trust.ca.CaException e) {
-            out.onError(Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException());
-            return;
-        } catch (RuntimeException e) {
-            LoggerFactory.getLogger(AdminServiceImpl.class).error("admin call failed", e);
-            out.onError(Status.INTERNAL.withDescription("internal error: " + e.getMessage()).asRuntimeException());
-            return;
-        }
-        out.onNext(result);
+        out.onNext(call.get());
         out.onCompleted();
     }
 

@@ -3,12 +3,13 @@ package io.meshfed.controller.identity;
 import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.Timestamp;
-import io.grpc.Status;
 import io.meshfed.api.v1.IdentityInfo;
 import io.meshfed.api.v1.IdentityList;
 import io.meshfed.api.v1.ListIdentitiesRequest;
 import io.meshfed.api.v1.RevokeIdentityRequest;
 import io.meshfed.api.v1.Role;
+import io.meshfed.controller.errors.InvalidArgumentException;
+import io.meshfed.controller.errors.NotFoundException;
 import io.meshfed.controller.model.IdentityRecord;
 import io.meshfed.controller.model.JoinTokenRecord;
 import io.meshfed.controller.model.Kind;
@@ -53,8 +54,8 @@ public final class IdentityOperations {
     public IdentityList list(ListIdentitiesRequest request) {
         String member = request.getMember();
         if (!member.isEmpty() && Records.get(store, Kind.MEMBER, member, MemberRecord.class).isEmpty()) {
-            throw Status.NOT_FOUND.withDescription("member '" + member + "' does not exist; 'meshfed members' lists"
-                    + " them").asRuntimeException();
+            throw new NotFoundException("member '" + member + "' does not exist; 'meshfed members' lists"
+                    + " them");
         }
         return IdentityList.newBuilder().addAllIdentities(Records.list(store, Kind.IDENTITY, IdentityRecord.class)
                 .stream().filter(r -> member.isEmpty() || r.member().equals(member))
@@ -68,14 +69,13 @@ public final class IdentityOperations {
         try {
             SpiffeId.parse(id);
         } catch (InvalidSpiffeIdException e) {
-            throw Status.INVALID_ARGUMENT.withDescription("'" + id + "' is not a SPIFFE ID: " + e.getMessage())
-                    .asRuntimeException();
+            throw new InvalidArgumentException("'" + id + "' is not a SPIFFE ID: " + e.getMessage(), e);
         }
         record Outcome(IdentityRecord record, boolean changed, ReportWithdrawal.Withdrawn withdrawn) {}
         Outcome outcome = store.transact(tx -> {
             IdentityRecord current = Records.get(tx, Kind.IDENTITY, id, IdentityRecord.class).orElseThrow(() ->
-                    Status.NOT_FOUND.withDescription("no identity " + id + " joined this federation; 'meshfed"
-                            + " identity list' shows those that did").asRuntimeException());
+                    new NotFoundException("no identity " + id + " joined this federation; 'meshfed"
+                            + " identity list' shows those that did"));
             if (current.revoked()) {
                 return new Outcome(current, false, new ReportWithdrawal.Withdrawn(0, false));
             }

@@ -1,6 +1,5 @@
 package io.meshfed.controller.identity;
 
-import io.grpc.Status;
 import io.meshfed.controller.model.IdentityRecord;
 import io.meshfed.controller.model.Kind;
 import io.meshfed.controller.model.Records;
@@ -63,14 +62,14 @@ public final class RevokedIdentities implements AutoCloseable {
         return revokedAtMillis.containsKey(spiffeId);
     }
 
-    /** PERMISSION_DENIED naming the identity and when it was revoked, when it was. */
-    public Optional<Status> refusal(SpiffeId id) {
+    /** Why {@code id} is refused, naming it and when it was revoked, when it was (PERMISSION_DENIED to callers). */
+    public Optional<String> refusal(SpiffeId id) {
         Long at = revokedAtMillis.get(id.toString());
         if (at == null) {
             return Optional.empty();
         }
-        return Optional.of(Status.PERMISSION_DENIED.withDescription(id + " was revoked at " + Instant.ofEpochMilli(at)
-                + "; its SVID is no longer accepted. Join again under another name with a new token"));
+        return Optional.of(id + " was revoked at " + Instant.ofEpochMilli(at)
+                + "; its SVID is no longer accepted. Join again under another name with a new token");
     }
 
     @Override

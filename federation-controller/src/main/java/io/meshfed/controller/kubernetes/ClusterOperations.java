@@ -3,14 +3,14 @@ package io.meshfed.controller.kubernetes;
 import static java.util.Objects.requireNonNull;
 
 import io.fabric8.kubernetes.client.Config;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.meshfed.api.v1.AddMemberRequest;
 import io.meshfed.api.v1.ClusterList;
 import io.meshfed.api.v1.ClusterState;
 import io.meshfed.api.v1.CreateNetworkRequest;
 import io.meshfed.api.v1.RegisterClusterRequest;
 import io.meshfed.api.v1.UnregisterClusterRequest;
+import io.meshfed.controller.errors.InvalidArgumentException;
+import io.meshfed.controller.errors.NotFoundException;
 import io.meshfed.controller.identity.FederationIdentity;
 import io.meshfed.controller.membership.MembershipService;
 import io.meshfed.controller.model.ClusterRecord;
@@ -96,8 +96,7 @@ public final class ClusterOperations {
     /** Removes the cluster, its endpoints, its gateways and the member; the connector stops. */
     public ClusterState unregister(UnregisterClusterRequest r) {
         ClusterRecord record = Records.get(store, Kind.CLUSTER, r.getName(), ClusterRecord.class).orElseThrow(() ->
-                Status.NOT_FOUND.withDescription("no cluster '" + r.getName() + "'; see meshfed cluster list")
-                        .asRuntimeException());
+                new NotFoundException("no cluster '" + r.getName() + "'; see meshfed cluster list"));
         store.transact(tx -> {
             tx.delete(Kind.CLUSTER.storeName(), record.name(), StoreTransaction.ANY);
             tx.delete(Kind.WORKLOADS.storeName(), ClusterRecord.workloadSetKey(record.name()), StoreTransaction.ANY);
@@ -124,7 +123,7 @@ public final class ClusterOperations {
         return s == null || s.isBlank();
     }
 
-    private static StatusRuntimeException invalid(String message) {
-        return Status.INVALID_ARGUMENT.withDescription(message).asRuntimeException();
+    private static InvalidArgumentException invalid(String message) {
+        return new InvalidArgumentException(message);
     }
 }

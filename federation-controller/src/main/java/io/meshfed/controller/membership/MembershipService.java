@@ -164,7 +164,11 @@ public final class MembershipService {
             throw new FailedPreconditionException("network '" + request.getNetwork() + "' does not exist;"
                     + " create it with: meshfed network create " + request.getNetwork());
         }
-        identity.ca(td); // the member's CA exists before anyone can join it
+        try {
+            identity.ca(td); // the member's CA exists before anyone can join it
+        } catch (io.meshfed.trust.ca.CaException e) { // the operator's CA files for it do not load: theirs to fix
+            throw new FailedPreconditionException(e.getMessage(), e);
+        }
         MemberRecord record = store.transact(tx -> {
             var existing = Records.get(tx, Kind.MEMBER, request.getName(), MemberRecord.class);
             if (existing.isPresent()) {
@@ -179,8 +183,9 @@ public final class MembershipService {
                     Records.put(tx, Kind.MEMBER, e.name(), changed, StoreTransaction.ANY);
                     return changed;
                 }
-                throw new AlreadyExistsException("member '" + e.name() + "' exists already: type "
-                        + e.type() + " in network " + e.network() + " with trust domain " + e.trustDomain());
+                throw new AlreadyExistsException("member '" + e.name() + "' exists already with "
+                        + differences(e, type, request.getNetwork(), td.name()) + "; a member's type, network and"
+                        + " trust domain do not change: add it under another name");
             }
             for (MemberRecord other : Records.list(tx, Kind.MEMBER, MemberRecord.class)) {
                 if (other.trustDomain().equals(td.name())) {
@@ -263,5 +268,20 @@ public final class MembershipService {
         long version = Records.get(tx, Kind.META, MetaRecord.BUNDLE_SET_VERSION, MetaRecord.class)
                 .map(MetaRecord::value).orElse(1L);
         Records.put(tx, Kind.META, MetaRecord.BUNDLE_SET_VERSION, new MetaRecord(version + 1), StoreTransaction.ANY);
+    }
+
+    /** What differs between a stored member and a request for it: "network east, not west", in field order. */
+    private static String differences(MemberRecord stored, String type, String network, String trustDomain) {
+        List<String> differ = new java.util.ArrayList<>();
+        if (!stored.type().equals(type)) {
+            differ.add("type " + stored.type() + ", not " + type);
+        }
+        if (!stored.network().equals(network)) {
+            differ.add("network " + stored.network() + ", not " + network);
+        }
+        if (!stored.trustDomain().equals(trustDomain)) {
+            differ.add("trust domain " + stored.trustDomain() + ", not " + trustDomain);
+        }
+        return String.join(" and ", differ);
     }
 }

@@ -2,12 +2,12 @@ package io.meshfed.controller.routes;
 
 import static java.util.Objects.requireNonNull;
 
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.meshfed.api.DnsLabel;
 import io.meshfed.api.v1.DeleteRouteRequest;
 import io.meshfed.api.v1.Route;
 import io.meshfed.api.v1.RouteSet;
+import io.meshfed.controller.errors.InvalidArgumentException;
+import io.meshfed.controller.errors.NotFoundException;
 import io.meshfed.controller.model.Kind;
 import io.meshfed.controller.model.Records;
 import io.meshfed.controller.model.RouteRecord;
@@ -39,8 +39,8 @@ public final class RouteOperations {
         this.store = requireNonNull(store, "store");
     }
 
-    private static StatusRuntimeException invalid(String message) {
-        return Status.INVALID_ARGUMENT.withDescription(message).asRuntimeException();
+    private static InvalidArgumentException invalid(String message) {
+        return new InvalidArgumentException(message);
     }
 
     public RouteSet apply(RouteSet request) {
@@ -71,8 +71,8 @@ public final class RouteOperations {
     public RouteSet delete(DeleteRouteRequest request) {
         boolean deleted = store.transact(tx -> tx.delete(Kind.ROUTE.storeName(), request.getId(), StoreTransaction.ANY));
         if (!deleted) {
-            throw Status.NOT_FOUND.withDescription("route '" + request.getId() + "' does not exist; see: meshfed"
-                    + " route list").asRuntimeException();
+            throw new NotFoundException("route '" + request.getId() + "' does not exist; see: meshfed"
+                    + " route list");
         }
         AUDIT.info("route deleted: {}", request.getId());
         return list();

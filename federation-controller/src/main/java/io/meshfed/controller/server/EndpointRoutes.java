@@ -2,8 +2,7 @@ package io.meshfed.controller.server;
 
 import io.meshfed.controller.server.HttpEndpoint.AdminHandler;
 import io.meshfed.controller.server.HttpEndpoint.Response;
-import io.meshfed.trust.SpiffeId;
-import io.meshfed.trust.tls.SpiffeTls;
+import io.grpc.Status;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -17,11 +16,11 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.ssl.SslHandler;
 import java.nio.charset.StandardCharsets;
-import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
+import javax.net.ssl.SSLSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,13 +75,14 @@ final class EndpointRoutes extends SimpleChannelInboundHandler<FullHttpRequest> 
 
     private void admin(ChannelHandlerContext ctx, boolean keepAlive, FullHttpRequest request, String method) {
         if (!HttpMethod.POST.equals(request.method())) {
-            respond(ctx, keepAlive, new Response(405, JSON, "{\"error\":\"use POST with a JSON body\"}\n"));
+            respond(ctx, keepAlive, new Response(405, JSON, ErrorMapping.jsonBody(Status.Code.INVALID_ARGUMENT.name(),
+                    "use POST with a JSON body")));
             return;
         }
         String body = request.content().toString(StandardCharsets.UTF_8);
         SslHandler ssl = ctx.pipeline().get(SslHandler.class);
-        Optional<SpiffeId> caller = ssl == null ? Optional.empty() : SpiffeTls.peerId(ssl.engine().getSession());
-        offload(ctx, keepAlive, true, () -> handlers.admin().handle(method, body, caller));
+        SSLSession session = ssl == null ? null : ssl.engine().getSession();
+        offload(ctx, keepAlive, true, () -> handlers.admin().handle(method, body, session));
     }
 
     private void offload(ChannelHandlerContext ctx, boolean keepAlive, boolean json, Supplier<Response> work) {
@@ -91,10 +91,10 @@ final class EndpointRoutes extends SimpleChannelInboundHandler<FullHttpRequest> 
                 Response response;
                 try {
                     response = work.get();
-                } catch (RuntimeException e) {
-                    LOG.error("HTTP handler failed", e);
-                    response = json ? new Response(500, JSON, "{\"code\":\"INTERNAL\",\"error\":\"internal error: "
-                            + e.getClass().getSimpleName() + "; see the controller's log\"}\n")
+                } catch (RuntimeException | StackOverflowError e) {
+                    // Every request is answered, whatever escaped its handler.
+                    Status status = ErrorMapping.status(e, json ? "JSON admin call" : "HTTP handler");
+                    response = json ? ErrorMapping.httpResponse(status)
                             : new Response(500, TEXT, "internal error; see the controller's log\n");
                 }
                 respond(ctx, keepAlive, response);
@@ -102,8 +102,8 @@ final class EndpointRoutes extends SimpleChannelInboundHandler<FullHttpRequest> 
         } catch (RejectedExecutionException e) {
             String message = "the controller is busy: " + HttpEndpoint.WORKERS + " calls running and "
                     + HttpEndpoint.QUEUE + " waiting on this port; retry shortly";
-            respond(ctx, false, json ? new Response(503, JSON, "{\"code\":\"UNAVAILABLE\",\"error\":\"" + message
-                    + "\"}\n") : new Response(503, TEXT, message + "\n"));
+            respond(ctx, false, json ? ErrorMapping.httpResponse(Status.UNAVAILABLE.withDescription(message))
+                    : new Response(503, TEXT, message + "\n"));
         }
     }
 

@@ -2,7 +2,6 @@ package io.meshfed.controller.server;
 
 import static java.util.Objects.requireNonNull;
 
-import io.meshfed.trust.SpiffeId;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -22,12 +21,12 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
+import javax.net.ssl.SSLSession;
 
 /**
  * The controller's HTTP listeners, on Netty. {@link #https} serves operators and tools: {@code /healthz},
@@ -41,9 +40,12 @@ import java.util.function.Supplier;
  * hands admin calls and metrics to {@value #WORKERS} workers with a queue of {@value #QUEUE} (beyond it: 503).
  */
 public final class HttpEndpoint implements AutoCloseable {
-    /** Handles one JSON admin call: method name and request body → status code and response body. */
+    /**
+     * Handles one JSON admin call: method name, request body and the connection's TLS session (null without TLS)
+     * → status code and response body.
+     */
     public interface AdminHandler {
-        Response handle(String method, String body, Optional<SpiffeId> caller);
+        Response handle(String method, String body, SSLSession session);
     }
 
     /** An HTTP response. */

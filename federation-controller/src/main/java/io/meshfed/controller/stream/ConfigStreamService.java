@@ -251,7 +251,7 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
         if (s.closed) {
             return;
         }
-        Optional<Status> refusal = revoked.refusal(s.spiffeId);
+        Optional<Status> refusal = revoked.refusal(s.spiffeId).map(Status.PERMISSION_DENIED::withDescription);
         if (refusal.isPresent()) {
             s.close();
             metrics.refused("config_stream", "revoked");
@@ -269,8 +269,8 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
             }
             s.close();
             try {
-                s.out.onError(revoked.refusal(s.spiffeId).orElse(Status.PERMISSION_DENIED
-                        .withDescription(spiffeId + " was revoked")).asRuntimeException());
+                s.out.onError(Status.PERMISSION_DENIED.withDescription(revoked.refusal(s.spiffeId)
+                        .orElse(spiffeId + " was revoked")).asRuntimeException());
             } catch (RuntimeException ignored) {
                 // stream already gone
             }

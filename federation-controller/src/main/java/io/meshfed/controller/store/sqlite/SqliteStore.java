@@ -257,7 +257,7 @@ public final class SqliteStore implements Store {
 
     private void checkOpen() {
         if (closed) {
-            throw new IllegalStateException("store " + file + " is closed");
+            throw new StoreException("store " + file + " is closed", null); // e.g. a call during shutdown
         }
     }
 
