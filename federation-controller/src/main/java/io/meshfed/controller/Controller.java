@@ -43,6 +43,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -73,10 +75,14 @@ public final class Controller implements AutoCloseable {
     private boolean closed; // guarded by this
 
     private final ClusterConnectors clusters;
+    /** The timer and store-read worker this controller made itself (none when they were given to it). */
+    private final List<ExecutorService> ownedExecutors;
 
     private Controller(Store store, ConfigStreamService streams, Server grpc, HttpEndpoint http, HttpEndpoint probes,
             ScheduledExecutorService maintenance, Store.Watch bundleWatch, InetSocketAddress grpcAddress,
-            ClusterConnectors clusters, RevokedIdentities revoked, RevokedWithdrawals withdrawals) {
+            ClusterConnectors clusters, RevokedIdentities revoked, RevokedWithdrawals withdrawals,
+            List<ExecutorService> ownedExecutors) {
+        this.ownedExecutors = ownedExecutors;
         this.clusters = clusters;
         this.revoked = revoked;
         this.withdrawals = withdrawals;
@@ -104,6 +110,36 @@ public final class Controller implements AutoCloseable {
     /** As {@link #start(ControllerConfig, Clock)}, with the HTTP listeners' timeouts given. */
     public static Controller start(ControllerConfig config, HttpEndpoint.Timeouts httpTimeouts, Clock clock)
             throws IOException {
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "controller-timer"));
+        ExecutorService storeReads = Executors.newSingleThreadExecutor(r -> daemon(r, "config-stream-reads"));
+        try {
+            return start(config, httpTimeouts, clock, timer, storeReads, List.of(timer, storeReads));
+        } catch (IOException | RuntimeException e) {
+            timer.shutdownNow();
+            storeReads.shutdownNow();
+            throw e;
+        }
+    }
+
+    /**
+     * As {@link #start(ControllerConfig, HttpEndpoint.Timeouts, Clock)}, with the timer of every component's delays
+     * (push debounce, agent grace periods, cluster syncs and grace) and the worker that reads the store for the
+     * config streams given (tests give a fake timer). The controller does not shut them down.
+     */
+    public static Controller start(ControllerConfig config, HttpEndpoint.Timeouts httpTimeouts, Clock clock,
+            ScheduledExecutorService timer, Executor storeReads) throws IOException {
+        return start(config, httpTimeouts, clock, timer, storeReads, List.of());
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    private static Controller start(ControllerConfig config, HttpEndpoint.Timeouts httpTimeouts, Clock clock,
+            ScheduledExecutorService timer, Executor storeReads, List<ExecutorService> ownedExecutors)
+            throws IOException {
         requireNonNull(config, "config");
         requireNonNull(httpTimeouts, "httpTimeouts");
         FederationIdentity identity = FederationIdentity.load(config.dataDir(), clock);
@@ -122,10 +158,10 @@ public final class Controller implements AutoCloseable {
             IdentityOperations.recordEarlierJoins(store);
             io.meshfed.controller.catalog.EarlierNetworks.assignUnambiguousGatewayMembers(store);
             RevokedIdentities revoked = new RevokedIdentities(store);
-            RevokedWithdrawals withdrawals = new RevokedWithdrawals(store, revoked);
-            ConfigStreamService streams = new ConfigStreamService(store, trust, metrics, clock,
+            RevokedWithdrawals withdrawals = new RevokedWithdrawals(store, revoked, timer);
+            ConfigStreamService streams = new ConfigStreamService(store, trust, metrics, clock, timer, storeReads,
                     config.pushDebounce(), config.agentGracePeriod(), config.configStreamsPerIdentity(), revoked);
-            ClusterConnectors clusters = new ClusterConnectors(store, identity, trust, streams, metrics, clock,
+            ClusterConnectors clusters = new ClusterConnectors(store, identity, trust, streams, metrics, clock, timer,
                     config.clusterStaleGrace(), config.memberPortQuota());
             AdminOperations admin = new AdminOperations(store, identity, streams, clusters, clock);
             SpiffeId adminId = identity.adminId();
@@ -191,7 +227,7 @@ public final class Controller implements AutoCloseable {
             }, renewEvery, renewEvery, TimeUnit.SECONDS);
             clusters.start();
             Controller controller = new Controller(store, streams, grpc, http, probes, maintenance, bundleWatch,
-                    grpcAddress, clusters, revoked, withdrawals);
+                    grpcAddress, clusters, revoked, withdrawals, ownedExecutors);
             self[0] = controller;
             controller.ready = true;
             LOG.info("controller of trust domain {} serving gRPC on {} and HTTPS on {} (TLS provider {}){}, store"
@@ -279,6 +315,7 @@ public final class Controller implements AutoCloseable {
         withdrawals.close();
         revoked.close();
         bundleWatch.close();
+        ownedExecutors.forEach(ExecutorService::shutdownNow);
         store.close();
         LOG.info("controller stopped");
     }
