@@ -143,6 +143,11 @@ public final class TestFederation implements AutoCloseable {
     /** The debounce of config pushes in every test federation. */
     public static final Duration PUSH_DEBOUNCE = Duration.ofMillis(20);
 
+    /** The fake timer of a federation started {@link #withFakeTime}. */
+    public FakeScheduler timer() {
+        return timer;
+    }
+
     /** Moves the controller's clock and its fake timer together, running every task that became due. */
     public void forwardTime(Duration d) {
         if (timer == null) {
