@@ -93,7 +93,7 @@ final class ClusterConnector implements AutoCloseable {
     private SerialExecutor.Scheduled withdrawal;
     private SerialExecutor.Scheduled healthCheck;
     private Duration backoff = Duration.ofSeconds(1);
-    private Instant notWatchingSince; // of the first check that found an informer not watching, or null
+    private SerialExecutor.Scheduled watchGap; // pending from the first check that found an informer not watching
     private boolean closed;
 
     ClusterConnector(ClusterRecord record, String kubeconfig, Store store, TrustState trust, ControllerMetrics metrics,
@@ -220,18 +220,27 @@ final class ClusterConnector implements AutoCloseable {
     private void checkWatching() {
         executor.checkInContext();
         if (!watching()) {
-            Instant now = clock.instant();
-            if (notWatchingSince == null) {
-                notWatchingSince = now;
-            } else if (Duration.between(notWatchingSince, now).compareTo(WATCH_GAP) > 0) {
-                becameUnreachable();
+            if (watchGap == null) {
+                watchGap = executor.schedule(this::watchGapEnded, WATCH_GAP);
             }
         } else {
-            notWatchingSince = null;
+            if (watchGap != null) {
+                watchGap.cancel();
+                watchGap = null;
+            }
             if (!"synced".equals(state) && !"connecting".equals(state)) {
                 LOG.info("cluster {}: API server reachable again; resyncing", record.name());
                 clusterChanged();
             }
+        }
+    }
+
+    /** An informer has not been watching since {@link #WATCH_GAP} ago: unless it is back now, this is an outage. */
+    private void watchGapEnded() {
+        executor.checkInContext();
+        watchGap = null;
+        if (!closed && services != null && !watching()) {
+            becameUnreachable();
         }
     }
 
@@ -576,6 +585,10 @@ final class ClusterConnector implements AutoCloseable {
         imports = null;
         if (healthCheck != null) {
             healthCheck.cancel();
+        }
+        if (watchGap != null) {
+            watchGap.cancel();
+            watchGap = null;
         }
         if (client != null) {
             client.close();
