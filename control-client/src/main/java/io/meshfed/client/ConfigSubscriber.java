@@ -9,10 +9,10 @@ import io.meshfed.api.v1.ConfigServiceGrpc;
 import io.meshfed.api.v1.ConfigSnapshot;
 import io.meshfed.api.v1.Nack;
 import io.meshfed.api.v1.Subscribe;
+import io.meshfed.api.concurrent.SerialExecutor;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * The node's end of the config stream. At start it applies the snapshot cached on disk, so the node works before
  * (and without) the controller. Each snapshot received is applied; if the applier throws, it is NACKed with the
  * reason and the previous one stays; otherwise it is ACKed, cached, and its bundle set put in use. When the stream
- * ends it reconnects with backoff (1 s doubling to 30 s), telling the controller the version it holds.
+ * ends it reconnects with backoff (1 s doubling to 30 s), telling the controller the version it holds. The applier,
+ * the ACKs and the reconnects run on one serial executor, the node's (its config applier's) or one of its own.
  */
 public final class ConfigSubscriber implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ConfigSubscriber.class);
@@ -34,37 +35,67 @@ public final class ConfigSubscriber implements AutoCloseable {
 
     private final NodeSession session;
     private final Applier applier;
-    private final ScheduledExecutorService reconnects = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "config-subscriber");
-        t.setDaemon(true);
-        return t;
-    });
+    private final SerialExecutor executor;
+    private final ScheduledExecutorService ownTimer; // null when the executor was given
     private volatile String version = "";
     private volatile boolean connected;
     private final java.util.concurrent.atomic.AtomicLong sessions = new java.util.concurrent.atomic.AtomicLong();
     private volatile boolean closed;
     private volatile StreamObserver<ConfigRequest> requests;
+    // Confined to `executor`.
     private Duration backoff = Duration.ofSeconds(1);
+    private SerialExecutor.Scheduled reconnect;
 
-    private ConfigSubscriber(NodeSession session, Applier applier) {
+    private ConfigSubscriber(NodeSession session, Applier applier, SerialExecutor executor,
+            ScheduledExecutorService ownTimer) {
         this.session = session;
         this.applier = applier;
+        this.executor = executor;
+        this.ownTimer = ownTimer;
     }
 
-    /** Applies the cached snapshot (if any), then subscribes. */
+    /** Applies the cached snapshot (if any), then subscribes; on a serial executor of its own. */
     public static ConfigSubscriber start(NodeSession session, Applier applier) {
-        ConfigSubscriber s = new ConfigSubscriber(requireNonNull(session, "session"), requireNonNull(applier, "applier"));
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "config-subscriber-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        return start(session, applier, SerialExecutor.start("config-subscriber", timer), timer);
+    }
+
+    /**
+     * Applies the cached snapshot (if any), then subscribes. {@code applier} runs on {@code executor} (the node's
+     * config applier), as do the ACKs and the reconnects (timed by the executor's timer); closing the subscriber
+     * leaves the executor running.
+     */
+    public static ConfigSubscriber start(NodeSession session, Applier applier, SerialExecutor executor) {
+        return start(session, applier, requireNonNull(executor, "executor"), null);
+    }
+
+    private static ConfigSubscriber start(NodeSession session, Applier applier, SerialExecutor executor,
+            ScheduledExecutorService ownTimer) {
+        ConfigSubscriber s = new ConfigSubscriber(requireNonNull(session, "session"), requireNonNull(applier, "applier"),
+                executor, ownTimer);
+        executor.submit(() -> {
+            s.applyCached();
+            s.connect();
+            return null;
+        }).join();
+        return s;
+    }
+
+    private void applyCached() {
+        executor.checkInContext();
         session.state().snapshot().ifPresent(cached -> {
             try {
                 applier.apply(cached);
-                s.version = cached.getVersion();
+                version = cached.getVersion();
                 LOG.info("applied cached config version {} from {}", cached.getVersion(), session.state().path());
             } catch (Exception e) {
                 LOG.warn("cached config version {} rejected: {}", cached.getVersion(), e.toString());
             }
         });
-        s.connect();
-        return s;
     }
 
     /** The version in effect; empty before the first. */
@@ -89,6 +120,8 @@ public final class ConfigSubscriber implements AutoCloseable {
     }
 
     private void connect() {
+        executor.checkInContext();
+        reconnect = null;
         if (closed) {
             return;
         }
@@ -111,18 +144,22 @@ public final class ConfigSubscriber implements AutoCloseable {
                     @Override
                     public void onNext(ConfigSnapshot snapshot) {
                         connected = true;
-                        backoff = Duration.ofSeconds(1);
-                        receive(snapshot);
+                        executor.executeIfRunning(() -> {
+                            backoff = Duration.ofSeconds(1);
+                            receive(snapshot);
+                        });
                     }
 
                     @Override
                     public void onError(Throwable t) {
-                        ended("stream failed: " + t.getMessage());
+                        connected = false;
+                        executor.executeIfRunning(() -> ended("stream failed: " + t.getMessage()));
                     }
 
                     @Override
                     public void onCompleted() {
-                        ended("stream closed by the controller");
+                        connected = false;
+                        executor.executeIfRunning(() -> ended("stream closed by the controller"));
                     }
                 });
         synchronized (this) {
@@ -132,6 +169,10 @@ public final class ConfigSubscriber implements AutoCloseable {
     }
 
     private void receive(ConfigSnapshot snapshot) {
+        executor.checkInContext();
+        if (closed) {
+            return;
+        }
         try {
             applier.apply(snapshot);
         } catch (Exception e) {
@@ -153,20 +194,29 @@ public final class ConfigSubscriber implements AutoCloseable {
     }
 
     private void ended(String why) {
+        executor.checkInContext();
         connected = false;
-        if (closed) {
+        if (closed || reconnect != null) {
             return;
         }
         Duration wait = backoff;
         backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
         LOG.info("{}; keeping config version {} and reconnecting in {}s", why, version, wait.toSeconds());
-        reconnects.schedule(this::connect, wait.toMillis(), TimeUnit.MILLISECONDS);
+        reconnect = executor.schedule(this::connect, wait);
     }
 
     @Override
     public void close() {
         closed = true;
-        reconnects.shutdownNow();
+        executor.executeIfRunning(() -> {
+            if (reconnect != null) {
+                reconnect.cancel();
+            }
+        });
+        if (ownTimer != null) {
+            executor.shutdown(Duration.ofSeconds(5));
+            ownTimer.shutdownNow();
+        }
         StreamObserver<ConfigRequest> r = requests;
         if (r != null) {
             try {

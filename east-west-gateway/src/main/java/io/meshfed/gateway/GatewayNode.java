@@ -2,8 +2,7 @@ package io.meshfed.gateway;
 
 import static java.util.Objects.requireNonNull;
 
-import io.meshfed.api.v1.ReadinessReport;
-import io.meshfed.api.v1.RegistrationServiceGrpc;
+import io.meshfed.api.concurrent.SerialExecutor;
 import io.meshfed.api.v1.Role;
 import io.meshfed.client.ConfigSubscriber;
 import io.meshfed.client.JoinTokenSource;
@@ -16,15 +15,18 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * A running east-west gateway: joins once (a token is needed only when the state directory holds no identity),
  * serves the data path with the identity from its state directory, applies config snapshots live, and reports
- * itself ready once it has config, which is how other networks learn its address.
+ * itself ready once it has config, which is how other networks learn its address. Snapshots are applied on one
+ * serial executor ({@code gateway-config}); the readiness report is asynchronous, so it never delays an ACK.
  */
 public final class GatewayNode implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(GatewayNode.class);
@@ -49,9 +51,15 @@ public final class GatewayNode implements AutoCloseable {
     private final ConfigSubscriber subscriber;
     private final ProxyHttp http;
     private final String advertised;
+    private final ReadinessReporter readiness;
+    private final SerialExecutor config;
+    private final ScheduledExecutorService ownTimer; // null when the timer was given
 
     private GatewayNode(NodeSession session, Gateway gateway, ConfigSubscriber subscriber, ProxyHttp http,
-            String advertised) {
+            String advertised, ReadinessReporter readiness, SerialExecutor config, ScheduledExecutorService ownTimer) {
+        this.readiness = readiness;
+        this.config = config;
+        this.ownTimer = ownTimer;
         this.advertised = advertised;
         this.session = session;
         this.gateway = gateway;
@@ -60,6 +68,29 @@ public final class GatewayNode implements AutoCloseable {
     }
 
     public static GatewayNode start(Options o, Clock clock) throws Exception {
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "gateway-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            return start(o, clock, timer, timer);
+        } catch (Exception | Error e) {
+            timer.shutdownNow();
+            throw e;
+        }
+    }
+
+    /**
+     * As {@link #start(Options, Clock)}, with the timer of the config stream's reconnects and the readiness
+     * report's retries given (a fake one in tests); the gateway does not shut it down.
+     */
+    public static GatewayNode start(Options o, Clock clock, ScheduledExecutorService timer) throws Exception {
+        return start(o, clock, timer, null);
+    }
+
+    private static GatewayNode start(Options o, Clock clock, ScheduledExecutorService timer,
+            ScheduledExecutorService ownTimer) throws Exception {
         if (!o.state().hasIdentity()) {
             if (o.token() == null || o.token().isBlank()) {
                 throw new IllegalStateException(o.state().path() + " holds no identity: the first start needs a join token in "
@@ -83,34 +114,27 @@ public final class GatewayNode implements AutoCloseable {
         // The address known now that the listener is bound (the port may have been 0).
         String advertised = o.advertise() != null ? o.advertise()
                 : gateway.inboundAddress().getHostString() + ":" + gateway.inboundAddress().getPort();
-        boolean[] reported = {false};
+        SerialExecutor config = SerialExecutor.start("gateway-config", timer);
+        ReadinessReporter readiness = new ReadinessReporter(session.channel(), config, advertised);
         ConfigSubscriber subscriber = ConfigSubscriber.start(session, snapshot -> {
+            config.checkInContext();
             gateway.update(snapshot);
-            if (!reported[0]) {
-                reported[0] = reportReady(session, true, advertised);
-            }
-        });
+            readiness.configApplied();
+        }, config);
         ProxyHttp http = o.httpListen() == null ? null : new ProxyHttp(o.httpListen(), "meshfed.gateway",
                 gateway.proxy(), subscriber::connected, registry -> { });
         LOG.info("gateway {} serving mTLS on {}{}", session.id(), gateway.inboundAddress(),
                 http == null ? "" : ", health and metrics on http://" + http.address().getHostString() + ":"
                         + http.address().getPort());
-        return new GatewayNode(session, gateway, subscriber, http, advertised);
-    }
-
-    private static boolean reportReady(NodeSession session, boolean ready, String address) {
-        try {
-            RegistrationServiceGrpc.newBlockingStub(session.channel()).withDeadlineAfter(10, TimeUnit.SECONDS)
-                    .reportReadiness(ReadinessReport.newBuilder().setReady(ready).addAddresses(address).build());
-            return true;
-        } catch (RuntimeException e) {
-            LOG.warn("cannot report readiness to the controller yet: {}", e.toString());
-            return false;
-        }
+        return new GatewayNode(session, gateway, subscriber, http, advertised, readiness, config, ownTimer);
     }
 
     public Gateway gateway() {
         return gateway;
+    }
+
+    ReadinessReporter readiness() {
+        return readiness;
     }
 
     public ConfigSubscriber subscriber() {
@@ -137,11 +161,15 @@ public final class GatewayNode implements AutoCloseable {
      */
     @Override
     public void close() throws IOException {
-        reportReady(session, false, advertised);
+        readiness.reportNotReady();
         if (http != null) {
             http.close();
         }
         subscriber.close();
+        config.shutdown(Duration.ofSeconds(5));
+        if (ownTimer != null) {
+            ownTimer.shutdownNow();
+        }
         gateway.close();
         session.close();
     }

@@ -13,6 +13,8 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.util.Optional;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * A running controller: the store, the federation's CAs, the gRPC API over mTLS (join, config streams,
@@ -44,10 +46,22 @@ public final class Controller implements AutoCloseable {
         return start(config, httpTimeouts, clock, StartedComponents.Listener.NONE);
     }
 
+    /**
+     * As {@link #start(ControllerConfig, HttpEndpoint.Timeouts, Clock)}, with the timer of every component's delays
+     * (push debounce, agent grace periods, cluster syncs and grace) and the worker that reads the store for the
+     * config streams given (tests give a fake timer). The controller does not shut them down.
+     */
+    public static Controller start(ControllerConfig config, HttpEndpoint.Timeouts httpTimeouts, Clock clock,
+            ScheduledExecutorService timer, Executor storeReads) throws IOException {
+        return new Controller(ControllerComponents.start(config, httpTimeouts, clock,
+                ControllerComponents.Timing.given(timer, storeReads), StartedComponents.Listener.NONE));
+    }
+
     /** As {@link #start(ControllerConfig, HttpEndpoint.Timeouts, Clock)}, telling {@code listener} of each component. */
     static Controller start(ControllerConfig config, HttpEndpoint.Timeouts httpTimeouts, Clock clock,
             StartedComponents.Listener listener) throws IOException {
-        return new Controller(ControllerComponents.start(config, httpTimeouts, clock, listener));
+        return new Controller(ControllerComponents.start(config, httpTimeouts, clock,
+                ControllerComponents.Timing.owned(), listener));
     }
 
     static boolean isAdmin(SpiffeId id, SpiffeId adminId) {

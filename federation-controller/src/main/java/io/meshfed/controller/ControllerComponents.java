@@ -52,6 +52,11 @@ import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -91,25 +96,29 @@ final class ControllerComponents implements AutoCloseable {
 
     /** Builds and starts every component; on failure, closes those already started and throws. */
     static ControllerComponents start(ControllerConfig config, HttpEndpoint.Timeouts httpTimeouts, Clock clock,
-            StartedComponents.Listener listener) throws IOException {
+            Timing timing, StartedComponents.Listener listener) throws IOException {
         requireNonNull(config, "config");
         requireNonNull(httpTimeouts, "httpTimeouts");
         requireNonNull(clock, "clock");
+        requireNonNull(timing, "timing");
         StartedComponents started = new StartedComponents(listener);
         try {
-            return build(config, httpTimeouts, clock, started);
+            return build(config, httpTimeouts, clock, timing, started);
         } catch (IOException | RuntimeException | Error e) {
             started.close();
+            timing.close(); // when the failure came before it was started
             throw e;
         }
     }
 
     private static ControllerComponents build(ControllerConfig config, HttpEndpoint.Timeouts httpTimeouts,
-            Clock clock, StartedComponents started) throws IOException {
+            Clock clock, Timing timing, StartedComponents started) throws IOException {
+        ScheduledExecutorService timer = timing.timer();
         // The CAs first: loading them fails on a directory that holds no federation, before a store is made there.
         FederationIdentity identity = FederationIdentity.load(config.dataDir(), clock);
         Store store = SqliteStore.open(config.dataDir().resolve("state.db"));
         started.add("store", store);
+        started.add("timer and store reads", timing); // its tasks' components close before it
         IdentityOperations.recordEarlierJoins(store);
         EarlierNetworks.assignUnambiguousGatewayMembers(store);
         ControllerMetrics metrics = new ControllerMetrics();
@@ -127,11 +136,12 @@ final class ControllerComponents implements AutoCloseable {
         RevokedIdentities revoked = new RevokedIdentities(store);
         started.add("revoked identities", revoked);
         ReportWithdrawal withdrawal = new CatalogWithdrawal();
-        started.add("revoked withdrawals", new RevokedWithdrawals(store, revoked, withdrawal));
-        ConfigStreamService streams = new ConfigStreamService(store, trust, metrics, clock, config.pushDebounce(),
+        started.add("revoked withdrawals", new RevokedWithdrawals(store, revoked, withdrawal, timer));
+        ConfigStreamService streams = new ConfigStreamService(store, trust, metrics, clock, timer,
+                timing.storeReads(), config.pushDebounce(),
                 config.agentGracePeriod(), config.configStreamsPerIdentity(), revoked);
         started.add("config streams", streams);
-        ClusterConnectors connectors = new ClusterConnectors(store, identity, trust, streams, metrics, clock,
+        ClusterConnectors connectors = new ClusterConnectors(store, identity, trust, streams, metrics, clock, timer,
                 config.clusterStaleGrace(), config.memberPortQuota());
         MembershipService membership = new MembershipService(store, identity);
         JoinTokenOperations tokens = new JoinTokenOperations(store, identity, new JoinTokens(store, clock));
@@ -246,5 +256,40 @@ final class ControllerComponents implements AutoCloseable {
     public void close() {
         started.close();
         LOG.info("controller stopped");
+    }
+
+    /**
+     * The timer of every component's delays and the worker that reads the store for the config streams: made and
+     * shut down by the controller ({@link #owned()}), or given by the caller, who shuts them down ({@link #given}).
+     */
+    record Timing(ScheduledExecutorService timer, Executor storeReads, List<ExecutorService> toShutDown)
+            implements AutoCloseable {
+        Timing {
+            requireNonNull(timer, "timer");
+            requireNonNull(storeReads, "storeReads");
+            toShutDown = List.copyOf(toShutDown);
+        }
+
+        static Timing given(ScheduledExecutorService timer, Executor storeReads) {
+            return new Timing(timer, storeReads, List.of());
+        }
+
+        static Timing owned() {
+            ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
+                    r -> daemon(r, "controller-timer"));
+            ExecutorService reads = Executors.newSingleThreadExecutor(r -> daemon(r, "config-stream-reads"));
+            return new Timing(timer, reads, List.of(timer, reads));
+        }
+
+        private static Thread daemon(Runnable r, String name) {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        }
+
+        @Override
+        public void close() {
+            toShutDown.forEach(ExecutorService::shutdownNow);
+        }
     }
 }

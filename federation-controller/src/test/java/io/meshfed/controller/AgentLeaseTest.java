@@ -17,9 +17,12 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A VM that dies cannot report its services down: the controller withdraws them when its agent stays away. */
+/**
+ * A VM that dies cannot report its services down: the controller withdraws them when its agent stays away. The
+ * controller's time is fake: the grace period passes when the test forwards it, not by waiting.
+ */
 class AgentLeaseTest {
-    private static final Duration GRACE = Duration.ofMillis(700);
+    private static final Duration GRACE = Duration.ofSeconds(60);
 
     @TempDir
     Path dir;
@@ -32,7 +35,7 @@ class AgentLeaseTest {
 
     @Test
     void anAgentGoneForTheGracePeriodHasItsWorkloadsWithdrawnAndARepeatedReportWritesNothing() throws Exception {
-        try (TestFederation federation = TestFederation.start(dir, GRACE)) {
+        try (TestFederation federation = TestFederation.withFakeTime(dir, GRACE)) {
             var admin = federation.admin();
             admin.createNetwork(CreateNetworkRequest.newBuilder().setName("east").build());
             admin.addMember(AddMemberRequest.newBuilder().setName("east").setType("vm").setNetwork("east").build());
@@ -43,12 +46,21 @@ class AgentLeaseTest {
             var registration = RegistrationServiceGrpc.newBlockingStub(agent);
             long first = registration.reportWorkloads(report).getRevision();
             assertThat(registration.reportWorkloads(report).getRevision()).isEqualTo(first);
+            String id = "spiffe://east.acme.mesh/ns/demo/vm/vm-1";
+            var leases = federation.controller().streams().agentLeases();
+            await().atMost(Duration.ofSeconds(10)).until(() -> leases.running().contains(id)); // reported, no stream
 
             TestSubscriber stream = new TestSubscriber(agent);
             await().atMost(Duration.ofSeconds(10)).until(() -> stream.latest() != null);
-            Thread.sleep(GRACE.toMillis() * 2);
+            federation.forwardTime(GRACE.multipliedBy(2));
+            await().atMost(Duration.ofSeconds(10)).until(() -> !leases.running().contains(id)); // the check ran
             assertThat(healthy(federation)).as("connected: kept").isTrue();
             stream.close();
+            await().atMost(Duration.ofSeconds(10)).until(() -> leases.running().contains(id)); // stream gone
+            federation.forwardTime(GRACE.minusSeconds(1));
+            assertThat(leases.running()).as("within the grace period").contains(id);
+            assertThat(healthy(federation)).as("within the grace period: kept").isTrue();
+            federation.forwardTime(Duration.ofSeconds(1));
             await().atMost(Duration.ofSeconds(10)).until(() -> !healthy(federation));
 
             // Reporting again (as the agent does on its next stream) brings it back.
@@ -57,6 +69,10 @@ class AgentLeaseTest {
 
             // A controller restart gives every agent the grace period to come back; this one does not.
             federation.restart();
+            var restarted = federation.controller().streams().agentLeases();
+            assertThat(restarted.running()).contains(id);
+            assertThat(healthy(federation)).as("restarted: the grace period runs").isTrue();
+            federation.forwardTime(GRACE);
             await().atMost(Duration.ofSeconds(10)).until(() -> !healthy(federation));
         }
     }

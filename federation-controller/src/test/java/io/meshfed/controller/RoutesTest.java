@@ -68,7 +68,11 @@ class RoutesTest {
                 await().atMost(Duration.ofSeconds(20)).until(() -> edge.latest().getRoutesCount() == 2);
                 assertThat(edge.latest().getRoutes(1).getFilters(1).getArgsList()).extracting(RouteArg::getValue)
                         .containsExactly("X-Via", "meshfed");
-                Thread.sleep(300);
+                // The refresh that sent the edge its routes offered the gateway its snapshot in the same loop task;
+                // status() runs on that loop after it, so a push to the gateway would show here, with no waiting.
+                assertThat(federation.controller().streams().status()).filteredOn(s -> s.getSpiffeId()
+                        .endsWith("/meshfed/gateway/gw")).singleElement()
+                        .satisfies(s -> assertThat(s.getSentVersion()).isEqualTo(gatewayVersion));
                 assertThat(gateway.latest().getVersion()).as("routes do not concern gateways").isEqualTo(gatewayVersion);
                 assertThat(gateway.latest().getRoutesCount()).isZero();
 

@@ -2,14 +2,16 @@ package io.meshfed.controller.catalog;
 
 import static java.util.Objects.requireNonNull;
 
+import io.meshfed.api.concurrent.SerialExecutor;
 import io.meshfed.controller.model.Kind;
 import io.meshfed.controller.model.Records;
 import io.meshfed.controller.model.WorkloadSetRecord;
 import io.meshfed.controller.store.Store;
 import io.meshfed.controller.store.StoreTransaction;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,28 +22,29 @@ import org.slf4j.LoggerFactory;
  * unhealthy, which withdraws it from everyone's snapshot. The agent reports again as soon as it reconnects. At
  * controller start every agent gets the grace period to reconnect.
  */
-public final class AgentLeases {
+public final class AgentLeases implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AgentLeases.class);
 
     private final Store store;
-    private final ScheduledExecutorService timer;
+    private final SerialExecutor executor;
     private final Duration grace;
     private final Predicate<String> connected;
-    /** Agents with an expiry check scheduled; one each, however often they report. Used on {@code timer} only. */
-    private final java.util.Set<String> pending = new java.util.HashSet<>();
+    /** Agents with an expiry check scheduled; one each, however often they report. Confined to {@code executor}. */
+    private final Set<String> pending = new HashSet<>();
 
-    /** {@code connected} tells whether an agent (by SPIFFE ID) has a config stream now; called on {@code timer}. */
+    /**
+     * @param timer where the grace periods are timed (a fake one in tests)
+     * @param connected whether an agent (by SPIFFE ID) has a config stream now; thread-safe, called on the leases'
+     *     own executor
+     */
     public AgentLeases(Store store, ScheduledExecutorService timer, Duration grace, Predicate<String> connected) {
         this.store = requireNonNull(store, "store");
-        this.timer = requireNonNull(timer, "timer");
+        this.executor = SerialExecutor.start("agent-leases", timer);
         this.grace = requireNonNull(grace, "grace");
         this.connected = requireNonNull(connected, "connected");
     }
 
-    /**
-     * Gives every agent with reported workloads the grace period to reconnect (at controller start). The methods
-     * below run on {@code timer}.
-     */
+    /** Gives every agent with reported workloads the grace period to reconnect (at controller start). */
     public void startAll() {
         for (WorkloadSetRecord set : Records.list(store, Kind.WORKLOADS, WorkloadSetRecord.class)) {
             if (set.reportedByAgent()) { // a Kubernetes cluster's set is kept by its connector
@@ -52,19 +55,32 @@ public final class AgentLeases {
 
     /** The agent's stream ended: unless it is back within the grace period, its workloads become unhealthy. */
     public void disconnected(String agent) {
-        if (pending.add(agent)) {
-            timer.schedule(() -> expireUnlessBack(agent), grace.toMillis(), TimeUnit.MILLISECONDS);
-        }
+        executor.executeIfRunning(() -> startLease(agent));
     }
 
     /** The agent reported workloads: without a config stream now, its lease runs as if its stream had just ended. */
     public void reported(String agent) {
-        if (!connected.test(agent)) {
-            disconnected(agent);
+        executor.executeIfRunning(() -> {
+            if (!connected.test(agent)) {
+                startLease(agent);
+            }
+        });
+    }
+
+    /** The agents whose grace period is running, read on the leases' executor. */
+    public Set<String> running() {
+        return executor.submit(() -> Set.copyOf(pending)).join();
+    }
+
+    private void startLease(String agent) {
+        executor.checkInContext();
+        if (pending.add(agent)) {
+            executor.schedule(() -> expireUnlessBack(agent), grace);
         }
     }
 
     private void expireUnlessBack(String agent) {
+        executor.checkInContext();
         pending.remove(agent);
         if (connected.test(agent)) {
             return;
@@ -86,5 +102,10 @@ public final class AgentLeases {
         } catch (RuntimeException e) {
             LOG.warn("cannot expire the workloads of agent {}: {}", agent, e.toString());
         }
+    }
+
+    @Override
+    public void close() {
+        executor.shutdown(Duration.ofSeconds(5));
     }
 }

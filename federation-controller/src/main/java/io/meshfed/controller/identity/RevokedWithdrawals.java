@@ -2,12 +2,11 @@ package io.meshfed.controller.identity;
 
 import static java.util.Objects.requireNonNull;
 
+import io.meshfed.api.concurrent.SerialExecutor;
 import io.meshfed.controller.model.Kind;
 import io.meshfed.controller.store.Change;
 import io.meshfed.controller.store.Store;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,18 +20,16 @@ public final class RevokedWithdrawals implements AutoCloseable {
 
     private final Store store;
     private final RevokedIdentities revoked;
-    private final ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "revoked-withdrawals");
-        t.setDaemon(true);
-        return t;
-    });
+    private final SerialExecutor writer;
     private final Store.Watch watch;
     private final ReportWithdrawal withdrawal;
 
-    public RevokedWithdrawals(Store store, RevokedIdentities revoked, ReportWithdrawal withdrawal) {
+    public RevokedWithdrawals(Store store, RevokedIdentities revoked, ReportWithdrawal withdrawal,
+            ScheduledExecutorService timer) {
         this.store = requireNonNull(store, "store");
         this.revoked = requireNonNull(revoked, "revoked");
         this.withdrawal = requireNonNull(withdrawal, "withdrawal");
+        this.writer = SerialExecutor.start("revoked-withdrawals", timer);
         this.watch = store.watch(store.revision(), this::check);
     }
 
@@ -42,14 +39,11 @@ public final class RevokedWithdrawals implements AutoCloseable {
         if (change.op() != Change.Op.PUT || !reported || !revoked.isRevoked(change.name())) {
             return;
         }
-        try {
-            writer.execute(() -> withdraw(change.name()));
-        } catch (RejectedExecutionException e) {
-            // closing
-        }
+        writer.executeIfRunning(() -> withdraw(change.name())); // dropped while closing
     }
 
     private void withdraw(String spiffeId) {
+        writer.checkInContext();
         try {
             ReportWithdrawal.Withdrawn withdrawn = store.transact(tx -> withdrawal.withdraw(tx, spiffeId));
             if (withdrawn.any()) {
@@ -64,6 +58,6 @@ public final class RevokedWithdrawals implements AutoCloseable {
     @Override
     public void close() {
         watch.close();
-        writer.shutdownNow();
+        writer.shutdown(java.time.Duration.ofSeconds(5));
     }
 }

@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.meshfed.api.concurrent.SerialExecutor;
 import io.meshfed.api.v1.ClusterState;
 import io.meshfed.api.v1.ConfigSnapshot;
 import io.meshfed.controller.catalog.CatalogView;
@@ -36,8 +37,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -73,7 +72,7 @@ final class ClusterConnector implements AutoCloseable {
     private final Clock clock;
     private final Duration staleGrace;
     private final int memberPortQuota;
-    private final ScheduledExecutorService executor;
+    private final SerialExecutor executor;
 
     // Everything below is touched on the executor thread only, but for status() (volatile reads).
     private KubernetesClient client;
@@ -86,19 +85,19 @@ final class ClusterConnector implements AutoCloseable {
     private volatile String lastError = "";
     private volatile int exportedServices;
     private volatile int importedServices;
-    private ScheduledFuture<?> pendingSync;
+    private SerialExecutor.Scheduled pendingSync;
     private volatile CatalogView latestView; // the config streams' latest; null until their first refresh
     private boolean clusterDirty = true; // set by informer events; the import and bundle comparisons need it
     private int appliedImports; // hash of what the last import sync applied (outbound listeners, gateway IPs)
     private long appliedBundleVersion = -1;
-    private ScheduledFuture<?> withdrawal;
-    private ScheduledFuture<?> healthCheck;
+    private SerialExecutor.Scheduled withdrawal;
+    private SerialExecutor.Scheduled healthCheck;
     private Duration backoff = Duration.ofSeconds(1);
-    private long notWatchingSince; // System.nanoTime() of the first check that found an informer not watching, or 0
+    private SerialExecutor.Scheduled watchGap; // pending from the first check that found an informer not watching
     private boolean closed;
 
     ClusterConnector(ClusterRecord record, String kubeconfig, Store store, TrustState trust, ControllerMetrics metrics,
-            Clock clock, Duration staleGrace, int memberPortQuota, ScheduledExecutorService executor) {
+            Clock clock, Duration staleGrace, int memberPortQuota, SerialExecutor executor) {
         this.memberPortQuota = memberPortQuota;
         this.record = record;
         this.config = connectorConfig(kubeconfig);
@@ -139,7 +138,7 @@ final class ClusterConnector implements AutoCloseable {
     /** The catalog, the bundles or the gateways changed: what this cluster imports may have too. */
     void catalogChanged(CatalogView view) {
         latestView = view;
-        executor.execute(() -> requestSync(CATALOG_DELAY));
+        executor.executeIfRunning(() -> requestSync(CATALOG_DELAY));
     }
 
     ClusterState status() {
@@ -156,6 +155,7 @@ final class ClusterConnector implements AutoCloseable {
     }
 
     private void connect() {
+        executor.checkInContext();
         if (closed) {
             return;
         }
@@ -164,17 +164,17 @@ final class ClusterConnector implements AutoCloseable {
             ResourceEventHandler<HasMetadata> handler = new ResourceEventHandler<>() {
                 @Override
                 public void onAdd(HasMetadata o) {
-                    executor.execute(ClusterConnector.this::clusterChanged);
+                    executor.executeIfRunning(ClusterConnector.this::clusterChanged);
                 }
 
                 @Override
                 public void onUpdate(HasMetadata old, HasMetadata o) {
-                    executor.execute(ClusterConnector.this::clusterChanged);
+                    executor.executeIfRunning(ClusterConnector.this::clusterChanged);
                 }
 
                 @Override
                 public void onDelete(HasMetadata o, boolean unknownFinalState) {
-                    executor.execute(ClusterConnector.this::clusterChanged);
+                    executor.executeIfRunning(ClusterConnector.this::clusterChanged);
                 }
             };
             services = client.services().inAnyNamespace().runnableInformer(0);
@@ -197,8 +197,7 @@ final class ClusterConnector implements AutoCloseable {
                     .toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
             backoff = Duration.ofSeconds(1);
             LOG.info("cluster {}: informers synced from {}", record.name(), record.server());
-            healthCheck = executor.scheduleWithFixedDelay(this::checkWatching, HEALTH_CHECK.toMillis(),
-                    HEALTH_CHECK.toMillis(), TimeUnit.MILLISECONDS);
+            healthCheck = executor.repeat(this::checkWatching, HEALTH_CHECK, HEALTH_CHECK);
             clusterChanged();
         } catch (Exception e) {
             Throwable cause = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null
@@ -209,7 +208,7 @@ final class ClusterConnector implements AutoCloseable {
                     lastError, backoff);
             stopInformers();
             becameUnreachable();
-            executor.schedule(this::connect, backoff.toMillis(), TimeUnit.MILLISECONDS);
+            executor.schedule(this::connect, backoff);
             backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
         }
     }
@@ -219,15 +218,16 @@ final class ClusterConnector implements AutoCloseable {
     }
 
     private void checkWatching() {
+        executor.checkInContext();
         if (!watching()) {
-            long now = System.nanoTime();
-            if (notWatchingSince == 0) {
-                notWatchingSince = now;
-            } else if (now - notWatchingSince > WATCH_GAP.toNanos()) {
-                becameUnreachable();
+            if (watchGap == null) {
+                watchGap = executor.schedule(this::watchGapEnded, WATCH_GAP);
             }
         } else {
-            notWatchingSince = 0;
+            if (watchGap != null) {
+                watchGap.cancel();
+                watchGap = null;
+            }
             if (!"synced".equals(state) && !"connecting".equals(state)) {
                 LOG.info("cluster {}: API server reachable again; resyncing", record.name());
                 clusterChanged();
@@ -235,8 +235,18 @@ final class ClusterConnector implements AutoCloseable {
         }
     }
 
+    /** An informer has not been watching since {@link #WATCH_GAP} ago: unless it is back now, this is an outage. */
+    private void watchGapEnded() {
+        executor.checkInContext();
+        watchGap = null;
+        if (!closed && services != null && !watching()) {
+            becameUnreachable();
+        }
+    }
+
     /** Endpoints stay for the grace period (stale), then are withdrawn until the cluster is back. */
     private void becameUnreachable() {
+        executor.checkInContext();
         if ("stale".equals(state) || "withdrawn".equals(state)) {
             return;
         }
@@ -246,11 +256,12 @@ final class ClusterConnector implements AutoCloseable {
         if (hadSynced) {
             LOG.warn("cluster {}: API server unreachable; its endpoints stay for {} ({})", record.name(), staleGrace,
                     lastError);
-            withdrawal = executor.schedule(this::withdraw, staleGrace.toMillis(), TimeUnit.MILLISECONDS);
+            withdrawal = executor.schedule(this::withdraw, staleGrace);
         }
     }
 
     private void withdraw() {
+        executor.checkInContext();
         if (!"stale".equals(state)) {
             return;
         }
@@ -289,19 +300,21 @@ final class ClusterConnector implements AutoCloseable {
      * request moves a pending sync forward.
      */
     private void requestSync(Duration delay) {
+        executor.checkInContext();
         if (closed || services == null) {
             return;
         }
-        if (pendingSync != null && pendingSync.getDelay(TimeUnit.MILLISECONDS) <= delay.toMillis()) {
+        if (pendingSync != null && pendingSync.isPending() && pendingSync.remaining().compareTo(delay) <= 0) {
             return;
         }
         if (pendingSync != null) {
-            pendingSync.cancel(false);
+            pendingSync.cancel();
         }
-        pendingSync = executor.schedule(this::sync, delay.toMillis(), TimeUnit.MILLISECONDS);
+        pendingSync = executor.schedule(this::sync, delay);
     }
 
     private void sync() {
+        executor.checkInContext();
         pendingSync = null;
         if (closed || services == null) {
             return;
@@ -309,7 +322,7 @@ final class ClusterConnector implements AutoCloseable {
         if (!watching()) {
             // The caches may be behind: syncing from them could withdraw what still exists. Try again shortly;
             // checkWatching decides whether this is an outage.
-            executor.schedule(() -> requestSync(), HEALTH_CHECK.toMillis(), TimeUnit.MILLISECONDS);
+            executor.schedule(() -> requestSync(), HEALTH_CHECK);
             return;
         }
         try {
@@ -319,7 +332,7 @@ final class ClusterConnector implements AutoCloseable {
             syncImports(dirty);
             syncTrustBundle(dirty);
             if (withdrawal != null) {
-                withdrawal.cancel(false);
+                withdrawal.cancel();
                 withdrawal = null;
             }
             state = "synced";
@@ -338,7 +351,7 @@ final class ClusterConnector implements AutoCloseable {
             } else {
                 LOG.error("cluster {}: sync failed, retrying in 1 s", record.name(), e);
             }
-            executor.schedule(() -> requestSync(), 1, TimeUnit.SECONDS);
+            executor.schedule(() -> requestSync(), Duration.ofSeconds(1));
         }
     }
 
@@ -560,6 +573,7 @@ final class ClusterConnector implements AutoCloseable {
     }
 
     private void stopInformers() {
+        executor.checkInContext();
         for (SharedIndexInformer<?> i : new ArrayList<>(java.util.Arrays.asList(services, slices, exports, imports))) {
             if (i != null) {
                 i.close();
@@ -570,7 +584,11 @@ final class ClusterConnector implements AutoCloseable {
         exports = null;
         imports = null;
         if (healthCheck != null) {
-            healthCheck.cancel(false);
+            healthCheck.cancel();
+        }
+        if (watchGap != null) {
+            watchGap.cancel();
+            watchGap = null;
         }
         if (client != null) {
             client.close();
@@ -585,9 +603,13 @@ final class ClusterConnector implements AutoCloseable {
             executor.submit(() -> {
                 closed = true;
                 if (withdrawal != null) {
-                    withdrawal.cancel(false);
+                    withdrawal.cancel();
+                }
+                if (pendingSync != null) {
+                    pendingSync.cancel();
                 }
                 stopInformers();
+                return null;
             }).get(10, TimeUnit.SECONDS);
         } catch (Exception e) {
             LOG.warn("cluster {}: close: {}", record.name(), e.toString());

@@ -1,5 +1,6 @@
 package io.meshfed.controller.kubernetes;
 
+import io.meshfed.api.concurrent.SerialExecutor;
 import io.meshfed.api.v1.ClusterState;
 import io.meshfed.controller.identity.FederationIdentity;
 import io.meshfed.controller.identity.TrustState;
@@ -15,15 +16,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One {@link ClusterConnector} per registered member cluster, each on its own thread. Follows the store: a new
+ * One {@link ClusterConnector} per registered member cluster, each on its own serial executor; starting, replacing
+ * and stopping them runs on one more ({@code cluster-connectors}). Follows the store: a new
  * cluster starts a connector, new credentials (a rotation) replace it, a removed cluster stops it. Each catalog view
  * the config streams refresh to is handed to every connector, so imports and the trust bundle ConfigMap follow
  * without another read of the store.
@@ -39,15 +38,20 @@ public final class ClusterConnectors implements AutoCloseable {
     private final Clock clock;
     private final Duration staleGrace;
     private final int memberPortQuota;
+    /** Changed on {@code control} only; read anywhere (status, catalog views). */
     private final Map<String, Running> running = new ConcurrentHashMap<>();
-    private final ExecutorService control = Executors.newSingleThreadExecutor(r -> daemon(r, "cluster-connectors"));
+    private final ScheduledExecutorService timer;
+    private final SerialExecutor control;
     private Store.Watch watch;
 
-    private record Running(ClusterConnector connector, ScheduledExecutorService executor) {}
+    private record Running(ClusterConnector connector, SerialExecutor executor) {}
 
+    /** @param timer times every connector's syncs, retries and grace period (a fake one in tests) */
     public ClusterConnectors(Store store, FederationIdentity identity, TrustState trust,
             io.meshfed.controller.stream.ConfigStreamService streams, ControllerMetrics metrics, Clock clock,
-            Duration staleGrace, int memberPortQuota) {
+            ScheduledExecutorService timer, Duration staleGrace, int memberPortQuota) {
+        this.timer = timer;
+        this.control = SerialExecutor.start("cluster-connectors", timer);
         this.memberPortQuota = memberPortQuota;
         this.streams = streams;
         this.store = store;
@@ -65,13 +69,14 @@ public final class ClusterConnectors implements AutoCloseable {
         }
         watch = store.watch(revision, change -> {
             if (change.kind().equals(Kind.CLUSTER.storeName())) {
-                control.execute(() -> reconcile(change.name()));
+                control.executeIfRunning(() -> reconcile(change.name()));
             }
         });
         streams.onViewRefreshed(view -> running.values().forEach(r -> r.connector().catalogChanged(view)));
     }
 
     private void reconcile(String name) {
+        control.checkInContext();
         Optional<ClusterRecord> record = Records.get(store, Kind.CLUSTER, name, ClusterRecord.class);
         Running current = running.get(name);
         if (current != null && record.isPresent() && current.connector().generation() == record.get().generation()) {
@@ -86,8 +91,7 @@ public final class ClusterConnectors implements AutoCloseable {
                 LOG.error("cluster {}: cannot open its stored credentials: {}", name, e.getMessage());
                 return;
             }
-            ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(r ->
-                    daemon(r, "cluster-" + name));
+            SerialExecutor executor = SerialExecutor.start("cluster-" + name, timer);
             ClusterConnector connector = new ClusterConnector(c, kubeconfig, store, trust, metrics, clock, staleGrace, memberPortQuota,
                     executor);
             // The new connector starts before the old one stops: a rotation never leaves the cluster unwatched.
@@ -105,7 +109,7 @@ public final class ClusterConnectors implements AutoCloseable {
 
     private static void stop(Running r) {
         r.connector().close();
-        r.executor().shutdownNow();
+        r.executor().shutdownNow(); // close() ran its last task on it
     }
 
     /** Each cluster's connection state, sorted by name; registered clusters without a connector say so. */
@@ -130,19 +134,8 @@ public final class ClusterConnectors implements AutoCloseable {
         if (watch != null) {
             watch.close();
         }
-        control.shutdown();
-        try {
-            control.awaitTermination(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        control.shutdown(Duration.ofSeconds(10));
         running.values().forEach(ClusterConnectors::stop);
         running.clear();
-    }
-
-    private static Thread daemon(Runnable r, String name) {
-        Thread t = new Thread(r, name);
-        t.setDaemon(true);
-        return t;
     }
 }

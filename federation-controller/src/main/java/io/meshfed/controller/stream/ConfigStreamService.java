@@ -6,6 +6,7 @@ import com.google.protobuf.Timestamp;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import io.meshfed.api.concurrent.SerialExecutor;
 import io.meshfed.api.v1.ConfigRequest;
 import io.meshfed.api.v1.ConfigServiceGrpc;
 import io.meshfed.api.v1.SubscriberStatus;
@@ -28,11 +29,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,8 +38,12 @@ import org.slf4j.LoggerFactory;
 /**
  * Config streams. Each subscriber receives the snapshot of its member and network; a store change is pushed,
  * debounced, to every subscriber whose snapshot changed; a subscriber that holds the current version gets nothing.
- * All subscriber state is changed on one thread ({@code loop}); gRPC callbacks only hand work to it. A subscriber that
- * cannot keep up gets the newest version when it is ready again, never a backlog.
+ * All subscriber state is changed on one serial executor ({@code loop}, thread {@code config-stream}); gRPC callbacks
+ * only hand work to it. The loop does bookkeeping and sends only: reading the store into a catalog view and building
+ * snapshots from it run on the {@code storeReads} worker, whose result is handed back to the loop. Every snapshot
+ * carries the store revision of the view it was built from, and a subscriber is never sent one older than what it
+ * was offered before. A subscriber that cannot keep up gets the newest version when it is ready again, never a
+ * backlog.
  */
 public final class ConfigStreamService implements io.grpc.BindableService, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ConfigStreamService.class);
@@ -51,20 +53,23 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
     private final ControllerMetrics metrics;
     private final Clock clock;
     private final Duration debounce;
-    private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "config-stream");
-        t.setDaemon(true);
-        return t;
-    });
+    private final SerialExecutor loop;
+    private final Executor storeReads;
     private final AtomicLong ids = new AtomicLong();
     private final AtomicLong nonces = new AtomicLong();
     // Everything below is confined to `loop`.
     private final Map<Long, Subscriber> subscribers = new LinkedHashMap<>();
-    private final Map<String, PreparedSnapshot> snapshotCache = new HashMap<>();
+    /** The snapshots built from {@code view}, by {@link #key}. */
+    private Map<String, PreparedSnapshot> snapshotCache = new HashMap<>();
+    /** Keys whose snapshot is being built on the worker, with the revision of the view it is built from. */
+    private final Map<String, Long> building = new HashMap<>();
     private final List<java.util.function.Consumer<CatalogView>> viewListeners =
             new java.util.concurrent.CopyOnWriteArrayList<>();
     private CatalogView view;
-    private ScheduledFuture<?> pendingRefresh;
+    private SerialExecutor.Scheduled pendingRefresh;
+    /** A view is being read on the worker; a change meanwhile reads again once it is back. */
+    private boolean loading;
+    private boolean changedWhileLoading;
     private final Store.Watch watch;
 
     private final io.meshfed.controller.catalog.AgentLeases leases;
@@ -75,11 +80,14 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
             new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
+     * @param timer times the push debounce and the agents' grace periods (a fake one in tests)
+     * @param storeReads where the store is read and snapshots are built, off the loop
      * @param streamsPerIdentity how many streams one SPIFFE ID may hold open at once; one more is refused
      * @param revoked identities whose streams are closed when they are revoked, and refused afterwards
      */
     public ConfigStreamService(Store store, TrustState trust, ControllerMetrics metrics, Clock clock,
-            Duration debounce, Duration agentGracePeriod, int streamsPerIdentity, RevokedIdentities revoked) {
+            ScheduledExecutorService timer, Executor storeReads, Duration debounce, Duration agentGracePeriod,
+            int streamsPerIdentity, RevokedIdentities revoked) {
         this.streamsPerIdentity = streamsPerIdentity;
         this.revoked = requireNonNull(revoked, "revoked");
         this.store = requireNonNull(store, "store");
@@ -87,11 +95,15 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
         this.metrics = requireNonNull(metrics, "metrics");
         this.clock = requireNonNull(clock, "clock");
         this.debounce = requireNonNull(debounce, "debounce");
-        this.view = CatalogView.load(store, trust);
+        this.storeReads = requireNonNull(storeReads, "storeReads");
+        this.loop = SerialExecutor.start("config-stream", timer);
+        this.view = CatalogView.load(store, trust); // at start, before any stream
         this.watch = store.watch(view.revision(), change -> submit(this::scheduleRefresh));
         metrics.gauge("meshfed.subscribers", "Config stream subscribers connected", this::subscriberCount);
-        this.leases = new io.meshfed.controller.catalog.AgentLeases(store, loop, agentGracePeriod,
-                id -> subscribers.values().stream().anyMatch(s -> s.spiffeId.toString().equals(id)));
+        // An agent is connected while it holds a stream slot (the map is thread-safe; the leases have their own
+        // executor).
+        this.leases = new io.meshfed.controller.catalog.AgentLeases(store, timer, agentGracePeriod,
+                openStreams::containsKey);
         leases.startAll();
         revoked.onRevoked(id -> submit(() -> closeRevoked(id)));
     }
@@ -111,6 +123,8 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
         String ackedVersion = "";
         String lastError = "";
         PreparedSnapshot pending;
+        /** The store revision of the newest snapshot offered (pending or sent); an older one is never sent. */
+        long offeredRevision = -1;
         boolean closed;
 
         Subscriber(SpiffeId spiffeId, MemberRecord member, ServerCallStreamObserver<PreparedSnapshot.Push> out) {
@@ -123,10 +137,12 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
             return sentVersion.isEmpty() ? heldVersion : sentVersion;
         }
 
-        void offer(PreparedSnapshot snapshot) {
-            if (closed || !subscribed) {
+        void offer(PreparedSnapshot snapshot, long revision) {
+            loop.checkInContext();
+            if (closed || !subscribed || revision < offeredRevision) {
                 return;
             }
+            offeredRevision = revision;
             if (snapshot.version().equals(latestVersion())) {
                 pending = null;
                 return;
@@ -136,6 +152,7 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
         }
 
         void flush() {
+            loop.checkInContext();
             if (closed || pending == null || !out.isReady()) {
                 return;
             }
@@ -158,6 +175,7 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
         }
 
         void close() {
+            loop.checkInContext();
             if (closed) {
                 return;
             }
@@ -222,6 +240,11 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
         };
     }
 
+    /** The agents' leases (their grace periods), for status and tests. */
+    public io.meshfed.controller.catalog.AgentLeases agentLeases() {
+        return leases;
+    }
+
     /**
      * An agent's workloads were recorded: if it holds no config stream, its lease starts now (a reporter that never
      * opens a stream does not keep its workloads healthy).
@@ -248,6 +271,7 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
      * revocation's own closing ran before this, so the stream is refused here instead).
      */
     private void admit(Subscriber s) {
+        loop.checkInContext();
         if (s.closed) {
             return;
         }
@@ -263,6 +287,7 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
 
     /** Closes every stream of a revoked identity with PERMISSION_DENIED. */
     private void closeRevoked(String spiffeId) {
+        loop.checkInContext();
         for (Subscriber s : List.copyOf(subscribers.values())) {
             if (!s.spiffeId.toString().equals(spiffeId)) {
                 continue;
@@ -280,14 +305,11 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
 
     /** Hands work to the stream thread; after shutdown began, callbacks of closing streams are dropped. */
     private void submit(Runnable task) {
-        try {
-            loop.execute(task);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            // shutting down: the stream is being closed anyway
-        }
+        loop.executeIfRunning(task); // after shutdown began the stream is being closed anyway
     }
 
     private void handle(Subscriber s, ConfigRequest request) {
+        loop.checkInContext();
         switch (request.getKindCase()) {
             case SUBSCRIBE -> {
                 s.subscribed = true;
@@ -295,7 +317,7 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
                 if (!s.heldVersion.isEmpty()) {
                     s.ackedVersion = s.heldVersion;
                 }
-                s.offer(snapshotFor(s.member, s.edge()));
+                offerCurrent(s);
             }
             case ACK -> {
                 if (request.getAck().getNonce().equals(s.sentNonce)) {
@@ -316,32 +338,143 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
         }
     }
 
+    /** The cache key of a subscriber's snapshot: its member and network now, and whether it is an edge gateway. */
+    private String key(Subscriber s) {
+        MemberRecord m = currentMember(view, s);
+        return key(m, s.edge());
+    }
+
+    private static String key(MemberRecord m, boolean edge) {
+        return m.name() + "\u0000" + m.network() + (edge ? "\u0000edge" : "");
+    }
+
+    private static MemberRecord currentMember(CatalogView view, Subscriber s) {
+        return view.members().getOrDefault(s.member.name(), s.member);
+    }
+
     /** Edge gateways also get the routes; everyone else's snapshot leaves them out (no push on a route change). */
-    private PreparedSnapshot snapshotFor(MemberRecord member, boolean edge) {
-        return snapshotCache.computeIfAbsent(member.name() + "\u0000" + member.network() + (edge ? "\u0000edge" : ""),
-                k -> PreparedSnapshot.of(SnapshotBuilder.build(view, member.name(), member.network(), edge)));
+    private static PreparedSnapshot build(CatalogView view, MemberRecord member, boolean edge) {
+        return PreparedSnapshot.of(SnapshotBuilder.build(view, member.name(), member.network(), edge));
+    }
+
+    /** Offers {@code s} the snapshot of the current view, building it on the worker when it is not cached. */
+    private void offerCurrent(Subscriber s) {
+        loop.checkInContext();
+        String key = key(s);
+        PreparedSnapshot cached = snapshotCache.get(key);
+        if (cached != null) {
+            s.offer(cached, view.revision());
+            return;
+        }
+        if (building.putIfAbsent(key, view.revision()) != null) {
+            return; // offered to every subscriber of the key when it is built
+        }
+        CatalogView from = view;
+        MemberRecord member = currentMember(from, s);
+        boolean edge = s.edge();
+        storeReads.execute(() -> {
+            PreparedSnapshot built;
+            try {
+                built = build(from, member, edge);
+            } catch (RuntimeException e) {
+                LOG.error("cannot build the config snapshot of member {}: {}", member.name(), e.toString());
+                submit(() -> building.remove(key, from.revision()));
+                return;
+            }
+            submit(() -> built(key, from.revision(), built));
+        });
+    }
+
+    /** A snapshot built on the worker is back: offered if it is of the current view, else built again. */
+    private void built(String key, long revision, PreparedSnapshot snapshot) {
+        loop.checkInContext();
+        building.remove(key, revision);
+        if (revision != view.revision()) {
+            // A newer view arrived meanwhile; its refresh offered what it had, and whoever still lacks a snapshot of
+            // it gets one built from it now. The older one is dropped.
+            for (Subscriber s : List.copyOf(subscribers.values())) {
+                if (s.subscribed && s.offeredRevision < view.revision() && key(s).equals(key)) {
+                    offerCurrent(s);
+                }
+            }
+            return;
+        }
+        snapshotCache.put(key, snapshot);
+        for (Subscriber s : List.copyOf(subscribers.values())) {
+            if (key(s).equals(key)) {
+                s.offer(snapshot, revision);
+            }
+        }
     }
 
     private void scheduleRefresh() {
-        if (pendingRefresh == null || pendingRefresh.isDone()) {
-            pendingRefresh = loop.schedule(this::refresh, debounce.toMillis(), TimeUnit.MILLISECONDS);
+        loop.checkInContext();
+        if (pendingRefresh == null || !pendingRefresh.isPending()) {
+            pendingRefresh = loop.schedule(this::refresh, debounce);
         }
     }
 
+    /** Reads the store and builds the subscribers' snapshots on the worker; one read at a time. */
     private void refresh() {
-        try {
-            view = CatalogView.load(store, trust);
-        } catch (RuntimeException e) {
-            LOG.error("cannot read the store to refresh config snapshots; keeping the previous ones: {}", e.toString());
+        loop.checkInContext();
+        if (loading) {
+            changedWhileLoading = true;
             return;
         }
-        snapshotCache.clear();
-        for (Subscriber s : List.copyOf(subscribers.values())) {
-            MemberRecord current = view.members().getOrDefault(s.member.name(), s.member);
-            s.offer(snapshotFor(current, s.edge()));
+        loading = true;
+        Map<Long, Wanted> wanted = new HashMap<>();
+        for (Subscriber s : subscribers.values()) {
+            wanted.put(s.id, new Wanted(s.member, s.edge()));
         }
-        CatalogView refreshed = view;
-        viewListeners.forEach(l -> l.accept(refreshed));
+        storeReads.execute(() -> {
+            Loaded loaded;
+            try {
+                loaded = load(wanted.values());
+            } catch (RuntimeException e) {
+                LOG.error("cannot read the store to refresh config snapshots; keeping the previous ones: {}",
+                        e.toString());
+                submit(() -> loaded(null));
+                return;
+            }
+            submit(() -> loaded(loaded));
+        });
+    }
+
+    /** What a subscriber needs, copied off the loop for the worker. */
+    private record Wanted(MemberRecord member, boolean edge) {}
+
+    /** A view read on the worker and the snapshots built from it. */
+    private record Loaded(CatalogView view, Map<String, PreparedSnapshot> snapshots) {}
+
+    /** On the worker: the store read and every snapshot the current subscribers need. */
+    private Loaded load(java.util.Collection<Wanted> wanted) {
+        CatalogView next = CatalogView.load(store, trust);
+        Map<String, PreparedSnapshot> snapshots = new HashMap<>();
+        for (Wanted w : wanted) {
+            MemberRecord current = next.members().getOrDefault(w.member().name(), w.member());
+            snapshots.computeIfAbsent(key(current, w.edge()), k -> build(next, current, w.edge()));
+        }
+        return new Loaded(next, snapshots);
+    }
+
+    /** Back on the loop with a newer view (null: the read failed): every subscriber is offered its snapshot. */
+    private void loaded(Loaded loaded) {
+        loop.checkInContext();
+        loading = false;
+        if (loaded != null && loaded.view().revision() >= view.revision()) {
+            view = loaded.view();
+            snapshotCache = new HashMap<>(loaded.snapshots());
+            building.clear(); // builds still running are of an older view and are dropped when they return
+            for (Subscriber s : List.copyOf(subscribers.values())) {
+                offerCurrent(s);
+            }
+            CatalogView refreshed = view;
+            viewListeners.forEach(l -> l.accept(refreshed));
+        }
+        if (changedWhileLoading) {
+            changedWhileLoading = false;
+            refresh();
+        }
     }
 
     /**
@@ -359,7 +492,7 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
 
     /** A consistent status of every subscriber, read on the stream thread. */
     public List<SubscriberStatus> status() {
-        return CompletableFuture.supplyAsync(() -> {
+        return loop.submit(() -> {
             Instant now = clock.instant();
             List<SubscriberStatus> out = new ArrayList<>();
             for (Subscriber s : subscribers.values()) {
@@ -379,12 +512,13 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
             }
             out.sort(java.util.Comparator.comparing(SubscriberStatus::getSpiffeId));
             return out;
-        }, loop).join();
+        }).join();
     }
 
     @Override
     public void close() {
         watch.close();
+        leases.close();
         submit(() -> List.copyOf(subscribers.values()).forEach(s -> {
             s.close();
             try {
@@ -393,12 +527,7 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
                 // stream already gone
             }
         }));
-        loop.shutdown();
-        try {
-            loop.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        loop.shutdown(Duration.ofSeconds(5));
     }
 
     /** For a refused stream: whatever the peer still sends is dropped. */

@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyChannelBuilder;
+import io.meshfed.api.concurrent.FakeScheduler;
 import io.meshfed.api.v1.AdminServiceGrpc;
 import io.meshfed.api.v1.CreateJoinTokenRequest;
 import io.meshfed.api.v1.JoinRequest;
@@ -38,6 +39,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
 
@@ -60,6 +64,15 @@ public final class TestFederation implements AutoCloseable {
     private TestFederation(Path dataDir, MutableClock clock, Duration agentGracePeriod, Duration clusterStaleGrace,
             java.util.function.UnaryOperator<ControllerConfig> customise, HttpEndpoint.Timeouts probeTimeouts)
             throws Exception {
+        this(dataDir, clock, agentGracePeriod, clusterStaleGrace, customise, probeTimeouts, null, null);
+    }
+
+    private TestFederation(Path dataDir, MutableClock clock, Duration agentGracePeriod, Duration clusterStaleGrace,
+            java.util.function.UnaryOperator<ControllerConfig> customise, HttpEndpoint.Timeouts probeTimeouts,
+            FakeScheduler timer, Executor storeReads) throws Exception {
+        this.timer = timer;
+        this.storeReads = storeReads != null ? storeReads
+                : timer != null ? ownStoreReads = Executors.newSingleThreadExecutor() : null;
         this.customise = customise;
         this.probeTimeouts = probeTimeouts;
         this.agentGracePeriod = agentGracePeriod;
@@ -108,17 +121,55 @@ public final class TestFederation implements AutoCloseable {
                 httpTimeouts);
     }
 
+    private final FakeScheduler timer; // null: real time
+    private final Executor storeReads; // null: the controller's own
+    private ExecutorService ownStoreReads;
+
+    /**
+     * With time that moves only by {@link #forwardTime}: every delay in the controller (push debounce, agent grace
+     * period, cluster syncs and grace) waits for the test; pushes need {@code forwardTime(PUSH_DEBOUNCE)}.
+     */
+    public static TestFederation withFakeTime(Path dir, Duration agentGracePeriod) throws Exception {
+        return withFakeTime(dir, agentGracePeriod, null);
+    }
+
+    /** As {@link #withFakeTime(Path, Duration)}, with the config streams' store reads on {@code storeReads}. */
+    public static TestFederation withFakeTime(Path dir, Duration agentGracePeriod, Executor storeReads)
+            throws Exception {
+        return new TestFederation(dir, new MutableClock(Instant.now()), agentGracePeriod, null, c -> c, null,
+                new FakeScheduler(), storeReads);
+    }
+
+    /** The debounce of config pushes in every test federation. */
+    public static final Duration PUSH_DEBOUNCE = Duration.ofMillis(20);
+
+    /** The fake timer of a federation started {@link #withFakeTime}. */
+    public FakeScheduler timer() {
+        return timer;
+    }
+
+    /** Moves the controller's clock and its fake timer together, running every task that became due. */
+    public void forwardTime(Duration d) {
+        if (timer == null) {
+            throw new IllegalStateException("this federation runs on real time; start it with withFakeTime");
+        }
+        clock.advance(d);
+        timer.forwardTime(d);
+    }
+
     private void start() throws Exception {
         start(0, 0, 0);
     }
 
     private void start(int grpcPort, int httpPort, int probePort) throws Exception {
-        controller = Controller.start(customise.apply(new ControllerConfig(dataDir,
+        ControllerConfig config = customise.apply(new ControllerConfig(dataDir,
                 new InetSocketAddress("127.0.0.1", grpcPort), new InetSocketAddress("127.0.0.1", httpPort), null,
-                Duration.ofMillis(20), agentGracePeriod, clusterStaleGrace, null, null, 0,
+                PUSH_DEBOUNCE, agentGracePeriod, clusterStaleGrace, null, null, 0,
                 io.meshfed.controller.catalog.PortAllocations.DEFAULT_MEMBER_QUOTA,
-                probeTimeouts == null ? null : new InetSocketAddress("127.0.0.1", probePort))),
-                probeTimeouts == null ? HttpEndpoint.Timeouts.DEFAULTS : probeTimeouts, clock);
+                probeTimeouts == null ? null : new InetSocketAddress("127.0.0.1", probePort)));
+        HttpEndpoint.Timeouts timeouts = probeTimeouts == null ? HttpEndpoint.Timeouts.DEFAULTS : probeTimeouts;
+        controller = timer == null ? Controller.start(config, timeouts, clock)
+                : Controller.start(config, timeouts, clock, timer, storeReads);
     }
 
     /**
@@ -317,5 +368,8 @@ public final class TestFederation implements AutoCloseable {
             channels.forEach(ManagedChannel::shutdownNow);
         }
         controller.close();
+        if (ownStoreReads != null) {
+            ownStoreReads.shutdownNow();
+        }
     }
 }
