@@ -30,7 +30,7 @@ TARGETS=(
   "agent-config io.meshfed.agent.config.AgentConfigFuzzTest#load"
   "agent-config io.meshfed.agent.config.AgentConfigFuzzTest#roundTrip"
   "federation-controller io.meshfed.controller.ControllerConfigFuzzTest#yaml"
-  "federation-controller io.meshfed.controller.kubernetes.ConnectorKubeconfigFuzzTest#register"
+  "federation-controller io.meshfed.controller.connector.kubernetes.ConnectorKubeconfigFuzzTest#register"
 )
 
 [[ "$SECONDS_EACH" =~ ^[1-9][0-9]*$ ]] || { echo "fuzz.sh: FUZZ_SECONDS must be a positive number of seconds" >&2; exit 2; }

@@ -11,7 +11,7 @@ import io.meshfed.api.v1.ExportRequest;
 import io.meshfed.api.v1.RegisterClusterRequest;
 import io.meshfed.api.v1.Role;
 import io.meshfed.cli.admin.AdminClient;
-import io.meshfed.controller.kubernetes.Mcs;
+import io.meshfed.controller.connector.kubernetes.Mcs;
 import io.meshfed.controller.testing.MockCluster;
 import java.nio.file.Files;
 import java.nio.file.Path;

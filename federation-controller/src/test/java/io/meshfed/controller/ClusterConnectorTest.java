@@ -18,7 +18,7 @@ import io.meshfed.api.v1.ListRequest;
 import io.meshfed.api.v1.NetworkEndpoints;
 import io.meshfed.api.v1.RegisterClusterRequest;
 import io.meshfed.api.v1.Service;
-import io.meshfed.controller.kubernetes.Mcs;
+import io.meshfed.controller.connector.kubernetes.Mcs;
 import io.meshfed.controller.testing.MockCluster;
 import io.meshfed.controller.testing.TestFederation;
 import io.meshfed.controller.testing.TestSubscriber;

@@ -10,7 +10,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.meshfed.api.v1.ConfigSnapshot;
 import io.meshfed.api.v1.Endpoint;
 import io.meshfed.api.v1.RegisterClusterRequest;
-import io.meshfed.controller.kubernetes.Mcs;
+import io.meshfed.controller.connector.kubernetes.Mcs;
 import io.meshfed.controller.testing.MockCluster;
 import io.meshfed.controller.testing.TestFederation;
 import io.meshfed.controller.testing.TestSubscriber;

@@ -16,7 +16,7 @@ import io.meshfed.api.v1.RegisterClusterRequest;
 import io.meshfed.api.v1.RegistrationServiceGrpc;
 import io.meshfed.api.v1.WorkloadInstance;
 import io.meshfed.api.v1.WorkloadReport;
-import io.meshfed.controller.kubernetes.Mcs;
+import io.meshfed.controller.connector.kubernetes.Mcs;
 import io.meshfed.controller.testing.MockCluster;
 import io.meshfed.controller.testing.TestFederation;
 import io.meshfed.controller.testing.TestSubscriber;

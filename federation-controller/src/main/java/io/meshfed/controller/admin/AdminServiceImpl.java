@@ -20,7 +20,7 @@ import io.meshfed.api.v1.ServiceCatalog;
 import io.meshfed.controller.catalog.ExportOperations;
 import io.meshfed.controller.identity.IdentityOperations;
 import io.meshfed.controller.join.JoinTokenOperations;
-import io.meshfed.controller.kubernetes.ClusterOperations;
+import io.meshfed.controller.connector.kubernetes.ClusterOperations;
 import io.meshfed.controller.membership.MembershipService;
 import io.meshfed.controller.routes.RouteOperations;
 import io.meshfed.controller.status.StatusService;

@@ -13,7 +13,7 @@ import io.meshfed.controller.catalog.CatalogView;
 import io.meshfed.controller.catalog.ExportOperations;
 import io.meshfed.controller.identity.FederationIdentity;
 import io.meshfed.controller.identity.TrustState;
-import io.meshfed.controller.kubernetes.ClusterConnectors;
+import io.meshfed.controller.connector.kubernetes.ClusterConnectors;
 import io.meshfed.controller.model.ExportRecord;
 import io.meshfed.controller.store.Store;
 import io.meshfed.controller.stream.ConfigStreamService;

@@ -1,4 +1,4 @@
-package io.meshfed.controller.kubernetes;
+package io.meshfed.controller.connector.kubernetes;
 
 import io.meshfed.api.concurrent.SerialExecutor;
 import io.meshfed.api.v1.ClusterState;

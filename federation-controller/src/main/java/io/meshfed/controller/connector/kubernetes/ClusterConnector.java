@@ -1,4 +1,4 @@
-package io.meshfed.controller.kubernetes;
+package io.meshfed.controller.connector.kubernetes;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;

@@ -1,4 +1,4 @@
-package io.meshfed.controller.kubernetes;
+package io.meshfed.controller.connector.kubernetes;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.fabric8.kubernetes.client.Config;

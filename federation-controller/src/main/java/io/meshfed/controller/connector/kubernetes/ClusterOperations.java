@@ -1,4 +1,4 @@
-package io.meshfed.controller.kubernetes;
+package io.meshfed.controller.connector.kubernetes;
 
 import static java.util.Objects.requireNonNull;
 
