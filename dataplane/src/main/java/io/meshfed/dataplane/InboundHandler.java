@@ -19,13 +19,13 @@ import java.util.function.BiConsumer;
 import java.util.function.Function;
 
 /**
- * Decides an inbound connection after its TLS handshake: the SNI must name a service port with an upstream, and the
- * peer's (verified) trust domain must be allowed for it. Only then is an upstream connection opened, so a refused
+ * Decides an inbound connection after its TLS handshake: the SNI must name a service port, and the
+ * {@link InboundPolicy} must allow the peer's verified SPIFFE ID for it. Only then is an upstream connection opened, so a refused
  * peer's bytes never reach a workload. Bytes decrypted before the upstream is ready are held.
  */
 final class InboundHandler extends ChannelInboundHandlerAdapter {
     private final Function<ServiceSni, Optional<Target>> routes;
-    private final java.util.function.Predicate<String> revoked;
+    private final InboundPolicy policy;
     private final Dialer dialer;
     private final ProxyStats stats;
     private final BiConsumer<Channel, Channel> relay;
@@ -33,10 +33,10 @@ final class InboundHandler extends ChannelInboundHandlerAdapter {
     private String sniName;
     private boolean decided;
 
-    InboundHandler(Function<ServiceSni, Optional<Target>> routes, java.util.function.Predicate<String> revoked, Dialer dialer,
+    InboundHandler(Function<ServiceSni, Optional<Target>> routes, InboundPolicy policy, Dialer dialer,
             ProxyStats stats, BiConsumer<Channel, Channel> relay) {
         this.routes = routes;
-        this.revoked = revoked;
+        this.policy = policy;
         this.dialer = dialer;
         this.stats = stats;
         this.relay = relay;
@@ -72,18 +72,19 @@ final class InboundHandler extends ChannelInboundHandlerAdapter {
             refuse(ctx, RefusalReason.BAD_SNI);
             return;
         }
+        Optional<SpiffeId> peer = SpiffeTls.peerId(ctx.pipeline().get(SslHandler.class).engine().getSession());
+        if (peer.isEmpty()) {
+            refuse(ctx, RefusalReason.UNAUTHORIZED);
+            return;
+        }
+        CallerDecision decision = policy.decide(sni.get(), peer.get());
+        if (!decision.allowed()) {
+            refuse(ctx, decision.refusal().get());
+            return;
+        }
         Optional<Target> target = routes.apply(sni.get());
         if (target.isEmpty() || !target.get().hasUpstreams()) {
             refuse(ctx, RefusalReason.UNKNOWN_SERVICE);
-            return;
-        }
-        Optional<SpiffeId> peer = SpiffeTls.peerId(ctx.pipeline().get(SslHandler.class).engine().getSession());
-        if (peer.isPresent() && revoked.test(peer.get().toString())) {
-            refuse(ctx, RefusalReason.REVOKED);
-            return;
-        }
-        if (peer.isEmpty() || !target.get().allowedTrustDomains().contains(peer.get().trustDomain().name())) {
-            refuse(ctx, RefusalReason.UNAUTHORIZED);
             return;
         }
         Channel downstream = ctx.channel();

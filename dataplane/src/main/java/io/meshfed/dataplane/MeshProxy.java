@@ -58,6 +58,7 @@ public final class MeshProxy implements AutoCloseable {
     private final Set<InetSocketAddress> unbound = new HashSet<>(); // guarded by this
     private final ChannelGroup relayed = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final Channel inbound;
+    private final InboundPolicy policy = new RouteTablePolicy(routes::get);
 
     private MeshProxy(EventLoopGroup group, ProxySettings settings, SslContext serverTls, SslContext clientTls,
             InetSocketAddress inboundAddress, Clock clock) throws InterruptedException {
@@ -77,7 +78,7 @@ public final class MeshProxy implements AutoCloseable {
                     protected void initChannel(SocketChannel ch) {
                         ch.pipeline().addLast(new SniHandler(sameForAll),
                                 new InboundHandler(sni -> Optional.ofNullable(routes.get().inbound().get(sni)),
-                                        id -> routes.get().revoked().contains(id), dialer, stats,
+                                        policy, dialer, stats,
                                         MeshProxy.this::relay));
                     }
                 })
