@@ -71,6 +71,8 @@ class AdminCommandsTest {
         goldenOk("export-all.txt", "export", "hello.demo", "--all");
         goldenOk("unexport.txt", "unexport", "hello.demo", "--all");
         goldenOk("network-create.txt", "network", "create", "east", "--gateway-address", "127.0.1.1:15443");
+        goldenOk("network-create-tunnel.txt", "network", "create", "east", "--gateway-address", "127.0.1.1:15443",
+                "--tunnel-address", "127.0.1.1:15008");
         goldenOk("member-add.txt", "member", "add", "east", "--type", "vm", "--network", "east");
     }
 

@@ -95,6 +95,7 @@ final class FakeController implements AutoCloseable {
                 return;
             }
             out.onNext(Network.newBuilder().setName(r.getName()).setGatewayAddress(r.getGatewayAddress())
+                    .setTunnelAddress(r.getTunnelAddress())
                     .addAllGatewayMembers(r.getGatewayMembersList()).build());
             out.onCompleted();
         }

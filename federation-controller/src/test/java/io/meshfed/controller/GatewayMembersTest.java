@@ -156,6 +156,71 @@ class GatewayMembersTest {
         }
     }
 
+    private static ReadinessReport ready(String address, String tunnel) {
+        return ready(address).toBuilder().setTunnelAddress(tunnel).build();
+    }
+
+    private static boolean tunnelsTo(ConfigSnapshot s, String tunnel) {
+        return westRoute(s).filter(r -> r.getTunnelAddress().equals(tunnel)).isPresent()
+                && s.getGatewaysList().stream().anyMatch(g -> g.getNetwork().equals("west")
+                        && g.getTunnelAddress().equals(tunnel));
+    }
+
+    @Test
+    void theNetworksGatewayReportsItsTunnelListenerWhichRoutesCarryWithTheSameIdentitiesAndOnlyInsideItsCidrs()
+            throws Exception {
+        admin.addMember(AddMemberRequest.newBuilder().setName("west-b").setType("vm").setNetwork("west").build());
+        helloInWest();
+        var west = gateway("west");
+        try (TestSubscriber east = new TestSubscriber(federation.channel(federation.memberSvid("east.acme.mesh",
+                "/meshfed/gateway/gw")))) {
+            // Another member's gateway in the same network cannot put its tunnel in west's routes.
+            gateway("west-b").reportReadiness(ready("127.0.2.9:15443", "127.0.2.9:15008"));
+            west.reportReadiness(ready("127.0.2.1:15443", "127.0.2.1:15008"));
+            ConfigSnapshot s = east.awaitSnapshot(x -> tunnelsTo(x, "127.0.2.1:15008"), WAIT);
+            assertThat(westRoute(s).orElseThrow().getIdentitiesList()).containsExactly(WEST_GW);
+            assertThat(westRoute(s).orElseThrow().getGatewayAddress()).isEqualTo("127.0.2.1:15443");
+
+            // A full advertisement without a tunnel (the gateway runs with --tunnel-listen none) withdraws it.
+            west.reportReadiness(ready("127.0.2.1:15443"));
+            east.awaitSnapshot(x -> tunnelsTo(x, ""), WAIT);
+
+            // A tunnel address needs the addresses beside it, must be HOST:PORT, and inside the member's CIDRs.
+            long revision = admin.status(ListRequest.getDefaultInstance()).getStoreRevision();
+            fails(() -> west.reportReadiness(ReadinessReport.newBuilder().setReady(true)
+                    .setTunnelAddress("127.0.2.1:15008").build()), Status.Code.INVALID_ARGUMENT,
+                    "a tunnel address comes with the gateway's addresses");
+            fails(() -> west.reportReadiness(ready("127.0.2.1:15443", "127.0.2.1")), Status.Code.INVALID_ARGUMENT,
+                    "address '127.0.2.1'");
+            admin.addMember(AddMemberRequest.newBuilder().setName("west-c").setType("vm").setNetwork("west")
+                    .addCidrs("127.0.0.0/24").addCidrs("127.0.2.0/24").build());
+            admin.createNetwork(CreateNetworkRequest.newBuilder().setName("west").addGatewayMembers("west-c").build());
+            var westC = gateway("west-c");
+            fails(() -> westC.reportReadiness(ready("127.0.2.3:15443", "127.0.9.3:15008")),
+                    Status.Code.PERMISSION_DENIED, "address '127.0.9.3:15008' is outside member west-c's CIDRs");
+            assertThat(admin.status(ListRequest.getDefaultInstance()).getStoreRevision()).as("refusals store nothing")
+                    .isGreaterThan(revision); // the member and network changes above moved it, the refusals did not
+            westC.reportReadiness(ready("127.0.2.3:15443", "127.0.2.3:15008"));
+            east.awaitSnapshot(x -> tunnelsTo(x, "127.0.2.3:15008"), WAIT);
+
+            // An address set by the admin goes with the admin's tunnel address, or none.
+            admin.createNetwork(CreateNetworkRequest.newBuilder().setName("west").setGatewayAddress("127.0.2.100:15443")
+                    .build());
+            east.awaitSnapshot(x -> routesTo(x, "127.0.2.100:15443", "spiffe://west-c.acme.mesh/meshfed/gateway/gw")
+                    && tunnelsTo(x, ""), WAIT);
+            Network withTunnel = admin.createNetwork(CreateNetworkRequest.newBuilder().setName("west")
+                    .setGatewayAddress("127.0.2.100:15443").setTunnelAddress("127.0.2.100:15008").build());
+            assertThat(withTunnel.getTunnelAddress()).isEqualTo("127.0.2.100:15008");
+            east.awaitSnapshot(x -> tunnelsTo(x, "127.0.2.100:15008"), WAIT);
+        }
+        fails(() -> admin.createNetwork(CreateNetworkRequest.newBuilder().setName("north")
+                .setTunnelAddress("127.0.3.1:15008").build()), Status.Code.INVALID_ARGUMENT,
+                "tunnel address '127.0.3.1:15008' needs a gateway address beside it");
+        fails(() -> admin.createNetwork(CreateNetworkRequest.newBuilder().setName("north")
+                .setGatewayAddress("127.0.3.1:15443").setTunnelAddress("127.0.3.1").build()),
+                Status.Code.INVALID_ARGUMENT, "tunnel address '127.0.3.1' must be HOST:PORT");
+    }
+
     @Test
     void networksStoredBeforeGatewayMembersGetTheirOnlyMemberAtStartAndAmbiguousOnesWaitForTheAdmin()
             throws Exception {

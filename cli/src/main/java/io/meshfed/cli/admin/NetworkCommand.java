@@ -13,7 +13,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code meshfed network create NAME [--gateway-address HOST:PORT] [--gateway-member M ...]} and {@code network list}. */
+/**
+ * {@code meshfed network create NAME [--gateway-address HOST:PORT] [--tunnel-address HOST:PORT] [--gateway-member M
+ * ...]} and {@code network list}.
+ */
 @Command(name = "network", mixinStandardHelpOptions = true, description = "Manage networks (address spaces).",
         subcommands = {NetworkCommand.Create.class, NetworkCommand.ListNetworks.class})
 public final class NetworkCommand {
@@ -26,6 +29,12 @@ public final class NetworkCommand {
         @Option(names = "--gateway-address", paramLabel = "HOST:PORT",
                 description = "The network's east-west gateway, as other networks reach it.")
         String gatewayAddress;
+
+        @Option(names = "--tunnel-address", paramLabel = "HOST:PORT",
+                description = {"The tunnel listener (port 15008 of the gateway) behind --gateway-address, as other"
+                        + " networks reach it. Without it, other networks reach this one by SNI on the gateway address"
+                        + " only. Without --gateway-address, gateways report their own."})
+        String tunnelAddress;
 
         @Option(names = "--gateway-member", paramLabel = "MEMBER",
                 description = "A member of this network whose joined east-west gateways are the network's (repeatable;"
@@ -40,6 +49,7 @@ public final class NetworkCommand {
         MessageOrBuilder call(AdminServiceGrpc.AdminServiceBlockingStub admin) {
             return admin.createNetwork(CreateNetworkRequest.newBuilder().setName(name)
                     .setGatewayAddress(gatewayAddress == null ? "" : gatewayAddress)
+                    .setTunnelAddress(tunnelAddress == null ? "" : tunnelAddress)
                     .addAllGatewayMembers(gatewayMembers == null ? List.of() : gatewayMembers).build());
         }
 
@@ -68,9 +78,9 @@ public final class NetworkCommand {
     }
 
     static String networkTable(List<Network> networks) {
-        Table t = new Table("NAME", "GATEWAY ADDRESS", "GATEWAY MEMBERS");
+        Table t = new Table("NAME", "GATEWAY ADDRESS", "TUNNEL ADDRESS", "GATEWAY MEMBERS");
         for (Network n : networks) {
-            t.row(n.getName(), n.getGatewayAddress(), String.join(",", n.getGatewayMembersList()));
+            t.row(n.getName(), n.getGatewayAddress(), n.getTunnelAddress(), String.join(",", n.getGatewayMembersList()));
         }
         return t.render();
     }

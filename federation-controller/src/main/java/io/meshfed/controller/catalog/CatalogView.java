@@ -197,6 +197,20 @@ public final class CatalogView {
     }
 
     /**
+     * The tunnel listener that goes with {@link #gatewayAddress}: the admin's, when the admin set the network's
+     * address; else the one reported by the gateway whose address that is. Empty when there is none, and then
+     * senders use the SNI listener.
+     */
+    public String tunnelAddress(String network) {
+        NetworkRecord n = networks.get(network);
+        if (n != null && !n.gatewayAddress().isEmpty()) {
+            return n.tunnelAddress();
+        }
+        return gateways(network).stream().filter(g -> g.ready() && !g.addresses().isEmpty())
+                .map(GatewayRecord::tunnelAddress).findFirst().orElse("");
+    }
+
+    /**
      * The SPIFFE IDs that may answer at the network's gateway address, sorted: its gateway members' joined
      * gateways, also when the address is the one set on the network. Empty when none has joined.
      */

@@ -225,7 +225,15 @@ public final class RegistrationServiceImpl extends RegistrationServiceGrpc.Regis
                 throw Status.INVALID_ARGUMENT.withDescription("a gateway may report at most " + MAX_GATEWAY_ADDRESSES
                         + " addresses, not " + request.getAddressesCount()).asRuntimeException();
             }
-            for (String a : request.getAddressesList()) {
+            List<String> advertised = new java.util.ArrayList<>(request.getAddressesList());
+            if (!request.getTunnelAddress().isEmpty()) {
+                if (request.getAddressesCount() == 0) {
+                    throw Status.INVALID_ARGUMENT.withDescription("a tunnel address comes with the gateway's"
+                            + " addresses, which this report lacks").asRuntimeException();
+                }
+                advertised.add(request.getTunnelAddress());
+            }
+            for (String a : advertised) {
                 try {
                     io.meshfed.api.HostPort.parse(a);
                 } catch (IllegalArgumentException e) {
@@ -241,7 +249,7 @@ public final class RegistrationServiceImpl extends RegistrationServiceGrpc.Regis
                         .orElseThrow(() -> Status.PERMISSION_DENIED.withDescription(peer + " belongs to no member")
                                 .asRuntimeException());
                 MemberAddresses allowed = MemberAddresses.of(member);
-                for (String a : request.getAddressesList()) {
+                for (String a : advertised) {
                     allowed.refusal(a).ifPresent(reason -> {
                         throw Status.PERMISSION_DENIED.withDescription(reason + " (readiness of " + peer
                                 + " refused; its previous addresses stay)").asRuntimeException();
@@ -249,7 +257,9 @@ public final class RegistrationServiceImpl extends RegistrationServiceGrpc.Regis
                 }
                 GatewayRecord next = gateway.withReady(request.getReady());
                 if (request.getAddressesCount() > 0) {
-                    next = next.withAddresses(request.getAddressesList());
+                    // A full advertisement: the addresses and the tunnel listener (none when not named).
+                    next = next.withAddresses(request.getAddressesList())
+                            .withTunnelAddress(request.getTunnelAddress());
                 }
                 if (!next.equals(gateway)) {
                     Records.put(tx, Kind.GATEWAY, peer.toString(), next, StoreTransaction.ANY);

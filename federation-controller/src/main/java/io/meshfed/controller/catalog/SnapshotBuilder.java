@@ -61,7 +61,8 @@ public final class SnapshotBuilder {
         new TreeMap<>(view.networks()).keySet().forEach(n -> {
             String address = view.gatewayAddress(n);
             if (!address.isEmpty()) {
-                snapshot.addGateways(NetworkGateway.newBuilder().setNetwork(n).setAddress(address));
+                snapshot.addGateways(NetworkGateway.newBuilder().setNetwork(n).setAddress(address)
+                        .setTunnelAddress(view.tunnelAddress(n)));
             }
         });
         if (edge) {
@@ -99,12 +100,13 @@ public final class SnapshotBuilder {
             }
             // Only the network's gateways may answer there (none joined yet: the dialer accepts nobody).
             List<String> identities = view.gatewayIdentities(remote.getKey());
+            String tunnel = view.tunnelAddress(remote.getKey());
             NetworkEndpoints.Builder n = NetworkEndpoints.newBuilder().setNetwork(remote.getKey()).setLocal(false)
                     .setHealthyEndpoints(remote.getValue().size());
             for (int port : new TreeSet<>(remote.getValue().stream().map(Instance::port).toList())) {
                 n.addRoutes(GatewayRoute.newBuilder().setPort(port).setGatewayAddress(gateway)
                         .setSni(new ServiceSni(port, key.name(), key.namespace()).toString())
-                        .addAllIdentities(identities));
+                        .addAllIdentities(identities).setTunnelAddress(tunnel));
             }
             service.addNetworks(n);
         }

@@ -54,7 +54,7 @@ public final class MembershipService {
         }
     }
 
-    private static void checkAddress(String address) {
+    private static void checkAddress(String what, String address) {
         if (address.isEmpty()) {
             return;
         }
@@ -62,16 +62,20 @@ public final class MembershipService {
         try {
             port = io.meshfed.api.HostPort.parse(address).getPort();
         } catch (IllegalArgumentException e) {
-            throw invalid("gateway address '" + address + "' must be HOST:PORT");
+            throw invalid(what + " '" + address + "' must be HOST:PORT");
         }
         if (port == 0) {
-            throw invalid("gateway address '" + address + "': port must be 1-65535");
+            throw invalid(what + " '" + address + "': port must be 1-65535");
         }
     }
 
     public Network createNetwork(CreateNetworkRequest request) {
         checkName("network", request.getName());
-        checkAddress(request.getGatewayAddress());
+        checkAddress("gateway address", request.getGatewayAddress());
+        checkAddress("tunnel address", request.getTunnelAddress());
+        if (!request.getTunnelAddress().isEmpty() && request.getGatewayAddress().isEmpty()) {
+            throw invalid("tunnel address '" + request.getTunnelAddress() + "' needs a gateway address beside it");
+        }
         List<String> gatewayMembers = gatewayMembers(request);
         NetworkRecord record = store.transact(tx -> {
             var existing = Records.get(tx, Kind.NETWORK, request.getName(), NetworkRecord.class);
@@ -80,15 +84,17 @@ public final class MembershipService {
                     ? existing.map(NetworkRecord::gatewayAddress).orElse("") : request.getGatewayAddress();
             List<String> members = gatewayMembers.isEmpty()
                     ? existing.map(NetworkRecord::gatewayMembers).orElse(List.of()) : gatewayMembers;
-            NetworkRecord n = new NetworkRecord(request.getName(), address, members);
+            String tunnel = request.getTunnelAddress().isEmpty()
+                    ? existing.map(NetworkRecord::tunnelAddress).orElse("") : request.getTunnelAddress();
+            NetworkRecord n = new NetworkRecord(request.getName(), address, members, tunnel);
             if (existing.isPresent() && existing.get().equals(n)) {
                 return n; // same request again: nothing to do
             }
             Records.put(tx, Kind.NETWORK, n.name(), n, StoreTransaction.ANY);
             return n;
         });
-        AUDIT.info("network {} gateway={} gatewayMembers={}", record.name(), record.gatewayAddress(),
-                record.gatewayMembers());
+        AUDIT.info("network {} gateway={} tunnel={} gatewayMembers={}", record.name(), record.gatewayAddress(),
+                record.tunnelAddress(), record.gatewayMembers());
         return network(record);
     }
 
@@ -120,6 +126,7 @@ public final class MembershipService {
 
     private static Network network(NetworkRecord n) {
         return Network.newBuilder().setName(n.name()).setGatewayAddress(n.gatewayAddress())
+                .setTunnelAddress(n.tunnelAddress())
                 .addAllGatewayMembers(n.gatewayMembers()).build();
     }
 
