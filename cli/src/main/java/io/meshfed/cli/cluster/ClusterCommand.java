@@ -94,7 +94,7 @@ public final class ClusterCommand {
         String address;
 
         @Option(names = "--install-gateway", description = "Install the east-west gateway in the cluster"
-                + " (Deployment, LoadBalancer Service on 15443, join token Secret).")
+                + " (Deployment, LoadBalancer Service on 15443 and 15008, join token Secret).")
         boolean install;
     }
 

@@ -72,7 +72,8 @@ final class ClusterManifests {
 
     /**
      * The east-west gateway: its join token Secret, a volume for its identity, a Deployment (non-root, read-only
-     * root filesystem, probes on 15021) and a LoadBalancer Service on 15443 for other networks.
+     * root filesystem, probes on 15021) and a LoadBalancer Service on 15443 (SNI) and 15008 (tunnels) for other
+     * networks; TCP passes through, TLS ends at the gateway.
      */
     static List<HasMetadata> gateway(String cluster, String controller, String image, String joinToken) {
         Map<String, String> app = Map.of("app.kubernetes.io/name", GATEWAY);
@@ -96,6 +97,7 @@ final class ClusterManifests {
                 .addNewEnv().withName("MESHFED_JOIN_TOKEN").withNewValueFrom().withNewSecretKeyRef()
                 .withName(GATEWAY_JOIN_SECRET).withKey("token").endSecretKeyRef().endValueFrom().endEnv()
                 .addNewPort().withName("mtls").withContainerPort(15443).endPort()
+                .addNewPort().withName("tunnel").withContainerPort(15008).endPort()
                 .addNewPort().withName("http-probes").withContainerPort(15021).endPort()
                 .withNewReadinessProbe().withNewHttpGet().withPath("/readyz").withPort(new IntOrString(15021))
                 .endHttpGet().withPeriodSeconds(5).endReadinessProbe()
@@ -114,6 +116,7 @@ final class ClusterManifests {
                 .endSpec().endTemplate().endSpec().build());
         objects.add(new ServiceBuilder().withMetadata(meta(NAMESPACE, GATEWAY)).withNewSpec().withType("LoadBalancer")
                 .withSelector(app).addNewPort().withName("mtls").withPort(15443).withNewTargetPort(15443).endPort()
+                .addNewPort().withName("tunnel").withPort(15008).withNewTargetPort(15008).endPort()
                 .endSpec().build());
         return objects;
     }

@@ -149,7 +149,8 @@ class ClusterInstallerTest {
                 "Secret/meshfed-connector-token-1", "PersistentVolumeClaim/meshfed-gateway-state",
                 "Deployment/meshfed-gateway", "Service/meshfed-gateway");
         assertThat(r.out()).contains("image: \"registry.example.com/meshfed/gateway:1.2\"")
-                .contains("type: \"LoadBalancer\"").contains("port: 15443").contains("readOnlyRootFilesystem: true")
+                .contains("type: \"LoadBalancer\"").contains("port: 15443").contains("port: 15008")
+                .contains("readOnlyRootFilesystem: true")
                 .contains("runAsNonRoot: true").contains("create secret generic meshfed-gateway-join");
         // the same input renders the same text on every run (a diff of two renders shows only real changes)
         assertThat(r.out().indexOf("cpu: \"250m\"")).isPositive().isLessThan(r.out().indexOf("memory: \"256Mi\""));
