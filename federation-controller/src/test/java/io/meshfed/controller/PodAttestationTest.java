@@ -202,6 +202,29 @@ class PodAttestationTest {
         }
     }
 
+    @Test
+    void anUnreachableApiServerWithdrawsThePodIdentitiesAtOnceAndItsReturnRestoresThem() throws Exception {
+        // a long grace: endpoints stay (stale), but a pod IP may be another pod's by now
+        try (TestFederation federation = TestFederation.start(dir, Duration.ofSeconds(30), Duration.ofMinutes(5));
+                MockCluster a = new MockCluster()) {
+            var admin = federation.admin();
+            ClusterConnectorTest.register(admin, "cluster-a", "net-a", "127.0.10.1:15443", a);
+            create(a.client(), pod("shop", "web-1", "cart", "Running", false, "10.1.0.5"));
+            try (TestSubscriber gateway = subscriber(federation, TD, "/meshfed/gateway/gw-a")) {
+                gateway.awaitSnapshot(s -> s.getAttestedSourcesCount() == 1, WAIT);
+
+                a.stop();
+                gateway.awaitSnapshot(s -> s.getAttestedSourcesCount() == 0, WAIT);
+                assertThat(cluster(admin).getState()).isEqualTo("stale");
+                assertThat(federation.controller().store().list(Kind.POD_IDENTITIES.storeName())).isEmpty();
+
+                a.restart();
+                gateway.awaitSnapshot(attests(Map.of("10.1.0.5", "spiffe://cluster-a.acme.mesh/ns/shop/sa/cart")),
+                        Duration.ofSeconds(60));
+            }
+        }
+    }
+
     private static TestSubscriber subscriber(TestFederation federation, String trustDomain, String path)
             throws Exception {
         return new TestSubscriber(federation.channel(federation.memberSvid(trustDomain, path)));
