@@ -8,6 +8,7 @@ import io.meshfed.dataplane.MeshProxy;
 import io.meshfed.dataplane.ProxySettings;
 import io.meshfed.dataplane.ProxyStats;
 import io.meshfed.dataplane.RefusalReason;
+import io.meshfed.dataplane.SourceAttestation;
 import io.meshfed.dataplane.Target;
 import io.meshfed.trust.tls.TlsCredentials;
 import java.net.InetAddress;
@@ -24,10 +25,13 @@ import javax.net.ssl.SSLException;
 public final class Gateway implements AutoCloseable {
     private final MeshProxy proxy;
     private final InetAddress outboundBind;
+    private final TlsCredentials credentials;
+    private volatile SourceAttestation attestation = SourceAttestation.none();
 
-    private Gateway(MeshProxy proxy, InetAddress outboundBind) {
+    private Gateway(MeshProxy proxy, InetAddress outboundBind, TlsCredentials credentials) {
         this.proxy = proxy;
         this.outboundBind = outboundBind;
+        this.credentials = credentials;
     }
 
     /** Starts the inbound listener on {@code inboundAddress}; outbound listeners bind to {@code outboundBind}. */
@@ -35,7 +39,7 @@ public final class Gateway implements AutoCloseable {
             ProxySettings settings, Clock clock) throws SSLException, InterruptedException {
         requireNonNull(inboundAddress, "inboundAddress");
         return new Gateway(MeshProxy.start(credentials, inboundAddress, settings, clock),
-                requireNonNull(outboundBind, "outboundBind"));
+                requireNonNull(outboundBind, "outboundBind"), credentials);
     }
 
     public static Gateway start(TlsCredentials credentials, InetSocketAddress inboundAddress, InetAddress outboundBind,
@@ -43,9 +47,23 @@ public final class Gateway implements AutoCloseable {
         return start(credentials, inboundAddress, outboundBind, ProxySettings.defaults(), clock);
     }
 
-    /** Applies a snapshot: new routes at once; outbound listeners opened and closed to match. */
+    /**
+     * Applies a snapshot: new routes and source attestation at once; outbound listeners opened and closed to match.
+     * A snapshot whose routes or attested sources are malformed is refused as a whole (nothing changes).
+     */
     public void update(ConfigSnapshot snapshot) {
+        SourceAttestation next = GatewayRoutes.attestation(snapshot, credentials.svid().id().trustDomain());
         proxy.update(GatewayRoutes.of(snapshot, outboundBind));
+        attestation = next;
+    }
+
+    /**
+     * Who the source address of a plain-TCP connection into an outbound listener is, from the current snapshot: the
+     * pods of this gateway's member (a Kubernetes member) that the controller attested. Swapped with each snapshot;
+     * read it per connection.
+     */
+    public SourceAttestation attestation() {
+        return attestation;
     }
 
     public MeshProxy proxy() {

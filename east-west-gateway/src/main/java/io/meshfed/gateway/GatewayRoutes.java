@@ -10,6 +10,7 @@ import io.meshfed.api.v1.OutboundListener;
 import io.meshfed.api.v1.Service;
 import io.meshfed.dataplane.RouteTable;
 import io.meshfed.dataplane.SnapshotTargets;
+import io.meshfed.dataplane.SourceAttestation;
 import io.meshfed.dataplane.Target;
 import io.meshfed.dataplane.Tier;
 import java.net.InetAddress;
@@ -53,5 +54,16 @@ final class GatewayRoutes {
         }
         return new RouteTable(snapshot.getVersion(), inbound, outbound,
                 java.util.Set.copyOf(snapshot.getRevokedIdentitiesList()));
+    }
+
+    /**
+     * The sources the gateway's outbound listeners attest: the snapshot's attested pods, only workload IDs of the
+     * gateway's own trust domain {@code own}.
+     *
+     * @throws IllegalArgumentException when the snapshot lists a malformed or foreign entry (see
+     *     {@link SourceAttestation#of})
+     */
+    static SourceAttestation attestation(ConfigSnapshot snapshot, io.meshfed.trust.TrustDomain own) {
+        return SourceAttestation.of(snapshot, own);
     }
 }

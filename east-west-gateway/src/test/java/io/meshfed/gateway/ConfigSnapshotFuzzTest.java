@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * A config snapshot as a gateway gets it (or reads it back from its state directory): protobuf bytes, parsed, then
- * turned into the gateway's route table. Bytes that are not a snapshot fail the parse; a snapshot the gateway
+ * turned into the gateway's route table and its source attestation. Bytes that are not a snapshot fail the parse; a snapshot the gateway
  * cannot use (an address that is not HOST:PORT, a malformed SPIFFE ID, a listener port out of range) fails with an
  * IllegalArgumentException, which the subscriber NACKs. Nothing else may escape, and nothing may take over 1 s.
  */
@@ -33,6 +33,11 @@ class ConfigSnapshotFuzzTest {
         }
         try {
             GatewayRoutes.of(snapshot, InetAddress.getLoopbackAddress());
+        } catch (IllegalArgumentException refused) {
+            // NACKed
+        }
+        try {
+            GatewayRoutes.attestation(snapshot, io.meshfed.trust.TrustDomain.parse("east.acme.mesh"));
         } catch (IllegalArgumentException refused) {
             // NACKed
         }

@@ -142,7 +142,7 @@ final class ControllerComponents implements AutoCloseable {
                 config.agentGracePeriod(), config.configStreamsPerIdentity(), revoked);
         started.add("config streams", streams);
         ClusterConnectors connectors = new ClusterConnectors(store, identity, trust, streams, metrics, clock, timer,
-                config.clusterStaleGrace(), config.memberPortQuota());
+                config.clusterStaleGrace(), config.memberPortQuota(), config.maxPodsPerCluster());
         MembershipService membership = new MembershipService(store, identity);
         JoinTokenOperations tokens = new JoinTokenOperations(store, identity, new JoinTokens(store, clock));
         ExportOperations exports = new ExportOperations(store);

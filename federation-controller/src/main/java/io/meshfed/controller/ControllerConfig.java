@@ -36,17 +36,19 @@ import java.util.Set;
  * configStreamsPerIdentity: 8      # MESHFED_CONFIG_STREAMS_PER_IDENTITY  concurrent config streams of one SPIFFE ID
  * memberPortQuota: 256             # MESHFED_MEMBER_PORT_QUOTA  service ports (outbound listen ports) one member
  *                                  #   may hold
+ * maxPodsPerCluster: 100000        # MESHFED_MAX_PODS_PER_CLUSTER  pods a member cluster may have for its gateways to
+ *                                  #   attest pods by source address; beyond it attestation is off for that cluster
  * </pre>
  */
 public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocketAddress httpListen,
         String advertiseAddress, Duration pushDebounce, Duration agentGracePeriod, Duration clusterStaleGrace,
         Duration svidMaxTtl, Map<String, Duration> svidMaxTtlByTrustDomain, int configStreamsPerIdentity,
-        int memberPortQuota, InetSocketAddress probeListen) {
+        int memberPortQuota, InetSocketAddress probeListen, int maxPodsPerCluster) {
     public static final String DEFAULT_LISTEN = "127.0.0.1:15012";
     public static final String DEFAULT_HTTP_LISTEN = "127.0.0.1:15014";
     private static final Set<String> KEYS = Set.of("dataDir", "listen", "httpListen", "advertiseAddress",
             "pushDebounce", "agentGracePeriod", "clusterStaleGrace", "svidMaxTtl", "svidMaxTtlByTrustDomain",
-            "configStreamsPerIdentity", "memberPortQuota", "probeListen");
+            "configStreamsPerIdentity", "memberPortQuota", "probeListen", "maxPodsPerCluster");
     public static final Duration DEFAULT_AGENT_GRACE_PERIOD = Duration.ofSeconds(30);
     /** How long a member cluster's endpoints stay (stale) while its API server is unreachable. */
     public static final Duration DEFAULT_CLUSTER_STALE_GRACE = Duration.ofMinutes(5);
@@ -55,6 +57,10 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
     /** The shortest maximum that may be configured: the shortest SVID lifetime supported. */
     public static final Duration MIN_SVID_MAX_TTL = Duration.ofHours(1);
     public static final int DEFAULT_CONFIG_STREAMS_PER_IDENTITY = 8;
+    /** Pods per member cluster beyond which its pods are not attested (the connector's status says so). */
+    public static final int DEFAULT_MAX_PODS_PER_CLUSTER = 100_000;
+    /** The largest bound that may be configured (the connector keeps a few fields of every pod in memory). */
+    public static final int MAX_MAX_PODS_PER_CLUSTER = 1_000_000;
 
     public ControllerConfig {
         requireNonNull(dataDir, "dataDir");
@@ -73,38 +79,52 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
                     + (PortAllocations.LAST_PORT - PortAllocations.FIRST_PORT + 1));
         }
         // probeListen null: no plain-HTTP probe listener
+        if (maxPodsPerCluster < 1 || maxPodsPerCluster > MAX_MAX_PODS_PER_CLUSTER) {
+            throw new ConfigException("maxPodsPerCluster " + maxPodsPerCluster + " is outside 1-"
+                    + MAX_MAX_PODS_PER_CLUSTER);
+        }
     }
 
     /** With the defaults for the SVID lifetime maximum, the stream limit and the port quota; no probe listener. */
     public ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocketAddress httpListen,
             String advertiseAddress, Duration pushDebounce, Duration agentGracePeriod, Duration clusterStaleGrace) {
         this(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod, clusterStaleGrace, null,
-                null, 0, PortAllocations.DEFAULT_MEMBER_QUOTA, null);
+                null, 0, PortAllocations.DEFAULT_MEMBER_QUOTA, null, DEFAULT_MAX_PODS_PER_CLUSTER);
     }
 
     /** The same configuration with another SVID lifetime maximum (and maxima per trust domain). */
     public ControllerConfig withSvidMaxTtl(Duration max, Map<String, Duration> byTrustDomain) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
-                clusterStaleGrace, max, byTrustDomain, configStreamsPerIdentity, memberPortQuota, probeListen);
+                clusterStaleGrace, max, byTrustDomain, configStreamsPerIdentity, memberPortQuota, probeListen,
+                maxPodsPerCluster);
     }
 
     /** The same configuration with another limit of config streams per SPIFFE ID. */
     public ControllerConfig withConfigStreamsPerIdentity(int limit) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
-                clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, limit, memberPortQuota, probeListen);
+                clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, limit, memberPortQuota, probeListen,
+                maxPodsPerCluster);
     }
 
     /** The same configuration with another grace period for agents without a config stream. */
     public ControllerConfig withAgentGracePeriod(Duration grace) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, grace,
                 clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota,
-                probeListen);
+                probeListen, maxPodsPerCluster);
     }
 
     /** The same configuration with another port quota per member. */
     public ControllerConfig withMemberPortQuota(int quota) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
-                clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, quota, probeListen);
+                clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, quota, probeListen,
+                maxPodsPerCluster);
+    }
+
+    /** The same configuration with another bound of pods per member cluster for pod attestation. */
+    public ControllerConfig withMaxPodsPerCluster(int max) {
+        return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
+                clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota,
+                probeListen, max);
     }
 
     /** The settings as given, before validation: each value with where it came from. */
@@ -124,6 +144,7 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
             set("configStreamsPerIdentity", Integer.toString(DEFAULT_CONFIG_STREAMS_PER_IDENTITY), "default");
             set("memberPortQuota", String.valueOf(PortAllocations.DEFAULT_MEMBER_QUOTA), "default");
             set("probeListen", "", "default");
+            set("maxPodsPerCluster", Integer.toString(DEFAULT_MAX_PODS_PER_CLUSTER), "default");
         }
 
         private void set(String key, String value, String source) {
@@ -183,7 +204,8 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
                     Map.entry("MESHFED_SVID_MAX_TTL_BY_TRUST_DOMAIN", "svidMaxTtlByTrustDomain"),
                     Map.entry("MESHFED_CONFIG_STREAMS_PER_IDENTITY", "configStreamsPerIdentity"),
                     Map.entry("MESHFED_MEMBER_PORT_QUOTA", "memberPortQuota"),
-                    Map.entry("MESHFED_PROBE_LISTEN", "probeListen"));
+                    Map.entry("MESHFED_PROBE_LISTEN", "probeListen"),
+                    Map.entry("MESHFED_MAX_PODS_PER_CLUSTER", "maxPodsPerCluster"));
             names.forEach((var, key) -> {
                 String v = env.get(var);
                 if (v != null && !v.isEmpty()) {
@@ -205,7 +227,7 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
                     get("advertiseAddress"), duration("pushDebounce"), duration("agentGracePeriod"),
                     duration("clusterStaleGrace"), svidMaxTtl("svidMaxTtl"), svidMaxTtlByTrustDomain(),
                     streamLimit(), integer("memberPortQuota"),
-                    get("probeListen").isBlank() ? null : address("probeListen"));
+                    get("probeListen").isBlank() ? null : address("probeListen"), maxPodsPerCluster());
         }
 
         private int integer(String key) {
@@ -260,6 +282,21 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
                 byDomain.put(td, max);
             }
             return byDomain;
+        }
+
+        private int maxPodsPerCluster() {
+            String key = "maxPodsPerCluster";
+            String v = get(key).trim();
+            try {
+                int max = Integer.parseInt(v);
+                if (max >= 1 && max <= MAX_MAX_PODS_PER_CLUSTER) {
+                    return max;
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            throw new ConfigException(key + " (from " + values.get(key)[1] + "): must be a whole number from 1 to"
+                    + " " + MAX_MAX_PODS_PER_CLUSTER + ", got '" + v + "'");
         }
 
         private int streamLimit() {

@@ -79,7 +79,8 @@ class ControllerComponentsTest {
     private ControllerConfig config(int grpcPort, int httpPort, int probePort) {
         return new ControllerConfig(dir, new InetSocketAddress("127.0.0.1", grpcPort),
                 new InetSocketAddress("127.0.0.1", httpPort), null, Duration.ofMillis(20), null, null, null, null, 0,
-                PortAllocations.DEFAULT_MEMBER_QUOTA, new InetSocketAddress("127.0.0.1", probePort));
+                PortAllocations.DEFAULT_MEMBER_QUOTA, new InetSocketAddress("127.0.0.1", probePort),
+                ControllerConfig.DEFAULT_MAX_PODS_PER_CLUSTER);
     }
 
     @Test

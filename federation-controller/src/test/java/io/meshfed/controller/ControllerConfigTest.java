@@ -104,6 +104,19 @@ class ControllerConfigTest {
     }
 
     @Test
+    void thePodBoundDefaultsTo100000AndABadOneNamesItsSource() throws Exception {
+        assertThat(new ControllerConfig.Builder().build().maxPodsPerCluster()).isEqualTo(100_000);
+        Path yaml = dir.resolve("pods.yaml");
+        Files.writeString(yaml, "maxPodsPerCluster: 5000\n");
+        assertThat(new ControllerConfig.Builder().yaml(yaml).build().maxPodsPerCluster()).isEqualTo(5000);
+        assertThat(new ControllerConfig.Builder().yaml(yaml).environment(Map.of("MESHFED_MAX_PODS_PER_CLUSTER",
+                "7000")).build().maxPodsPerCluster()).isEqualTo(7000);
+        assertThatThrownBy(() -> new ControllerConfig.Builder().environment(Map.of("MESHFED_MAX_PODS_PER_CLUSTER",
+                "0")).build()).hasMessage("maxPodsPerCluster (from environment variable MESHFED_MAX_PODS_PER_CLUSTER):"
+                        + " must be a whole number from 1 to 1000000, got '0'");
+    }
+
+    @Test
     void theProbeListenerIsOffUnlessSet() throws Exception {
         assertThat(new ControllerConfig.Builder().build().probeListen()).isNull();
         Path yaml = dir.resolve("probes.yaml");

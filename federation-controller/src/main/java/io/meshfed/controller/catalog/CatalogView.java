@@ -7,6 +7,7 @@ import io.meshfed.controller.model.GatewayRecord;
 import io.meshfed.controller.model.Kind;
 import io.meshfed.controller.model.MemberRecord;
 import io.meshfed.controller.model.NetworkRecord;
+import io.meshfed.controller.model.PodIdentitiesRecord;
 import io.meshfed.controller.model.PortAllocationRecord;
 import io.meshfed.controller.model.Records;
 import io.meshfed.controller.model.WorkloadSetRecord;
@@ -62,11 +63,15 @@ public final class CatalogView {
     private final Map<String, PortAllocationRecord> ports;
     private final List<io.meshfed.api.v1.Route> routes;
     private final List<String> revoked;
+    /** Per Kubernetes member, the pods its gateways may attest (see {@link #attestablePods(String)}). */
+    private final Map<String, List<PodIdentitiesRecord.Pod>> pods;
 
     private CatalogView(long revision, BundleSet bundles, Map<String, NetworkRecord> networks,
             Map<String, MemberRecord> members, List<GatewayRecord> gateways, Map<ServiceKey, List<Instance>> services,
             Map<ServiceKey, ExportRecord> exports, Map<String, PortAllocationRecord> ports,
-            List<io.meshfed.api.v1.Route> routes, List<String> revoked) {
+            List<io.meshfed.api.v1.Route> routes, List<String> revoked,
+            Map<String, List<PodIdentitiesRecord.Pod>> pods) {
+        this.pods = pods;
         this.routes = routes;
         this.revoked = revoked;
         this.revision = revision;
@@ -114,7 +119,30 @@ public final class CatalogView {
                 io.meshfed.controller.routes.RouteOperations.routes(r),
                 Records.list(r, Kind.IDENTITY, io.meshfed.controller.model.IdentityRecord.class).stream()
                         .filter(io.meshfed.controller.model.IdentityRecord::revoked)
-                        .map(io.meshfed.controller.model.IdentityRecord::spiffeId).sorted().toList());
+                        .map(io.meshfed.controller.model.IdentityRecord::spiffeId).sorted().toList(),
+                pods(r, members));
+    }
+
+    /** The stored pods of each Kubernetes member that exists, sorted by address. */
+    private static Map<String, List<PodIdentitiesRecord.Pod>> pods(StoreReader r, Map<String, MemberRecord> members) {
+        Map<String, List<PodIdentitiesRecord.Pod>> byMember = new TreeMap<>();
+        for (PodIdentitiesRecord shard : Records.list(r, Kind.POD_IDENTITIES, PodIdentitiesRecord.class)) {
+            MemberRecord m = members.get(shard.member());
+            if (m != null && m.type().equals("kubernetes")) {
+                byMember.computeIfAbsent(m.name(), k -> new ArrayList<>()).addAll(shard.pods());
+            }
+        }
+        byMember.replaceAll((k, v) -> v.stream().sorted(Comparator.comparing(PodIdentitiesRecord.Pod::address))
+                .toList());
+        return byMember;
+    }
+
+    /**
+     * The pods of Kubernetes member {@code member} that its own east-west gateways may attest by source address,
+     * sorted by address; empty for any other member (and while the member's connector has attestation off).
+     */
+    public List<PodIdentitiesRecord.Pod> attestablePods(String member) {
+        return pods.getOrDefault(member, List.of());
     }
 
     /** The revoked SPIFFE IDs, sorted: proxies refuse them as peers while their SVIDs may still be valid. */

@@ -40,6 +40,15 @@ public final class SnapshotBuilder {
 
     /** As {@link #build(CatalogView, String, String)}; an edge gateway's snapshot also carries the routes. */
     public static ConfigSnapshot build(CatalogView view, String member, String network, boolean edge) {
+        return build(view, member, network, edge ? SnapshotAudience.EDGE_GATEWAY : SnapshotAudience.OTHER);
+    }
+
+    /**
+     * As {@link #build(CatalogView, String, String)} for {@code audience}: an edge gateway's snapshot also carries
+     * the routes; an east-west gateway's the pods of its own member that it may attest.
+     */
+    public static ConfigSnapshot build(CatalogView view, String member, String network, SnapshotAudience audience) {
+        boolean edge = audience == SnapshotAudience.EDGE_GATEWAY;
         ConfigSnapshot.Builder snapshot = ConfigSnapshot.newBuilder()
                 .setMember(member)
                 .setNetwork(network)
@@ -67,6 +76,9 @@ public final class SnapshotBuilder {
         });
         if (edge) {
             snapshot.addAllRoutes(view.routes());
+        }
+        if (audience == SnapshotAudience.EAST_WEST_GATEWAY) {
+            snapshot.addAllAttestedSources(AttestedSources.of(view, member));
         }
         return snapshot.setVersion(version(snapshot.build())).build();
     }

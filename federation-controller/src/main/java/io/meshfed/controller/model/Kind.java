@@ -12,6 +12,7 @@ public enum Kind {
     ROUTE("Route", RouteRecord.class),
     CLUSTER("Cluster", ClusterRecord.class),
     IDENTITY("Identity", IdentityRecord.class),
+    POD_IDENTITIES("PodIdentities", PodIdentitiesRecord.class),
     META("Meta", MetaRecord.class);
 
     private final String storeName;

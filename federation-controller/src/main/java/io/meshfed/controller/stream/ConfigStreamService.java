@@ -11,6 +11,7 @@ import io.meshfed.api.v1.ConfigRequest;
 import io.meshfed.api.v1.ConfigServiceGrpc;
 import io.meshfed.api.v1.SubscriberStatus;
 import io.meshfed.controller.catalog.CatalogView;
+import io.meshfed.controller.catalog.SnapshotAudience;
 import io.meshfed.controller.catalog.SnapshotBuilder;
 import io.meshfed.controller.identity.RevokedIdentities;
 import io.meshfed.controller.identity.TrustState;
@@ -170,8 +171,8 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
             }
         }
 
-        boolean edge() {
-            return MeshfedIds.hasRole(spiffeId, MeshfedIds.Role.EDGE);
+        SnapshotAudience audience() {
+            return SnapshotAudience.of(spiffeId);
         }
 
         void close() {
@@ -338,23 +339,27 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
         }
     }
 
-    /** The cache key of a subscriber's snapshot: its member and network now, and whether it is an edge gateway. */
+    /** The cache key of a subscriber's snapshot: its member and network now, and its audience (role). */
     private String key(Subscriber s) {
         MemberRecord m = currentMember(view, s);
-        return key(m, s.edge());
+        return key(m, s.audience());
     }
 
-    private static String key(MemberRecord m, boolean edge) {
-        return m.name() + "\u0000" + m.network() + (edge ? "\u0000edge" : "");
+    private static String key(MemberRecord m, SnapshotAudience audience) {
+        return m.name() + "\u0000" + m.network() + "\u0000" + audience.of(m);
     }
 
     private static MemberRecord currentMember(CatalogView view, Subscriber s) {
         return view.members().getOrDefault(s.member.name(), s.member);
     }
 
-    /** Edge gateways also get the routes; everyone else's snapshot leaves them out (no push on a route change). */
-    private static PreparedSnapshot build(CatalogView view, MemberRecord member, boolean edge) {
-        return PreparedSnapshot.of(SnapshotBuilder.build(view, member.name(), member.network(), edge));
+    /**
+     * Edge gateways also get the routes, east-west gateways the pods they may attest; everyone else's snapshot
+     * leaves them out (no push to agents on a route or pod change).
+     */
+    private static PreparedSnapshot build(CatalogView view, MemberRecord member, SnapshotAudience audience) {
+        return PreparedSnapshot.of(SnapshotBuilder.build(view, member.name(), member.network(),
+                audience.of(member)));
     }
 
     /** Offers {@code s} the snapshot of the current view, building it on the worker when it is not cached. */
@@ -371,11 +376,11 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
         }
         CatalogView from = view;
         MemberRecord member = currentMember(from, s);
-        boolean edge = s.edge();
+        SnapshotAudience audience = s.audience();
         storeReads.execute(() -> {
             PreparedSnapshot built;
             try {
-                built = build(from, member, edge);
+                built = build(from, member, audience);
             } catch (RuntimeException e) {
                 LOG.error("cannot build the config snapshot of member {}: {}", member.name(), e.toString());
                 submit(() -> building.remove(key, from.revision()));
@@ -424,7 +429,7 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
         loading = true;
         Map<Long, Wanted> wanted = new HashMap<>();
         for (Subscriber s : subscribers.values()) {
-            wanted.put(s.id, new Wanted(s.member, s.edge()));
+            wanted.put(s.id, new Wanted(s.member, s.audience()));
         }
         storeReads.execute(() -> {
             Loaded loaded;
@@ -441,7 +446,7 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
     }
 
     /** What a subscriber needs, copied off the loop for the worker. */
-    private record Wanted(MemberRecord member, boolean edge) {}
+    private record Wanted(MemberRecord member, SnapshotAudience audience) {}
 
     /** A view read on the worker and the snapshots built from it. */
     private record Loaded(CatalogView view, Map<String, PreparedSnapshot> snapshots) {}
@@ -452,7 +457,7 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
         Map<String, PreparedSnapshot> snapshots = new HashMap<>();
         for (Wanted w : wanted) {
             MemberRecord current = next.members().getOrDefault(w.member().name(), w.member());
-            snapshots.computeIfAbsent(key(current, w.edge()), k -> build(next, current, w.edge()));
+            snapshots.computeIfAbsent(key(current, w.audience()), k -> build(next, current, w.audience()));
         }
         return new Loaded(next, snapshots);
     }

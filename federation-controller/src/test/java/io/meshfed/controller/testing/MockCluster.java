@@ -24,7 +24,24 @@ import java.util.TreeSet;
  * the connector (User-Agent meshfed-connector) used.
  */
 public final class MockCluster implements AutoCloseable {
-    private final KubernetesCrudDispatcher dispatcher = new KubernetesCrudDispatcher(List.of());
+    /** Resources (plural names) the connector's requests are refused for, as RBAC without the verbs would. */
+    private final java.util.Set<String> forbidden = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final KubernetesCrudDispatcher dispatcher = new KubernetesCrudDispatcher(List.of()) {
+        @Override
+        public io.fabric8.mockwebserver.http.MockResponse dispatch(RecordedRequest request) {
+            String resource = resource(request.getPath());
+            if (String.valueOf(request.getHeader("User-Agent")).startsWith("meshfed-connector")
+                    && forbidden.contains(resource)) {
+                return new io.fabric8.mockwebserver.http.MockResponse().setResponseCode(403)
+                        .setHeader("Content-Type", "application/json")
+                        .setBody("{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"message\":\""
+                                + resource + " is forbidden: User \\\"system:serviceaccount:meshfed-system:"
+                                + "meshfed-connector\\\" cannot list resource \\\"" + resource + "\\\" in API group"
+                                + " \\\"\\\" at the cluster scope\",\"reason\":\"Forbidden\",\"code\":403}");
+            }
+            return super.dispatch(request);
+        }
+    };
     private final List<RecordedRequest> connectorRequests = new ArrayList<>();
     private KubernetesMockServer server;
     private KubernetesClient client;
@@ -96,6 +113,30 @@ public final class MockCluster implements AutoCloseable {
     /** The API server is back on the same port with the same objects. */
     public void restart() throws Exception {
         start(port);
+    }
+
+    /** From now on every request of the connector's (User-Agent meshfed-connector) on {@code resource} is forbidden. */
+    public void forbidConnector(String resource) {
+        forbidden.add(resource);
+    }
+
+    /** The connector may use {@code resource} again (its RBAC was granted, e.g. by a second cluster join). */
+    public void allowConnector(String resource) {
+        forbidden.remove(resource);
+    }
+
+    /** The resource (plural name, with a subresource as "name/sub") a request path is for. */
+    private static String resource(String path) {
+        List<String> parts = new ArrayList<>(List.of(path.split("\\?", 2)[0].replaceFirst("^/", "").split("/")));
+        if (parts.size() < 3) {
+            return "";
+        }
+        parts = parts.get(0).equals("api") ? parts.subList(2, parts.size()) : parts.subList(Math.min(3, parts.size()),
+                parts.size());
+        if (parts.size() >= 2 && parts.get(0).equals("namespaces")) {
+            parts = parts.subList(2, parts.size());
+        }
+        return parts.isEmpty() ? "" : parts.get(0) + (parts.size() >= 3 ? "/" + parts.get(2) : "");
     }
 
     /** Verbs the connector used so far, as "group/resource" to the set of verbs (RBAC terms). */

@@ -166,7 +166,8 @@ public final class TestFederation implements AutoCloseable {
                 new InetSocketAddress("127.0.0.1", grpcPort), new InetSocketAddress("127.0.0.1", httpPort), null,
                 PUSH_DEBOUNCE, agentGracePeriod, clusterStaleGrace, null, null, 0,
                 io.meshfed.controller.catalog.PortAllocations.DEFAULT_MEMBER_QUOTA,
-                probeTimeouts == null ? null : new InetSocketAddress("127.0.0.1", probePort)));
+                probeTimeouts == null ? null : new InetSocketAddress("127.0.0.1", probePort),
+                ControllerConfig.DEFAULT_MAX_PODS_PER_CLUSTER));
         HttpEndpoint.Timeouts timeouts = probeTimeouts == null ? HttpEndpoint.Timeouts.DEFAULTS : probeTimeouts;
         controller = timer == null ? Controller.start(config, timeouts, clock)
                 : Controller.start(config, timeouts, clock, timer, storeReads);

@@ -3,6 +3,7 @@ package io.meshfed.controller.connector.kubernetes;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.Config;
@@ -11,6 +12,7 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.informers.cache.ReducedStateItemStore;
 import io.meshfed.api.concurrent.SerialExecutor;
 import io.meshfed.api.v1.ClusterState;
 import io.meshfed.api.v1.ConfigSnapshot;
@@ -23,6 +25,7 @@ import io.meshfed.controller.model.ClusterRecord;
 import io.meshfed.controller.model.ExportRecord;
 import io.meshfed.controller.model.Kind;
 import io.meshfed.controller.model.MemberRecord;
+import io.meshfed.controller.model.PodIdentitiesRecord;
 import io.meshfed.controller.model.Records;
 import io.meshfed.controller.model.WorkloadSetRecord;
 import io.meshfed.controller.server.ControllerMetrics;
@@ -50,6 +53,13 @@ import org.slf4j.LoggerFactory;
  * are no longer wanted are deleted). When the API server becomes unreachable the endpoints stay, stale, for the
  * grace period, and are then marked unhealthy until the informers are watching again, when a full resync replaces
  * the set (so nothing is duplicated).
+ *
+ * <p>A Pods informer (keeping only the fields attestation reads) feeds a third sync of its own, so pod churn never
+ * costs an export or import comparison: the pods the cluster's east-west gateways may attest by source address
+ * ({@link AttestablePods}), written as the member's {@link PodIdentitiesRecord} shards (only the shards that changed).
+ * Pods are attested only from a live watch: when the Pods watch has stopped for longer than a routine reconnect, or
+ * the cluster becomes unreachable, the cluster's pod identities are withdrawn until it watches again. A forbidden
+ * Pods watch (a cluster joined before the connector needed pods) is said in the status; the rest keeps working.
  */
 final class ClusterConnector implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterConnector.class);
@@ -63,6 +73,9 @@ final class ClusterConnector implements AutoCloseable {
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
     /** Informers re-establish watches routinely (the API server ends them): only a longer gap is an outage. */
     private static final Duration WATCH_GAP = Duration.ofSeconds(3);
+    /** What the Pods informer keeps of each pod (besides its namespace, name and resource version). */
+    private static final String[] POD_FIELDS = {"spec.serviceAccountName", "spec.hostNetwork", "status.phase",
+        "status.podIP", "status.podIPs"};
 
     private final ClusterRecord record;
     private final Config config;
@@ -72,6 +85,7 @@ final class ClusterConnector implements AutoCloseable {
     private final Clock clock;
     private final Duration staleGrace;
     private final int memberPortQuota;
+    private final int maxPods;
     private final SerialExecutor executor;
 
     // Everything below is touched on the executor thread only, but for status() (volatile reads).
@@ -80,6 +94,7 @@ final class ClusterConnector implements AutoCloseable {
     private SharedIndexInformer<EndpointSlice> slices;
     private SharedIndexInformer<GenericKubernetesResource> exports;
     private SharedIndexInformer<GenericKubernetesResource> imports;
+    private SharedIndexInformer<Pod> pods; // not among the informers a sync waits for: attestation is optional
     private volatile String state = "connecting";
     private volatile Instant lastSync;
     private volatile String lastError = "";
@@ -95,10 +110,20 @@ final class ClusterConnector implements AutoCloseable {
     private Duration backoff = Duration.ofSeconds(1);
     private SerialExecutor.Scheduled watchGap; // pending from the first check that found an informer not watching
     private boolean closed;
+    // Pod attestation.
+    private volatile String podsError = ""; // why the Pods watch fails (forbidden, ...); cleared once it watches
+    private volatile String podsStatus = ""; // what the last pod sync left out, or that attestation is off
+    private volatile int attestedPods;
+    private SerialExecutor.Scheduled pendingPodSync;
+    private boolean podsDirty = true; // pods changed since the last pod sync wrote them
+    private Map<Integer, List<PodIdentitiesRecord.Pod>> appliedPods; // per shard, as stored; null: not known yet
+    private SerialExecutor.Scheduled podsGap; // pending from the first check that found the Pods watch stopped
 
+    /** @param maxPods beyond this many pods in the cluster, none is attested */
     ClusterConnector(ClusterRecord record, String kubeconfig, Store store, TrustState trust, ControllerMetrics metrics,
-            Clock clock, Duration staleGrace, int memberPortQuota, SerialExecutor executor) {
+            Clock clock, Duration staleGrace, int memberPortQuota, int maxPods, SerialExecutor executor) {
         this.memberPortQuota = memberPortQuota;
+        this.maxPods = maxPods;
         this.record = record;
         this.config = connectorConfig(kubeconfig);
         this.store = store;
@@ -132,6 +157,8 @@ final class ClusterConnector implements AutoCloseable {
     void start() {
         metrics.clusterGauge("meshfed.cluster.connected", "1 while the connector is synced with the member cluster",
                 record.name(), () -> "synced".equals(state) ? 1 : 0);
+        metrics.clusterGauge("meshfed.cluster.attested.pods", "Pods of the member cluster that its east-west"
+                + " gateways attest by source address", record.name(), () -> attestedPods);
         executor.execute(this::connect);
     }
 
@@ -144,7 +171,7 @@ final class ClusterConnector implements AutoCloseable {
     ClusterState status() {
         ClusterState.Builder b = ClusterState.newBuilder().setName(record.name()).setNetwork(record.network())
                 .setTrustDomain(record.trustDomain()).setServer(record.server()).setState(state)
-                .setLastError(lastError).setExportedServices(exportedServices)
+                .setLastError(lastErrors()).setExportedServices(exportedServices)
                 .setImportedServices(importedServices).setCredentialsGeneration(record.generation());
         Instant t = lastSync;
         if (t != null) {
@@ -152,6 +179,12 @@ final class ClusterConnector implements AutoCloseable {
                     .setNanos(t.getNano()));
         }
         return b.build();
+    }
+
+    /** The last sync's error, then what keeps pods from being attested; empty when neither. */
+    private String lastErrors() {
+        return java.util.stream.Stream.of(lastError, podsError, podsStatus).filter(e -> !e.isEmpty())
+                .collect(java.util.stream.Collectors.joining("; "));
     }
 
     private void connect() {
@@ -197,6 +230,7 @@ final class ClusterConnector implements AutoCloseable {
                     .toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
             backoff = Duration.ofSeconds(1);
             LOG.info("cluster {}: informers synced from {}", record.name(), record.server());
+            startPodsInformer();
             healthCheck = executor.repeat(this::checkWatching, HEALTH_CHECK, HEALTH_CHECK);
             clusterChanged();
         } catch (Exception e) {
@@ -233,6 +267,7 @@ final class ClusterConnector implements AutoCloseable {
                 clusterChanged();
             }
         }
+        checkPodsWatching();
     }
 
     /** An informer has not been watching since {@link #WATCH_GAP} ago: unless it is back now, this is an outage. */
@@ -244,9 +279,13 @@ final class ClusterConnector implements AutoCloseable {
         }
     }
 
-    /** Endpoints stay for the grace period (stale), then are withdrawn until the cluster is back. */
+    /**
+     * Endpoints stay for the grace period (stale), then are withdrawn until the cluster is back. Pod identities are
+     * withdrawn at once: a pod IP freed meanwhile may already be another pod's.
+     */
     private void becameUnreachable() {
         executor.checkInContext();
+        withdrawPods("the API server is unreachable");
         if ("stale".equals(state) || "withdrawn".equals(state)) {
             return;
         }
@@ -572,9 +611,197 @@ final class ClusterConnector implements AutoCloseable {
         appliedBundleVersion = bundles.version();
     }
 
+    /**
+     * Starts the Pods informer without waiting for it: a cluster whose connector may not watch pods (joined before
+     * attestation) keeps exporting and importing; the watch's error is its status until it watches.
+     */
+    private void startPodsInformer() {
+        executor.checkInContext();
+        pods = client.pods().inAnyNamespace().runnableInformer(0);
+        pods.itemStore(new ReducedStateItemStore<>(ReducedStateItemStore.NAME_KEY_STATE, Pod.class,
+                client.getKubernetesSerialization(), POD_FIELDS));
+        pods.addEventHandler(new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(Pod o) {
+                executor.executeIfRunning(ClusterConnector.this::podsChanged);
+            }
+
+            @Override
+            public void onUpdate(Pod old, Pod o) {
+                executor.executeIfRunning(ClusterConnector.this::podsChanged);
+            }
+
+            @Override
+            public void onDelete(Pod o, boolean unknownFinalState) {
+                executor.executeIfRunning(ClusterConnector.this::podsChanged);
+            }
+        });
+        pods.exceptionHandler((started, t) -> {
+            String error = podsWatchError(t);
+            if (!error.equals(podsError)) {
+                LOG.warn("cluster {}: {}", record.name(), error);
+            }
+            podsError = error;
+            metrics.cluster(record.name(), "pods_watch_error");
+            return true; // keep trying: a second `cluster join` grants the verbs without a controller restart
+        });
+        pods.start();
+    }
+
+    /** Why the Pods watch fails, as the status says it. */
+    private String podsWatchError(Throwable thrown) {
+        Throwable t = thrown;
+        while ((t instanceof java.util.concurrent.CompletionException
+                || t instanceof java.util.concurrent.ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        if (t instanceof KubernetesClientException k && k.getCode() == 403) {
+            return "pod attestation is off: the connector may not list and watch pods (" + message(t) + "); run"
+                    + " 'meshfed cluster join " + record.name() + " --network " + record.network() + "' again to"
+                    + " grant it pods: list, watch";
+        }
+        return "pod attestation is off until the Pods watch works: " + message(t);
+    }
+
+    private void podsChanged() {
+        executor.checkInContext();
+        podsDirty = true;
+        requestPodSync();
+    }
+
+    /** One pod sync after the usual delay, unless one is already pending (it will see this change too). */
+    private void requestPodSync() {
+        executor.checkInContext();
+        if (closed || pods == null || (pendingPodSync != null && pendingPodSync.isPending())) {
+            return;
+        }
+        pendingPodSync = executor.schedule(this::syncPods, SYNC_DELAY);
+    }
+
+    /** Every health check: a Pods watch that stopped for longer than a reconnect withdraws the pod identities. */
+    private void checkPodsWatching() {
+        executor.checkInContext();
+        if (pods == null) {
+            return;
+        }
+        if (pods.isWatching()) {
+            if (podsGap != null) {
+                podsGap.cancel();
+                podsGap = null;
+            }
+            if (!podsError.isEmpty()) {
+                LOG.info("cluster {}: the Pods watch works; attesting its pods", record.name());
+                podsError = "";
+            }
+            if (podsDirty) {
+                requestPodSync();
+            }
+        } else if (podsGap == null && !Map.of().equals(appliedPods)) {
+            podsGap = executor.schedule(() -> {
+                podsGap = null;
+                if (!closed && pods != null && !pods.isWatching()) {
+                    withdrawPods("the Pods watch stopped");
+                }
+            }, WATCH_GAP);
+        }
+    }
+
+    /** Writes the pods the cluster's gateways may attest now, from a watching cache only. */
+    private void syncPods() {
+        executor.checkInContext();
+        pendingPodSync = null;
+        if (closed || pods == null || !pods.isWatching()) {
+            return; // the cache may be behind; checkPodsWatching asks again once it watches
+        }
+        podsDirty = false;
+        try {
+            Optional<MemberRecord> member = Records.get(store, Kind.MEMBER, record.name(), MemberRecord.class);
+            if (member.isEmpty()) {
+                return; // the member is gone: nothing of it may be attested
+            }
+            AttestablePods.Result result = AttestablePods.compute(pods.getStore().list(),
+                    io.meshfed.trust.TrustDomain.parse(record.trustDomain()), MemberAddresses.of(member.get()),
+                    maxPods);
+            if (!writePods(result.pods())) {
+                return;
+            }
+            String problem = result.problem();
+            if (!problem.equals(podsStatus) && !problem.isEmpty()) {
+                LOG.warn("cluster {}: {}", record.name(), problem);
+            }
+            podsStatus = problem;
+            attestedPods = result.pods().size();
+        } catch (RuntimeException e) {
+            podsDirty = true;
+            metrics.cluster(record.name(), "sync_error");
+            LOG.error("cluster {}: pod sync failed, retrying in 1 s", record.name(), e);
+            executor.schedule(this::requestPodSync, Duration.ofSeconds(1));
+        }
+    }
+
+    /** No pod of this cluster is attested until the Pods watch is back. */
+    private void withdrawPods(String why) {
+        executor.checkInContext();
+        if (Map.of().equals(appliedPods)) {
+            return;
+        }
+        if (writePods(List.of())) {
+            LOG.warn("cluster {}: {}; its pods are not attested until it watches again", record.name(), why);
+        }
+        attestedPods = 0;
+        podsDirty = true;
+    }
+
+    /**
+     * Stores {@code wanted} as the member's shards, writing only the shards that differ from what is stored.
+     * Returns false when this connector is no longer current (nothing written).
+     */
+    private boolean writePods(List<PodIdentitiesRecord.Pod> wanted) {
+        Map<Integer, List<PodIdentitiesRecord.Pod>> shards = new java.util.TreeMap<>();
+        for (PodIdentitiesRecord.Pod p : wanted) {
+            shards.computeIfAbsent(PodIdentitiesRecord.shardOf(p.address()), k -> new ArrayList<>()).add(p);
+        }
+        shards.replaceAll((k, v) -> List.copyOf(v));
+        boolean current = store.transact(tx -> {
+            if (!stillCurrent(tx)) {
+                return false;
+            }
+            Map<Integer, List<PodIdentitiesRecord.Pod>> stored = appliedPods != null ? appliedPods : storedPods(tx);
+            for (int shard = 0; shard < PodIdentitiesRecord.SHARDS; shard++) {
+                List<PodIdentitiesRecord.Pod> want = shards.getOrDefault(shard, List.of());
+                if (want.equals(stored.getOrDefault(shard, List.of()))) {
+                    continue;
+                }
+                String key = PodIdentitiesRecord.key(record.name(), shard);
+                if (want.isEmpty()) {
+                    tx.delete(Kind.POD_IDENTITIES.storeName(), key, StoreTransaction.ANY);
+                } else {
+                    Records.put(tx, Kind.POD_IDENTITIES, key, new PodIdentitiesRecord(record.name(), shard, want),
+                            StoreTransaction.ANY);
+                }
+            }
+            return true;
+        });
+        if (current) {
+            appliedPods = Map.copyOf(shards);
+        }
+        return current;
+    }
+
+    private Map<Integer, List<PodIdentitiesRecord.Pod>> storedPods(io.meshfed.controller.store.StoreReader tx) {
+        Map<Integer, List<PodIdentitiesRecord.Pod>> stored = new HashMap<>();
+        for (PodIdentitiesRecord r : Records.list(tx, Kind.POD_IDENTITIES, PodIdentitiesRecord.class)) {
+            if (r.member().equals(record.name())) {
+                stored.put(r.shard(), r.pods());
+            }
+        }
+        return stored;
+    }
+
     private void stopInformers() {
         executor.checkInContext();
-        for (SharedIndexInformer<?> i : new ArrayList<>(java.util.Arrays.asList(services, slices, exports, imports))) {
+        for (SharedIndexInformer<?> i : new ArrayList<>(java.util.Arrays.asList(services, slices, exports, imports,
+                pods))) {
             if (i != null) {
                 i.close();
             }
@@ -583,6 +810,15 @@ final class ClusterConnector implements AutoCloseable {
         slices = null;
         exports = null;
         imports = null;
+        pods = null;
+        if (pendingPodSync != null) {
+            pendingPodSync.cancel();
+            pendingPodSync = null;
+        }
+        if (podsGap != null) {
+            podsGap.cancel();
+            podsGap = null;
+        }
         if (healthCheck != null) {
             healthCheck.cancel();
         }

@@ -38,6 +38,7 @@ public final class ClusterConnectors implements AutoCloseable {
     private final Clock clock;
     private final Duration staleGrace;
     private final int memberPortQuota;
+    private final int maxPodsPerCluster;
     /** Changed on {@code control} only; read anywhere (status, catalog views). */
     private final Map<String, Running> running = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer;
@@ -46,10 +47,14 @@ public final class ClusterConnectors implements AutoCloseable {
 
     private record Running(ClusterConnector connector, SerialExecutor executor) {}
 
-    /** @param timer times every connector's syncs, retries and grace period (a fake one in tests) */
+    /**
+     * @param timer times every connector's syncs, retries and grace period (a fake one in tests)
+     * @param maxPodsPerCluster beyond this many pods in a cluster, none of its pods is attested
+     */
     public ClusterConnectors(Store store, FederationIdentity identity, TrustState trust,
             io.meshfed.controller.stream.ConfigStreamService streams, ControllerMetrics metrics, Clock clock,
-            ScheduledExecutorService timer, Duration staleGrace, int memberPortQuota) {
+            ScheduledExecutorService timer, Duration staleGrace, int memberPortQuota, int maxPodsPerCluster) {
+        this.maxPodsPerCluster = maxPodsPerCluster;
         this.timer = timer;
         this.control = SerialExecutor.start("cluster-connectors", timer);
         this.memberPortQuota = memberPortQuota;
@@ -92,8 +97,8 @@ public final class ClusterConnectors implements AutoCloseable {
                 return;
             }
             SerialExecutor executor = SerialExecutor.start("cluster-" + name, timer);
-            ClusterConnector connector = new ClusterConnector(c, kubeconfig, store, trust, metrics, clock, staleGrace, memberPortQuota,
-                    executor);
+            ClusterConnector connector = new ClusterConnector(c, kubeconfig, store, trust, metrics, clock, staleGrace,
+                    memberPortQuota, maxPodsPerCluster, executor);
             // The new connector starts before the old one stops: a rotation never leaves the cluster unwatched.
             running.put(name, new Running(connector, executor));
             connector.start();

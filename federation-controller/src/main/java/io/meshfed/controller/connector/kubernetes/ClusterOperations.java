@@ -16,6 +16,7 @@ import io.meshfed.controller.membership.MembershipService;
 import io.meshfed.controller.model.ClusterRecord;
 import io.meshfed.controller.model.GatewayRecord;
 import io.meshfed.controller.model.Kind;
+import io.meshfed.controller.model.PodIdentitiesRecord;
 import io.meshfed.controller.model.MemberRecord;
 import io.meshfed.controller.model.Records;
 import io.meshfed.controller.store.Store;
@@ -93,13 +94,17 @@ public final class ClusterOperations {
                         .setCredentialsGeneration(record.generation()).build());
     }
 
-    /** Removes the cluster, its endpoints, its gateways and the member; the connector stops. */
+    /** Removes the cluster, its endpoints, its pod identities, its gateways and the member; the connector stops. */
     public ClusterState unregister(UnregisterClusterRequest r) {
         ClusterRecord record = Records.get(store, Kind.CLUSTER, r.getName(), ClusterRecord.class).orElseThrow(() ->
                 new NotFoundException("no cluster '" + r.getName() + "'; see meshfed cluster list"));
         store.transact(tx -> {
             tx.delete(Kind.CLUSTER.storeName(), record.name(), StoreTransaction.ANY);
             tx.delete(Kind.WORKLOADS.storeName(), ClusterRecord.workloadSetKey(record.name()), StoreTransaction.ANY);
+            for (int shard = 0; shard < PodIdentitiesRecord.SHARDS; shard++) {
+                tx.delete(Kind.POD_IDENTITIES.storeName(), PodIdentitiesRecord.key(record.name(), shard),
+                        StoreTransaction.ANY);
+            }
             io.meshfed.controller.catalog.PortAllocations.releaseUnused(tx);
             for (GatewayRecord g : Records.list(tx, Kind.GATEWAY, GatewayRecord.class)) {
                 if (g.member().equals(record.name())) {
