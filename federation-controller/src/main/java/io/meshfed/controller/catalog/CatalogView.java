@@ -62,11 +62,14 @@ public final class CatalogView {
     private final Map<String, PortAllocationRecord> ports;
     private final List<io.meshfed.api.v1.Route> routes;
     private final List<String> revoked;
+    private final Map<ServiceKey, List<io.meshfed.api.v1.CallerRule>> callerRules;
 
     private CatalogView(long revision, BundleSet bundles, Map<String, NetworkRecord> networks,
             Map<String, MemberRecord> members, List<GatewayRecord> gateways, Map<ServiceKey, List<Instance>> services,
             Map<ServiceKey, ExportRecord> exports, Map<String, PortAllocationRecord> ports,
-            List<io.meshfed.api.v1.Route> routes, List<String> revoked) {
+            List<io.meshfed.api.v1.Route> routes, List<String> revoked,
+            Map<ServiceKey, List<io.meshfed.api.v1.CallerRule>> callerRules) {
+        this.callerRules = callerRules;
         this.routes = routes;
         this.revoked = revoked;
         this.revision = revision;
@@ -114,7 +117,24 @@ public final class CatalogView {
                 io.meshfed.controller.routes.RouteOperations.routes(r),
                 Records.list(r, Kind.IDENTITY, io.meshfed.controller.model.IdentityRecord.class).stream()
                         .filter(io.meshfed.controller.model.IdentityRecord::revoked)
-                        .map(io.meshfed.controller.model.IdentityRecord::spiffeId).sorted().toList());
+                        .map(io.meshfed.controller.model.IdentityRecord::spiffeId).sorted().toList(),
+                callerRules(r));
+    }
+
+    /** Each service's caller policies as snapshots carry them, in the order of {@code CallerPolicyOperations}. */
+    private static Map<ServiceKey, List<io.meshfed.api.v1.CallerRule>> callerRules(StoreReader r) {
+        Map<ServiceKey, List<io.meshfed.api.v1.CallerRule>> rules = new TreeMap<>();
+        for (var p : io.meshfed.controller.authz.CallerPolicyOperations.policies(r)) {
+            rules.computeIfAbsent(new ServiceKey(p.service(), p.namespace()), k -> new ArrayList<>())
+                    .add(io.meshfed.controller.authz.CallerPolicyOperations.rule(p));
+        }
+        rules.replaceAll((k, v) -> List.copyOf(v));
+        return rules;
+    }
+
+    /** The admin's caller policies for a service (sorted by from, effect, id); empty when it has none. */
+    public List<io.meshfed.api.v1.CallerRule> callerRules(ServiceKey key) {
+        return callerRules.getOrDefault(key, List.of());
     }
 
     /** The revoked SPIFFE IDs, sorted: proxies refuse them as peers while their SVIDs may still be valid. */

@@ -147,8 +147,11 @@ public final class SnapshotBuilder {
                 allowed.add(m.trustDomain());
             }
         }
+        // The admin's caller policies ride along: the proxies apply deny rules first and add allow rules to the
+        // trust domains above (see AuthorizationPolicy.rules).
         snapshot.addAuthorization(AuthorizationPolicy.newBuilder().setService(key.name())
-                .setNamespace(key.namespace()).addAllAllowedTrustDomains(allowed));
+                .setNamespace(key.namespace()).addAllAllowedTrustDomains(allowed)
+                .addAllRules(view.callerRules(key)));
     }
 
     /** Content hash; version, nonce and subscriber are blank when it is computed. */
