@@ -223,7 +223,8 @@ class CallerPoliciesTest {
         HttpResponse<String> missing = Http.post(federation, "/v1/admin/DeleteCallerPolicy", "{\"id\": \"0123abcd\"}",
                 federation.adminSvid());
         assertThat(missing.statusCode()).isEqualTo(404);
-        assertThat(missing.body()).contains("\"code\":\"NOT_FOUND\"").contains("caller policy '0123abcd' does not exist");
+        assertThat(missing.body()).contains("\"code\":\"NOT_FOUND\"")
+                .contains("caller policy '0123abcd' does not exist");
         HttpResponse<String> deleted = Http.post(federation, "/v1/admin/DeleteCallerPolicy", "{\"id\": \"" + id + "\"}",
                 federation.adminSvid());
         assertThat(deleted.statusCode()).isEqualTo(200);

@@ -63,7 +63,8 @@ class SpiffeIdPatternTest {
     void patternsAreEqualByTextAndExactlyBuildsTheSameAsParse() {
         assertThat(SpiffeIdPattern.parse("spiffe://td/ns/a/*")).isEqualTo(SpiffeIdPattern.parse("spiffe://td/ns/a/*"))
                 .isNotEqualTo(SpiffeIdPattern.parse("spiffe://td/ns/a"));
-        assertThat(SpiffeIdPattern.exactly(id("spiffe://td/ns/a"))).isEqualTo(SpiffeIdPattern.parse("spiffe://td/ns/a"));
+        assertThat(SpiffeIdPattern.exactly(id("spiffe://td/ns/a")))
+                .isEqualTo(SpiffeIdPattern.parse("spiffe://td/ns/a"));
         assertThat(SpiffeIdPattern.exactly(id("spiffe://td")).form()).isEqualTo(SpiffeIdPattern.Form.TRUST_DOMAIN);
     }
 
