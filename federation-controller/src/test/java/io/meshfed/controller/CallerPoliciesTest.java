@@ -201,6 +201,34 @@ class CallerPoliciesTest {
     }
 
     @Test
+    void anAllowPolicyMakesTheServiceVisibleToTheMemberWhoseCallersItNamesAndADenyDoesNot() throws Exception {
+        serveHelloInEast();
+        try (TestSubscriber extra = new TestSubscriber(federation.channel(federation.memberSvid(
+                "west-extra.acme.mesh", "/ns/demo/vm/extra-1")))) {
+            extra.awaitSnapshot(s -> true, WAIT);
+            assertThat(snapshotOf("west-extra", "west").getServicesList()).as("not exported to west-extra").isEmpty();
+
+            admin.putCallerPolicy(request("hello.demo", Effect.DENY, "spiffe://west-extra.acme.mesh"));
+            assertThat(snapshotOf("west-extra", "west").getServicesList()).as("a deny grants nothing").isEmpty();
+
+            CallerPolicy allow = admin.putCallerPolicy(request("hello.demo", Effect.ALLOW, EXTRA_VMS));
+            ConfigSnapshot visible = extra.awaitSnapshot(s -> !s.getServicesList().isEmpty(), WAIT);
+            assertThat(visible.getServices(0).getName()).isEqualTo("hello");
+            assertThat(visible.getServices(0).getNetworks(0).getRoutesList()).singleElement()
+                    .satisfies(r -> assertThat(r.getSni()).isEqualTo("8080.hello.demo.svc.meshfed"));
+            assertThat(visible.getOutboundList()).extracting(o -> o.getService()).containsExactly("hello");
+            assertThat(snapshotOf("west", "west").getServicesList()).extracting(s -> s.getName())
+                    .as("west, exported to, unchanged").containsExactly("hello");
+            ConfigSnapshot east = snapshotOf("east", "east");
+            assertThat(hello(east).orElseThrow().getAllowedTrustDomainsList())
+                    .as("the allow is a rule at the serving side, not an export").doesNotContain("west-extra.acme.mesh");
+
+            admin.deleteCallerPolicy(DeleteCallerPolicyRequest.newBuilder().setId(allow.getId()).build());
+            extra.awaitSnapshot(s -> s.getServicesList().isEmpty(), WAIT);
+        }
+    }
+
+    @Test
     void theSameOperationsWorkAsJsonWithTheirStatusCodesAndErrorBodies() throws Exception {
         HttpResponse<String> put = Http.post(federation, "/v1/admin/PutCallerPolicy", "{\"service\": \"hello\","
                 + " \"namespace\": \"demo\", \"effect\": \"ALLOW\", \"from\": \"" + EXTRA_VMS + "\"}",

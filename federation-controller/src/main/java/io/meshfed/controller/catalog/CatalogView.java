@@ -132,6 +132,29 @@ public final class CatalogView {
         return rules;
     }
 
+    /**
+     * Whether an admin's allow policy of the service names callers in {@code member}'s trust domain: the service is
+     * then visible to that member (its routes and outbound listeners), as an admin's export would make it, so the
+     * callers it allows can reach it; which of them may call is still the proxies' decision.
+     */
+    public boolean allowRuleNamesMember(ServiceKey key, String member) {
+        MemberRecord m = members.get(member);
+        if (m == null) {
+            return false;
+        }
+        return callerRules(key).stream().anyMatch(r -> r.getEffect() == io.meshfed.api.v1.CallerRule.Effect.ALLOW
+                && trustDomainOf(r.getFrom()).equals(m.trustDomain()));
+    }
+
+    /** The trust domain a stored pattern names (validated when it was put; an unreadable one names none). */
+    private static String trustDomainOf(String pattern) {
+        try {
+            return io.meshfed.trust.SpiffeIdPattern.parse(pattern).trustDomain().name();
+        } catch (io.meshfed.trust.InvalidSpiffeIdException e) {
+            return "";
+        }
+    }
+
     /** The admin's caller policies for a service (sorted by from, effect, id); empty when it has none. */
     public List<io.meshfed.api.v1.CallerRule> callerRules(ServiceKey key) {
         return callerRules.getOrDefault(key, List.of());

@@ -49,8 +49,9 @@ public final class SnapshotBuilder {
             ServiceKey key = e.getKey();
             ExportRecord export = view.export(key);
             boolean exportedHere = export != null && export.exportedTo(member);
-            List<Instance> visible = e.getValue().stream()
-                    .filter(i -> i.member().equals(member) || (exportedHere && export.covers(i.member()))).toList();
+            boolean allowedHere = view.allowRuleNamesMember(key, member); // an admin's allow covers every instance
+            List<Instance> visible = e.getValue().stream().filter(i -> i.member().equals(member) || allowedHere
+                    || (exportedHere && export.covers(i.member()))).toList();
             Service service = service(view, key, visible, network);
             if (service.getNetworksCount() > 0) {
                 snapshot.addServices(service);
