@@ -25,8 +25,8 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * Computes what one subscriber may see. Default deny: an instance is visible to member M when it runs in M or its
- * service is exported to M. Endpoints of M's own network are listed directly; other networks appear as one route per
+ * Computes what one subscriber may see. Default deny: an instance is visible to member M when it runs in M, its
+ * service is exported to M, or an admin's allow policy of the service names callers in M's trust domain. Endpoints of M's own network are listed directly; other networks appear as one route per
  * service port through their east-west gateway, with the service's {@link ServiceSni}. Only
  * healthy endpoints count, and a network without one is left out. Pure: the same view gives the same snapshot.
  */
