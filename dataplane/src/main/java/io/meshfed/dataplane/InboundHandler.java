@@ -26,6 +26,7 @@ import java.util.function.Function;
 final class InboundHandler extends ChannelInboundHandlerAdapter {
     private final Function<ServiceSni, Optional<Target>> routes;
     private final InboundPolicy policy;
+    private final CallerConnections admitted;
     private final Dialer dialer;
     private final ProxyStats stats;
     private final BiConsumer<Channel, Channel> relay;
@@ -33,10 +34,11 @@ final class InboundHandler extends ChannelInboundHandlerAdapter {
     private String sniName;
     private boolean decided;
 
-    InboundHandler(Function<ServiceSni, Optional<Target>> routes, InboundPolicy policy, Dialer dialer,
-            ProxyStats stats, BiConsumer<Channel, Channel> relay) {
+    InboundHandler(Function<ServiceSni, Optional<Target>> routes, InboundPolicy policy, CallerConnections admitted,
+            Dialer dialer, ProxyStats stats, BiConsumer<Channel, Channel> relay) {
         this.routes = routes;
         this.policy = policy;
+        this.admitted = admitted;
         this.dialer = dialer;
         this.stats = stats;
         this.relay = relay;
@@ -77,7 +79,7 @@ final class InboundHandler extends ChannelInboundHandlerAdapter {
             refuse(ctx, RefusalReason.UNAUTHORIZED);
             return;
         }
-        CallerDecision decision = policy.decide(sni.get(), peer.get());
+        CallerDecision decision = admitted.admit(sni.get(), peer.get(), ctx.channel(), policy);
         if (!decision.allowed()) {
             refuse(ctx, decision.refusal().get());
             return;
@@ -89,6 +91,11 @@ final class InboundHandler extends ChannelInboundHandlerAdapter {
         }
         Channel downstream = ctx.channel();
         dialer.dial(downstream, peer.get(), target.get(), (upstream, u) -> {
+            if (!downstream.isActive() || !admitted.isAdmitted(downstream)) {
+                // A new policy refused the caller while dialling, or the peer left: nothing goes upstream.
+                upstream.close();
+                return;
+            }
             decided = true;
             stats.inboundRouted.increment();
             Object m;

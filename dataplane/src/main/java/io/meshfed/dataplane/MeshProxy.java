@@ -29,6 +29,7 @@ import java.time.Clock;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -58,7 +59,10 @@ public final class MeshProxy implements AutoCloseable {
     private final Set<InetSocketAddress> unbound = new HashSet<>(); // guarded by this
     private final ChannelGroup relayed = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final Channel inbound;
-    private final InboundPolicy policy = new RouteTablePolicy(routes::get);
+    private final InboundPolicy rules = new RouteTablePolicy(routes::get);
+    /** What every inbound listener asks: the table's policy, each decision counted. */
+    private final InboundPolicy policy = (service, caller) -> stats.decided(rules.decide(service, caller));
+    private final CallerConnections admitted = new CallerConnections();
 
     private MeshProxy(EventLoopGroup group, ProxySettings settings, SslContext serverTls, SslContext clientTls,
             InetSocketAddress inboundAddress, Clock clock) throws InterruptedException {
@@ -78,7 +82,7 @@ public final class MeshProxy implements AutoCloseable {
                     protected void initChannel(SocketChannel ch) {
                         ch.pipeline().addLast(new SniHandler(sameForAll),
                                 new InboundHandler(sni -> Optional.ofNullable(routes.get().inbound().get(sni)),
-                                        policy, dialer, stats,
+                                        policy, admitted, dialer, stats,
                                         MeshProxy.this::relay));
                     }
                 })
@@ -121,6 +125,11 @@ public final class MeshProxy implements AutoCloseable {
         return Optional.ofNullable(inbound).map(c -> (InetSocketAddress) c.localAddress());
     }
 
+    /** The inbound connections let in, re-checked on every {@link #update}; tunnel streams register here too. */
+    public CallerConnections callerConnections() {
+        return admitted;
+    }
+
     public ProxyStats stats() {
         return stats;
     }
@@ -147,6 +156,11 @@ public final class MeshProxy implements AutoCloseable {
     /** Applies a table: new routes at once; outbound listeners opened and closed to match. */
     public synchronized void update(RouteTable next) {
         routes.set(requireNonNull(next, "next"));
+        List<CallerDecision> closed = admitted.recheck(rules);
+        stats.closedByPolicy(closed);
+        if (!closed.isEmpty()) {
+            LOG.info("config version {} no longer allows {} open connection(s): closed", next.version(), closed.size());
+        }
         for (Iterator<Map.Entry<InetSocketAddress, Channel>> it = outboundListeners.entrySet().iterator();
                 it.hasNext(); ) {
             Map.Entry<InetSocketAddress, Channel> e = it.next();

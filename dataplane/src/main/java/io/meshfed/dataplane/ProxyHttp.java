@@ -81,6 +81,14 @@ public final class ProxyHttp implements AutoCloseable {
                     .description("Dials to an upstream that failed, by reason").tag("reason", failure.label())
                     .register(registry);
         }
+        for (AuthzReason reason : AuthzReason.values()) {
+            FunctionCounter.builder("meshfed.authz.decisions", stats, s -> s.authzDecisions(reason))
+                    .description("Authorization decisions on (caller, service), by decision and the rule that decided")
+                    .tag("decision", reason.decision()).tag("reason", reason.label()).register(registry);
+        }
+        FunctionCounter.builder(prefix + ".policy.closed", stats, ProxyStats::policyClosed)
+                .description("Open connections closed because a new policy no longer allows their caller")
+                .register(registry);
         FunctionCounter.builder(prefix + ".inbound.routed", stats, ProxyStats::inboundRouted)
                 .description("Inbound connections carried to an upstream").register(registry);
         FunctionCounter.builder(prefix + ".outbound.carried", stats, ProxyStats::outboundCarried)

@@ -24,6 +24,8 @@ public final class ProxyStats {
 
     private final Map<RefusalReason, LongAdder> refusals = new EnumMap<>(RefusalReason.class);
     private final Map<UpstreamFailure, LongAdder> upstreamFailures = new EnumMap<>(UpstreamFailure.class);
+    private final Map<AuthzReason, LongAdder> authzDecisions = new EnumMap<>(AuthzReason.class);
+    final LongAdder policyClosed = new LongAdder();
     final LongAdder inboundRouted = new LongAdder();
     final LongAdder outboundCarried = new LongAdder();
     final LongAdder outboundUnroutable = new LongAdder();
@@ -39,6 +41,34 @@ public final class ProxyStats {
         for (UpstreamFailure f : UpstreamFailure.values()) {
             upstreamFailures.put(f, new LongAdder());
         }
+        for (AuthzReason r : AuthzReason.values()) {
+            authzDecisions.put(r, new LongAdder());
+        }
+    }
+
+    /** Counts an authorization decision; returns it. */
+    CallerDecision decided(CallerDecision decision) {
+        authzDecisions.get(decision.reason()).increment();
+        return decision;
+    }
+
+    /** Counts open connections a new policy closed, each as the deny decision it was. */
+    void closedByPolicy(java.util.List<CallerDecision> decisions) {
+        decisions.forEach(this::decided);
+        policyClosed.add(decisions.size());
+    }
+
+    /**
+     * Authorization decisions by the rule that decided, on every inbound path; the decision (allow or deny) is
+     * {@link AuthzReason#decision()}. A connection a new policy closed counts once more, as a deny.
+     */
+    public long authzDecisions(AuthzReason reason) {
+        return authzDecisions.get(reason).sum();
+    }
+
+    /** Open connections closed because a new policy no longer allows their caller. */
+    public long policyClosed() {
+        return policyClosed.sum();
     }
 
     void refused(RefusalReason reason) {

@@ -3,12 +3,14 @@ package io.meshfed.dataplane;
 import io.meshfed.api.HostPort;
 import io.meshfed.api.ServiceSni;
 import io.meshfed.api.v1.AuthorizationPolicy;
+import io.meshfed.api.v1.CallerRule;
 import io.meshfed.api.v1.ConfigSnapshot;
 import io.meshfed.api.v1.Endpoint;
 import io.meshfed.api.v1.GatewayRoute;
 import io.meshfed.api.v1.NetworkEndpoints;
 import io.meshfed.api.v1.Service;
 import io.meshfed.trust.SpiffeId;
+import io.meshfed.trust.SpiffeIdPattern;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,7 +19,8 @@ import java.util.Set;
 
 /**
  * Reads a config snapshot the way every proxy does: the upstreams of a service port, tier by network in the
- * snapshot's order (the subscriber's own network first, then the others), and who may connect to a service.
+ * snapshot's order (the subscriber's own network first, then the others), and who may connect to a service (the
+ * exported-to trust domains and the admin's caller rules).
  */
 public final class SnapshotTargets {
     private SnapshotTargets() {}
@@ -71,6 +74,30 @@ public final class SnapshotTargets {
     /** The SPIFFE IDs a route names; a malformed one fails the snapshot (the subscriber rejects it). */
     private static Set<SpiffeId> identities(List<String> ids) {
         return ids.stream().map(SpiffeId::parse).collect(java.util.stream.Collectors.toUnmodifiableSet());
+    }
+
+    /**
+     * The admin's caller rules for the service (none when the snapshot names none). A rule with an unknown effect or a
+     * malformed pattern fails the snapshot (the subscriber rejects it, keeping the config it has): ignoring a deny
+     * rule would let in a caller an admin refused.
+     */
+    public static CallerRules callerRules(ConfigSnapshot snapshot, String name, String namespace) {
+        for (AuthorizationPolicy p : snapshot.getAuthorizationList()) {
+            if (p.getService().equals(name) && p.getNamespace().equals(namespace)) {
+                List<CallerRules.Rule> rules = new ArrayList<>();
+                for (CallerRule r : p.getRulesList()) {
+                    CallerRules.Effect effect = switch (r.getEffect()) {
+                        case ALLOW -> CallerRules.Effect.ALLOW;
+                        case DENY -> CallerRules.Effect.DENY;
+                        default -> throw new IllegalArgumentException("caller rule '" + r.getId() + "' of " + name
+                                + "." + namespace + " has no known effect (" + r.getEffectValue() + ")");
+                    };
+                    rules.add(new CallerRules.Rule(r.getId(), effect, SpiffeIdPattern.parse(r.getFrom())));
+                }
+                return new CallerRules(rules);
+            }
+        }
+        return CallerRules.NONE;
     }
 
     /** Trust domains whose peers may connect to the service (empty when the snapshot names none: deny). */

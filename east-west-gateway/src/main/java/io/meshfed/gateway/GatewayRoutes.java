@@ -8,6 +8,7 @@ import io.meshfed.api.v1.Endpoint;
 import io.meshfed.api.v1.NetworkEndpoints;
 import io.meshfed.api.v1.OutboundListener;
 import io.meshfed.api.v1.Service;
+import io.meshfed.dataplane.CallerRules;
 import io.meshfed.dataplane.RouteTable;
 import io.meshfed.dataplane.SnapshotTargets;
 import io.meshfed.dataplane.SourceAttestation;
@@ -23,7 +24,8 @@ import java.util.TreeSet;
 
 /**
  * What a snapshot means for an east-west gateway. Inbound: each port of each service with endpoints in the
- * gateway's own network, reachable by the trust domains its authorization policy names; only own-network endpoints,
+ * gateway's own network, reachable by the callers its authorization policy allows (exported-to trust domains and
+ * allow rules, minus deny rules); only own-network endpoints,
  * so a gateway never forwards one network's traffic on to a third. Outbound: each listener the controller
  * allocated, on {@code outboundBind}, carried to own-network endpoints first and then to the other networks'
  * gateways in the snapshot's order.
@@ -36,13 +38,14 @@ final class GatewayRoutes {
         Map<ServiceSni, Target> inbound = new HashMap<>();
         for (Service s : snapshot.getServicesList()) {
             Set<String> allowed = SnapshotTargets.allowedTrustDomains(snapshot, s.getName(), s.getNamespace());
+            CallerRules callers = SnapshotTargets.callerRules(snapshot, s.getName(), s.getNamespace());
             TreeSet<Integer> ports = new TreeSet<>();
             s.getNetworksList().stream().filter(NetworkEndpoints::getLocal)
                     .forEach(n -> n.getEndpointsList().stream().map(Endpoint::getPort).forEach(ports::add));
             for (int port : ports) {
                 List<Tier> local = SnapshotTargets.tiers(s, port, false);
                 inbound.put(new ServiceSni(port, s.getName(), s.getNamespace()),
-                        new Target(s.getName() + "." + s.getNamespace() + ":" + port, local, allowed));
+                        new Target(s.getName() + "." + s.getNamespace() + ":" + port, local, allowed, callers));
             }
         }
         Map<InetSocketAddress, Target> outbound = new HashMap<>();

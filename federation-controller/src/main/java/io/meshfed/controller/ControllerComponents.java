@@ -9,6 +9,7 @@ import io.grpc.Status;
 import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyServerBuilder;
 import io.meshfed.controller.admin.AdminServiceImpl;
+import io.meshfed.controller.authz.CallerPolicyOperations;
 import io.meshfed.controller.catalog.CatalogWithdrawal;
 import io.meshfed.controller.catalog.EarlierNetworks;
 import io.meshfed.controller.catalog.ExportOperations;
@@ -156,8 +157,9 @@ final class ControllerComponents implements AutoCloseable {
                 new SvidLifetimes(config.svidMaxTtl(), config.svidMaxTtlByTrustDomain()), clock);
         RegistrationServiceImpl registration = new RegistrationServiceImpl(store, metrics, config.memberPortQuota(),
                 streams::workloadsReported);
+        CallerPolicyOperations callers = new CallerPolicyOperations(store);
         AdminServiceImpl admin = new AdminServiceImpl(membership, tokens, exports, status, routes, clusters,
-                identities);
+                identities, callers);
 
         connectors.start();
         started.add("cluster connectors", connectors);

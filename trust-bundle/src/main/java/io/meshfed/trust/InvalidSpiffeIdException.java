@@ -26,7 +26,8 @@ public final class InvalidSpiffeIdException extends IllegalArgumentException {
         DOT_SEGMENT("must not contain a '.' or '..' path segment"),
         TRAILING_SLASH("must not end with '/'"),
         PATH_CHARACTER("has a path character other than letters, digits, '.', '-' and '_'"),
-        NOT_A_TRUST_DOMAIN("names a workload, not a trust domain (it has a path)");
+        NOT_A_TRUST_DOMAIN("names a workload, not a trust domain (it has a path)"),
+        WILDCARD("may use '*' only as its whole last path segment ('/*'), in a pattern");
 
         private final String description;
 
@@ -42,16 +43,29 @@ public final class InvalidSpiffeIdException extends IllegalArgumentException {
 
     private final Rule rule;
     private final String input;
+    private final String detail;
 
     InvalidSpiffeIdException(Rule rule, String input, String detail) {
-        super(message(rule, input, detail));
-        this.rule = requireNonNull(rule, "rule");
-        this.input = input;
+        this("SPIFFE ID", rule, input, detail);
     }
 
-    private static String message(Rule rule, String input, String detail) {
+    /** {@code what} names the kind of input in the message ("SPIFFE ID", "SPIFFE ID pattern"). */
+    InvalidSpiffeIdException(String what, Rule rule, String input, String detail) {
+        super(message(what, rule, input, detail));
+        this.rule = requireNonNull(rule, "rule");
+        this.input = input;
+        this.detail = detail;
+    }
+
+    private static String message(String what, Rule rule, String input, String detail) {
         String shown = input.length() > 120 ? input.substring(0, 117) + "..." : input;
-        return "invalid SPIFFE ID '" + shown + "': it " + rule.description() + (detail == null ? "" : " (" + detail + ")");
+        return "invalid " + what + " '" + shown + "': it " + rule.description()
+                + (detail == null ? "" : " (" + detail + ")");
+    }
+
+    /** The detail the message gave in parentheses, for a caller that rephrases the refusal; may be null. */
+    String detail() {
+        return detail;
     }
 
     public Rule rule() {

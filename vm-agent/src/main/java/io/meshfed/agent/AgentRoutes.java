@@ -3,6 +3,7 @@ package io.meshfed.agent;
 import io.meshfed.agent.config.AgentConfig;
 import io.meshfed.api.ServiceSni;
 import io.meshfed.api.v1.ConfigSnapshot;
+import io.meshfed.dataplane.CallerRules;
 import io.meshfed.dataplane.RouteTable;
 import io.meshfed.dataplane.SnapshotTargets;
 import io.meshfed.dataplane.Target;
@@ -16,7 +17,8 @@ import java.util.Set;
 
 /**
  * What a snapshot means for an agent. Inbound: each service this VM declares, forwarded to its local target, open
- * to the trust domains the snapshot's authorization policy names for it (none until the controller lists it: deny).
+ * to the callers the snapshot's authorization policy allows for it (its trust domains and allow rules, minus deny
+ * rules; nobody until the controller lists it: deny).
  * Outbound: each declared import on its local listener, carried to own-network endpoints first (directly, with
  * mTLS to their agent) and then to the other networks' gateways.
  */
@@ -27,10 +29,11 @@ final class AgentRoutes {
         Map<ServiceSni, Target> inbound = new HashMap<>();
         for (AgentConfig.LocalService s : config.services()) {
             Set<String> allowed = SnapshotTargets.allowedTrustDomains(snapshot, s.name(), s.namespace());
+            CallerRules callers = SnapshotTargets.callerRules(snapshot, s.name(), s.namespace());
             InetSocketAddress t = s.target();
             inbound.put(new ServiceSni(s.port(), s.name(), s.namespace()), new Target(s.key(),
                     List.of(new Tier(network, List.of(Upstream.plain(network, t.getHostString(), t.getPort())))),
-                    allowed));
+                    allowed, callers));
         }
         Map<InetSocketAddress, Target> outbound = new HashMap<>();
         for (AgentConfig.Import i : config.imports()) {

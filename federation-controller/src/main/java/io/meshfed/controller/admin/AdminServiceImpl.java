@@ -17,6 +17,7 @@ import io.meshfed.api.v1.MemberList;
 import io.meshfed.api.v1.Network;
 import io.meshfed.api.v1.NetworkList;
 import io.meshfed.api.v1.ServiceCatalog;
+import io.meshfed.controller.authz.CallerPolicyOperations;
 import io.meshfed.controller.catalog.ExportOperations;
 import io.meshfed.controller.identity.IdentityOperations;
 import io.meshfed.controller.join.JoinTokenOperations;
@@ -35,9 +36,11 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     private final RouteOperations routes;
     private final ClusterOperations clusters;
     private final IdentityOperations identities;
+    private final CallerPolicyOperations callers;
 
     public AdminServiceImpl(MembershipService membership, JoinTokenOperations tokens, ExportOperations exports,
-            StatusService status, RouteOperations routes, ClusterOperations clusters, IdentityOperations identities) {
+            StatusService status, RouteOperations routes, ClusterOperations clusters, IdentityOperations identities,
+            CallerPolicyOperations callers) {
         this.membership = requireNonNull(membership, "membership");
         this.tokens = requireNonNull(tokens, "tokens");
         this.exports = requireNonNull(exports, "exports");
@@ -45,6 +48,7 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
         this.routes = requireNonNull(routes, "routes");
         this.clusters = requireNonNull(clusters, "clusters");
         this.identities = requireNonNull(identities, "identities");
+        this.callers = requireNonNull(callers, "callers");
     }
 
     /** Answers with what {@code call} returns; what it throws the error mapping turns into the call's status. */
@@ -141,5 +145,22 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     @Override
     public void listClusters(ListRequest request, StreamObserver<io.meshfed.api.v1.ClusterList> out) {
         unary(out, clusters::list);
+    }
+
+    @Override
+    public void putCallerPolicy(io.meshfed.api.v1.CallerPolicyRequest request,
+            StreamObserver<io.meshfed.api.v1.CallerPolicy> out) {
+        unary(out, () -> callers.put(request));
+    }
+
+    @Override
+    public void listCallerPolicies(ListRequest request, StreamObserver<io.meshfed.api.v1.CallerPolicyList> out) {
+        unary(out, callers::list);
+    }
+
+    @Override
+    public void deleteCallerPolicy(io.meshfed.api.v1.DeleteCallerPolicyRequest request,
+            StreamObserver<io.meshfed.api.v1.CallerPolicy> out) {
+        unary(out, () -> callers.delete(request));
     }
 }

@@ -65,13 +65,16 @@ public final class CatalogView {
     private final List<String> revoked;
     /** Per Kubernetes member, the pods its gateways may attest (see {@link #attestablePods(String)}). */
     private final Map<String, List<PodIdentitiesRecord.Pod>> pods;
+    private final Map<ServiceKey, List<io.meshfed.api.v1.CallerRule>> callerRules;
 
     private CatalogView(long revision, BundleSet bundles, Map<String, NetworkRecord> networks,
             Map<String, MemberRecord> members, List<GatewayRecord> gateways, Map<ServiceKey, List<Instance>> services,
             Map<ServiceKey, ExportRecord> exports, Map<String, PortAllocationRecord> ports,
             List<io.meshfed.api.v1.Route> routes, List<String> revoked,
-            Map<String, List<PodIdentitiesRecord.Pod>> pods) {
+            Map<String, List<PodIdentitiesRecord.Pod>> pods,
+            Map<ServiceKey, List<io.meshfed.api.v1.CallerRule>> callerRules) {
         this.pods = pods;
+        this.callerRules = callerRules;
         this.routes = routes;
         this.revoked = revoked;
         this.revision = revision;
@@ -120,7 +123,7 @@ public final class CatalogView {
                 Records.list(r, Kind.IDENTITY, io.meshfed.controller.model.IdentityRecord.class).stream()
                         .filter(io.meshfed.controller.model.IdentityRecord::revoked)
                         .map(io.meshfed.controller.model.IdentityRecord::spiffeId).sorted().toList(),
-                pods(r, members));
+                pods(r, members), callerRules(r));
     }
 
     /** The stored pods of each Kubernetes member that exists, sorted by address. */
@@ -143,6 +146,45 @@ public final class CatalogView {
      */
     public List<PodIdentitiesRecord.Pod> attestablePods(String member) {
         return pods.getOrDefault(member, List.of());
+    }
+
+    /** Each service's caller policies as snapshots carry them, in the order of {@code CallerPolicyOperations}. */
+    private static Map<ServiceKey, List<io.meshfed.api.v1.CallerRule>> callerRules(StoreReader r) {
+        Map<ServiceKey, List<io.meshfed.api.v1.CallerRule>> rules = new TreeMap<>();
+        for (var p : io.meshfed.controller.authz.CallerPolicyOperations.policies(r)) {
+            rules.computeIfAbsent(new ServiceKey(p.service(), p.namespace()), k -> new ArrayList<>())
+                    .add(io.meshfed.controller.authz.CallerPolicyOperations.rule(p));
+        }
+        rules.replaceAll((k, v) -> List.copyOf(v));
+        return rules;
+    }
+
+    /**
+     * Whether an admin's allow policy of the service names callers in {@code member}'s trust domain: the service is
+     * then visible to that member (its routes and outbound listeners), as an admin's export would make it, so the
+     * callers it allows can reach it; which of them may call is still the proxies' decision.
+     */
+    public boolean allowRuleNamesMember(ServiceKey key, String member) {
+        MemberRecord m = members.get(member);
+        if (m == null) {
+            return false;
+        }
+        return callerRules(key).stream().anyMatch(r -> r.getEffect() == io.meshfed.api.v1.CallerRule.Effect.ALLOW
+                && trustDomainOf(r.getFrom()).equals(m.trustDomain()));
+    }
+
+    /** The trust domain a stored pattern names (validated when it was put; an unreadable one names none). */
+    private static String trustDomainOf(String pattern) {
+        try {
+            return io.meshfed.trust.SpiffeIdPattern.parse(pattern).trustDomain().name();
+        } catch (io.meshfed.trust.InvalidSpiffeIdException e) {
+            return "";
+        }
+    }
+
+    /** The admin's caller policies for a service (sorted by from, effect, id); empty when it has none. */
+    public List<io.meshfed.api.v1.CallerRule> callerRules(ServiceKey key) {
+        return callerRules.getOrDefault(key, List.of());
     }
 
     /** The revoked SPIFFE IDs, sorted: proxies refuse them as peers while their SVIDs may still be valid. */

@@ -25,8 +25,8 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * Computes what one subscriber may see. Default deny: an instance is visible to member M when it runs in M or its
- * service is exported to M. Endpoints of M's own network are listed directly; other networks appear as one route per
+ * Computes what one subscriber may see. Default deny: an instance is visible to member M when it runs in M, its
+ * service is exported to M, or an admin's allow policy of the service names callers in M's trust domain. Endpoints of M's own network are listed directly; other networks appear as one route per
  * service port through their east-west gateway, with the service's {@link ServiceSni}. Only
  * healthy endpoints count, and a network without one is left out. Pure: the same view gives the same snapshot.
  */
@@ -58,8 +58,9 @@ public final class SnapshotBuilder {
             ServiceKey key = e.getKey();
             ExportRecord export = view.export(key);
             boolean exportedHere = export != null && export.exportedTo(member);
-            List<Instance> visible = e.getValue().stream()
-                    .filter(i -> i.member().equals(member) || (exportedHere && export.covers(i.member()))).toList();
+            boolean allowedHere = view.allowRuleNamesMember(key, member); // an admin's allow covers every instance
+            List<Instance> visible = e.getValue().stream().filter(i -> i.member().equals(member) || allowedHere
+                    || (exportedHere && export.covers(i.member()))).toList();
             Service service = service(view, key, visible, network);
             if (service.getNetworksCount() > 0) {
                 snapshot.addServices(service);
@@ -161,8 +162,11 @@ public final class SnapshotBuilder {
                 allowed.add(m.trustDomain());
             }
         }
+        // The admin's caller policies ride along: the proxies apply deny rules first and add allow rules to the
+        // trust domains above (see AuthorizationPolicy.rules).
         snapshot.addAuthorization(AuthorizationPolicy.newBuilder().setService(key.name())
-                .setNamespace(key.namespace()).addAllAllowedTrustDomains(allowed));
+                .setNamespace(key.namespace()).addAllAllowedTrustDomains(allowed)
+                .addAllRules(view.callerRules(key)));
     }
 
     /** Content hash; version, nonce and subscriber are blank when it is computed. */

@@ -8,6 +8,7 @@ public enum Kind {
     GATEWAY("Gateway", GatewayRecord.class),
     WORKLOADS("WorkloadSet", WorkloadSetRecord.class),
     EXPORT("Export", ExportRecord.class),
+    CALLER_POLICY("CallerPolicy", CallerPolicyRecord.class),
     PORT("PortAllocation", PortAllocationRecord.class),
     ROUTE("Route", RouteRecord.class),
     CLUSTER("Cluster", ClusterRecord.class),
