@@ -47,6 +47,7 @@ final class InboundHandler extends ChannelInboundHandlerAdapter {
         if (evt instanceof SniCompletionEvent sni) {
             sniName = sni.hostname();
         } else if (evt instanceof SslHandshakeCompletionEvent done) {
+            stats.handshake(ProxyStats.Side.SERVER);
             if (!done.isSuccess()) {
                 refuse(ctx, certificateProblem(done.cause()) ? RefusalReason.UNTRUSTED_PEER : RefusalReason.HANDSHAKE);
                 return;

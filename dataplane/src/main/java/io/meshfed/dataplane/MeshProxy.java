@@ -65,7 +65,12 @@ public final class MeshProxy implements AutoCloseable {
         this.group = group;
         this.settings = settings;
         this.health = new UpstreamHealth(clock, settings.baseEjection(), settings.maxEjection());
-        this.dialer = new Dialer(clientTls, health, settings.balancing(), stats, settings.connectTimeout());
+        TlsConnector tls = new TlsConnector(clientTls, settings.connectTimeout(), stats);
+        UpstreamConnectors connectors = UpstreamConnectors.of(Map.of(
+                Upstream.Hop.PLAIN, new PlainConnector(settings.connectTimeout()),
+                Upstream.Hop.AGENT, tls,
+                Upstream.Hop.GATEWAY, tls));
+        this.dialer = new Dialer(connectors, health, settings.balancing(), stats);
         if (inboundAddress == null) {
             this.inbound = null;
             return;
