@@ -58,7 +58,7 @@ final class InboundHandler extends ChannelInboundHandlerAdapter {
         ctx.fireUserEventTriggered(evt);
     }
 
-    private static boolean certificateProblem(Throwable t) {
+    static boolean certificateProblem(Throwable t) {
         for (Throwable c = t; c != null; c = c.getCause()) {
             if (c instanceof CertificateException || (c.getMessage() != null && c.getMessage().contains("certificate"))) {
                 return true;

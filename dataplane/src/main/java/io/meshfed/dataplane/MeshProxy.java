@@ -19,6 +19,8 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.meshfed.api.TunnelHeaders;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.ssl.SslContext;
@@ -58,25 +60,42 @@ public final class MeshProxy implements AutoCloseable {
     private final Set<InetSocketAddress> unbound = new HashSet<>(); // guarded by this
     private final ChannelGroup relayed = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final Channel inbound;
+    private final TunnelListener tunnelListener;
+    private final TunnelPool tunnels;
     private final InboundPolicy policy = new RouteTablePolicy(routes::get);
 
-    private MeshProxy(EventLoopGroup group, ProxySettings settings, SslContext serverTls, SslContext clientTls,
-            InetSocketAddress inboundAddress, Clock clock) throws InterruptedException {
+    private MeshProxy(EventLoopGroup group, ProxySettings settings, Contexts tls, InetSocketAddress inboundAddress,
+            InetSocketAddress tunnelAddress, Clock clock) throws InterruptedException {
         this.group = group;
         this.settings = settings;
         this.health = new UpstreamHealth(clock, settings.baseEjection(), settings.maxEjection());
-        TlsConnector tls = new TlsConnector(clientTls, settings.connectTimeout(), stats);
+        TlsConnector mtls = new TlsConnector(tls.client(), settings.connectTimeout(), stats);
+        this.tunnels = new TunnelPool(tls.tunnelClient(), settings.tunnel(), settings.connectTimeout(), stats);
         UpstreamConnectors connectors = UpstreamConnectors.of(Map.of(
                 Upstream.Hop.PLAIN, new PlainConnector(settings.connectTimeout()),
-                Upstream.Hop.AGENT, tls,
-                Upstream.Hop.GATEWAY, tls));
+                Upstream.Hop.AGENT, mtls,
+                Upstream.Hop.GATEWAY, mtls,
+                Upstream.Hop.TUNNEL, new TunnelConnector(tunnels)));
         this.dialer = new Dialer(connectors, health, settings.balancing(), stats);
-        if (inboundAddress == null) {
-            this.inbound = null;
-            return;
+        Channel sni = null;
+        try {
+            sni = inboundAddress == null ? null : bindInbound(tls.server(), inboundAddress);
+            this.tunnelListener = tunnelAddress == null ? null : TunnelListener.bind(group, tunnelAddress,
+                    tls.tunnelServer(), settings.tunnel(), settings.drainTimeout(), new TunnelInbound(policy,
+                            service -> Optional.ofNullable(routes.get().inbound().get(service)),
+                            id -> routes.get().revoked().contains(id.toString()), dialer, stats, this::relay));
+        } catch (InterruptedException | RuntimeException e) {
+            if (sni != null) {
+                sni.close().syncUninterruptibly();
+            }
+            throw e;
         }
+        this.inbound = sni;
+    }
+
+    private Channel bindInbound(SslContext serverTls, InetSocketAddress inboundAddress) throws InterruptedException {
         Mapping<String, SslContext> sameForAll = name -> serverTls;
-        this.inbound = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+        return new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
@@ -90,6 +109,24 @@ public final class MeshProxy implements AutoCloseable {
                 .bind(inboundAddress).sync().channel();
     }
 
+    /** The TLS contexts of a proxy, all from the same key and trust managers (so a renewal applies to all). */
+    private record Contexts(SslContext server, SslContext client, SslContext tunnelServer, SslContext tunnelClient) {
+        static Contexts of(TlsCredentials credentials, Clock clock) throws SSLException {
+            TlsProvider provider = TlsProvider.preferred();
+            SpiffeKeyManager keys = new SpiffeKeyManager(credentials);
+            SpiffeTrustManager anyVerified = new SpiffeTrustManager(credentials, PeerAuthorizer.anyVerified(), clock);
+            ApplicationProtocolConfig h2 = new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                    ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                    ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, TunnelHeaders.ALPN);
+            return new Contexts(
+                    SpiffeTls.nettyServerBuilder(provider, anyVerified, keys, ClientAuth.REQUIRE).build(),
+                    SpiffeTls.nettyClientBuilder(provider, anyVerified, keys).build(),
+                    SpiffeTls.nettyServerBuilder(provider, anyVerified, keys, ClientAuth.REQUIRE)
+                            .applicationProtocolConfig(h2).build(),
+                    SpiffeTls.nettyClientBuilder(provider, anyVerified, keys).applicationProtocolConfig(h2).build());
+        }
+    }
+
     /**
      * Starts the proxy with the identity in {@code credentials} (SVID and bundles, swappable live). Inbound peers and
      * upstreams are verified against the bundle of their own trust domain. {@code inboundAddress} may be null for a
@@ -97,16 +134,23 @@ public final class MeshProxy implements AutoCloseable {
      */
     public static MeshProxy start(TlsCredentials credentials, InetSocketAddress inboundAddress, ProxySettings settings,
             Clock clock) throws SSLException, InterruptedException {
+        return start(credentials, inboundAddress, null, settings, clock);
+    }
+
+    /**
+     * As {@link #start(TlsCredentials, InetSocketAddress, ProxySettings, Clock)}, with a tunnel listener (HTTP/2
+     * CONNECT over mTLS, see {@link TunnelListener}) on {@code tunnelAddress} when it is not null, which decides with
+     * the same policy and routes as the SNI listener.
+     */
+    public static MeshProxy start(TlsCredentials credentials, InetSocketAddress inboundAddress,
+            InetSocketAddress tunnelAddress, ProxySettings settings, Clock clock)
+            throws SSLException, InterruptedException {
         requireNonNull(credentials, "credentials");
         requireNonNull(settings, "settings");
-        TlsProvider provider = TlsProvider.preferred();
-        SpiffeKeyManager keys = new SpiffeKeyManager(credentials);
-        SpiffeTrustManager anyVerified = new SpiffeTrustManager(credentials, PeerAuthorizer.anyVerified(), clock);
-        SslContext server = SpiffeTls.nettyServerBuilder(provider, anyVerified, keys, ClientAuth.REQUIRE).build();
-        SslContext client = SpiffeTls.nettyClientBuilder(provider, anyVerified, keys).build();
+        Contexts tls = Contexts.of(credentials, clock);
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(0, NioIoHandler.newFactory());
         try {
-            return new MeshProxy(group, settings, server, client, inboundAddress, clock);
+            return new MeshProxy(group, settings, tls, inboundAddress, tunnelAddress, clock);
         } catch (InterruptedException | RuntimeException e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw e;
@@ -119,6 +163,31 @@ public final class MeshProxy implements AutoCloseable {
         stats.active.incrementAndGet();
         downstream.closeFuture().addListener(f -> stats.active.decrementAndGet());
         Relay.join(downstream, upstream, stats, settings.idleTimeout());
+    }
+
+    /** The tunnel listener's address; empty for a proxy without one. */
+    public Optional<InetSocketAddress> tunnelAddress() {
+        return Optional.ofNullable(tunnelListener).map(TunnelListener::address);
+    }
+
+    /**
+     * Asks every connection of the tunnel listener to drain (GOAWAY): open streams finish, senders move new streams
+     * to new connections, which the listener still accepts. For rebalancing; {@link #close} does it too.
+     */
+    public void goAwayTunnels() {
+        if (tunnelListener != null) {
+            tunnelListener.goAway();
+        }
+    }
+
+    /** Connections open on this proxy's tunnel listener now. */
+    public int inboundTunnelConnections() {
+        return tunnelListener == null ? 0 : tunnelListener.connectionCount();
+    }
+
+    /** Tunnel connections this proxy has open (or is opening) to other networks' tunnel listeners now. */
+    public int outboundTunnelConnections() {
+        return tunnels.connectionCount();
     }
 
     /** The inbound listener's address; empty for an outbound-only proxy. */
@@ -221,6 +290,9 @@ public final class MeshProxy implements AutoCloseable {
         if (inbound != null) {
             inbound.close().syncUninterruptibly();
         }
+        if (tunnelListener != null) {
+            tunnelListener.close();
+        }
         long deadline = System.nanoTime() + settings.drainTimeout().toNanos();
         if (!relayed.isEmpty()) {
             LOG.info("draining {} open connection(s) for up to {} s", stats.active(),
@@ -235,6 +307,10 @@ public final class MeshProxy implements AutoCloseable {
             }
         }
         relayed.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        tunnels.close();
+        if (tunnelListener != null) {
+            tunnelListener.closeConnections();
+        }
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }
 }
