@@ -45,6 +45,12 @@ public final class HostPort {
         return InetSocketAddress.createUnresolved(host, port);
     }
 
+    /** {@code HOST:PORT} of an address as {@link #parse} reads it back: an IPv6 host in brackets. */
+    public static String format(InetSocketAddress address) {
+        String host = address.getHostString();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();
+    }
+
     /** {@link #parse}, resolved: for addresses to bind to. */
     public static InetSocketAddress parseResolved(String text) {
         InetSocketAddress a = parse(text);

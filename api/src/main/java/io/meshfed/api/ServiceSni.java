@@ -53,7 +53,8 @@ public record ServiceSni(int port, String name, String namespace) {
         }
     }
 
-    private static int port(String digits) {
+    /** A port as both service names write it: 1-65535, digits only, no leading zero. */
+    static int port(String digits) {
         boolean canonical = !digits.isEmpty() && digits.length() <= 5 && digits.chars().allMatch(c -> c >= '0'
                 && c <= '9') && (digits.length() == 1 || digits.charAt(0) != '0');
         if (!canonical) {
@@ -62,7 +63,7 @@ public record ServiceSni(int port, String name, String namespace) {
         return Integer.parseInt(digits);
     }
 
-    private static void checkPort(int port) {
+    static void checkPort(int port) {
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("port '" + port + "' must be a number from 1 to 65535");
         }

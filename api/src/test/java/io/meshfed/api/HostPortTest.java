@@ -25,4 +25,11 @@ class HostPortTest {
         assertThatThrownBy(() -> HostPort.parse(text)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage(HostPort.RULE);
     }
+
+    @Test
+    void formatIsReadBackByParse() {
+        for (String text : new String[] {"127.0.1.1:15008", "gw.example.com:15008", "[::1]:15008"}) {
+            assertThat(HostPort.format(HostPort.parse(text))).isEqualTo(text);
+        }
+    }
 }

@@ -49,6 +49,7 @@ final class InboundHandler extends ChannelInboundHandlerAdapter {
         if (evt instanceof SniCompletionEvent sni) {
             sniName = sni.hostname();
         } else if (evt instanceof SslHandshakeCompletionEvent done) {
+            stats.handshake(ProxyStats.Side.SERVER);
             if (!done.isSuccess()) {
                 refuse(ctx, certificateProblem(done.cause()) ? RefusalReason.UNTRUSTED_PEER : RefusalReason.HANDSHAKE);
                 return;
@@ -59,7 +60,7 @@ final class InboundHandler extends ChannelInboundHandlerAdapter {
         ctx.fireUserEventTriggered(evt);
     }
 
-    private static boolean certificateProblem(Throwable t) {
+    static boolean certificateProblem(Throwable t) {
         for (Throwable c = t; c != null; c = c.getCause()) {
             if (c instanceof CertificateException || (c.getMessage() != null && c.getMessage().contains("certificate"))) {
                 return true;

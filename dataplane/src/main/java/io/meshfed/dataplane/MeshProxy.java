@@ -19,6 +19,8 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.meshfed.api.TunnelHeaders;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.ssl.SslContext;
@@ -63,19 +65,43 @@ public final class MeshProxy implements AutoCloseable {
     /** What every inbound listener asks: the table's policy, each decision counted. */
     private final InboundPolicy policy = (service, caller) -> stats.decided(rules.decide(service, caller));
     private final CallerConnections admitted = new CallerConnections();
+    private final TunnelListener tunnelListener;
+    private final TunnelPool tunnels;
+    /** Who the sources of outbound connections are (a gateway's attested pods); none for an agent or the edge. */
+    private volatile SourceAttestation attestation = SourceAttestation.none();
 
-    private MeshProxy(EventLoopGroup group, ProxySettings settings, SslContext serverTls, SslContext clientTls,
-            InetSocketAddress inboundAddress, Clock clock) throws InterruptedException {
+    private MeshProxy(EventLoopGroup group, ProxySettings settings, Contexts tls, InetSocketAddress inboundAddress,
+            InetSocketAddress tunnelAddress, Clock clock) throws InterruptedException {
         this.group = group;
         this.settings = settings;
         this.health = new UpstreamHealth(clock, settings.baseEjection(), settings.maxEjection());
-        this.dialer = new Dialer(clientTls, health, settings.balancing(), stats, settings.connectTimeout());
-        if (inboundAddress == null) {
-            this.inbound = null;
-            return;
+        TlsConnector mtls = new TlsConnector(tls.client(), settings.connectTimeout(), stats);
+        this.tunnels = new TunnelPool(tls.tunnelClient(), settings.tunnel(), settings.connectTimeout(), stats);
+        UpstreamConnectors connectors = UpstreamConnectors.of(Map.of(
+                Upstream.Hop.PLAIN, new PlainConnector(settings.connectTimeout()),
+                Upstream.Hop.AGENT, mtls,
+                Upstream.Hop.GATEWAY, mtls,
+                Upstream.Hop.TUNNEL, new TunnelConnector(tunnels)));
+        this.dialer = new Dialer(connectors, health, settings.balancing(), stats);
+        Channel sni = null;
+        try {
+            sni = inboundAddress == null ? null : bindInbound(tls.server(), inboundAddress);
+            this.tunnelListener = tunnelAddress == null ? null : TunnelListener.bind(group, tunnelAddress,
+                    tls.tunnelServer(), settings.tunnel(), settings.drainTimeout(), new TunnelInbound(policy, admitted,
+                            service -> Optional.ofNullable(routes.get().inbound().get(service)),
+                            id -> routes.get().revoked().contains(id.toString()), dialer, stats, this::relay));
+        } catch (InterruptedException | RuntimeException e) {
+            if (sni != null) {
+                sni.close().syncUninterruptibly();
+            }
+            throw e;
         }
+        this.inbound = sni;
+    }
+
+    private Channel bindInbound(SslContext serverTls, InetSocketAddress inboundAddress) throws InterruptedException {
         Mapping<String, SslContext> sameForAll = name -> serverTls;
-        this.inbound = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+        return new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
@@ -89,6 +115,24 @@ public final class MeshProxy implements AutoCloseable {
                 .bind(inboundAddress).sync().channel();
     }
 
+    /** The TLS contexts of a proxy, all from the same key and trust managers (so a renewal applies to all). */
+    private record Contexts(SslContext server, SslContext client, SslContext tunnelServer, SslContext tunnelClient) {
+        static Contexts of(TlsCredentials credentials, Clock clock) throws SSLException {
+            TlsProvider provider = TlsProvider.preferred();
+            SpiffeKeyManager keys = new SpiffeKeyManager(credentials);
+            SpiffeTrustManager anyVerified = new SpiffeTrustManager(credentials, PeerAuthorizer.anyVerified(), clock);
+            ApplicationProtocolConfig h2 = new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                    ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                    ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, TunnelHeaders.ALPN);
+            return new Contexts(
+                    SpiffeTls.nettyServerBuilder(provider, anyVerified, keys, ClientAuth.REQUIRE).build(),
+                    SpiffeTls.nettyClientBuilder(provider, anyVerified, keys).build(),
+                    SpiffeTls.nettyServerBuilder(provider, anyVerified, keys, ClientAuth.REQUIRE)
+                            .applicationProtocolConfig(h2).build(),
+                    SpiffeTls.nettyClientBuilder(provider, anyVerified, keys).applicationProtocolConfig(h2).build());
+        }
+    }
+
     /**
      * Starts the proxy with the identity in {@code credentials} (SVID and bundles, swappable live). Inbound peers and
      * upstreams are verified against the bundle of their own trust domain. {@code inboundAddress} may be null for a
@@ -96,16 +140,23 @@ public final class MeshProxy implements AutoCloseable {
      */
     public static MeshProxy start(TlsCredentials credentials, InetSocketAddress inboundAddress, ProxySettings settings,
             Clock clock) throws SSLException, InterruptedException {
+        return start(credentials, inboundAddress, null, settings, clock);
+    }
+
+    /**
+     * As {@link #start(TlsCredentials, InetSocketAddress, ProxySettings, Clock)}, with a tunnel listener (HTTP/2
+     * CONNECT over mTLS, see {@link TunnelListener}) on {@code tunnelAddress} when it is not null, which decides with
+     * the same policy and routes as the SNI listener.
+     */
+    public static MeshProxy start(TlsCredentials credentials, InetSocketAddress inboundAddress,
+            InetSocketAddress tunnelAddress, ProxySettings settings, Clock clock)
+            throws SSLException, InterruptedException {
         requireNonNull(credentials, "credentials");
         requireNonNull(settings, "settings");
-        TlsProvider provider = TlsProvider.preferred();
-        SpiffeKeyManager keys = new SpiffeKeyManager(credentials);
-        SpiffeTrustManager anyVerified = new SpiffeTrustManager(credentials, PeerAuthorizer.anyVerified(), clock);
-        SslContext server = SpiffeTls.nettyServerBuilder(provider, anyVerified, keys, ClientAuth.REQUIRE).build();
-        SslContext client = SpiffeTls.nettyClientBuilder(provider, anyVerified, keys).build();
+        Contexts tls = Contexts.of(credentials, clock);
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(0, NioIoHandler.newFactory());
         try {
-            return new MeshProxy(group, settings, server, client, inboundAddress, clock);
+            return new MeshProxy(group, settings, tls, inboundAddress, tunnelAddress, clock);
         } catch (InterruptedException | RuntimeException e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw e;
@@ -118,6 +169,31 @@ public final class MeshProxy implements AutoCloseable {
         stats.active.incrementAndGet();
         downstream.closeFuture().addListener(f -> stats.active.decrementAndGet());
         Relay.join(downstream, upstream, stats, settings.idleTimeout());
+    }
+
+    /** The tunnel listener's address; empty for a proxy without one. */
+    public Optional<InetSocketAddress> tunnelAddress() {
+        return Optional.ofNullable(tunnelListener).map(TunnelListener::address);
+    }
+
+    /**
+     * Asks every connection of the tunnel listener to drain (GOAWAY): open streams finish, senders move new streams
+     * to new connections, which the listener still accepts. For rebalancing; {@link #close} does it too.
+     */
+    public void goAwayTunnels() {
+        if (tunnelListener != null) {
+            tunnelListener.goAway();
+        }
+    }
+
+    /** Connections open on this proxy's tunnel listener now. */
+    public int inboundTunnelConnections() {
+        return tunnelListener == null ? 0 : tunnelListener.connectionCount();
+    }
+
+    /** Tunnel connections this proxy has open (or is opening) to other networks' tunnel listeners now. */
+    public int outboundTunnelConnections() {
+        return tunnels.connectionCount();
     }
 
     /** The inbound listener's address; empty for an outbound-only proxy. */
@@ -155,6 +231,16 @@ public final class MeshProxy implements AutoCloseable {
 
     /** Applies a table: new routes at once; outbound listeners opened and closed to match. */
     public synchronized void update(RouteTable next) {
+        update(next, attestation);
+    }
+
+    /**
+     * Applies a table and the source attestation that came with it (a gateway's attested pods): an outbound
+     * connection from an attested source address travels, through a tunnel, on behalf of that workload's SPIFFE ID;
+     * any other source travels as this proxy itself.
+     */
+    public synchronized void update(RouteTable next, SourceAttestation attested) {
+        attestation = requireNonNull(attested, "attested");
         routes.set(requireNonNull(next, "next"));
         List<CallerDecision> closed = admitted.recheck(rules);
         stats.closedByPolicy(closed);
@@ -206,7 +292,9 @@ public final class MeshProxy implements AutoCloseable {
                             ch.close();
                             return;
                         }
-                        dialer.dial(ch, target, (upstream, u) -> {
+                        // An attested pod's connection travels on its behalf; any other as this proxy.
+                        DialCaller caller = DialCaller.client(ch, attestation.attest(ch.remoteAddress().getAddress()));
+                        dialer.dial(ch, caller, target, (upstream, u) -> {
                             stats.outboundCarried.increment();
                             relay(ch, upstream);
                         }, () -> {
@@ -230,6 +318,9 @@ public final class MeshProxy implements AutoCloseable {
         if (inbound != null) {
             inbound.close().syncUninterruptibly();
         }
+        if (tunnelListener != null) {
+            tunnelListener.close();
+        }
         long deadline = System.nanoTime() + settings.drainTimeout().toNanos();
         if (!relayed.isEmpty()) {
             LOG.info("draining {} open connection(s) for up to {} s", stats.active(),
@@ -244,6 +335,10 @@ public final class MeshProxy implements AutoCloseable {
             }
         }
         relayed.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        tunnels.close();
+        if (tunnelListener != null) {
+            tunnelListener.closeConnections();
+        }
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }
 }

@@ -109,6 +109,7 @@ public final class ProxyHttp implements AutoCloseable {
                 .description("1 when a config snapshot is in effect").register(registry);
         Gauge.builder(prefix + ".controller.connected", () -> connectedToController.getAsBoolean() ? 1 : 0)
                 .description("1 while the config stream to the controller is up").register(registry);
+        registerTunnelMeters(registry, stats);
         more.accept(registry);
         Routes routes = new Routes(prefix, proxy, registry);
         group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory(prefix + "-http", true),
@@ -131,6 +132,31 @@ public final class ProxyHttp implements AutoCloseable {
                     : new IOException("cannot listen on " + address + ": " + bound.cause(), bound.cause());
         }
         channel = bound.channel();
+    }
+
+    /**
+     * The tunnel and handshake meters, named the same on every proxy (names are a contract):
+     * {@code meshfed_tunnel_connections_total{direction}}, {@code meshfed_tunnel_streams_total{direction,result}},
+     * {@code meshfed_tunnel_active_streams} and {@code meshfed_tls_handshakes_total{side}}.
+     */
+    private static void registerTunnelMeters(MeterRegistry registry, ProxyStats stats) {
+        for (ProxyStats.Direction d : ProxyStats.Direction.values()) {
+            FunctionCounter.builder("meshfed.tunnel.connections", stats, s -> s.tunnelConnections(d))
+                    .description("Tunnel connections established (mTLS with ALPN h2, peer checked), by direction")
+                    .tag("direction", d.label()).register(registry);
+            for (String result : stats.tunnelStreamResults(d)) {
+                FunctionCounter.builder("meshfed.tunnel.streams", stats, s -> s.tunnelStreams(d, result))
+                        .description("Tunnel streams by direction and result (ok, or why not)")
+                        .tag("direction", d.label()).tag("result", result).register(registry);
+            }
+        }
+        Gauge.builder("meshfed.tunnel.active.streams", stats, ProxyStats::activeStreams)
+                .description("Tunnel streams carrying a connection now, both directions").register(registry);
+        for (ProxyStats.Side side : ProxyStats.Side.values()) {
+            FunctionCounter.builder("meshfed.tls.handshakes", stats, s -> s.handshakes(side))
+                    .description("TLS handshakes finished by the proxy, successful or not, by side")
+                    .tag("side", side.label()).register(registry);
+        }
     }
 
     public InetSocketAddress address() {

@@ -1,6 +1,8 @@
 package io.meshfed.dataplane;
 
 import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -15,12 +17,54 @@ public final class ProxyStats {
         /** The mTLS handshake failed (certificate not trusted, peer closed, ...). */
         HANDSHAKE,
         /** The handshake succeeded but the peer is not who the catalog says fronts the endpoint. */
-        IDENTITY;
+        IDENTITY,
+        /**
+         * A tunnel stream the destination did not take: no such service there (404), no upstream answered there
+         * (503), reset, or no stream could be opened. The upstream is ejected like after a failed connect.
+         */
+        REFUSED,
+        /**
+         * The destination refused this caller (403). It says nothing of the upstream's health, so the upstream is
+         * not ejected (another caller may be allowed there); the next upstream is still tried.
+         */
+        FORBIDDEN;
+
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        /** Whether the failure ejects the upstream (everything but a refusal of the caller). */
+        public boolean ejects() {
+            return this != FORBIDDEN;
+        }
+    }
+
+    /** Which side of a TLS handshake the proxy was. */
+    public enum Side {
+        CLIENT, SERVER;
 
         public String label() {
             return name().toLowerCase(Locale.ROOT);
         }
     }
+
+    /** Which way a tunnel connection or stream goes: accepted by the tunnel listener, or opened by the proxy. */
+    public enum Direction {
+        INBOUND, OUTBOUND;
+
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** The result of an outbound tunnel stream besides {@code ok}. */
+    public static final String OUTBOUND_REFUSED = "refused";
+    /** An outbound stream the peer reset or closed before answering. */
+    public static final String OUTBOUND_RESET = "reset";
+    /** An outbound stream that could not be opened (no tunnel connection, or the connection refused a new stream). */
+    public static final String OUTBOUND_UNAVAILABLE = "unavailable";
+    /** The result of a tunnel stream that was carried. */
+    public static final String OK = "ok";
 
     private final Map<RefusalReason, LongAdder> refusals = new EnumMap<>(RefusalReason.class);
     private final Map<UpstreamFailure, LongAdder> upstreamFailures = new EnumMap<>(UpstreamFailure.class);
@@ -33,6 +77,10 @@ public final class ProxyStats {
     final LongAdder bytesFromUpstream = new LongAdder();
     final LongAdder idleClosed = new LongAdder();
     final AtomicInteger active = new AtomicInteger();
+    private final Map<Side, LongAdder> handshakes = new EnumMap<>(Side.class);
+    private final Map<Direction, LongAdder> tunnelConnections = new EnumMap<>(Direction.class);
+    private final Map<Direction, Map<String, LongAdder>> tunnelStreams = new EnumMap<>(Direction.class);
+    private final AtomicInteger activeStreams = new AtomicInteger();
 
     public ProxyStats() {
         for (RefusalReason r : RefusalReason.values()) {
@@ -44,6 +92,76 @@ public final class ProxyStats {
         for (AuthzReason r : AuthzReason.values()) {
             authzDecisions.put(r, new LongAdder());
         }
+        for (Side s : Side.values()) {
+            handshakes.put(s, new LongAdder());
+        }
+        for (Direction d : Direction.values()) {
+            tunnelConnections.put(d, new LongAdder());
+        }
+        Map<String, LongAdder> inbound = new LinkedHashMap<>();
+        inbound.put(OK, new LongAdder());
+        for (RefusalReason r : RefusalReason.values()) {
+            inbound.put(r.label(), new LongAdder());
+        }
+        tunnelStreams.put(Direction.INBOUND, java.util.Collections.unmodifiableMap(inbound));
+        Map<String, LongAdder> outbound = new LinkedHashMap<>();
+        for (String result : List.of(OK, OUTBOUND_REFUSED, OUTBOUND_RESET, OUTBOUND_UNAVAILABLE)) {
+            outbound.put(result, new LongAdder());
+        }
+        tunnelStreams.put(Direction.OUTBOUND, java.util.Collections.unmodifiableMap(outbound));
+    }
+
+    void handshake(Side side) {
+        handshakes.get(side).increment();
+    }
+
+    void tunnelConnection(Direction direction) {
+        tunnelConnections.get(direction).increment();
+    }
+
+    void tunnelStream(Direction direction, String result) {
+        LongAdder counter = tunnelStreams.get(direction).get(result);
+        if (counter == null) {
+            throw new IllegalArgumentException("no tunnel stream result '" + result + "' for " + direction.label());
+        }
+        counter.increment();
+    }
+
+    void streamOpened() {
+        activeStreams.incrementAndGet();
+    }
+
+    void streamClosed() {
+        activeStreams.decrementAndGet();
+    }
+
+    /** TLS handshakes the proxy finished (successful or not), as client (dials, tunnels) or server (listeners). */
+    public long handshakes(Side side) {
+        return handshakes.get(side).sum();
+    }
+
+    /** Tunnel connections established (TLS and HTTP/2 up, the peer checked), by direction. */
+    public long tunnelConnections(Direction direction) {
+        return tunnelConnections.get(direction).sum();
+    }
+
+    /**
+     * Tunnel streams by direction and result: {@code ok} or, inbound, the {@link RefusalReason} label it was refused
+     * with; outbound, {@code refused}, {@code reset} or {@code unavailable}. 0 for a result that does not exist.
+     */
+    public long tunnelStreams(Direction direction, String result) {
+        LongAdder counter = tunnelStreams.get(direction).get(result);
+        return counter == null ? 0 : counter.sum();
+    }
+
+    /** The results {@link #tunnelStreams} counts for {@code direction}. */
+    public java.util.Set<String> tunnelStreamResults(Direction direction) {
+        return tunnelStreams.get(direction).keySet();
+    }
+
+    /** Tunnel streams carrying a connection now, both directions. */
+    public int activeStreams() {
+        return activeStreams.get();
     }
 
     /** Counts an authorization decision; returns it. */

@@ -17,7 +17,20 @@ public enum RefusalReason {
     /** The peer's SPIFFE ID was revoked (its SVID, perhaps stolen, is still within its lifetime). */
     REVOKED,
     /** Every upstream refused the connection. */
-    UPSTREAM_FAILED;
+    UPSTREAM_FAILED,
+    /** A tunnel stream whose {@code :authority} is not of the form name.namespace.svc.meshfed:port (HTTP 400). */
+    BAD_AUTHORITY,
+    /** A tunnel stream whose method is not CONNECT (HTTP 405). */
+    METHOD_NOT_ALLOWED,
+    /**
+     * A tunnel stream with a forwarded identity the peer may not speak for: the peer is not a gateway, the identity
+     * is not in the peer's own trust domain, or it is not one well-formed SPIFFE ID (HTTP 403).
+     */
+    FORGED_IDENTITY,
+    /** A TLS client of the tunnel listener that did not negotiate ALPN h2. */
+    NO_H2,
+    /** A tunnel stream over the connection's SETTINGS_MAX_CONCURRENT_STREAMS (reset with REFUSED_STREAM). */
+    STREAM_LIMIT;
 
     public String label() {
         return name().toLowerCase(Locale.ROOT);

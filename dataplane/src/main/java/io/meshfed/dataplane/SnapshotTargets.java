@@ -33,7 +33,8 @@ public final class SnapshotTargets {
     /**
      * The upstreams of {@code port} of {@code service}: own-network endpoints directly (through their agent's mTLS
      * listener when they have one, expecting the agent's identity), other networks through their east-west gateway
-     * with the service's SNI, expecting one of the route's identities.
+     * (its tunnel listener when the route names one, else its SNI listener with the service's SNI), expecting one of
+     * the route's identities.
      */
     public static List<Tier> tiers(Service service, int port, boolean includeRemote) {
         ServiceSni sni = new ServiceSni(port, service.getName(), service.getNamespace());
@@ -49,9 +50,7 @@ public final class SnapshotTargets {
             } else if (includeRemote) {
                 for (GatewayRoute r : n.getRoutesList()) {
                     if (r.getPort() == port) {
-                        InetSocketAddress gw = HostPort.parse(r.getGatewayAddress());
-                        upstreams.add(Upstream.gateway(n.getNetwork(), gw.getHostString(), gw.getPort(),
-                                r.getSni().isEmpty() ? sni.toString() : r.getSni(), identities(r.getIdentitiesList())));
+                        upstreams.add(remote(n.getNetwork(), r, sni));
                     }
                 }
             }
@@ -60,6 +59,22 @@ public final class SnapshotTargets {
             }
         }
         return tiers;
+    }
+
+    /**
+     * Another network's gateway: through its tunnel listener when the route names one (a stream of a pooled tunnel,
+     * the service port in the stream's authority), else a TLS connection to its SNI listener with the route's SNI.
+     * The same identities must answer either way.
+     */
+    private static Upstream remote(String network, GatewayRoute r, ServiceSni sni) {
+        Set<SpiffeId> ids = identities(r.getIdentitiesList());
+        if (!r.getTunnelAddress().isEmpty()) {
+            InetSocketAddress tunnel = HostPort.parse(r.getTunnelAddress());
+            return Upstream.tunnel(network, tunnel.getHostString(), tunnel.getPort(), sni.toString(), ids);
+        }
+        InetSocketAddress gw = HostPort.parse(r.getGatewayAddress());
+        return Upstream.gateway(network, gw.getHostString(), gw.getPort(),
+                r.getSni().isEmpty() ? sni.toString() : r.getSni(), ids);
     }
 
     private static Upstream endpoint(String network, Endpoint e, ServiceSni sni) {

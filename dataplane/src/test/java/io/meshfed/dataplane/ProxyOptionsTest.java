@@ -23,6 +23,8 @@ class ProxyOptionsTest {
         assertThat(s.connectTimeout()).isEqualTo(Duration.ofMillis(500));
         assertThat(s.idleTimeout()).isEqualTo(Duration.ofMinutes(5));
         assertThat(s.drainTimeout()).isEqualTo(Duration.ofSeconds(2));
+        ProxySettings t = parse("--tunnel-pool-size", "2", "--tunnel-max-streams", "64");
+        assertThat(t.tunnel()).isEqualTo(TunnelSettings.defaults().withPoolSize(2).withMaxConcurrentStreams(64));
     }
 
     @Test
@@ -31,5 +33,9 @@ class ProxyOptionsTest {
                 + " duration 'soon'");
         assertThatThrownBy(() -> parse("--balancing", "random")).hasMessage("--balancing: 'random' is not a"
                 + " balancing policy: use round-robin or least-connections");
+        assertThatThrownBy(() -> parse("--tunnel-pool-size", "0")).hasMessage("--tunnel-pool-size: tunnel pool size"
+                + " must be at least 1, not 0");
+        assertThatThrownBy(() -> parse("--tunnel-max-streams", "0")).hasMessage("--tunnel-max-streams: maximum"
+                + " concurrent streams must be at least 1, not 0");
     }
 }

@@ -14,12 +14,14 @@ import io.meshfed.trust.tls.TlsCredentials;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import javax.net.ssl.SSLException;
 
 /**
- * The east-west gateway's data path: a {@link MeshProxy} with an inbound mTLS listener, fed with
+ * The east-west gateway's data path: a {@link MeshProxy} with an inbound mTLS listener (routed by SNI) and, unless
+ * disabled, a tunnel listener (HTTP/2 CONNECT over mTLS), both deciding with the same policy, fed with
  * {@link GatewayRoutes} from each config snapshot.
  */
 public final class Gateway implements AutoCloseable {
@@ -34,12 +36,23 @@ public final class Gateway implements AutoCloseable {
         this.credentials = credentials;
     }
 
-    /** Starts the inbound listener on {@code inboundAddress}; outbound listeners bind to {@code outboundBind}. */
+    /**
+     * Starts the inbound listener on {@code inboundAddress} and the tunnel listener on {@code tunnelAddress} (null:
+     * none); outbound listeners bind to {@code outboundBind}.
+     */
+    public static Gateway start(TlsCredentials credentials, InetSocketAddress inboundAddress,
+            InetSocketAddress tunnelAddress, InetAddress outboundBind, ProxySettings settings, Clock clock)
+            throws SSLException, InterruptedException {
+        requireNonNull(inboundAddress, "inboundAddress");
+        requireNonNull(outboundBind, "outboundBind");
+        return new Gateway(MeshProxy.start(credentials, inboundAddress, tunnelAddress, settings, clock), outboundBind,
+                credentials);
+    }
+
+    /** Starts the inbound listener on {@code inboundAddress}, without a tunnel listener. */
     public static Gateway start(TlsCredentials credentials, InetSocketAddress inboundAddress, InetAddress outboundBind,
             ProxySettings settings, Clock clock) throws SSLException, InterruptedException {
-        requireNonNull(inboundAddress, "inboundAddress");
-        return new Gateway(MeshProxy.start(credentials, inboundAddress, settings, clock),
-                requireNonNull(outboundBind, "outboundBind"), credentials);
+        return start(credentials, inboundAddress, null, outboundBind, settings, clock);
     }
 
     public static Gateway start(TlsCredentials credentials, InetSocketAddress inboundAddress, InetAddress outboundBind,
@@ -53,7 +66,7 @@ public final class Gateway implements AutoCloseable {
      */
     public void update(ConfigSnapshot snapshot) {
         SourceAttestation next = GatewayRoutes.attestation(snapshot, credentials.svid().id().trustDomain());
-        proxy.update(GatewayRoutes.of(snapshot, outboundBind));
+        proxy.update(GatewayRoutes.of(snapshot, outboundBind), next);
         attestation = next;
     }
 
@@ -72,6 +85,11 @@ public final class Gateway implements AutoCloseable {
 
     public InetSocketAddress inboundAddress() {
         return proxy.inboundAddress().orElseThrow();
+    }
+
+    /** The tunnel listener's address; empty when it is disabled. */
+    public Optional<InetSocketAddress> tunnelAddress() {
+        return proxy.tunnelAddress();
     }
 
     public ProxyStats stats() {

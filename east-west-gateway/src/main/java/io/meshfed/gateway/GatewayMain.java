@@ -42,6 +42,11 @@ public final class GatewayMain implements Callable<Integer> {
             description = "Inbound mTLS listener (default ${DEFAULT-VALUE}).")
     String listen;
 
+    @Option(names = "--tunnel-listen", paramLabel = "HOST:PORT|none", description = {"Tunnel listener (HTTP/2",
+        "CONNECT over mTLS) for other networks' senders; 'none' disables it (default: the --listen host, port "
+            + "15008)."})
+    String tunnelListen;
+
     @Option(names = "--advertise", paramLabel = "HOST:PORT", description = "Address other networks dial (default: --listen).")
     String advertise;
 
@@ -55,6 +60,17 @@ public final class GatewayMain implements Callable<Integer> {
 
     @picocli.CommandLine.Mixin
     ProxyOptions proxy;
+
+    /** The default tunnel port (the HBONE port). */
+    static final int TUNNEL_PORT = 15008;
+
+    /** {@code --tunnel-listen}: null when 'none', else the address (default: the --listen host, port 15008). */
+    static InetSocketAddress tunnelListen(String value, InetSocketAddress listen) {
+        if (value == null) {
+            return new InetSocketAddress(listen.getAddress(), TUNNEL_PORT);
+        }
+        return "none".equals(value) ? null : hostPort("--tunnel-listen", value);
+    }
 
     static InetSocketAddress hostPort(String flag, String value) {
         try {
@@ -74,10 +90,13 @@ public final class GatewayMain implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         String joinToken = JoinTokenSource.resolve(token, System.getenv()).orElse(null);
+        InetSocketAddress inbound = hostPort("--listen", listen);
         GatewayNode node = GatewayNode.start(new GatewayNode.Options(controller, joinToken, member, name,
-                new StateDir(stateDir), hostPort("--listen", listen), advertise, InetAddress.getByName(outboundBind),
-                hostPort("--http-listen", httpListen), proxy.settings()), Clock.systemUTC());
+                new StateDir(stateDir), inbound, advertise, InetAddress.getByName(outboundBind),
+                hostPort("--http-listen", httpListen), proxy.settings(), tunnelListen(tunnelListen, inbound)),
+                Clock.systemUTC());
         return Foreground.of(PROGRAM).serveUntilShutdown(node, "meshfed gateway ready: mTLS "
-                + node.inboundAddress().getHostString() + ":" + node.inboundAddress().getPort());
+                + node.inboundAddress().getHostString() + ":" + node.inboundAddress().getPort()
+                + node.tunnelAddress().map(t -> ", tunnel " + t.getHostString() + ":" + t.getPort()).orElse(""));
     }
 }

@@ -2,6 +2,7 @@ package io.meshfed.gateway;
 
 import static java.util.Objects.requireNonNull;
 
+import io.meshfed.api.HostPort;
 import io.meshfed.api.concurrent.SerialExecutor;
 import io.meshfed.api.v1.Role;
 import io.meshfed.client.ConfigSubscriber;
@@ -31,10 +32,13 @@ import org.slf4j.LoggerFactory;
 public final class GatewayNode implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(GatewayNode.class);
 
-    /** How to start. {@code token} may be null when the state directory already holds an identity. */
+    /**
+     * How to start. {@code token} may be null when the state directory already holds an identity; {@code
+     * tunnelListen} is the tunnel listener's address, null for none.
+     */
     public record Options(String controller, String token, String member, String name, StateDir state,
             InetSocketAddress listen, String advertise, InetAddress outboundBind, InetSocketAddress httpListen,
-            ProxySettings settings) {
+            ProxySettings settings, InetSocketAddress tunnelListen) {
         public Options {
             requireNonNull(controller, "controller");
             requireNonNull(member, "member");
@@ -43,6 +47,13 @@ public final class GatewayNode implements AutoCloseable {
             requireNonNull(listen, "listen");
             requireNonNull(outboundBind, "outboundBind");
             settings = settings == null ? ProxySettings.defaults() : settings;
+        }
+
+        /** Options without a tunnel listener. */
+        public Options(String controller, String token, String member, String name, StateDir state,
+                InetSocketAddress listen, String advertise, InetAddress outboundBind, InetSocketAddress httpListen,
+                ProxySettings settings) {
+            this(controller, token, member, name, state, listen, advertise, outboundBind, httpListen, settings, null);
         }
     }
 
@@ -106,7 +117,8 @@ public final class GatewayNode implements AutoCloseable {
         NodeSession session = NodeSession.open(o.state(), clock);
         Gateway gateway;
         try {
-            gateway = Gateway.start(session.credentials(), o.listen(), o.outboundBind(), o.settings(), clock);
+            gateway = Gateway.start(session.credentials(), o.listen(), o.tunnelListen(), o.outboundBind(),
+                    o.settings(), clock);
         } catch (Exception e) {
             session.close();
             throw e;
@@ -114,8 +126,9 @@ public final class GatewayNode implements AutoCloseable {
         // The address known now that the listener is bound (the port may have been 0).
         String advertised = o.advertise() != null ? o.advertise()
                 : gateway.inboundAddress().getHostString() + ":" + gateway.inboundAddress().getPort();
+        String tunnel = gateway.tunnelAddress().map(t -> advertisedTunnel(o.advertise(), t)).orElse("");
         SerialExecutor config = SerialExecutor.start("gateway-config", timer);
-        ReadinessReporter readiness = new ReadinessReporter(session.channel(), config, advertised);
+        ReadinessReporter readiness = new ReadinessReporter(session.channel(), config, advertised, tunnel);
         ConfigSubscriber subscriber = ConfigSubscriber.start(session, snapshot -> {
             config.checkInContext();
             gateway.update(snapshot);
@@ -123,10 +136,20 @@ public final class GatewayNode implements AutoCloseable {
         }, config);
         ProxyHttp http = o.httpListen() == null ? null : new ProxyHttp(o.httpListen(), "meshfed.gateway",
                 gateway.proxy(), subscriber::connected, registry -> { });
-        LOG.info("gateway {} serving mTLS on {}{}", session.id(), gateway.inboundAddress(),
+        LOG.info("gateway {} serving mTLS on {}{}{}", session.id(), gateway.inboundAddress(),
+                tunnel.isEmpty() ? "" : ", tunnels on " + tunnel,
                 http == null ? "" : ", health and metrics on http://" + http.address().getHostString() + ":"
                         + http.address().getPort());
         return new GatewayNode(session, gateway, subscriber, http, advertised, readiness, config, ownTimer);
+    }
+
+    /**
+     * The tunnel listener's address as other networks dial it: the bound port, on the host of {@code --advertise}
+     * when one is given (the address others reach this gateway at), else on the bound host.
+     */
+    static String advertisedTunnel(String advertise, InetSocketAddress bound) {
+        String host = advertise == null ? bound.getHostString() : HostPort.parse(advertise).getHostString();
+        return HostPort.format(InetSocketAddress.createUnresolved(host, bound.getPort()));
     }
 
     public Gateway gateway() {
@@ -153,6 +176,11 @@ public final class GatewayNode implements AutoCloseable {
     /** The address other networks dial. */
     public String advertised() {
         return advertised;
+    }
+
+    /** The tunnel listener's bound address; empty when it is disabled. */
+    public java.util.Optional<InetSocketAddress> tunnelAddress() {
+        return gateway.tunnelAddress();
     }
 
     /**

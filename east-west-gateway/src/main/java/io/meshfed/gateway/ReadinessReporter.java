@@ -14,8 +14,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Tells the controller the gateway is ready, with the address it bound, once it has config; that is how other
- * networks learn where to dial it. The call is asynchronous, so the config applier (and the ACK behind it) never
+ * Tells the controller the gateway is ready, with the address it bound and its tunnel listener's, once it has
+ * config; that is how other networks learn where to dial it. The call is asynchronous, so the config applier (and the ACK behind it) never
  * waits for it: each attempt has its own deadline, and a failed one is retried (1 s doubling to 30 s) until one
  * succeeds. State is confined to the config applier's serial executor.
  */
@@ -28,6 +28,7 @@ final class ReadinessReporter {
     private final Channel channel;
     private final SerialExecutor executor;
     private final String address;
+    private final String tunnelAddress;
     // Confined to `executor`.
     private boolean reported;
     private boolean inFlight;
@@ -36,9 +37,15 @@ final class ReadinessReporter {
     private Duration backoff = FIRST_RETRY;
 
     ReadinessReporter(Channel channel, SerialExecutor executor, String address) {
+        this(channel, executor, address, "");
+    }
+
+    /** {@code tunnelAddress}: host:port of the tunnel listener, empty when the gateway has none. */
+    ReadinessReporter(Channel channel, SerialExecutor executor, String address, String tunnelAddress) {
         this.channel = requireNonNull(channel, "channel");
         this.executor = requireNonNull(executor, "executor");
         this.address = requireNonNull(address, "address");
+        this.tunnelAddress = requireNonNull(tunnelAddress, "tunnelAddress");
     }
 
     /** A snapshot was applied: the first time, the report starts; it never blocks. */
@@ -74,7 +81,8 @@ final class ReadinessReporter {
         executor.checkInContext();
         inFlight = false;
         reported = true;
-        LOG.info("reported ready to the controller with address {}", address);
+        LOG.info("reported ready to the controller with address {}{}", address,
+                tunnelAddress.isEmpty() ? "" : " and tunnel " + tunnelAddress);
     }
 
     private void failed(Throwable t) {
@@ -121,6 +129,7 @@ final class ReadinessReporter {
     }
 
     private ReadinessReport report(boolean ready) {
-        return ReadinessReport.newBuilder().setReady(ready).addAddresses(address).build();
+        return ReadinessReport.newBuilder().setReady(ready).addAddresses(address).setTunnelAddress(tunnelAddress)
+                .build();
     }
 }

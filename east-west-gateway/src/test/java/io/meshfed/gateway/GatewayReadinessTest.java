@@ -71,18 +71,27 @@ class GatewayReadinessTest {
                 new InetSocketAddress("127.0.1.1", 0), null, InetAddress.getByName("127.0.1.1"), null, null);
     }
 
+    private static GatewayNode.Options withTunnel(StateDir state) throws Exception {
+        return new GatewayNode.Options("127.0.0.1:1", null, "east", "east-gw", state,
+                new InetSocketAddress("127.0.1.1", 0), null, InetAddress.getByName("127.0.1.1"), null, null,
+                new InetSocketAddress("127.0.1.1", 0));
+    }
+
     @Test
     void aReadinessReportTheControllerNeverAnswersDoesNotDelayTheAck() throws Exception {
         StateDir state = new StateDir(dir.resolve("gw"));
         try (TestFederation federation = TestFederation.start(dir.resolve("controller"));
                 StallingController controller = standIn(federation, state, n -> n == 1
                         ? StallingController.Answer.STALL : StallingController.Answer.OK);
-                GatewayNode gateway = GatewayNode.start(options(state), Clock.systemUTC())) {
+                GatewayNode gateway = GatewayNode.start(withTunnel(state), Clock.systemUTC())) {
             // The report is sent (and stalls: its deadline is 10 s)...
             ReadinessReport report = controller.readinessCalls.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
             assertThat(report).isNotNull();
             assertThat(report.getReady()).isTrue();
             assertThat(report.getAddressesList()).containsExactly(gateway.advertised());
+            // The tunnel listener bound port 0: the report names the port it got.
+            assertThat(report.getTunnelAddress()).isEqualTo("127.0.1.1:"
+                    + gateway.tunnelAddress().orElseThrow().getPort());
             // ...and the snapshot is ACKed well before that deadline could have ended the call.
             assertThat(controller.acked.get(ReadinessReporter.DEADLINE.toSeconds() / 2, TimeUnit.SECONDS))
                     .isEqualTo(gateway.subscriber().version());
@@ -109,6 +118,7 @@ class GatewayReadinessTest {
             assertThat(retried).isNotNull();
             assertThat(retried.getReady()).isTrue();
             assertThat(retried.getAddressesList()).containsExactly(gateway.advertised());
+            assertThat(retried.getTunnelAddress()).as("no tunnel listener").isEmpty();
             // Answered: nothing more is scheduled or sent, however far time moves.
             await().atMost(WAIT).until(gateway.readiness()::reported);
             timer.forwardTime(ReadinessReporter.MAX_RETRY.multipliedBy(4));

@@ -1,0 +1,177 @@
+package io.meshfed.dataplane;
+
+import static io.meshfed.dataplane.TunnelPair.metric;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.meshfed.dataplane.ProxyStats.Direction;
+import io.meshfed.dataplane.ProxyStats.UpstreamFailure;
+import io.meshfed.dataplane.testing.EchoBackend;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Traffic through a tunnel between two real proxies on loopback (see {@link TunnelPair}): each downstream connection
+ * of west's outbound listener becomes one CONNECT stream on a pooled mTLS HTTP/2 connection to east's tunnel
+ * listener, which carries it to the workload. Counters are read from /metrics.
+ */
+class TunnelTest {
+    private static final ProxySettings DEFAULTS = ProxySettings.defaults();
+
+    @Test
+    void aConnectionCrossesAsOneTunnelStreamAndBothAccessLogsNameTheCallerAndTheService() throws Exception {
+        try (CapturedStderr log = new CapturedStderr();
+                TunnelPair pair = new TunnelPair(DEFAULTS, DEFAULTS, Set.of(TunnelPair.WEST))) {
+            try (Socket s = pair.connect()) {
+                assertThat(EchoBackend.exchange(s, "through the tunnel")).isEqualTo("through the tunnel");
+                assertThat(pair.sender.stats().activeStreams()).isEqualTo(1);
+            }
+            assertThat(pair.backend.connections()).hasValue(1);
+            assertThat(metric(pair.senderHttp, "meshfed_tunnel_connections_total{direction=\"outbound\"}"))
+                    .isEqualTo(1);
+            assertThat(metric(pair.receiverHttp, "meshfed_tunnel_connections_total{direction=\"inbound\"}"))
+                    .isEqualTo(1);
+            assertThat(metric(pair.senderHttp, "meshfed_tunnel_streams_total{direction=\"outbound\",result=\"ok\"}"))
+                    .isEqualTo(1);
+            assertThat(metric(pair.receiverHttp, "meshfed_tunnel_streams_total{direction=\"inbound\",result=\"ok\"}"))
+                    .isEqualTo(1);
+            assertThat(metric(pair.senderHttp, "meshfed_tls_handshakes_total{side=\"client\"}")).isEqualTo(1);
+            assertThat(metric(pair.receiverHttp, "meshfed_tls_handshakes_total{side=\"server\"}")).isEqualTo(1);
+            await().atMost(Duration.ofSeconds(10)).until(() -> pair.sender.stats().activeStreams() == 0
+                    && pair.receiver.stats().activeStreams() == 0);
+            assertThat(metric(pair.receiverHttp, "meshfed_tunnel_active_streams")).isZero();
+            // The ends closed the stream with END_STREAM both ways: the connection stays for the next one.
+            assertThat(pair.sender.outboundTunnelConnections()).isEqualTo(1);
+            assertThat(pair.receiver.inboundTunnelConnections()).isEqualTo(1);
+
+            String name = pair.name();
+            assertThat(log.text()).contains(name + " from " + pair.westGw + " to PLAIN 127.0.0.1:"
+                    + pair.backend.port() + " (plain)");
+            assertThat(log.text()).contains(" as " + pair.westGw + " to TUNNEL " + pair.tunnel().getHostString() + ":"
+                    + pair.tunnel().getPort() + " " + pair.sni + " (tunnel, peer " + pair.eastGw + ")");
+        }
+    }
+
+    @Test
+    void aThousandSequentialConnectionsOpenAtMostThePoolsSizeOfTlsConnections() throws Exception {
+        try (TunnelPair pair = new TunnelPair(DEFAULTS, DEFAULTS, Set.of(TunnelPair.WEST))) {
+            for (int i = 0; i < 1000; i++) {
+                try (Socket s = pair.connect()) {
+                    assertThat(EchoBackend.exchange(s, "request " + i)).isEqualTo("request " + i);
+                }
+            }
+            int pool = DEFAULTS.tunnel().poolSize();
+            assertThat(metric(pair.senderHttp, "meshfed_tunnel_streams_total{direction=\"outbound\",result=\"ok\"}"))
+                    .isEqualTo(1000);
+            assertThat(metric(pair.senderHttp, "meshfed_tunnel_connections_total{direction=\"outbound\"}"))
+                    .isBetween(1.0, (double) pool);
+            assertThat(metric(pair.senderHttp, "meshfed_tls_handshakes_total{side=\"client\"}"))
+                    .isBetween(1.0, (double) pool);
+            assertThat(metric(pair.receiverHttp, "meshfed_tls_handshakes_total{side=\"server\"}"))
+                    .isBetween(1.0, (double) pool);
+            assertThat(pair.backend.connections()).hasValue(1000);
+        }
+    }
+
+    @Test
+    void sixtyFourMebibytesArriveIntactThroughOneStream() throws Exception {
+        int size = 64 << 20;
+        try (TunnelPair pair = new TunnelPair(DEFAULTS, DEFAULTS, Set.of(TunnelPair.WEST));
+                Socket s = pair.connect()) {
+            s.setSoTimeout(30_000);
+            MessageDigest sent = MessageDigest.getInstance("SHA-256");
+            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+                Random random = new Random(14);
+                byte[] chunk = new byte[64 << 10];
+                try {
+                    OutputStream out = s.getOutputStream();
+                    for (int written = 0; written < size; written += chunk.length) {
+                        random.nextBytes(chunk);
+                        sent.update(chunk);
+                        out.write(chunk);
+                    }
+                    out.flush();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            MessageDigest received = MessageDigest.getInstance("SHA-256");
+            InputStream in = s.getInputStream();
+            byte[] buffer = new byte[64 << 10];
+            long total = 0;
+            while (total < size) {
+                int n = in.read(buffer);
+                assertThat(n).as("the echo ended after %d bytes", total).isPositive();
+                received.update(buffer, 0, n);
+                total += n;
+            }
+            writer.get(30, TimeUnit.SECONDS);
+            assertThat(total).isEqualTo(size);
+            assertThat(received.digest()).isEqualTo(sent.digest());
+            assertThat(pair.sender.stats().bytesFromDownstream()).isEqualTo(size);
+            assertThat(pair.receiver.stats().bytesFromUpstream()).isEqualTo(size);
+        }
+    }
+
+    @Test
+    void aReceiverThatDrainsFailsNoRequestAndNewStreamsTakeANewConnection() throws Exception {
+        try (TunnelPair pair = new TunnelPair(DEFAULTS, DEFAULTS, Set.of(TunnelPair.WEST))) {
+            try (Socket open = pair.connect()) {
+                assertThat(EchoBackend.exchange(open, "before")).isEqualTo("before");
+                pair.receiver.goAwayTunnels();
+                assertThat(EchoBackend.exchange(open, "while draining")).isEqualTo("while draining");
+                try (Socket late = pair.connect()) {
+                    assertThat(EchoBackend.exchange(late, "a new stream")).isEqualTo("a new stream");
+                }
+                assertThat(pair.sender.stats().tunnelConnections(Direction.OUTBOUND)).isEqualTo(2);
+                assertThat(EchoBackend.exchange(open, "still there")).isEqualTo("still there");
+            }
+            // The drained connection closes with its last stream; the new one stays.
+            await().atMost(Duration.ofSeconds(10)).until(() -> pair.receiver.inboundTunnelConnections() == 1
+                    && pair.sender.outboundTunnelConnections() == 1);
+
+            // Under load, with the receiver draining its connections again and again, no request fails.
+            ExecutorService clients = Executors.newFixedThreadPool(4);
+            try {
+                List<Future<Integer>> done = new ArrayList<>();
+                for (int t = 0; t < 4; t++) {
+                    int client = t;
+                    done.add(clients.submit(() -> {
+                        for (int i = 0; i < 100; i++) {
+                            try (Socket s = pair.connect()) {
+                                String text = "client " + client + " request " + i;
+                                assertThat(EchoBackend.exchange(s, text)).isEqualTo(text);
+                            }
+                        }
+                        return 100;
+                    }));
+                }
+                for (int i = 0; i < 5; i++) {
+                    Thread.sleep(20);
+                    pair.receiver.goAwayTunnels();
+                }
+                for (Future<Integer> f : done) {
+                    assertThat(f.get(60, TimeUnit.SECONDS)).isEqualTo(100);
+                }
+            } finally {
+                clients.shutdownNow();
+            }
+            assertThat(pair.sender.stats().outboundUnroutable()).isZero();
+            assertThat(pair.sender.stats().upstreamFailures(UpstreamFailure.REFUSED)).isZero();
+            assertThat(pair.sender.stats().tunnelStreams(Direction.OUTBOUND, ProxyStats.OK)).isEqualTo(402);
+        }
+    }
+}
