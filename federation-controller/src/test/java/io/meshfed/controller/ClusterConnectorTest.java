@@ -75,7 +75,7 @@ class ClusterConnectorTest {
                         "hello").containsEntry("kubernetes.io/service-name", "mcs-hello");
                 assertThat(slice.getEndpoints()).singleElement().satisfies(e ->
                         assertThat(e.getAddresses()).containsExactly("127.0.20.1"));
-                assertThat(listenPort).isBetween(15100, 15999);
+                assertThat(listenPort).isBetween(20000, 32767);
                 assertThat(b.client().services().inNamespace("demo").withName("mcs-hello").get().getSpec().getPorts())
                         .singleElement().satisfies(p -> assertThat(p.getPort()).isEqualTo(8080));
                 // A does not import its own service back, and its ServiceExport says it is exported.

@@ -9,6 +9,7 @@ public enum Kind {
     WORKLOADS("WorkloadSet", WorkloadSetRecord.class),
     EXPORT("Export", ExportRecord.class),
     PORT("PortAllocation", PortAllocationRecord.class),
+    PORT_SHORTFALL("PortShortfall", PortShortfallRecord.class),
     ROUTE("Route", RouteRecord.class),
     CLUSTER("Cluster", ClusterRecord.class),
     IDENTITY("Identity", IdentityRecord.class),

@@ -37,7 +37,7 @@ public final class ClusterConnectors implements AutoCloseable {
     private final ControllerMetrics metrics;
     private final Clock clock;
     private final Duration staleGrace;
-    private final int memberPortQuota;
+    private final io.meshfed.controller.catalog.PortAllocations ports;
     /** Changed on {@code control} only; read anywhere (status, catalog views). */
     private final Map<String, Running> running = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer;
@@ -49,10 +49,10 @@ public final class ClusterConnectors implements AutoCloseable {
     /** @param timer times every connector's syncs, retries and grace period (a fake one in tests) */
     public ClusterConnectors(Store store, FederationIdentity identity, TrustState trust,
             io.meshfed.controller.stream.ConfigStreamService streams, ControllerMetrics metrics, Clock clock,
-            ScheduledExecutorService timer, Duration staleGrace, int memberPortQuota) {
+            ScheduledExecutorService timer, Duration staleGrace, io.meshfed.controller.catalog.PortAllocations ports) {
         this.timer = timer;
         this.control = SerialExecutor.start("cluster-connectors", timer);
-        this.memberPortQuota = memberPortQuota;
+        this.ports = ports;
         this.streams = streams;
         this.store = store;
         this.identity = identity;
@@ -60,6 +60,11 @@ public final class ClusterConnectors implements AutoCloseable {
         this.metrics = metrics;
         this.clock = clock;
         this.staleGrace = staleGrace;
+    }
+
+    /** The outbound listen ports the connectors' writes reconcile. */
+    io.meshfed.controller.catalog.PortAllocations ports() {
+        return ports;
     }
 
     public void start() {
@@ -92,7 +97,7 @@ public final class ClusterConnectors implements AutoCloseable {
                 return;
             }
             SerialExecutor executor = SerialExecutor.start("cluster-" + name, timer);
-            ClusterConnector connector = new ClusterConnector(c, kubeconfig, store, trust, metrics, clock, staleGrace, memberPortQuota,
+            ClusterConnector connector = new ClusterConnector(c, kubeconfig, store, trust, metrics, clock, staleGrace, ports,
                     executor);
             // The new connector starts before the old one stops: a rotation never leaves the cluster unwatched.
             running.put(name, new Running(connector, executor));

@@ -100,13 +100,13 @@ public final class ClusterOperations {
         store.transact(tx -> {
             tx.delete(Kind.CLUSTER.storeName(), record.name(), StoreTransaction.ANY);
             tx.delete(Kind.WORKLOADS.storeName(), ClusterRecord.workloadSetKey(record.name()), StoreTransaction.ANY);
-            io.meshfed.controller.catalog.PortAllocations.releaseUnused(tx);
+            MembershipService.removeMember(tx, record.name(), record.network());
+            connectors.ports().reconcile(tx); // its exports and its network's imports end
             for (GatewayRecord g : Records.list(tx, Kind.GATEWAY, GatewayRecord.class)) {
                 if (g.member().equals(record.name())) {
                     tx.delete(Kind.GATEWAY.storeName(), g.spiffeId(), StoreTransaction.ANY);
                 }
             }
-            MembershipService.removeMember(tx, record.name(), record.network());
             return null;
         });
         AUDIT.info("cluster {} unregistered: member, endpoints and credentials removed", record.name());
