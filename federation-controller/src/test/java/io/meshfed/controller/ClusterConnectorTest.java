@@ -172,6 +172,30 @@ class ClusterConnectorTest {
     }
 
     @Test
+    void aClustersStatusNamesTheImportsOfItsNetworkThatGotNoListenPort() throws Exception {
+        try (TestFederation federation = TestFederation.start(dir, c -> c.withMemberPortQuota(1)
+                .withOutboundPorts(new io.meshfed.controller.catalog.PortRange(20000, 20000)));
+                MockCluster a = new MockCluster(); MockCluster b = new MockCluster()) {
+            var admin = federation.admin();
+            register(admin, "cluster-a", "net-a", "127.0.10.1:15443", a);
+            register(admin, "cluster-b", "net-b", "127.0.20.1:15443", b);
+            exportHello(a.client(), "10.1.0.5");
+            addPort(a.client(), 9090); // two service ports for net-b, which has one listen port
+
+            String error = await().atMost(WAIT).until(() -> admin.listClusters(ListRequest.getDefaultInstance())
+                    .getClustersList().stream().filter(c -> c.getName().equals("cluster-b")).findFirst()
+                    .orElseThrow().getLastError(), e -> e.contains("network net-b"));
+            assertThat(error).isEqualTo("network net-b: 1 imported service ports got no outbound listen port, 1 beyond"
+                    + " their member's quota (first: 9090.hello.demo)");
+            assertThat(admin.listClusters(ListRequest.getDefaultInstance()).getClustersList().stream()
+                    .filter(c -> c.getName().equals("cluster-a")).findFirst().orElseThrow().getLastError())
+                    .as("net-a imports nothing").isEmpty();
+            // The port it has is served: cluster B's derived EndpointSlice points at it.
+            assertThat(await().atMost(WAIT).until(() -> listenPort(b.client()), p -> p > 0)).isEqualTo(20000);
+        }
+    }
+
+    @Test
     void theRbacGrantsExactlyTheVerbsOfTheGoldenFile() throws Exception {
         Map<String, TreeSet<String>> granted = new TreeMap<>();
         try (InputStream in = getClass().getResourceAsStream("/io/meshfed/api/kubernetes/connector-rbac.yaml")) {
