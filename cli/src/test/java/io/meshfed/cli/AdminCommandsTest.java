@@ -69,6 +69,8 @@ class AdminCommandsTest {
                 "hello.demo");
         goldenOk("export.txt", "export", "hello.demo", "--to", "west", "--to", "north");
         goldenOk("export-all.txt", "export", "hello.demo", "--all");
+        goldenOk("export-failover.txt", "export", "hello.demo", "--all", "--failover", "west,north");
+        goldenOk("export-failover-only.txt", "export", "hello.demo", "--failover", "north");
         goldenOk("unexport.txt", "unexport", "hello.demo", "--all");
         goldenOk("network-create.txt", "network", "create", "east", "--gateway-address", "127.0.1.1:15443");
         goldenOk("network-create-tunnel.txt", "network", "create", "east", "--gateway-address", "127.0.1.1:15443",
@@ -153,7 +155,9 @@ class AdminCommandsTest {
         Result service = run("export", "a.b.c", "--all");
         assertThat(service.exit()).isEqualTo(2);
         assertThat(service.err()).contains("'a.b.c' is not SERVICE.NAMESPACE");
-        assertThat(run("export", "hello.demo").exit()).isEqualTo(2);
+        Result nobody = run("export", "hello.demo");
+        assertThat(nobody.exit()).isEqualTo(2);
+        assertThat(nobody.err()).contains("say whom to export to (--to MEMBER or --all), or give --failover");
         assertThat(run("export", "hello.demo", "--all", "--to", "x").exit()).isEqualTo(2);
         Result role = run("token", "create", "--member", "east", "--role", "root");
         assertThat(role.exit()).isEqualTo(2);

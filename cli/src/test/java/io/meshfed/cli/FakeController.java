@@ -150,7 +150,8 @@ final class FakeController implements AutoCloseable {
         @Override
         public void export(ExportRequest r, StreamObserver<ExportState> out) {
             out.onNext(ExportState.newBuilder().setService(r.getService()).setNamespace(r.getNamespace())
-                    .setToAll(r.getToAll()).addAllToMembers(r.getToMembersList()).build());
+                    .setToAll(r.getToAll()).addAllToMembers(r.getToMembersList())
+                    .addAllFailoverNetworks(r.getFailoverNetworksList()).build());
             out.onCompleted();
         }
 
@@ -171,7 +172,7 @@ final class FakeController implements AutoCloseable {
                             .addEndpoints(CatalogEndpoint.newBuilder().setAddress("10.0.1.6").setPort(8080)
                                     .setMember("east").setHealthy(false)))
                     .addOutboundPorts(io.meshfed.api.v1.OutboundPort.newBuilder().setServicePort(8080)
-                            .setListenPort(15100)))
+                            .setListenPort(20000)))
                     .build());
             out.onCompleted();
         }
@@ -255,6 +256,10 @@ final class FakeController implements AutoCloseable {
                     .addSubscribers(SubscriberStatus.newBuilder().setSpiffeId("spiffe://west.acme.mesh/meshfed/gateway/gw")
                             .setMember("west").setNetwork("west").setAckedVersion("0a1b2c").setSentVersion("3d4e5f")
                             .setLagMs(1500).setLastError("bad route").setConnectedSince(T0))
+                    .setOutboundPortRange("20000-32767")
+                    .addOutboundPortShortfalls(io.meshfed.api.v1.OutboundPortShortfall.newBuilder().setNetwork("west")
+                            .setExhausted(232).setOverQuota(1).addFirst("8080.svc-12768.demo")
+                            .addFirst("8080.svc-12769.demo"))
                     .build());
             out.onCompleted();
         }

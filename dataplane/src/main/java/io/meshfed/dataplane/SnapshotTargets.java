@@ -1,6 +1,7 @@
 package io.meshfed.dataplane;
 
 import io.meshfed.api.HostPort;
+import io.meshfed.api.Locality;
 import io.meshfed.api.ServiceSni;
 import io.meshfed.api.v1.AuthorizationPolicy;
 import io.meshfed.api.v1.CallerRule;
@@ -30,23 +31,26 @@ public final class SnapshotTargets {
                 .filter(s -> s.getName().equals(name) && s.getNamespace().equals(namespace)).findFirst();
     }
 
+    /** As {@link #tiers(Service, int, boolean, Locality)} for a proxy that does not know its own locality. */
+    public static List<Tier> tiers(Service service, int port, boolean includeRemote) {
+        return tiers(service, port, includeRemote, Locality.UNKNOWN);
+    }
+
     /**
      * The upstreams of {@code port} of {@code service}: own-network endpoints directly (through their agent's mTLS
-     * listener when they have one, expecting the agent's identity), other networks through their east-west gateway
-     * (its tunnel listener when the route names one, else its SNI listener with the service's SNI), expecting one of
-     * the route's identities.
+     * listener when they have one, expecting the agent's identity), with their weights, in up to three tiers by
+     * nearness to {@code own} (same zone, same region, the rest; one tier when {@code own} is unknown); then other
+     * networks through their east-west gateway (its tunnel listener when the route names one, else its SNI listener
+     * with the service's SNI), expecting one of the route's identities.
      */
-    public static List<Tier> tiers(Service service, int port, boolean includeRemote) {
+    public static List<Tier> tiers(Service service, int port, boolean includeRemote, Locality own) {
         ServiceSni sni = new ServiceSni(port, service.getName(), service.getNamespace());
         List<Tier> tiers = new ArrayList<>();
         for (NetworkEndpoints n : service.getNetworksList()) {
             List<Upstream> upstreams = new ArrayList<>();
             if (n.getLocal()) {
-                for (Endpoint e : n.getEndpointsList()) {
-                    if (e.getPort() == port) {
-                        upstreams.add(endpoint(n.getNetwork(), e, sni));
-                    }
-                }
+                tiers.addAll(localTiers(n, port, sni, own));
+                continue;
             } else if (includeRemote) {
                 for (GatewayRoute r : n.getRoutesList()) {
                     if (r.getPort() == port) {
@@ -75,6 +79,25 @@ public final class SnapshotTargets {
         InetSocketAddress gw = HostPort.parse(r.getGatewayAddress());
         return Upstream.gateway(network, gw.getHostString(), gw.getPort(),
                 r.getSni().isEmpty() ? sni.toString() : r.getSni(), ids);
+    }
+
+    /** The own network's endpoints of {@code port}, tiered by nearness to {@code own}, with their weights. */
+    private static List<Tier> localTiers(NetworkEndpoints n, int port, ServiceSni sni, Locality own) {
+        java.util.Map<Locality.Proximity, List<Endpoint>> byNearness = new java.util.EnumMap<>(
+                Locality.Proximity.class);
+        for (Endpoint e : n.getEndpointsList()) {
+            if (e.getPort() == port) {
+                Locality.Proximity p = own.known() ? own.proximity(Locality.parse(e.getLocality()))
+                        : Locality.Proximity.OTHER;
+                byNearness.computeIfAbsent(p, k -> new ArrayList<>()).add(e);
+            }
+        }
+        List<Tier> tiers = new ArrayList<>();
+        for (List<Endpoint> endpoints : byNearness.values()) { // nearest first (enum order)
+            tiers.add(new Tier(n.getNetwork(), endpoints.stream().map(e -> endpoint(n.getNetwork(), e, sni)).toList(),
+                    endpoints.stream().map(e -> Math.max(1, e.getWeight())).toList()));
+        }
+        return tiers;
     }
 
     private static Upstream endpoint(String network, Endpoint e, ServiceSni sni) {

@@ -121,7 +121,10 @@ public final class UpstreamHealth {
 
     /**
      * The order in which to try the target's upstreams: tier by tier, the available ones in balancing order; then,
-     * as a last resort when everything is ejected or fails, the ejected ones, soonest-back first.
+     * as a last resort when everything is ejected or fails, the ejected ones, soonest-back first. Weighted round
+     * robin: of every {@code W} consecutive calls (W the tier's total weight), an upstream of weight w comes first in
+     * w of them, in turn; the rest follow in tier order from there. Weighted least connections: fewest open
+     * connections per unit of weight first, ties in that round-robin order.
      */
     public List<Upstream> order(Target target, Balancing balancing) {
         int start = target.cursor().getAndIncrement();
@@ -129,19 +132,56 @@ public final class UpstreamHealth {
         List<Upstream> ejected = new ArrayList<>();
         for (Tier tier : target.tiers()) {
             List<Upstream> available = new ArrayList<>();
+            List<Integer> weights = new ArrayList<>();
             List<Upstream> all = tier.upstreams();
+            int first = firstByWeight(tier, start);
             for (int i = 0; i < all.size(); i++) {
-                Upstream u = all.get(Math.floorMod(start + i, all.size()));
-                (ejected(u) ? ejected : available).add(u);
+                int index = (first + i) % all.size();
+                Upstream u = all.get(index);
+                if (ejected(u)) {
+                    ejected.add(u);
+                } else {
+                    available.add(u);
+                    weights.add(tier.weight(index));
+                }
             }
             if (balancing == Balancing.LEAST_CONNECTIONS) {
-                available.sort(Comparator.comparingInt(this::active)); // stable: ties keep round-robin order
+                available = byLoad(available, weights);
             }
             out.addAll(available);
         }
         ejected.sort(Comparator.comparing(this::ejectedUntil));
         out.addAll(ejected);
         return out;
+    }
+
+    /** The index of the upstream that comes first at {@code cursor}: the weights cut each W calls into turns. */
+    private static int firstByWeight(Tier tier, int cursor) {
+        int n = tier.upstreams().size();
+        if (n == 0) {
+            return 0;
+        }
+        int slot = Math.floorMod(cursor, tier.totalWeight());
+        for (int i = 0; i < n; i++) {
+            slot -= tier.weight(i);
+            if (slot < 0) {
+                return i;
+            }
+        }
+        return n - 1; // not reached
+    }
+
+    /** Sorted by open connections per unit of weight, stable (ties keep their order). */
+    private List<Upstream> byLoad(List<Upstream> upstreams, List<Integer> weights) {
+        List<Integer> order = new ArrayList<>();
+        int[] active = new int[upstreams.size()];
+        for (int i = 0; i < upstreams.size(); i++) {
+            order.add(i);
+            active[i] = active(upstreams.get(i));
+        }
+        // a/wa < b/wb  <=>  a*wb < b*wa (weights are positive)
+        order.sort((x, y) -> Long.compare((long) active[x] * weights.get(y), (long) active[y] * weights.get(x)));
+        return order.stream().map(upstreams::get).toList();
     }
 
     private Instant ejectedUntil(Upstream u) {

@@ -71,6 +71,44 @@ class UpstreamHealthTest {
     }
 
     @Test
+    void weightedRoundRobinGivesEachUpstreamItsShareInTurn() {
+        Target t = new Target("hello.demo:8080", List.of(new Tier("east", List.of(a, b), List.of(3, 1)),
+                new Tier("west", List.of(c))), Set.of());
+        java.util.Map<Upstream, Integer> first = new java.util.HashMap<>();
+        List<Upstream> turns = new java.util.ArrayList<>();
+        for (int i = 0; i < 400; i++) {
+            List<Upstream> order = health.order(t, Balancing.ROUND_ROBIN);
+            assertThat(order).hasSize(3).endsWith(c); // the other network stays behind the whole own tier
+            first.merge(order.get(0), 1, Integer::sum);
+            if (i < 8) {
+                turns.add(order.get(0));
+            }
+        }
+        assertThat(first).containsOnly(java.util.Map.entry(a, 300), java.util.Map.entry(b, 100));
+        assertThat(turns).containsExactly(a, a, a, b, a, a, a, b); // deterministic
+    }
+
+    @Test
+    void weightedLeastConnectionsCountsConnectionsPerUnitOfWeight() {
+        Target t = new Target("hello.demo:8080", List.of(new Tier("east", List.of(a, b), List.of(3, 1))), Set.of());
+        health.opened(a);
+        health.opened(a); // 2 connections at weight 3
+        health.opened(b); // 1 at weight 1: busier for its share
+        assertThat(health.order(t, Balancing.LEAST_CONNECTIONS)).containsExactly(a, b);
+        health.opened(a);
+        health.opened(a); // 4 at weight 3 > 1 at weight 1
+        assertThat(health.order(t, Balancing.LEAST_CONNECTIONS)).containsExactly(b, a);
+    }
+
+    @Test
+    void aTierRefusesWeightsThatDoNotMatchItsUpstreams() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new Tier("east", List.of(a, b), List.of(1)))
+                .hasMessageContaining("2 upstreams but 1 weights");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new Tier("east", List.of(a), List.of(0)))
+                .hasMessageContaining("weight 0 is below 1");
+    }
+
+    @Test
     void retainForgetsUpstreamsNoLongerRoutedUnlessTheyStillCarryConnections() {
         health.failed(a);
         health.opened(b);

@@ -104,6 +104,8 @@ class StolenSvidAttacksE2ETest {
         ProcessBuilder pb = new ProcessBuilder(Processes.root().resolve("meshfed").toString(), "quickstart", "--dir",
                 qs.toString()).directory(work.toFile()).redirectErrorStream(true);
         pb.environment().put("MESHFED_AGENT_GRACE_PERIOD", "3s"); // attack 11 waits for it
+        // Attack 7 fills the member's quota with one report (at most 256 workloads); the default is 1000.
+        pb.environment().put("MESHFED_MEMBER_PORT_QUOTA", "256");
         quickstart = pb.start();
         Thread reader = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(quickstart.getInputStream(),

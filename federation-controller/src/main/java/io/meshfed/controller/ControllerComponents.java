@@ -12,6 +12,7 @@ import io.meshfed.controller.admin.AdminServiceImpl;
 import io.meshfed.controller.authz.CallerPolicyOperations;
 import io.meshfed.controller.catalog.CatalogWithdrawal;
 import io.meshfed.controller.catalog.EarlierNetworks;
+import io.meshfed.controller.catalog.PortAllocations;
 import io.meshfed.controller.catalog.ExportOperations;
 import io.meshfed.controller.catalog.RegistrationServiceImpl;
 import io.meshfed.controller.identity.ControllerSvidRenewal;
@@ -122,6 +123,8 @@ final class ControllerComponents implements AutoCloseable {
         started.add("timer and store reads", timing); // its tasks' components close before it
         IdentityOperations.recordEarlierJoins(store);
         EarlierNetworks.assignUnambiguousGatewayMembers(store);
+        PortAllocations ports = new PortAllocations(config.outboundPorts(), config.memberPortQuota());
+        store.transact(ports::reconcile); // converts global allocations, follows a changed range
         ControllerMetrics metrics = new ControllerMetrics();
         metrics.gauge("meshfed.store.revision", "Global store revision", store::revision);
 
@@ -136,18 +139,19 @@ final class ControllerComponents implements AutoCloseable {
 
         RevokedIdentities revoked = new RevokedIdentities(store);
         started.add("revoked identities", revoked);
-        ReportWithdrawal withdrawal = new CatalogWithdrawal();
+        ReportWithdrawal withdrawal = new CatalogWithdrawal(ports);
         started.add("revoked withdrawals", new RevokedWithdrawals(store, revoked, withdrawal, timer));
         ConfigStreamService streams = new ConfigStreamService(store, trust, metrics, clock, timer,
                 timing.storeReads(), config.pushDebounce(),
                 config.agentGracePeriod(), config.configStreamsPerIdentity(), revoked);
         started.add("config streams", streams);
         ClusterConnectors connectors = new ClusterConnectors(store, identity, trust, streams, metrics, clock, timer,
-                config.clusterStaleGrace(), config.memberPortQuota(), config.maxPodsPerCluster());
-        MembershipService membership = new MembershipService(store, identity);
+                config.clusterStaleGrace(), ports, config.maxPodsPerCluster());
+        MembershipService membership = new MembershipService(store, identity, ports);
         JoinTokenOperations tokens = new JoinTokenOperations(store, identity, new JoinTokens(store, clock));
-        ExportOperations exports = new ExportOperations(store);
-        StatusService status = new StatusService(store, identity, trust, streams, connectors, clock);
+        ExportOperations exports = new ExportOperations(store, ports);
+        StatusService status = new StatusService(store, identity, trust, streams, connectors, clock,
+                config.outboundPorts());
         RouteOperations routes = new RouteOperations(store);
         ClusterOperations clusters = new ClusterOperations(store, identity, membership, connectors);
         IdentityOperations identities = new IdentityOperations(store, clock, withdrawal);
@@ -155,7 +159,7 @@ final class ControllerComponents implements AutoCloseable {
                 config.listen().getHostString());
         JoinServiceImpl join = new JoinServiceImpl(store, identity, trust, metrics, advertised,
                 new SvidLifetimes(config.svidMaxTtl(), config.svidMaxTtlByTrustDomain()), clock);
-        RegistrationServiceImpl registration = new RegistrationServiceImpl(store, metrics, config.memberPortQuota(),
+        RegistrationServiceImpl registration = new RegistrationServiceImpl(store, metrics, ports,
                 streams::workloadsReported);
         CallerPolicyOperations callers = new CallerPolicyOperations(store);
         AdminServiceImpl admin = new AdminServiceImpl(membership, tokens, exports, status, routes, clusters,

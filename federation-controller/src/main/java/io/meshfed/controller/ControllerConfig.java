@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.meshfed.controller.catalog.PortAllocations;
+import io.meshfed.controller.catalog.PortRange;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -34,8 +35,11 @@ import java.util.Set;
  * svidMaxTtlByTrustDomain:         # MESHFED_SVID_MAX_TTL_BY_TRUST_DOMAIN="east.acme.mesh=2h,west.acme.mesh=12h"
  *   east.acme.mesh: 2h             #   the maximum for one member trust domain instead of svidMaxTtl
  * configStreamsPerIdentity: 8      # MESHFED_CONFIG_STREAMS_PER_IDENTITY  concurrent config streams of one SPIFFE ID
- * memberPortQuota: 256             # MESHFED_MEMBER_PORT_QUOTA  service ports (outbound listen ports) one member
- *                                  #   may hold
+ * memberPortQuota: 1000            # MESHFED_MEMBER_PORT_QUOTA  service ports one member may provide (and
+ *                                  #   outbound listen ports its services may hold in one network's range)
+ * outboundPortRange: 20000-32767   # MESHFED_OUTBOUND_PORT_RANGE  --outbound-port-range  where each importing
+ *                                  #   network's outbound listen ports come from; no meshfed port (15006,
+ *                                  #   15008, 15012-15022, 15443) may lie in it
  * maxPodsPerCluster: 100000        # MESHFED_MAX_PODS_PER_CLUSTER  pods a member cluster may have for its gateways to
  *                                  #   attest pods by source address; beyond it attestation is off for that cluster
  * </pre>
@@ -43,12 +47,12 @@ import java.util.Set;
 public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocketAddress httpListen,
         String advertiseAddress, Duration pushDebounce, Duration agentGracePeriod, Duration clusterStaleGrace,
         Duration svidMaxTtl, Map<String, Duration> svidMaxTtlByTrustDomain, int configStreamsPerIdentity,
-        int memberPortQuota, InetSocketAddress probeListen, int maxPodsPerCluster) {
+        int memberPortQuota, InetSocketAddress probeListen, int maxPodsPerCluster, PortRange outboundPorts) {
     public static final String DEFAULT_LISTEN = "127.0.0.1:15012";
     public static final String DEFAULT_HTTP_LISTEN = "127.0.0.1:15014";
     private static final Set<String> KEYS = Set.of("dataDir", "listen", "httpListen", "advertiseAddress",
             "pushDebounce", "agentGracePeriod", "clusterStaleGrace", "svidMaxTtl", "svidMaxTtlByTrustDomain",
-            "configStreamsPerIdentity", "memberPortQuota", "probeListen", "maxPodsPerCluster");
+            "configStreamsPerIdentity", "memberPortQuota", "probeListen", "maxPodsPerCluster", "outboundPortRange");
     public static final Duration DEFAULT_AGENT_GRACE_PERIOD = Duration.ofSeconds(30);
     /** How long a member cluster's endpoints stay (stale) while its API server is unreachable. */
     public static final Duration DEFAULT_CLUSTER_STALE_GRACE = Duration.ofMinutes(5);
@@ -74,9 +78,10 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
         svidMaxTtlByTrustDomain = svidMaxTtlByTrustDomain == null ? Map.of() : Map.copyOf(svidMaxTtlByTrustDomain);
         configStreamsPerIdentity = configStreamsPerIdentity <= 0 ? DEFAULT_CONFIG_STREAMS_PER_IDENTITY
                 : configStreamsPerIdentity;
-        if (memberPortQuota < 1 || memberPortQuota > PortAllocations.LAST_PORT - PortAllocations.FIRST_PORT + 1) {
+        outboundPorts = outboundPorts == null ? PortRange.DEFAULT : outboundPorts;
+        if (memberPortQuota < 1 || memberPortQuota > outboundPorts.size()) {
             throw new ConfigException("memberPortQuota " + memberPortQuota + " is outside 1-"
-                    + (PortAllocations.LAST_PORT - PortAllocations.FIRST_PORT + 1));
+                    + outboundPorts.size() + " (the size of the outbound port range " + outboundPorts + ")");
         }
         // probeListen null: no plain-HTTP probe listener
         if (maxPodsPerCluster < 1 || maxPodsPerCluster > MAX_MAX_PODS_PER_CLUSTER) {
@@ -85,46 +90,63 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
         }
     }
 
+    /** With the default pod bound and outbound port range. */
+    public ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocketAddress httpListen,
+            String advertiseAddress, Duration pushDebounce, Duration agentGracePeriod, Duration clusterStaleGrace,
+            Duration svidMaxTtl, Map<String, Duration> svidMaxTtlByTrustDomain, int configStreamsPerIdentity,
+            int memberPortQuota, InetSocketAddress probeListen) {
+        this(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod, clusterStaleGrace,
+                svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota, probeListen,
+                DEFAULT_MAX_PODS_PER_CLUSTER, null);
+    }
+
     /** With the defaults for the SVID lifetime maximum, the stream limit and the port quota; no probe listener. */
     public ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocketAddress httpListen,
             String advertiseAddress, Duration pushDebounce, Duration agentGracePeriod, Duration clusterStaleGrace) {
         this(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod, clusterStaleGrace, null,
-                null, 0, PortAllocations.DEFAULT_MEMBER_QUOTA, null, DEFAULT_MAX_PODS_PER_CLUSTER);
+                null, 0, PortAllocations.DEFAULT_MEMBER_QUOTA, null, DEFAULT_MAX_PODS_PER_CLUSTER, PortRange.DEFAULT);
     }
 
     /** The same configuration with another SVID lifetime maximum (and maxima per trust domain). */
     public ControllerConfig withSvidMaxTtl(Duration max, Map<String, Duration> byTrustDomain) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
                 clusterStaleGrace, max, byTrustDomain, configStreamsPerIdentity, memberPortQuota, probeListen,
-                maxPodsPerCluster);
+                maxPodsPerCluster, outboundPorts);
     }
 
     /** The same configuration with another limit of config streams per SPIFFE ID. */
     public ControllerConfig withConfigStreamsPerIdentity(int limit) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
                 clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, limit, memberPortQuota, probeListen,
-                maxPodsPerCluster);
+                maxPodsPerCluster, outboundPorts);
     }
 
     /** The same configuration with another grace period for agents without a config stream. */
     public ControllerConfig withAgentGracePeriod(Duration grace) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, grace,
                 clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota,
-                probeListen, maxPodsPerCluster);
+                probeListen, maxPodsPerCluster, outboundPorts);
     }
 
     /** The same configuration with another port quota per member. */
     public ControllerConfig withMemberPortQuota(int quota) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
                 clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, quota, probeListen,
-                maxPodsPerCluster);
+                maxPodsPerCluster, outboundPorts);
     }
 
     /** The same configuration with another bound of pods per member cluster for pod attestation. */
     public ControllerConfig withMaxPodsPerCluster(int max) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
                 clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota,
-                probeListen, max);
+                probeListen, max, outboundPorts);
+    }
+
+    /** The same configuration with another outbound port range. */
+    public ControllerConfig withOutboundPorts(PortRange range) {
+        return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
+                clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota,
+                probeListen, maxPodsPerCluster, range);
     }
 
     /** The settings as given, before validation: each value with where it came from. */
@@ -145,6 +167,7 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
             set("memberPortQuota", String.valueOf(PortAllocations.DEFAULT_MEMBER_QUOTA), "default");
             set("probeListen", "", "default");
             set("maxPodsPerCluster", Integer.toString(DEFAULT_MAX_PODS_PER_CLUSTER), "default");
+            set("outboundPortRange", PortRange.DEFAULT.toString(), "default");
         }
 
         private void set(String key, String value, String source) {
@@ -205,7 +228,8 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
                     Map.entry("MESHFED_CONFIG_STREAMS_PER_IDENTITY", "configStreamsPerIdentity"),
                     Map.entry("MESHFED_MEMBER_PORT_QUOTA", "memberPortQuota"),
                     Map.entry("MESHFED_PROBE_LISTEN", "probeListen"),
-                    Map.entry("MESHFED_MAX_PODS_PER_CLUSTER", "maxPodsPerCluster"));
+                    Map.entry("MESHFED_MAX_PODS_PER_CLUSTER", "maxPodsPerCluster"),
+                    Map.entry("MESHFED_OUTBOUND_PORT_RANGE", "outboundPortRange"));
             names.forEach((var, key) -> {
                 String v = env.get(var);
                 if (v != null && !v.isEmpty()) {
@@ -227,7 +251,16 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
                     get("advertiseAddress"), duration("pushDebounce"), duration("agentGracePeriod"),
                     duration("clusterStaleGrace"), svidMaxTtl("svidMaxTtl"), svidMaxTtlByTrustDomain(),
                     streamLimit(), integer("memberPortQuota"),
-                    get("probeListen").isBlank() ? null : address("probeListen"), maxPodsPerCluster());
+                    get("probeListen").isBlank() ? null : address("probeListen"), maxPodsPerCluster(),
+                    portRange("outboundPortRange"));
+        }
+
+        private PortRange portRange(String key) {
+            try {
+                return PortRange.parse(get(key));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(key + " (from " + values.get(key)[1] + "): " + e.getMessage());
+            }
         }
 
         private int integer(String key) {

@@ -62,6 +62,11 @@ public final class ControllerMain implements Callable<Integer> {
             description = "Address joiners are told to use (default: --listen).")
     String advertise;
 
+    @Option(names = "--outbound-port-range", paramLabel = "FIRST-LAST",
+            description = "Where each importing network's outbound listen ports come from (default "
+                    + "20000-32767; no meshfed port may lie in it).")
+    String outboundPortRange;
+
     @Option(names = "--debug", description = "Debug logging, including the effective configuration.")
     boolean debug;
 
@@ -103,7 +108,8 @@ public final class ControllerMain implements Callable<Integer> {
                 .flag("listen", listen, "--listen")
                 .flag("httpListen", httpListen, "--http-listen")
                 .flag("probeListen", probeListen, "--probe-listen")
-                .flag("advertiseAddress", advertise, "--advertise-address");
+                .flag("advertiseAddress", advertise, "--advertise-address")
+                .flag("outboundPortRange", outboundPortRange, "--outbound-port-range");
         ControllerConfig config = builder.build();
         org.slf4j.LoggerFactory.getLogger(ControllerMain.class).debug("effective configuration: {}",
                 builder.describe());

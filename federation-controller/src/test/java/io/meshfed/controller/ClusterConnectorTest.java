@@ -75,7 +75,7 @@ class ClusterConnectorTest {
                         "hello").containsEntry("kubernetes.io/service-name", "mcs-hello");
                 assertThat(slice.getEndpoints()).singleElement().satisfies(e ->
                         assertThat(e.getAddresses()).containsExactly("127.0.20.1"));
-                assertThat(listenPort).isBetween(15100, 15999);
+                assertThat(listenPort).isBetween(20000, 32767);
                 assertThat(b.client().services().inNamespace("demo").withName("mcs-hello").get().getSpec().getPorts())
                         .singleElement().satisfies(p -> assertThat(p.getPort()).isEqualTo(8080));
                 // A does not import its own service back, and its ServiceExport says it is exported.
@@ -168,6 +168,30 @@ class ClusterConnectorTest {
                 assertThat(reason(c.client(), "hello", "Conflict")).isEqualTo("PortConflict");
                 assertThat(condition(c.client(), "hello", "Exported")).isEqualTo("True");
             }
+        }
+    }
+
+    @Test
+    void aClustersStatusNamesTheImportsOfItsNetworkThatGotNoListenPort() throws Exception {
+        try (TestFederation federation = TestFederation.start(dir, c -> c.withMemberPortQuota(1)
+                .withOutboundPorts(new io.meshfed.controller.catalog.PortRange(20000, 20000)));
+                MockCluster a = new MockCluster(); MockCluster b = new MockCluster()) {
+            var admin = federation.admin();
+            register(admin, "cluster-a", "net-a", "127.0.10.1:15443", a);
+            register(admin, "cluster-b", "net-b", "127.0.20.1:15443", b);
+            exportHello(a.client(), "10.1.0.5");
+            addPort(a.client(), 9090); // two service ports for net-b, which has one listen port
+
+            String error = await().atMost(WAIT).until(() -> admin.listClusters(ListRequest.getDefaultInstance())
+                    .getClustersList().stream().filter(c -> c.getName().equals("cluster-b")).findFirst()
+                    .orElseThrow().getLastError(), e -> e.contains("network net-b"));
+            assertThat(error).isEqualTo("network net-b: 1 imported service ports got no outbound listen port, 1 beyond"
+                    + " their member's quota (first: 9090.hello.demo)");
+            assertThat(admin.listClusters(ListRequest.getDefaultInstance()).getClustersList().stream()
+                    .filter(c -> c.getName().equals("cluster-a")).findFirst().orElseThrow().getLastError())
+                    .as("net-a imports nothing").isEmpty();
+            // The port it has is served: cluster B's derived EndpointSlice points at it.
+            assertThat(await().atMost(WAIT).until(() -> listenPort(b.client()), p -> p > 0)).isEqualTo(20000);
         }
     }
 

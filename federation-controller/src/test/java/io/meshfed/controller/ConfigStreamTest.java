@@ -104,7 +104,7 @@ class ConfigStreamTest {
             });
             assertThat(exported.getOutboundList()).singleElement().satisfies(o -> {
                 assertThat(o.getService()).isEqualTo("hello");
-                assertThat(o.getListenPort()).isBetween(15100, 15999);
+                assertThat(o.getListenPort()).isBetween(20000, 32767);
             });
             // The east gateway learns that west may now call hello.demo.
             ConfigSnapshot authorized = east.awaitSnapshot(s -> s.getAuthorizationList().stream().anyMatch(

@@ -80,7 +80,7 @@ class ControllerComponentsTest {
         return new ControllerConfig(dir, new InetSocketAddress("127.0.0.1", grpcPort),
                 new InetSocketAddress("127.0.0.1", httpPort), null, Duration.ofMillis(20), null, null, null, null, 0,
                 PortAllocations.DEFAULT_MEMBER_QUOTA, new InetSocketAddress("127.0.0.1", probePort),
-                ControllerConfig.DEFAULT_MAX_PODS_PER_CLUSTER);
+                ControllerConfig.DEFAULT_MAX_PODS_PER_CLUSTER, null);
     }
 
     @Test

@@ -48,6 +48,37 @@ class ControllerConfigTest {
 
     /** Found by ControllerConfigFuzzTest's seed: a NUL in dataDir escaped as InvalidPathException. */
     @Test
+    void theOutboundPortRangeComesFromYamlEnvironmentOrFlagAndIsChecked() throws Exception {
+        ControllerConfig defaults = new ControllerConfig.Builder().build();
+        assertThat(defaults.outboundPorts()).isEqualTo(new io.meshfed.controller.catalog.PortRange(20000, 32767));
+        assertThat(defaults.outboundPorts().size()).isGreaterThanOrEqualTo(10_000);
+
+        Path yaml = dir.resolve("ports.yaml");
+        Files.writeString(yaml, "outboundPortRange: 40000-49999\n");
+        assertThat(new ControllerConfig.Builder().yaml(yaml).build().outboundPorts().first()).isEqualTo(40000);
+        assertThat(new ControllerConfig.Builder().yaml(yaml)
+                .environment(Map.of("MESHFED_OUTBOUND_PORT_RANGE", "41000-41999"))
+                .flag("outboundPortRange", "42000-42999", "--outbound-port-range").build().outboundPorts())
+                .hasToString("42000-42999");
+
+        assertThatThrownBy(() -> new ControllerConfig.Builder()
+                .flag("outboundPortRange", "30000", "--outbound-port-range").build())
+                .isInstanceOf(ControllerConfig.ConfigException.class)
+                .hasMessage("outboundPortRange (from flag --outbound-port-range): '30000' is not a port range"
+                        + " FIRST-LAST, e.g. 20000-32767");
+        assertThatThrownBy(() -> new ControllerConfig.Builder()
+                .flag("outboundPortRange", "30000-20000", "--outbound-port-range").build())
+                .hasMessageContaining("must be FIRST-LAST with 1 <= FIRST <= LAST <= 65535");
+        assertThatThrownBy(() -> new ControllerConfig.Builder()
+                .environment(Map.of("MESHFED_OUTBOUND_PORT_RANGE", "15000-16000")).build())
+                .hasMessageContaining("(from environment variable MESHFED_OUTBOUND_PORT_RANGE)")
+                .hasMessageContaining("includes 15006, one of meshfed's own ports");
+        assertThatThrownBy(() -> new ControllerConfig.Builder().flag("outboundPortRange", "20000-20009", "--x")
+                .flag("memberPortQuota", "11", "--y").build())
+                .hasMessage("memberPortQuota 11 is outside 1-10 (the size of the outbound port range 20000-20009)");
+    }
+
+    @Test
     void aDataDirThatIsNoPathNamesTheSetting() throws Exception {
         Path yaml = dir.resolve("nul.yaml");
         Files.writeString(yaml, "dataDir: \"a\\0b\"\n");

@@ -211,6 +211,10 @@ class ReportedWorkloadsAuthorityTest {
             X509Svid westAgent = joinAgent(federation, "west", "vm-1", "demo", "echo.demo");
             WorkloadInstance[] junk = IntStream.range(0, 5).mapToObj(i -> workload("junk-" + i, "10.0.1.2", 8080))
                     .toArray(WorkloadInstance[]::new);
+            for (String service : List.of("junk-0", "junk-1", "junk-2", "junk-3", "junk-4", "echo")) {
+                federation.admin().export(ExportRequest.newBuilder().setService(service).setNamespace("demo")
+                        .setToAll(true).build()); // imported by the other network, so they would take its ports
+            }
 
             // Attack 7: one agent reports many service ports to use up the range.
             Status refused = refusal(() -> report(federation, agent, junk));
@@ -220,17 +224,43 @@ class ReportedWorkloadsAuthorityTest {
                     .contains("junk-3.demo port 8080: member east already holds its quota of 3 service ports")
                     .contains("junk-4.demo");
             assertThat(Records.list(federation.controller().store(), Kind.PORT, PortAllocationRecord.class))
-                    .hasSize(3);
+                    .hasSize(3).allSatisfy(p -> assertThat(p.network()).isEqualTo("west"));
             // Another member is not affected.
             report(federation, westAgent, workload("echo", "10.0.2.2", 8080));
 
             // Withdrawn: the ports go back, and the member may use its quota again.
             report(federation, agent);
             assertThat(Records.list(federation.controller().store(), Kind.PORT, PortAllocationRecord.class))
-                    .extracting(PortAllocationRecord::service).containsExactly("echo");
+                    .extracting(PortAllocationRecord::network, PortAllocationRecord::service)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple("east", "echo"));
             report(federation, agent, junk[3], junk[4]);
             assertThat(Http.get(federation, "/metrics").body())
                     .contains("meshfed_registration_refusals_total{reason=\"port_quota\"} 2.0");
+        }
+    }
+
+    @Test
+    void aReportedWeightIsBoundedAndEachEndpointCarriesItsOwn() throws Exception {
+        try (TestFederation federation = TestFederation.start(dir)) {
+            setUpEastAndWest(federation);
+            X509Svid agent = joinAgent(federation, "east", "vm-1", "demo", "echo.demo");
+            for (int bad : new int[] {1001, -1}) {
+                Status refused = refusal(() -> report(federation, agent, workload("echo", "10.0.1.2", 8080)
+                        .toBuilder().setWeight(bad).build()));
+                assertThat(refused.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+                assertThat(refused.getDescription()).contains("echo.demo: weight " + bad + " is outside 1-1000");
+            }
+            assertThat(endpointsOf(federation, "echo")).as("a refused report writes nothing").isEmpty();
+
+            report(federation, agent, workload("echo", "10.0.1.2", 8080).toBuilder().setWeight(7).build(),
+                    workload("echo", "10.0.1.3", 8080)); // 0: weight 1
+            try (TestSubscriber eastGateway = new TestSubscriber(federation.channel(
+                    federation.memberSvid("east.acme.mesh", "/meshfed/gateway/gw")))) {
+                ConfigSnapshot s = eastGateway.awaitSnapshot(x -> x.getServicesCount() > 0, WAIT);
+                assertThat(s.getServices(0).getNetworks(0).getEndpointsList())
+                        .extracting(e -> e.getAddress() + "=" + e.getWeight())
+                        .containsExactlyInAnyOrder("10.0.1.2=7", "10.0.1.3=1");
+            }
         }
     }
 

@@ -38,7 +38,8 @@ final class AgentRoutes {
         Map<InetSocketAddress, Target> outbound = new HashMap<>();
         for (AgentConfig.Import i : config.imports()) {
             List<Tier> tiers = SnapshotTargets.service(snapshot, i.service(), i.namespace())
-                    .map(s -> SnapshotTargets.tiers(s, i.port(), true)).orElse(List.of());
+                    .map(s -> SnapshotTargets.tiers(s, i.port(), true,
+                            io.meshfed.api.Locality.parse(config.locality()))).orElse(List.of()); // own zone first
             outbound.put(i.listen(), new Target(i.key(), tiers, Set.of()));
         }
         return new RouteTable(snapshot.getVersion(), inbound, outbound,

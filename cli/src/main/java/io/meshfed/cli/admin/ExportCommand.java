@@ -9,19 +9,31 @@ import io.meshfed.cli.render.Table;
 import java.util.List;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
-/** {@code meshfed export SERVICE.NAMESPACE --to MEMBER|--all}. */
+/** {@code meshfed export SERVICE.NAMESPACE --to MEMBER|--all [--failover NET,...]}. */
 @Command(name = "export", mixinStandardHelpOptions = true,
         description = {"Make a service (the same name and namespace in every member) visible to members.",
-            "Nothing is visible across members until it is exported."})
+            "Nothing is visible across members until it is exported.",
+            "--failover sets the order in which remote networks are tried for it (the rest by locality); alone,",
+            "it changes only the order of an existing export."})
 public final class ExportCommand extends AdminCommand {
     @Parameters(paramLabel = "SERVICE.NAMESPACE")
     String service;
 
-    @ArgGroup(exclusive = true, multiplicity = "1")
+    @ArgGroup(exclusive = true, multiplicity = "0..1")
     Targets targets;
+
+    @Option(names = "--failover", paramLabel = "NETWORK", split = ",",
+            description = "Remote networks to try first for this service, in order (comma-separated).")
+    List<String> failover;
+
+    @Spec
+    CommandSpec spec;
 
     /** --to (repeatable) or --all. */
     static final class Targets {
@@ -38,13 +50,23 @@ public final class ExportCommand extends AdminCommand {
                 .addAllToMembers(targets.members == null ? List.of() : targets.members).setToAll(targets.all).build();
     }
 
+    private ExportRequest request() {
+        if (targets == null && (failover == null || failover.isEmpty())) {
+            throw new ParameterException(spec.commandLine(), "Missing required argument: say whom to export to"
+                    + " (--to MEMBER or --all), or give --failover NETWORK,... to change an export's failover order");
+        }
+        ExportRequest.Builder r = (targets == null ? request(service, new Targets()) : request(service, targets))
+                .toBuilder();
+        return r.addAllFailoverNetworks(failover == null ? List.of() : failover).build();
+    }
+
     ExportCommand(CliContext context) {
         super(context);
     }
 
     @Override
     MessageOrBuilder call(AdminServiceGrpc.AdminServiceBlockingStub admin) {
-        return admin.export(request(service, targets));
+        return admin.export(request());
     }
 
     @Override
@@ -55,6 +77,10 @@ public final class ExportCommand extends AdminCommand {
     static String render(ExportState e) {
         String to = e.getToAll() ? "all members" : e.getToMembersCount() == 0 ? "nobody" : String.join(", ",
                 e.getToMembersList());
-        return new Table("SERVICE", "EXPORTED TO").row(e.getService() + "." + e.getNamespace(), to).render();
+        if (e.getFailoverNetworksCount() == 0) {
+            return new Table("SERVICE", "EXPORTED TO").row(e.getService() + "." + e.getNamespace(), to).render();
+        }
+        return new Table("SERVICE", "EXPORTED TO", "FAILOVER").row(e.getService() + "." + e.getNamespace(), to,
+                String.join(", ", e.getFailoverNetworksList())).render();
     }
 }

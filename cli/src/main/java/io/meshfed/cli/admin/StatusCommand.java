@@ -4,10 +4,12 @@ import com.google.protobuf.MessageOrBuilder;
 import io.meshfed.api.v1.AdminServiceGrpc;
 import io.meshfed.api.v1.ControllerStatus;
 import io.meshfed.api.v1.ListRequest;
+import io.meshfed.api.v1.OutboundPortShortfall;
 import io.meshfed.api.v1.SubscriberStatus;
 import io.meshfed.cli.context.CliContext;
 import io.meshfed.cli.render.ClusterTable;
 import io.meshfed.cli.render.Table;
+import java.util.List;
 import picocli.CommandLine.Command;
 
 /** {@code meshfed status}. */
@@ -23,12 +25,39 @@ public final class StatusCommand extends AdminCommand {
         super(context);
     }
 
+    /** One line per network whose imported service ports did not all get a listen port. */
+    static String shortfall(OutboundPortShortfall p) {
+        StringBuilder sb = new StringBuilder("network ").append(p.getNetwork()).append(": ")
+                .append(p.getExhausted() + p.getOverQuota()).append(" imported service ports have no outbound listen"
+                        + " port (");
+        List<String> why = new java.util.ArrayList<>();
+        if (p.getExhausted() > 0) {
+            why.add(p.getExhausted() + " range exhausted");
+        }
+        if (p.getOverQuota() > 0) {
+            why.add(p.getOverQuota() + " over their member's quota");
+        }
+        sb.append(String.join(", ", why));
+        if (p.getFirstCount() > 0) {
+            sb.append("; first: ").append(String.join(", ", p.getFirstList()));
+        }
+        return sb.append(')').toString();
+    }
+
     @Override
     String table(MessageOrBuilder response) {
         ControllerStatus s = (ControllerStatus) response;
         StringBuilder sb = new StringBuilder();
         sb.append("controller  trust domain ").append(s.getTrustDomain()).append(", store revision ")
                 .append(s.getStoreRevision()).append(", up since ").append(time(s.getStartedAt())).append('\n');
+        if (!s.getOutboundPortRange().isEmpty()) {
+            sb.append("outbound    ports ").append(s.getOutboundPortRange()).append(" in each importing network")
+                    .append(s.getOutboundPortShortfallsCount() == 0 ? ", every imported service port has one" : "")
+                    .append('\n');
+        }
+        for (OutboundPortShortfall p : s.getOutboundPortShortfallsList()) {
+            sb.append("            ").append(shortfall(p)).append('\n');
+        }
         sb.append("subscribers ").append(s.getSubscribersCount()).append("\n\n");
         Table t = new Table("SUBSCRIBER", "MEMBER", "NETWORK", "ACKED", "SENT", "LAG", "LAST ERROR");
         for (SubscriberStatus x : s.getSubscribersList()) {

@@ -14,7 +14,14 @@ public final class EchoBackend implements AutoCloseable {
     private final AtomicInteger connections = new AtomicInteger();
 
     public EchoBackend() throws IOException {
-        socket = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
+        this(0);
+    }
+
+    /** On {@code port} of 127.0.0.1 (0: any), e.g. the port of one that was closed, as a restarted workload. */
+    public EchoBackend(int port) throws IOException {
+        socket = new ServerSocket();
+        socket.setReuseAddress(port != 0); // to take a closed one's port again; never for a new one (Linux may share it)
+        socket.bind(new java.net.InetSocketAddress(InetAddress.getByName("127.0.0.1"), port), 50);
         Thread accept = new Thread(this::serve, "echo-backend");
         accept.setDaemon(true);
         accept.start();

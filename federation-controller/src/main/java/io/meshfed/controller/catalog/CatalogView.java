@@ -1,5 +1,6 @@
 package io.meshfed.controller.catalog;
 
+import io.meshfed.api.Locality;
 import io.meshfed.controller.identity.TrustState;
 import io.meshfed.controller.model.ClusterRecord;
 import io.meshfed.controller.model.ExportRecord;
@@ -9,6 +10,7 @@ import io.meshfed.controller.model.MemberRecord;
 import io.meshfed.controller.model.NetworkRecord;
 import io.meshfed.controller.model.PodIdentitiesRecord;
 import io.meshfed.controller.model.PortAllocationRecord;
+import io.meshfed.controller.model.PortShortfallRecord;
 import io.meshfed.controller.model.Records;
 import io.meshfed.controller.model.WorkloadSetRecord;
 import io.meshfed.controller.store.Store;
@@ -27,7 +29,7 @@ import java.util.stream.Collectors;
 public final class CatalogView {
     /** One instance of a service, with where it runs. */
     public record Instance(String service, String namespace, String member, String network, String address, int port,
-            boolean healthy, String locality, String inbound, String agent) {
+            boolean healthy, String locality, String inbound, String agent, int weight) {
         /**
          * Whether peers may be sent to it: an agent's workload only through that agent's mTLS inbound (a record
          * without one, written before inbounds were required, is never dialled in plain text); a workload the
@@ -60,7 +62,11 @@ public final class CatalogView {
     private final Map<String, List<GatewayRecord>> gateways;
     private final Map<ServiceKey, List<Instance>> services;
     private final Map<ServiceKey, ExportRecord> exports;
+    /** Per network, its allocations by {@code network/port.name.namespace}. */
     private final Map<String, PortAllocationRecord> ports;
+    private final Map<String, PortShortfallRecord> shortfalls;
+    /** Per network, the locality of its instances (see {@link #locality(String)}). */
+    private final Map<String, Locality> localities;
     private final List<io.meshfed.api.v1.Route> routes;
     private final List<String> revoked;
     /** Per Kubernetes member, the pods its gateways may attest (see {@link #attestablePods(String)}). */
@@ -70,7 +76,7 @@ public final class CatalogView {
     private CatalogView(long revision, BundleSet bundles, Map<String, NetworkRecord> networks,
             Map<String, MemberRecord> members, List<GatewayRecord> gateways, Map<ServiceKey, List<Instance>> services,
             Map<ServiceKey, ExportRecord> exports, Map<String, PortAllocationRecord> ports,
-            List<io.meshfed.api.v1.Route> routes, List<String> revoked,
+            Map<String, PortShortfallRecord> shortfalls, List<io.meshfed.api.v1.Route> routes, List<String> revoked,
             Map<String, List<PodIdentitiesRecord.Pod>> pods,
             Map<ServiceKey, List<io.meshfed.api.v1.CallerRule>> callerRules) {
         this.pods = pods;
@@ -86,6 +92,8 @@ public final class CatalogView {
         this.services = services;
         this.exports = exports;
         this.ports = ports;
+        this.shortfalls = shortfalls;
+        this.localities = localities(services);
     }
 
     /** Reads the store once, inside one (read-only) transaction, so the view is consistent. */
@@ -104,7 +112,7 @@ public final class CatalogView {
                 services.computeIfAbsent(new ServiceKey(w.service(), w.namespace()), k -> new ArrayList<>())
                         .add(new Instance(w.service(), w.namespace(), set.member(), set.network(), w.address(),
                                 w.port(), w.healthy(), w.locality() == null ? "" : w.locality(),
-                                w.inbound() == null ? "" : w.inbound(), set.agent()));
+                                w.inbound() == null ? "" : w.inbound(), set.agent(), w.weight()));
             }
         }
         Comparator<Instance> order = Comparator.comparing(Instance::network).thenComparing(Instance::address)
@@ -115,10 +123,12 @@ public final class CatalogView {
             exports.put(new ServiceKey(e.service(), e.namespace()), e);
         }
         Map<String, PortAllocationRecord> ports = byName(
-                Records.list(r, Kind.PORT, PortAllocationRecord.class),
-                p -> PortAllocationRecord.key(p.service(), p.namespace(), p.servicePort()));
+                Records.list(r, Kind.PORT, PortAllocationRecord.class).stream().filter(p -> !p.global()).toList(),
+                p -> PortAllocationRecord.key(p.network(), p.servicePortKey()));
+        Map<String, PortShortfallRecord> shortfalls = new TreeMap<>(byName(
+                Records.list(r, Kind.PORT_SHORTFALL, PortShortfallRecord.class), PortShortfallRecord::network));
         return new CatalogView(r.revision(), trust.bundleSet(r), networks, members,
-                Records.list(r, Kind.GATEWAY, GatewayRecord.class), services, exports, ports,
+                Records.list(r, Kind.GATEWAY, GatewayRecord.class), services, exports, ports, shortfalls,
                 io.meshfed.controller.routes.RouteOperations.routes(r),
                 Records.list(r, Kind.IDENTITY, io.meshfed.controller.model.IdentityRecord.class).stream()
                         .filter(io.meshfed.controller.model.IdentityRecord::revoked)
@@ -225,8 +235,72 @@ public final class CatalogView {
         return exports.get(key);
     }
 
-    public PortAllocationRecord port(ServiceKey key, int servicePort) {
-        return ports.get(PortAllocationRecord.key(key.name(), key.namespace(), servicePort));
+    /** The listen port {@code network} holds for the service port, or null when it holds none. */
+    public PortAllocationRecord port(String network, ServiceKey key, int servicePort) {
+        return ports.get(PortAllocationRecord.key(network,
+                PortAllocationRecord.key(key.name(), key.namespace(), servicePort)));
+    }
+
+    /** Every network's listen port for the service port, by network name. */
+    public Map<String, PortAllocationRecord> ports(ServiceKey key, int servicePort) {
+        Map<String, PortAllocationRecord> out = new TreeMap<>();
+        for (String network : networks.keySet()) {
+            PortAllocationRecord p = port(network, key, servicePort);
+            if (p != null) {
+                out.put(network, p);
+            }
+        }
+        return out;
+    }
+
+    /** The networks whose imported service ports did not all get a listen port, by network name. */
+    public Map<String, PortShortfallRecord> portShortfalls() {
+        return shortfalls;
+    }
+
+    /**
+     * A network's locality: the most common region among all its instances (healthy or not, so that it does not move
+     * when endpoints flap), and within it the most common zone; ties go to the name that sorts first. Unknown for a
+     * network without instances that report one.
+     */
+    public Locality locality(String network) {
+        return localities.getOrDefault(network, Locality.UNKNOWN);
+    }
+
+    private static Map<String, Locality> localities(Map<ServiceKey, List<Instance>> services) {
+        Map<String, Map<String, Map<String, Integer>>> counts = new TreeMap<>(); // network -> region -> zone -> n
+        for (List<Instance> instances : services.values()) {
+            for (Instance i : instances) {
+                Locality l = Locality.parse(i.locality());
+                if (l.known()) {
+                    counts.computeIfAbsent(i.network(), n -> new TreeMap<>())
+                            .computeIfAbsent(l.region(), x -> new TreeMap<>()).merge(l.zone(), 1, Integer::sum);
+                }
+            }
+        }
+        Map<String, Locality> out = new TreeMap<>();
+        counts.forEach((network, regions) -> {
+            String region = mostCommon(regions.entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey,
+                    e -> e.getValue().values().stream().mapToInt(Integer::intValue).sum(), Integer::sum,
+                    TreeMap::new)));
+            Map<String, Integer> zones = new TreeMap<>(regions.get(region));
+            zones.remove("");
+            out.put(network, new Locality(region, zones.isEmpty() ? "" : mostCommon(zones)));
+        });
+        return out;
+    }
+
+    /** The key with the highest count; the first in order among equals (the maps are sorted). */
+    private static String mostCommon(Map<String, Integer> counts) {
+        String best = null;
+        int most = -1;
+        for (Map.Entry<String, Integer> e : counts.entrySet()) {
+            if (e.getValue() > most) {
+                best = e.getKey();
+                most = e.getValue();
+            }
+        }
+        return best;
     }
 
     /** The members whose gateways are the network's (the admin's list, or the network's first member). */

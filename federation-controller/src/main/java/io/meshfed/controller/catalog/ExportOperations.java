@@ -5,14 +5,17 @@ import static java.util.Objects.requireNonNull;
 import io.meshfed.api.DnsLabel;
 import io.meshfed.api.v1.ExportRequest;
 import io.meshfed.api.v1.ExportState;
+import io.meshfed.controller.errors.FailedPreconditionException;
 import io.meshfed.controller.errors.InvalidArgumentException;
 import io.meshfed.controller.errors.NotFoundException;
 import io.meshfed.controller.model.ExportRecord;
 import io.meshfed.controller.model.Kind;
 import io.meshfed.controller.model.MemberRecord;
+import io.meshfed.controller.model.NetworkRecord;
 import io.meshfed.controller.model.Records;
 import io.meshfed.controller.store.Store;
 import io.meshfed.controller.store.StoreTransaction;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
 import org.slf4j.Logger;
@@ -21,14 +24,22 @@ import org.slf4j.LoggerFactory;
 /**
  * The admin's export decisions: export a service to members (or all), and withdraw it. The decision covers every
  * member's instances of the service; a cluster's offer (a ServiceExport) is kept beside it, never widening it.
+ * An export may also set the service's failover networks (the order in which subscribers try remote networks for
+ * it, before the rest by locality); each must be an existing network, named once. Unexport with failover networks
+ * takes those out of the order. The listen ports of the importing networks change in the same transaction.
  */
 public final class ExportOperations {
     private static final Logger AUDIT = LoggerFactory.getLogger("meshfed.audit");
 
-    private final Store store;
+    /** At most this many failover networks per service. */
+    public static final int MAX_FAILOVER_NETWORKS = 32;
 
-    public ExportOperations(Store store) {
+    private final Store store;
+    private final PortAllocations ports;
+
+    public ExportOperations(Store store, PortAllocations ports) {
         this.store = requireNonNull(store, "store");
+        this.ports = requireNonNull(ports, "ports");
     }
 
     private static InvalidArgumentException invalid(String message) {
@@ -53,8 +64,10 @@ public final class ExportOperations {
         checkName("service", request.getService());
         String namespace = request.getNamespace().isEmpty() ? "default" : request.getNamespace();
         checkName("namespace", namespace);
-        if (!request.getToAll() && request.getToMembersCount() == 0) {
-            throw invalid("say whom to " + (add ? "export to" : "withdraw from") + ": --to MEMBER or --all");
+        List<String> failover = failoverNetworks(request);
+        if (!request.getToAll() && request.getToMembersCount() == 0 && failover.isEmpty()) {
+            throw invalid("say whom to " + (add ? "export to" : "withdraw from") + ": --to MEMBER or --all"
+                    + (add ? " (or only --failover NET,... to set its failover order)" : ""));
         }
         ExportRecord result = store.transact(tx -> {
             for (String m : request.getToMembersList()) {
@@ -62,37 +75,84 @@ public final class ExportOperations {
                     throw new NotFoundException("member '" + m + "' does not exist");
                 }
             }
+            for (String n : failover) {
+                if (Records.get(tx, Kind.NETWORK, n, NetworkRecord.class).isEmpty()) {
+                    throw invalid("failover network '" + n + "' does not exist; see meshfed network list");
+                }
+            }
             String key = ExportRecord.key(request.getService(), namespace);
-            ExportRecord current = Records.get(tx, Kind.EXPORT, key, ExportRecord.class)
-                    .orElse(new ExportRecord(request.getService(), namespace, false, List.of()));
+            java.util.Optional<ExportRecord> stored = Records.get(tx, Kind.EXPORT, key, ExportRecord.class);
+            ExportRecord current = stored.orElse(new ExportRecord(request.getService(), namespace, false, List.of()));
+            if (!request.getToAll() && request.getToMembersCount() == 0) {
+                // Only the failover order changes; whoever made the policy (an admin, a cluster's offer) still has.
+                if (!stored.isPresent()) {
+                    throw new FailedPreconditionException("service " + key + " is not exported; export it with --to"
+                            + " MEMBER or --all (together with --failover, or before)");
+                }
+                List<String> order = new ArrayList<>(current.failoverNetworks());
+                if (add) {
+                    order = failover;
+                } else {
+                    order.removeAll(failover);
+                }
+                ExportRecord next = new ExportRecord(current.service(), current.namespace(), current.toAll(),
+                        current.toMembers(), current.offeredBy(), order);
+                Records.put(tx, Kind.EXPORT, key, next, StoreTransaction.ANY);
+                return next;
+            }
             TreeSet<String> members = new TreeSet<>(current.toMembers());
             boolean toAll = current.toAll();
+            List<String> order = new ArrayList<>(current.failoverNetworks());
             if (add) {
                 members.addAll(request.getToMembersList());
                 toAll |= request.getToAll();
+                if (!failover.isEmpty()) {
+                    order = failover; // a new order replaces the old one
+                }
             } else {
                 members.removeAll(request.getToMembersList());
                 toAll &= !request.getToAll();
+                order.removeAll(failover);
             }
             // The admin's decision covers every member's instances from now on.
-            ExportRecord next = new ExportRecord(request.getService(), namespace, toAll, List.copyOf(members));
-            if (next.isEmpty() && current.offeredBy() == null) {
+            ExportRecord next = new ExportRecord(request.getService(), namespace, toAll, List.copyOf(members), null,
+                    order);
+            if (next.isEmpty() && current.offeredBy() == null) { // its failover order goes with it
                 tx.delete(Kind.EXPORT.storeName(), key, StoreTransaction.ANY);
             } else {
                 // Kept when empty over a cluster's offer: "exported to nobody" is then the admin's decision, and a
                 // ServiceExport does not bring the offer back.
                 Records.put(tx, Kind.EXPORT, key, next, StoreTransaction.ANY);
             }
+            ports.reconcile(tx); // the importing networks' listen ports follow the decision
             return next;
         });
-        AUDIT.info("{} {}.{} to all={} members={}", add ? "export" : "unexport", request.getService(), namespace,
-                request.getToAll(), request.getToMembersList());
+        AUDIT.info("{} {}.{} to all={} members={} failover={}", add ? "export" : "unexport", request.getService(),
+                namespace, request.getToAll(), request.getToMembersList(), failover);
         return exportState(result);
+    }
+
+    /** The request's failover networks, checked as names, in order; a network named twice is refused. */
+    private static List<String> failoverNetworks(ExportRequest request) {
+        if (request.getFailoverNetworksCount() > MAX_FAILOVER_NETWORKS) {
+            throw invalid("at most " + MAX_FAILOVER_NETWORKS + " failover networks, not "
+                    + request.getFailoverNetworksCount());
+        }
+        List<String> out = new ArrayList<>();
+        for (String n : request.getFailoverNetworksList()) {
+            checkName("failover network", n);
+            if (out.contains(n)) {
+                throw invalid("failover network '" + n + "' is named twice; give each network once, in order");
+            }
+            out.add(n);
+        }
+        return out;
     }
 
     /** The export decision as the admin API shows it. */
     public static ExportState exportState(ExportRecord e) {
         return ExportState.newBuilder().setService(e.service()).setNamespace(e.namespace()).setToAll(e.toAll())
-                .addAllToMembers(e.toMembers()).setOfferedBy(e.offeredBy() == null ? "" : e.offeredBy()).build();
+                .addAllToMembers(e.toMembers()).setOfferedBy(e.offeredBy() == null ? "" : e.offeredBy())
+                .addAllFailoverNetworks(e.failoverNetworks()).build();
     }
 }

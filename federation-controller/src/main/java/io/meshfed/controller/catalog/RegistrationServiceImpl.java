@@ -33,10 +33,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Agents report their workloads (each report replaces the agent's previous set); gateways report readiness. What an
- * agent reports is untrusted: a workload is kept only when its service is within the scope the agent's join token
- * granted, it names the agent's own mTLS inbound (no other agent's), and its service port fits the member's port
+ * agent reports is untrusted: fields out of bounds (names, port, address, locality, a weight outside 0-1000, where 0
+ * means 1) refuse the whole report; a workload is kept only when its service is within the scope the agent's join
+ * token granted, it names the agent's own mTLS inbound (no other agent's), and its service port fits the member's port
  * quota. Workloads that fail are left out and named in the answer (PERMISSION_DENIED, or RESOURCE_EXHAUSTED when only
- * ports ran out); the rest of the report is applied. Listen ports are allocated and freed in the same transaction.
+ * the quota was exceeded); the rest of the report is applied. Listen ports are allocated in the importing networks and
+ * freed in the same transaction ({@link PortAllocations#reconcile}).
  */
 public final class RegistrationServiceImpl extends RegistrationServiceGrpc.RegistrationServiceImplBase {
     private static final Logger AUDIT = LoggerFactory.getLogger("meshfed.audit");
@@ -48,18 +50,18 @@ public final class RegistrationServiceImpl extends RegistrationServiceGrpc.Regis
 
     private final Store store;
     private final ControllerMetrics metrics;
-    private final int memberPortQuota;
+    private final PortAllocations ports;
     private final Consumer<SpiffeId> reported;
 
     /**
-     * @param memberPortQuota how many service ports (outbound listen ports) one member may hold
+     * @param ports the outbound listen ports, with the quota of service ports one member may provide
      * @param reported told of every agent whose report was recorded (its lease starts with its first report)
      */
-    public RegistrationServiceImpl(Store store, ControllerMetrics metrics, int memberPortQuota,
+    public RegistrationServiceImpl(Store store, ControllerMetrics metrics, PortAllocations ports,
             Consumer<SpiffeId> reported) {
         this.store = requireNonNull(store, "store");
         this.metrics = requireNonNull(metrics, "metrics");
-        this.memberPortQuota = memberPortQuota;
+        this.ports = requireNonNull(ports, "ports");
         this.reported = requireNonNull(reported, "reported");
     }
 
@@ -114,15 +116,15 @@ public final class RegistrationServiceImpl extends RegistrationServiceGrpc.Regis
                 }
                 WorkloadSetRecord next = new WorkloadSetRecord(peer.toString(), member.name(), member.network(),
                         kept);
-                PortAllocations.Result ports = PortAllocations.allocate(tx, next, memberPortQuota);
-                if (!ports.complete()) {
-                    next = withoutPorts(next, ports, refused);
+                List<String> overQuota = ports.overQuota(tx, next);
+                if (!overQuota.isEmpty()) {
+                    next = withoutPorts(next, overQuota, refused);
                 }
                 // A repeated report (an agent re-reporting after a reconnect) changes nothing and writes nothing.
                 if (!Records.get(tx, Kind.WORKLOADS, peer.toString(), WorkloadSetRecord.class)
                         .filter(next::equals).isPresent()) {
                     Records.put(tx, Kind.WORKLOADS, peer.toString(), next, StoreTransaction.ANY);
-                    PortAllocations.releaseUnused(tx);
+                    ports.reconcile(tx); // listen ports in the networks that import what it reported, and only there
                 }
                 return tx.revision();
             });
@@ -166,19 +168,15 @@ public final class RegistrationServiceImpl extends RegistrationServiceGrpc.Regis
         return owners;
     }
 
-    /** {@code set} without the workloads whose service port got no listen port; each is added to {@code refused}. */
-    private WorkloadSetRecord withoutPorts(WorkloadSetRecord set, PortAllocations.Result ports,
-            List<Refused> refused) {
+    /** {@code set} without the workloads whose service port is beyond the quota; each is added to {@code refused}. */
+    private WorkloadSetRecord withoutPorts(WorkloadSetRecord set, List<String> overQuota, List<Refused> refused) {
         List<WorkloadSetRecord.Workload> kept = new ArrayList<>();
         for (WorkloadSetRecord.Workload w : set.workloads()) {
             String key = PortAllocations.key(w);
             String what = w.service() + "." + w.namespace();
-            if (ports.overQuota().contains(key)) {
+            if (overQuota.contains(key)) {
                 refused.add(new Refused(what, "port_quota", what + " port " + w.port() + ": member " + set.member()
-                        + " already holds its quota of " + memberPortQuota + " service ports"));
-            } else if (ports.exhausted().contains(key)) {
-                refused.add(new Refused(what, "ports_exhausted", "no free outbound listen port left in "
-                        + PortAllocations.FIRST_PORT + "-" + PortAllocations.LAST_PORT + " for " + key));
+                        + " already holds its quota of " + ports.quota() + " service ports"));
             } else {
                 kept.add(w);
             }
@@ -195,6 +193,11 @@ public final class RegistrationServiceImpl extends RegistrationServiceGrpc.Regis
         if (w.getPort() < 1 || w.getPort() > 65535) {
             throw Status.INVALID_ARGUMENT.withDescription("service " + w.getService() + "." + namespace
                     + ": port " + w.getPort() + " is outside 1-65535").asRuntimeException();
+        }
+        if (w.getWeight() < 0 || w.getWeight() > WorkloadSetRecord.Workload.MAX_WEIGHT) {
+            throw Status.INVALID_ARGUMENT.withDescription("service " + w.getService() + "." + namespace
+                    + ": weight " + w.getWeight() + " is outside 1-" + WorkloadSetRecord.Workload.MAX_WEIGHT
+                    + " (0 means 1)").asRuntimeException();
         }
         if (w.getAddress().isBlank() || w.getAddress().length() > MAX_FIELD || w.getLocality().length() > MAX_FIELD) {
             throw Status.INVALID_ARGUMENT.withDescription("service " + w.getService() + "." + namespace
@@ -214,7 +217,7 @@ public final class RegistrationServiceImpl extends RegistrationServiceGrpc.Regis
             }
         }
         return new WorkloadSetRecord.Workload(w.getService(), namespace, w.getAddress(), w.getPort(), w.getHealthy(),
-                w.getLocality(), inbound);
+                w.getLocality(), inbound, w.getWeight());
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.meshfed.controller.catalog;
 
+import io.meshfed.api.Locality;
 import io.meshfed.api.ServiceSni;
 import io.meshfed.api.v1.AuthorizationPolicy;
 import io.meshfed.api.v1.ConfigSnapshot;
@@ -18,6 +19,7 @@ import io.meshfed.controller.server.Protos;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -61,10 +63,10 @@ public final class SnapshotBuilder {
             boolean allowedHere = view.allowRuleNamesMember(key, member); // an admin's allow covers every instance
             List<Instance> visible = e.getValue().stream().filter(i -> i.member().equals(member) || allowedHere
                     || (exportedHere && export.covers(i.member()))).toList();
-            Service service = service(view, key, visible, network);
+            Service service = service(view, key, visible, network, export);
             if (service.getNetworksCount() > 0) {
                 snapshot.addServices(service);
-                addOutbound(snapshot, view, key, service);
+                addOutbound(snapshot, view, key, service, network);
             }
             addAuthorization(snapshot, view, key, e.getValue(), member, network, export);
         }
@@ -84,7 +86,14 @@ public final class SnapshotBuilder {
         return snapshot.setVersion(version(snapshot.build())).build();
     }
 
-    private static Service service(CatalogView view, ServiceKey key, List<Instance> visible, String ownNetwork) {
+    /**
+     * The service's healthy endpoints for a subscriber in {@code ownNetwork}, networks in the order to try them: the
+     * own network first, its endpoints nearest to the network's locality first (same zone, same region, the rest;
+     * proxies that know their own locality tier them by it); then the service's failover networks in the admin's
+     * order; then the other networks by locality (the own network's zone, its region, other regions), ties by name.
+     */
+    private static Service service(CatalogView view, ServiceKey key, List<Instance> visible, String ownNetwork,
+            ExportRecord export) {
         Service.Builder service = Service.newBuilder().setName(key.name()).setNamespace(key.namespace());
         Map<String, List<Instance>> byNetwork = new TreeMap<>();
         for (Instance i : visible) {
@@ -92,13 +101,16 @@ public final class SnapshotBuilder {
                 byNetwork.computeIfAbsent(i.network(), n -> new ArrayList<>()).add(i);
             }
         }
+        Locality here = view.locality(ownNetwork);
         List<Instance> local = byNetwork.remove(ownNetwork);
         if (local != null) {
             NetworkEndpoints.Builder n = NetworkEndpoints.newBuilder().setNetwork(ownNetwork).setLocal(true)
                     .setHealthyEndpoints(local.size());
-            for (Instance i : local) {
+            List<Instance> nearestFirst = local.stream().sorted(Comparator.comparing(
+                    (Instance i) -> here.proximity(Locality.parse(i.locality())))).toList(); // stable
+            for (Instance i : nearestFirst) {
                 Endpoint.Builder endpoint = Endpoint.newBuilder().setAddress(i.address()).setPort(i.port())
-                        .setMember(i.member()).setLocality(i.locality()).setWeight(1);
+                        .setMember(i.member()).setLocality(i.locality()).setWeight(i.weight());
                 if (!i.inbound().isEmpty()) {
                     endpoint.setInbound(i.inbound()).setIdentity(i.agent());
                 }
@@ -106,7 +118,13 @@ public final class SnapshotBuilder {
             }
             service.addNetworks(n);
         }
-        for (Map.Entry<String, List<Instance>> remote : byNetwork.entrySet()) {
+        List<String> failover = export == null ? List.of() : export.failoverNetworks();
+        List<Map.Entry<String, List<Instance>>> remotes = byNetwork.entrySet().stream().sorted(Comparator
+                .comparingInt((Map.Entry<String, List<Instance>> e) -> failover.contains(e.getKey())
+                        ? failover.indexOf(e.getKey()) : failover.size())
+                .thenComparing(e -> here.proximity(view.locality(e.getKey())))
+                .thenComparing(Map.Entry::getKey)).toList();
+        for (Map.Entry<String, List<Instance>> remote : remotes) {
             String gateway = view.gatewayAddress(remote.getKey());
             if (gateway.isEmpty()) {
                 continue; // no way in: routing there would fail
@@ -126,13 +144,14 @@ public final class SnapshotBuilder {
         return service.build();
     }
 
+    /** The listen ports the subscriber's network holds for the service's ports that only other networks serve. */
     private static void addOutbound(ConfigSnapshot.Builder snapshot, CatalogView view, ServiceKey key,
-            Service service) {
+            Service service, String network) {
         TreeSet<Integer> remotePorts = new TreeSet<>();
         service.getNetworksList().stream().filter(n -> !n.getLocal())
                 .forEach(n -> n.getRoutesList().forEach(r -> remotePorts.add(r.getPort())));
         for (int port : remotePorts) {
-            PortAllocationRecord allocation = view.port(key, port);
+            PortAllocationRecord allocation = view.port(network, key, port);
             if (allocation != null) {
                 snapshot.addOutbound(OutboundListener.newBuilder().setService(key.name())
                         .setNamespace(key.namespace()).setServicePort(port).setListenPort(allocation.listenPort()));

@@ -12,6 +12,7 @@ import io.meshfed.api.v1.NetworkList;
 import io.meshfed.controller.errors.AlreadyExistsException;
 import io.meshfed.controller.errors.FailedPreconditionException;
 import io.meshfed.controller.errors.InvalidArgumentException;
+import io.meshfed.controller.catalog.PortAllocations;
 import io.meshfed.controller.identity.FederationIdentity;
 import io.meshfed.controller.model.Kind;
 import io.meshfed.controller.model.MemberRecord;
@@ -38,10 +39,13 @@ public final class MembershipService {
 
     private final Store store;
     private final FederationIdentity identity;
+    private final PortAllocations ports;
 
-    public MembershipService(Store store, FederationIdentity identity) {
+    /** @param ports the outbound listen ports, which a new member's network may need for what it imports */
+    public MembershipService(Store store, FederationIdentity identity, PortAllocations ports) {
         this.store = requireNonNull(store, "store");
         this.identity = requireNonNull(identity, "identity");
+        this.ports = requireNonNull(ports, "ports");
     }
 
     private static InvalidArgumentException invalid(String message) {
@@ -209,6 +213,7 @@ public final class MembershipService {
                     .ifPresent(n -> Records.put(tx, Kind.NETWORK, n.name(), n.withGatewayMembers(List.of(m.name())),
                             StoreTransaction.ANY));
             bumpBundleSetVersion(tx);
+            ports.reconcile(tx); // its network may now import what is exported to it (or to all)
             return m;
         });
         AUDIT.info("member {} type={} network={} trustDomain={} cidrs={}", record.name(), record.type(),

@@ -8,11 +8,19 @@ import java.util.TreeSet;
  * named ones. Absent means exported to nobody (default deny). {@code offeredBy} is null for an admin's decision,
  * which covers every member's instances; a member cluster's ServiceExport creates a record offered by that member,
  * which covers only that member's own instances, so a cluster can never export another member's service.
+ * {@code failoverNetworks} is the admin's order of remote networks for the service (those listed first, in that
+ * order; the rest by locality); empty when none was given.
  */
 public record ExportRecord(String service, String namespace, boolean toAll, List<String> toMembers,
-        String offeredBy) {
+        String offeredBy, List<String> failoverNetworks) {
     public ExportRecord {
         toMembers = toMembers == null ? List.of() : List.copyOf(new TreeSet<>(toMembers));
+        failoverNetworks = failoverNetworks == null ? List.of() : List.copyOf(failoverNetworks);
+    }
+
+    /** An export policy without failover priorities. */
+    public ExportRecord(String service, String namespace, boolean toAll, List<String> toMembers, String offeredBy) {
+        this(service, namespace, toAll, toMembers, offeredBy, List.of());
     }
 
     /** An admin's export policy, covering every member's instances. */
@@ -33,6 +41,7 @@ public record ExportRecord(String service, String namespace, boolean toAll, List
         return toAll || toMembers.contains(member);
     }
 
+    /** Exported to nobody (failover priorities alone export nothing). */
     public boolean isEmpty() {
         return !toAll && toMembers.isEmpty();
     }

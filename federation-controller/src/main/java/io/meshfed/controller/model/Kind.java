@@ -10,6 +10,7 @@ public enum Kind {
     EXPORT("Export", ExportRecord.class),
     CALLER_POLICY("CallerPolicy", CallerPolicyRecord.class),
     PORT("PortAllocation", PortAllocationRecord.class),
+    PORT_SHORTFALL("PortShortfall", PortShortfallRecord.class),
     ROUTE("Route", RouteRecord.class),
     CLUSTER("Cluster", ClusterRecord.class),
     IDENTITY("Identity", IdentityRecord.class),

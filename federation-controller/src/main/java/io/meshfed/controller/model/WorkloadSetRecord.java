@@ -21,13 +21,27 @@ public record WorkloadSetRecord(String agent, String member, String network, Lis
     /** The same set with every workload unhealthy (the agent is gone). */
     public WorkloadSetRecord allUnhealthy() {
         return new WorkloadSetRecord(agent, member, network, workloads.stream().map(w -> new Workload(w.service(),
-                w.namespace(), w.address(), w.port(), false, w.locality(), w.inbound())).toList());
+                w.namespace(), w.address(), w.port(), false, w.locality(), w.inbound(), w.weight())).toList());
     }
 
     /**
      * One instance of a service. {@code inbound} is the host:port of the agent's mTLS listener in front of it
-     * (null in records written before agents fronted their workloads).
+     * (null in records written before agents fronted their workloads). {@code weight} is its share in balancing,
+     * 1 to {@link #MAX_WEIGHT}; records written before weights existed read as 1.
      */
     public record Workload(String service, String namespace, String address, int port, boolean healthy,
-            String locality, String inbound) {}
+            String locality, String inbound, int weight) {
+        /** The largest weight a workload may have. */
+        public static final int MAX_WEIGHT = 1000;
+
+        public Workload {
+            weight = weight <= 0 ? 1 : Math.min(weight, MAX_WEIGHT);
+        }
+
+        /** A workload of weight 1. */
+        public Workload(String service, String namespace, String address, int port, boolean healthy,
+                String locality, String inbound) {
+            this(service, namespace, address, port, healthy, locality, inbound, 1);
+        }
+    }
 }

@@ -8,9 +8,14 @@ import io.meshfed.api.v1.CatalogNetwork;
 import io.meshfed.api.v1.CatalogService;
 import io.meshfed.api.v1.ControllerStatus;
 import io.meshfed.api.v1.ExportState;
+import io.meshfed.api.v1.OutboundPortShortfall;
 import io.meshfed.api.v1.ServiceCatalog;
 import io.meshfed.controller.catalog.CatalogView;
 import io.meshfed.controller.catalog.ExportOperations;
+import io.meshfed.controller.catalog.PortRange;
+import io.meshfed.controller.model.Kind;
+import io.meshfed.controller.model.PortShortfallRecord;
+import io.meshfed.controller.model.Records;
 import io.meshfed.controller.identity.FederationIdentity;
 import io.meshfed.controller.identity.TrustState;
 import io.meshfed.controller.connector.kubernetes.ClusterConnectors;
@@ -37,9 +42,12 @@ public final class StatusService {
     private final ConfigStreamService streams;
     private final ClusterConnectors connectors;
     private final Instant startedAt;
+    private final PortRange outboundPorts;
 
+    /** @param outboundPorts the range every network allocates outbound listen ports from */
     public StatusService(Store store, FederationIdentity identity, TrustState trust, ConfigStreamService streams,
-            ClusterConnectors connectors, Clock clock) {
+            ClusterConnectors connectors, Clock clock, PortRange outboundPorts) {
+        this.outboundPorts = requireNonNull(outboundPorts, "outboundPorts");
         this.store = requireNonNull(store, "store");
         this.identity = requireNonNull(identity, "identity");
         this.trust = requireNonNull(trust, "trust");
@@ -63,13 +71,11 @@ public final class StatusService {
             byNetwork.forEach((network, instances) -> s.addNetworks(CatalogNetwork.newBuilder().setNetwork(network)
                     .addAllEndpoints(instances.stream().map(i -> CatalogEndpoint.newBuilder().setAddress(i.address())
                             .setPort(i.port()).setMember(i.member()).setHealthy(i.healthy()).build()).toList())));
-            new TreeSet<>(e.getValue().stream().map(CatalogView.Instance::port).toList()).forEach(port -> {
-                var allocation = view.port(e.getKey(), port);
-                if (allocation != null) {
-                    s.addOutboundPorts(io.meshfed.api.v1.OutboundPort.newBuilder().setServicePort(port)
-                            .setListenPort(allocation.listenPort()));
-                }
-            });
+            // Each importing network's listen port, by network name (the message names no network yet).
+            new TreeSet<>(e.getValue().stream().map(CatalogView.Instance::port).toList()).forEach(port ->
+                    view.ports(e.getKey(), port).values().forEach(allocation -> s.addOutboundPorts(
+                            io.meshfed.api.v1.OutboundPort.newBuilder().setServicePort(port)
+                                    .setListenPort(allocation.listenPort()))));
             catalog.addServices(s);
         }
         return catalog.build();
@@ -82,6 +88,11 @@ public final class StatusService {
                 .setStartedAt(timestamp(startedAt))
                 .addAllSubscribers(streams.status())
                 .addAllClusters(connectors.status())
+                .setOutboundPortRange(outboundPorts.toString())
+                .addAllOutboundPortShortfalls(Records.list(store, Kind.PORT_SHORTFALL, PortShortfallRecord.class)
+                        .stream().map(p -> OutboundPortShortfall.newBuilder().setNetwork(p.network())
+                                .setExhausted(p.exhausted()).setOverQuota(p.overQuota()).addAllFirst(p.first())
+                                .build()).toList())
                 .build();
     }
 

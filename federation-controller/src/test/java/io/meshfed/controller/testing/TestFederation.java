@@ -106,6 +106,7 @@ public final class TestFederation implements AutoCloseable {
 
     private final Duration clusterStaleGrace;
     private final java.util.function.UnaryOperator<ControllerConfig> customise;
+    private ControllerConfig config; // the running controller's
 
     /** With settings of the test's own, e.g. {@code c -> c.withConfigStreamsPerIdentity(2)}. */
     public static TestFederation start(Path dir, java.util.function.UnaryOperator<ControllerConfig> customise)
@@ -162,12 +163,12 @@ public final class TestFederation implements AutoCloseable {
     }
 
     private void start(int grpcPort, int httpPort, int probePort) throws Exception {
-        ControllerConfig config = customise.apply(new ControllerConfig(dataDir,
+        config = customise.apply(new ControllerConfig(dataDir,
                 new InetSocketAddress("127.0.0.1", grpcPort), new InetSocketAddress("127.0.0.1", httpPort), null,
                 PUSH_DEBOUNCE, agentGracePeriod, clusterStaleGrace, null, null, 0,
                 io.meshfed.controller.catalog.PortAllocations.DEFAULT_MEMBER_QUOTA,
                 probeTimeouts == null ? null : new InetSocketAddress("127.0.0.1", probePort),
-                ControllerConfig.DEFAULT_MAX_PODS_PER_CLUSTER));
+                ControllerConfig.DEFAULT_MAX_PODS_PER_CLUSTER, null));
         HttpEndpoint.Timeouts timeouts = probeTimeouts == null ? HttpEndpoint.Timeouts.DEFAULTS : probeTimeouts;
         controller = timer == null ? Controller.start(config, timeouts, clock)
                 : Controller.start(config, timeouts, clock, timer, storeReads);
@@ -263,10 +264,10 @@ public final class TestFederation implements AutoCloseable {
                     report.getWorkloadsList().stream().map(w -> new io.meshfed.controller.model.WorkloadSetRecord
                             .Workload(w.getService(), w.getNamespace().isEmpty() ? "default" : w.getNamespace(),
                             w.getAddress(), w.getPort(), w.getHealthy(), w.getLocality(), null)).toList());
-            io.meshfed.controller.catalog.PortAllocations.allocate(tx, set, Integer.MAX_VALUE);
             io.meshfed.controller.model.Records.put(tx, io.meshfed.controller.model.Kind.WORKLOADS, set.agent(), set,
                     io.meshfed.controller.store.StoreTransaction.ANY);
-            io.meshfed.controller.catalog.PortAllocations.releaseUnused(tx);
+            new io.meshfed.controller.catalog.PortAllocations(config.outboundPorts(), Integer.MAX_VALUE)
+                    .reconcile(tx);
             return null;
         });
     }

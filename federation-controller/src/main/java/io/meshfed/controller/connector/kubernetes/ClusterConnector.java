@@ -84,7 +84,7 @@ final class ClusterConnector implements AutoCloseable {
     private final ControllerMetrics metrics;
     private final Clock clock;
     private final Duration staleGrace;
-    private final int memberPortQuota;
+    private final PortAllocations ports;
     private final int maxPods;
     private final SerialExecutor executor;
 
@@ -121,8 +121,8 @@ final class ClusterConnector implements AutoCloseable {
 
     /** @param maxPods beyond this many pods in the cluster, none is attested */
     ClusterConnector(ClusterRecord record, String kubeconfig, Store store, TrustState trust, ControllerMetrics metrics,
-            Clock clock, Duration staleGrace, int memberPortQuota, int maxPods, SerialExecutor executor) {
-        this.memberPortQuota = memberPortQuota;
+            Clock clock, Duration staleGrace, PortAllocations ports, int maxPods, SerialExecutor executor) {
+        this.ports = ports;
         this.maxPods = maxPods;
         this.record = record;
         this.config = connectorConfig(kubeconfig);
@@ -168,10 +168,23 @@ final class ClusterConnector implements AutoCloseable {
         executor.executeIfRunning(() -> requestSync(CATALOG_DELAY));
     }
 
+    /**
+     * The last error, followed by the shortfall of outbound listen ports in this cluster's network (imported service
+     * ports that got none), as the latest catalog view records it.
+     */
+    private String withPortShortfall(String error) {
+        CatalogView view = latestView;
+        var shortfall = view == null ? null : view.portShortfalls().get(record.network());
+        if (shortfall == null) {
+            return error;
+        }
+        return error.isEmpty() ? shortfall.describe() : error + "; " + shortfall.describe();
+    }
+
     ClusterState status() {
         ClusterState.Builder b = ClusterState.newBuilder().setName(record.name()).setNetwork(record.network())
                 .setTrustDomain(record.trustDomain()).setServer(record.server()).setState(state)
-                .setLastError(lastErrors()).setExportedServices(exportedServices)
+                .setLastError(withPortShortfall(lastErrors())).setExportedServices(exportedServices)
                 .setImportedServices(importedServices).setCredentialsGeneration(record.generation());
         Instant t = lastSync;
         if (t != null) {
@@ -444,6 +457,7 @@ final class ClusterConnector implements AutoCloseable {
                     }
                 }
             }
+            boolean importsChanged = false;
             java.util.Set<String> policies = new java.util.HashSet<>();
             Records.list(tx, Kind.EXPORT, ExportRecord.class).forEach(x -> policies.add(
                     ExportRecord.key(x.service(), x.namespace())));
@@ -463,23 +477,20 @@ final class ClusterConnector implements AutoCloseable {
                     // It covers this cluster's own instances only: a cluster cannot export another member's service.
                     Records.put(tx, Kind.EXPORT, exportKey, new ExportRecord(e.name(), e.namespace(), true,
                             List.of(), record.name()), StoreTransaction.ABSENT);
+                    importsChanged = true;
                 }
             }
             if (!Records.get(tx, Kind.WORKLOADS, key, WorkloadSetRecord.class).filter(next::equals).isPresent()) {
-                PortAllocations.Result ports = PortAllocations.allocate(tx, next, memberPortQuota);
                 Records.put(tx, Kind.WORKLOADS, key, next, StoreTransaction.ANY);
-                PortAllocations.releaseUnused(tx);
-                if (!ports.exhausted().isEmpty()) {
-                    LOG.warn("cluster {}: no outbound listen port left for {} service ports (first: {}); they are"
-                            + " reachable in their own network only", record.name(), ports.exhausted().size(),
-                            ports.exhausted().get(0));
-                    metrics.cluster(record.name(), "port_exhausted");
-                }
-                if (!ports.overQuota().isEmpty()) {
-                    LOG.warn("cluster {}: {} service ports (first: {}) exceed the member's quota of {} outbound"
-                            + " listen ports; they are reachable in their own network only", record.name(),
-                            ports.overQuota().size(), ports.overQuota().get(0), memberPortQuota);
-                    metrics.cluster(record.name(), "port_quota");
+                importsChanged = true;
+            }
+            if (importsChanged) {
+                // Listen ports in every network that imports what changed; the cluster's own network's shortfall
+                // (what it imports without a port) also shows in its status.
+                var shortfall = ports.reconcile(tx).shortfalls().get(record.network());
+                if (shortfall != null) {
+                    LOG.warn("cluster {}: {}; they are not reachable from it", record.name(), shortfall.describe());
+                    metrics.cluster(record.name(), shortfall.exhausted() > 0 ? "port_exhausted" : "port_quota");
                 }
             }
             return true;

@@ -37,7 +37,7 @@ public final class ClusterConnectors implements AutoCloseable {
     private final ControllerMetrics metrics;
     private final Clock clock;
     private final Duration staleGrace;
-    private final int memberPortQuota;
+    private final io.meshfed.controller.catalog.PortAllocations ports;
     private final int maxPodsPerCluster;
     /** Changed on {@code control} only; read anywhere (status, catalog views). */
     private final Map<String, Running> running = new ConcurrentHashMap<>();
@@ -53,11 +53,12 @@ public final class ClusterConnectors implements AutoCloseable {
      */
     public ClusterConnectors(Store store, FederationIdentity identity, TrustState trust,
             io.meshfed.controller.stream.ConfigStreamService streams, ControllerMetrics metrics, Clock clock,
-            ScheduledExecutorService timer, Duration staleGrace, int memberPortQuota, int maxPodsPerCluster) {
+            ScheduledExecutorService timer, Duration staleGrace, io.meshfed.controller.catalog.PortAllocations ports,
+            int maxPodsPerCluster) {
         this.maxPodsPerCluster = maxPodsPerCluster;
         this.timer = timer;
         this.control = SerialExecutor.start("cluster-connectors", timer);
-        this.memberPortQuota = memberPortQuota;
+        this.ports = ports;
         this.streams = streams;
         this.store = store;
         this.identity = identity;
@@ -65,6 +66,11 @@ public final class ClusterConnectors implements AutoCloseable {
         this.metrics = metrics;
         this.clock = clock;
         this.staleGrace = staleGrace;
+    }
+
+    /** The outbound listen ports the connectors' writes reconcile. */
+    io.meshfed.controller.catalog.PortAllocations ports() {
+        return ports;
     }
 
     public void start() {
@@ -98,7 +104,7 @@ public final class ClusterConnectors implements AutoCloseable {
             }
             SerialExecutor executor = SerialExecutor.start("cluster-" + name, timer);
             ClusterConnector connector = new ClusterConnector(c, kubeconfig, store, trust, metrics, clock, staleGrace,
-                    memberPortQuota, maxPodsPerCluster, executor);
+                    ports, maxPodsPerCluster, executor);
             // The new connector starts before the old one stops: a rotation never leaves the cluster unwatched.
             running.put(name, new Running(connector, executor));
             connector.start();

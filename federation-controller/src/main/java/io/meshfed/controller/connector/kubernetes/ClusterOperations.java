@@ -105,13 +105,13 @@ public final class ClusterOperations {
                 tx.delete(Kind.POD_IDENTITIES.storeName(), PodIdentitiesRecord.key(record.name(), shard),
                         StoreTransaction.ANY);
             }
-            io.meshfed.controller.catalog.PortAllocations.releaseUnused(tx);
+            MembershipService.removeMember(tx, record.name(), record.network());
+            connectors.ports().reconcile(tx); // its exports and its network's imports end
             for (GatewayRecord g : Records.list(tx, Kind.GATEWAY, GatewayRecord.class)) {
                 if (g.member().equals(record.name())) {
                     tx.delete(Kind.GATEWAY.storeName(), g.spiffeId(), StoreTransaction.ANY);
                 }
             }
-            MembershipService.removeMember(tx, record.name(), record.network());
             return null;
         });
         AUDIT.info("cluster {} unregistered: member, endpoints and credentials removed", record.name());
