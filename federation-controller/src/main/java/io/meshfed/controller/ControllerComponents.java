@@ -161,7 +161,7 @@ final class ControllerComponents implements AutoCloseable {
                 new SvidLifetimes(config.svidMaxTtl(), config.svidMaxTtlByTrustDomain()), clock);
         RegistrationServiceImpl registration = new RegistrationServiceImpl(store, metrics, ports,
                 streams::workloadsReported);
-        CallerPolicyOperations callers = new CallerPolicyOperations(store);
+        CallerPolicyOperations callers = new CallerPolicyOperations(store, ports::reconcile);
         AdminServiceImpl admin = new AdminServiceImpl(membership, tokens, exports, status, routes, clusters,
                 identities, callers);
 

@@ -132,6 +132,35 @@ class PortAllocationTest {
     }
 
     @Test
+    void anAllowPolicyNamingAMembersTrustDomainMakesItsNetworkImportAndADenyDoesNot() {
+        try (Store store = open()) {
+            PortAllocations allocations = new PortAllocations(RANGE, 100);
+            network(store, "east", "e");
+            network(store, "west", "w");
+            network(store, "north", "n");
+            write(store, allocations, cluster("e", "east", "hello"));
+            export(store, allocations, new ExportRecord("hello", "demo", false, List.of("w")));
+            var policies = new io.meshfed.controller.authz.CallerPolicyOperations(store, allocations::reconcile);
+            var deny = policies.put(io.meshfed.api.v1.CallerPolicyRequest.newBuilder().setService("hello")
+                    .setNamespace("demo").setEffect(io.meshfed.api.v1.CallerRule.Effect.DENY)
+                    .setFrom("spiffe://n.acme.mesh").build());
+            assertThat(ports(store)).as("a deny grants no visibility").isEqualTo(Map.of(
+                    "west", Map.of("8080.hello.demo", 20000)));
+
+            var allow = policies.put(io.meshfed.api.v1.CallerPolicyRequest.newBuilder().setService("hello")
+                    .setNamespace("demo").setEffect(io.meshfed.api.v1.CallerRule.Effect.ALLOW)
+                    .setFrom("spiffe://n.acme.mesh/ns/demo/*").build());
+            assertThat(ports(store)).as("north's member may now see hello.demo, so north imports it").isEqualTo(
+                    Map.of("west", Map.of("8080.hello.demo", 20000), "north", Map.of("8080.hello.demo", 20000)));
+
+            policies.delete(io.meshfed.api.v1.DeleteCallerPolicyRequest.newBuilder().setId(allow.getId()).build());
+            assertThat(ports(store)).as("freed with the allow policy").isEqualTo(Map.of(
+                    "west", Map.of("8080.hello.demo", 20000)));
+            assertThat(deny.getId()).isNotEqualTo(allow.getId());
+        }
+    }
+
+    @Test
     void portsStayAcrossARestartOfTheStoreAndAreFreedWhenTheImportEnds() {
         PortAllocations allocations = new PortAllocations(RANGE, 100);
         try (Store store = open()) {

@@ -12,6 +12,8 @@ final class Layout {
     static final String CONTROLLER = "127.0.0.1:15012";
     static final String CONTROLLER_HTTPS = "127.0.0.1:15014";
     static final int GATEWAY_PORT = 15443;
+    /** The gateway's tunnel listener (HTTP/2 CONNECT over mTLS), which other networks' agents and gateways use. */
+    static final int GATEWAY_TUNNEL_PORT = 15008;
     static final int GATEWAY_HTTP_PORT = 15021;
     static final int AGENT_PORT = 15006;
     static final int AGENT_HTTP_PORT = 15020;
@@ -43,6 +45,10 @@ final class Layout {
 
         String gateway() {
             return gatewayHost() + ":" + GATEWAY_PORT;
+        }
+
+        String gatewayTunnel() {
+            return gatewayHost() + ":" + GATEWAY_TUNNEL_PORT;
         }
 
         String gatewayHttp() {
@@ -82,6 +88,7 @@ final class Layout {
                 new Listener("edge gateway (health, metrics)", parse(EDGE_MANAGEMENT))));
         for (Net n : List.of(EAST, WEST)) {
             all.add(new Listener(n.name() + " gateway (mTLS)", parse(n.gateway())));
+            all.add(new Listener(n.name() + " gateway (tunnels)", parse(n.gatewayTunnel())));
             all.add(new Listener(n.name() + " gateway (health, metrics)", parse(n.gatewayHttp())));
             all.add(new Listener(n.name() + " agent (mTLS)", parse(n.agent())));
             all.add(new Listener(n.name() + " agent (health, metrics)", parse(n.agentHttp())));

@@ -144,8 +144,8 @@ final class QuickstartPlan {
     Launch gateway(Net n) {
         return new Launch(n.name() + "-gateway", Artifacts.GATEWAY, List.of("--controller", Layout.CONTROLLER,
                 "--member", n.name(), "--name", n.gatewayName(), "--state-dir",
-                dir.resolve(n.name()).resolve("gateway").toString(), "--listen", n.gateway(), "--http-listen",
-                n.gatewayHttp(), "--outbound-bind", n.gatewayHost(), "--drain-timeout", "2s"),
+                dir.resolve(n.name()).resolve("gateway").toString(), "--listen", n.gateway(), "--tunnel-listen",
+                n.gatewayTunnel(), "--http-listen", n.gatewayHttp(), "--outbound-bind", n.gatewayHost(), "--drain-timeout", "2s"),
                 Optional.of(gatewayToken(n)), Optional.of("meshfed gateway ready"));
     }
 

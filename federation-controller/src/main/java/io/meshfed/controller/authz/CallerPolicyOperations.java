@@ -42,9 +42,20 @@ public final class CallerPolicyOperations {
             .thenComparing(CallerPolicyRecord::effect).thenComparing(CallerPolicyRecord::id);
 
     private final Store store;
+    private final java.util.function.Consumer<StoreTransaction> importsChanged;
 
+    /** With nothing to bring in line when policies change (tests of the policies alone). */
     public CallerPolicyOperations(Store store) {
+        this(store, tx -> { });
+    }
+
+    /**
+     * {@code importsChanged} runs in every transaction that writes or deletes a policy: an allow policy makes its
+     * service visible to the members it names, so what their networks import (their outbound listen ports) follows.
+     */
+    public CallerPolicyOperations(Store store, java.util.function.Consumer<StoreTransaction> importsChanged) {
         this.store = requireNonNull(store, "store");
+        this.importsChanged = requireNonNull(importsChanged, "importsChanged");
     }
 
     private static InvalidArgumentException invalid(String message) {
@@ -83,6 +94,7 @@ public final class CallerPolicyOperations {
                         + " first (meshfed authz list, meshfed authz delete ID)");
             }
             Records.put(tx, Kind.CALLER_POLICY, policy.id(), policy, StoreTransaction.ABSENT);
+            importsChanged.accept(tx);
             return true;
         });
         if (written) {
@@ -104,7 +116,10 @@ public final class CallerPolicyOperations {
         Optional<CallerPolicyRecord> deleted = store.transact(tx -> {
             Optional<CallerPolicyRecord> current = Records.get(tx, Kind.CALLER_POLICY, request.getId(),
                     CallerPolicyRecord.class);
-            current.ifPresent(p -> tx.delete(Kind.CALLER_POLICY.storeName(), p.id(), StoreTransaction.ANY));
+            current.ifPresent(p -> {
+                tx.delete(Kind.CALLER_POLICY.storeName(), p.id(), StoreTransaction.ANY);
+                importsChanged.accept(tx);
+            });
             return current;
         });
         CallerPolicyRecord policy = deleted.orElseThrow(() -> new NotFoundException("caller policy '"

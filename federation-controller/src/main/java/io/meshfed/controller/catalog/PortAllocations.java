@@ -2,6 +2,7 @@ package io.meshfed.controller.catalog;
 
 import static java.util.Objects.requireNonNull;
 
+import io.meshfed.controller.model.CallerPolicyRecord;
 import io.meshfed.controller.model.ClusterRecord;
 import io.meshfed.controller.model.ExportRecord;
 import io.meshfed.controller.model.Kind;
@@ -228,15 +229,17 @@ public final class PortAllocations {
     /**
      * What each network imports: network → service port key → the members providing it there, sorted. A network
      * imports a service port when one of its members may see an instance of it in another network: the service is
-     * exported to that member by a policy covering the instance's member, and the instance can be dialled (an agent's
-     * behind its inbound, or read from a member cluster). Health does not count, so ports do not move when endpoints
-     * flap.
+     * exported to that member by a policy covering the instance's member, or an admin's allow policy of the service
+     * names callers in that member's trust domain (which makes the service visible to it, as in
+     * {@code SnapshotBuilder}), and the instance can be dialled (an agent's behind its inbound, or read from a member
+     * cluster). Health does not count, so ports do not move when endpoints flap.
      */
     static Map<String, Map<String, Set<String>>> imports(StoreReader tx) {
         Map<String, Set<String>> membersByNetwork = new TreeMap<>();
         for (MemberRecord m : Records.list(tx, Kind.MEMBER, MemberRecord.class)) {
             membersByNetwork.computeIfAbsent(m.network(), n -> new TreeSet<>()).add(m.name());
         }
+        Map<String, Set<String>> allowedMembers = allowedMembers(tx);
         Map<String, ExportRecord> exports = new HashMap<>();
         Records.list(tx, Kind.EXPORT, ExportRecord.class).forEach(e -> exports.put(ExportRecord.key(e.service(),
                 e.namespace()), e));
@@ -254,19 +257,45 @@ public final class PortAllocations {
         Map<String, Map<String, Set<String>>> imports = new TreeMap<>();
         for (Offer o : offers) {
             ExportRecord export = exports.get(ExportRecord.key(o.service(), o.namespace()));
-            if (export == null || export.isEmpty() || !export.covers(o.member())) {
+            boolean exported = export != null && !export.isEmpty() && export.covers(o.member());
+            Set<String> allowed = allowedMembers.getOrDefault(ExportRecord.key(o.service(), o.namespace()), Set.of());
+            if (!exported && allowed.isEmpty()) {
                 continue;
             }
             for (Map.Entry<String, Set<String>> n : membersByNetwork.entrySet()) {
                 if (n.getKey().equals(o.network())) {
                     continue; // its own network reaches it directly
                 }
-                if (export.toAll() || export.toMembers().stream().anyMatch(n.getValue()::contains)) {
+                if ((exported && (export.toAll() || export.toMembers().stream().anyMatch(n.getValue()::contains)))
+                        || allowed.stream().anyMatch(n.getValue()::contains)) {
                     imports.computeIfAbsent(n.getKey(), k -> new TreeMap<>())
                             .computeIfAbsent(o.key(), k -> new TreeSet<>()).add(o.member());
                 }
             }
         }
         return imports;
+    }
+
+    /** Per service ({@code name.namespace}), the members whose trust domain an admin's allow policy names. */
+    private static Map<String, Set<String>> allowedMembers(StoreReader tx) {
+        Map<String, Set<String>> byTrustDomain = new HashMap<>();
+        for (MemberRecord m : Records.list(tx, Kind.MEMBER, MemberRecord.class)) {
+            byTrustDomain.computeIfAbsent(m.trustDomain(), td -> new TreeSet<>()).add(m.name());
+        }
+        Map<String, Set<String>> allowed = new HashMap<>();
+        for (CallerPolicyRecord p : Records.list(tx, Kind.CALLER_POLICY, CallerPolicyRecord.class)) {
+            if (p.effect() != CallerPolicyRecord.Effect.ALLOW) {
+                continue;
+            }
+            String td;
+            try {
+                td = io.meshfed.trust.SpiffeIdPattern.parse(p.from()).trustDomain().name();
+            } catch (io.meshfed.trust.InvalidSpiffeIdException e) {
+                continue; // validated when it was put; an unreadable one names nobody
+            }
+            allowed.computeIfAbsent(ExportRecord.key(p.service(), p.namespace()), k -> new TreeSet<>())
+                    .addAll(byTrustDomain.getOrDefault(td, Set.of()));
+        }
+        return allowed;
     }
 }
