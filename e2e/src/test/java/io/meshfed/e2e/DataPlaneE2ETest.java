@@ -68,6 +68,7 @@ class DataPlaneE2ETest {
     private Map<String, String> env;
     private int grpc;
     private int eastGwPort;
+    private int eastTunnelPort;
     private int eastGwHttp;
     private int eastAgentPort;
     private int westAgentPort;
@@ -116,10 +117,11 @@ class DataPlaneE2ETest {
         return f;
     }
 
-    private Component gateway(String net, String prefix, int port, int http) {
+    private Component gateway(String net, String prefix, int port, int tunnel, int http) {
         return Component.java(logs, net + "-gateway", GATEWAY_JAR, env, "--controller", "127.0.0.1:" + grpc,
                 "--member", net, "--name", net + "-gw", "--state-dir", work.resolve(net + "-gw").toString(),
-                "--listen", prefix + ".1:" + port, "--http-listen", prefix + ".1:" + http, "--outbound-bind",
+                "--listen", prefix + ".1:" + port, "--tunnel-listen", prefix + ".1:" + tunnel,
+                "--http-listen", prefix + ".1:" + http, "--outbound-bind",
                 prefix + ".1", "--drain-timeout", "1s");
     }
 
@@ -189,9 +191,10 @@ class DataPlaneE2ETest {
                 "--drain-timeout", "1s").start("meshfed agent ready");
         westAgent = Component.java(logs, "west-agent", AGENT_JAR, env, "run", "--config", westYaml.toString(),
                 "--drain-timeout", "1s").start("meshfed agent ready");
-        eastGateway = gateway("east", "127.0.1", eastGwPort, eastGwHttp);
+        eastTunnelPort = freePort("127.0.1.1");
+        eastGateway = gateway("east", "127.0.1", eastGwPort, eastTunnelPort, eastGwHttp);
         eastGateway.start("meshfed gateway ready", with(env, token("east", Role.ROLE_GATEWAY)));
-        westGateway = gateway("west", "127.0.2", freePort("127.0.2.1"), freePort("127.0.2.1"));
+        westGateway = gateway("west", "127.0.2", freePort("127.0.2.1"), freePort("127.0.2.1"), freePort("127.0.2.1"));
         westGateway.start("meshfed gateway ready", with(env, token("west", Role.ROLE_GATEWAY)));
 
         await().atMost(Component.timeout()).until(() -> {
@@ -268,8 +271,9 @@ class DataPlaneE2ETest {
         assertThat(get("127.0.2.1", westOutbound)).isEqualTo("hello from hello.demo in network east\n");
         assertThat(get("127.0.2.2", westImport)).isEqualTo("hello from hello.demo in network east\n");
         // Each hop's access log names the identity it verified.
-        assertThat(westGateway.log()).contains("hello.demo:8080 from /127.0.0.1", " to GATEWAY 127.0.1.1:" + eastGwPort
-                + " " + SNI + " (mTLS, peer spiffe://east.acme.mesh/meshfed/gateway/east-gw)");
+        // West's gateway tunnels to east's tunnel listener (the route names it), as itself: 127.0.0.1 is no pod.
+        assertThat(westGateway.log()).contains("hello.demo:8080 from /127.0.0.1", " to TUNNEL 127.0.1.1:"
+                + eastTunnelPort + " " + SNI + " (tunnel, peer spiffe://east.acme.mesh/meshfed/gateway/east-gw)");
         assertThat(eastGateway.log()).contains("hello.demo:8080 from spiffe://west.acme.mesh/meshfed/gateway/west-gw"
                 + " to AGENT 127.0.1.2:" + eastAgentPort + " " + SNI
                 + " (mTLS, peer spiffe://east.acme.mesh/ns/demo/vm/east-vm)");
