@@ -20,6 +20,9 @@ import javax.net.ssl.SSLException;
 
 /** gRPC channels to the controller: for joining (pinned root, no client certificate) and afterwards (mTLS). */
 public final class ControllerChannels {
+    /** The largest message a subscriber takes from the controller (its config snapshots). */
+    public static final int MAX_SNAPSHOT_BYTES = 64 * 1024 * 1024;
+
     private ControllerChannels() {}
 
     static ManagedChannel forJoin(String address, PinnedRootTrustManager trust) throws SSLException {
@@ -45,6 +48,9 @@ public final class ControllerChannels {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("controller address '" + address + "' " + e.getMessage());
         }
-        return NettyChannelBuilder.forAddress(target.getHostString(), target.getPort());
+        // A config snapshot of a large federation (100,000 endpoints, a cluster's attested pods) is several MiB;
+        // gRPC's 4 MiB default would leave a subscriber unable to take any new snapshot, revocations included.
+        return NettyChannelBuilder.forAddress(target.getHostString(), target.getPort())
+                .maxInboundMessageSize(MAX_SNAPSHOT_BYTES);
     }
 }

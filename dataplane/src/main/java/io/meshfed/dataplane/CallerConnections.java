@@ -8,6 +8,7 @@ import io.netty.channel.Channel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -20,8 +21,15 @@ import java.util.concurrent.ConcurrentHashMap;
  * follows the swap sees the channel).
  */
 public final class CallerConnections {
-    /** One admitted connection. */
-    public record Admitted(ServiceSni service, SpiffeId caller, Channel channel) {}
+    /**
+     * One admitted connection: the caller it was decided for, and {@code via} the gateway that forwarded that
+     * caller's identity (a tunnel stream of an attested pod), else empty.
+     */
+    public record Admitted(ServiceSni service, SpiffeId caller, Optional<SpiffeId> via, Channel channel) {
+        public Admitted {
+            requireNonNull(via, "via");
+        }
+    }
 
     private final Map<Channel, Admitted> open = new ConcurrentHashMap<>();
 
@@ -30,8 +38,18 @@ public final class CallerConnections {
      * a refused channel (and counts its refusal) itself.
      */
     public CallerDecision admit(ServiceSni service, SpiffeId caller, Channel channel, InboundPolicy policy) {
-        register(service, caller, channel);
-        CallerDecision decision = policy.decide(service, caller);
+        return admit(service, caller, Optional.empty(), channel, policy);
+    }
+
+    /**
+     * As {@link #admit(ServiceSni, SpiffeId, Channel, InboundPolicy)} for a caller whose identity {@code via} (a
+     * gateway) forwarded: the forwarder must not be revoked nor named by a deny rule of the service either, now and
+     * on every recheck, so revoking or denying a gateway also ends the streams it opened for others.
+     */
+    public CallerDecision admit(ServiceSni service, SpiffeId caller, Optional<SpiffeId> via, Channel channel,
+            InboundPolicy policy) {
+        register(service, caller, via, channel);
+        CallerDecision decision = decide(policy, service, caller, via);
         if (!decision.allowed()) {
             open.remove(channel);
         }
@@ -40,9 +58,26 @@ public final class CallerConnections {
 
     /** Registers an admitted channel; it is forgotten when it closes. */
     public void register(ServiceSni service, SpiffeId caller, Channel channel) {
+        register(service, caller, Optional.empty(), channel);
+    }
+
+    private void register(ServiceSni service, SpiffeId caller, Optional<SpiffeId> via, Channel channel) {
         requireNonNull(channel, "channel");
-        open.put(channel, new Admitted(requireNonNull(service, "service"), requireNonNull(caller, "caller"), channel));
+        open.put(channel, new Admitted(requireNonNull(service, "service"), requireNonNull(caller, "caller"), via,
+                channel));
         channel.closeFuture().addListener(f -> open.remove(channel));
+    }
+
+    /** The caller's decision, unless the forwarder itself is revoked or denied, which refuses the pair. */
+    private static CallerDecision decide(InboundPolicy policy, ServiceSni service, SpiffeId caller,
+            Optional<SpiffeId> via) {
+        if (via.isPresent()) {
+            CallerDecision forwarder = policy.uncounted().decide(service, via.get());
+            if (forwarder.reason() == AuthzReason.REVOKED || forwarder.reason() == AuthzReason.POLICY_DENY) {
+                return forwarder;
+            }
+        }
+        return policy.decide(service, caller);
     }
 
     /**
@@ -53,7 +88,7 @@ public final class CallerConnections {
     public List<CallerDecision> recheck(InboundPolicy policy) {
         List<CallerDecision> closed = new ArrayList<>();
         for (Admitted a : open.values()) {
-            CallerDecision d = policy.decide(a.service(), a.caller());
+            CallerDecision d = decide(policy, a.service(), a.caller(), a.via());
             if (!d.allowed() && d.reason() != AuthzReason.UNKNOWN_SERVICE && open.remove(a.channel()) != null) {
                 a.channel().close();
                 closed.add(d);

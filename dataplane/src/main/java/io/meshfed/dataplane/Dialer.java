@@ -66,6 +66,14 @@ final class Dialer {
             return;
         }
         Upstream u = upstreams.next();
+        if (request.onBehalfOf().isPresent() && u.hop() == Upstream.Hop.GATEWAY) {
+            // An SNI hop would carry the caller as this proxy itself, with the proxy's rights: a caller that travels
+            // under its own identity (an attested pod) goes only where that identity travels, a tunnel.
+            LOG.debug("{}: {} skipped for {}, which only a tunnel can carry", target.name(), u,
+                    request.onBehalfOf().get());
+            next(downstream, from, request, target, upstreams, connected, exhausted);
+            return;
+        }
         AtomicBoolean reported = new AtomicBoolean();
         connectors.forHop(u.hop()).connect(u, request, new UpstreamConnector.Result() {
             @Override

@@ -12,4 +12,12 @@ import io.meshfed.trust.SpiffeId;
 @FunctionalInterface
 public interface InboundPolicy {
     CallerDecision decide(ServiceSni service, SpiffeId caller);
+
+    /**
+     * The same policy without side effects such as counting, for a check that is not itself a decision of a
+     * connection (whether the gateway that forwarded a caller is revoked or denied).
+     */
+    default InboundPolicy uncounted() {
+        return this;
+    }
 }

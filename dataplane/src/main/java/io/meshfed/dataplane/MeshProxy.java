@@ -63,7 +63,17 @@ public final class MeshProxy implements AutoCloseable {
     private final Channel inbound;
     private final InboundPolicy rules = new RouteTablePolicy(routes::get);
     /** What every inbound listener asks: the table's policy, each decision counted. */
-    private final InboundPolicy policy = (service, caller) -> stats.decided(rules.decide(service, caller));
+    private final InboundPolicy policy = new InboundPolicy() {
+        @Override
+        public CallerDecision decide(io.meshfed.api.ServiceSni service, io.meshfed.trust.SpiffeId caller) {
+            return stats.decided(rules.decide(service, caller));
+        }
+
+        @Override
+        public InboundPolicy uncounted() {
+            return rules;
+        }
+    };
     private final CallerConnections admitted = new CallerConnections();
     private final TunnelListener tunnelListener;
     private final TunnelPool tunnels;
@@ -89,7 +99,7 @@ public final class MeshProxy implements AutoCloseable {
             this.tunnelListener = tunnelAddress == null ? null : TunnelListener.bind(group, tunnelAddress,
                     tls.tunnelServer(), settings.tunnel(), settings.drainTimeout(), new TunnelInbound(policy, admitted,
                             service -> Optional.ofNullable(routes.get().inbound().get(service)),
-                            id -> routes.get().revoked().contains(id.toString()), dialer, stats, this::relay));
+                            id -> routes.get().revoked().contains(id.toString()), dialer, stats, this::relay, clock));
         } catch (InterruptedException | RuntimeException e) {
             if (sni != null) {
                 sni.close().syncUninterruptibly();

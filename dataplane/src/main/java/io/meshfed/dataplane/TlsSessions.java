@@ -19,6 +19,22 @@ final class TlsSessions {
         return tls == null ? Optional.empty() : SpiffeTls.peerId(tls.engine().getSession());
     }
 
+    /**
+     * When the verified peer's leaf certificate expires: a connection that lives longer (a pooled tunnel) must not
+     * let its peer open new flows after that. {@link java.time.Instant#MIN} when there is no peer certificate.
+     */
+    static java.time.Instant peerNotAfter(Channel ch) {
+        SslHandler tls = ch.pipeline().get(SslHandler.class);
+        try {
+            java.security.cert.Certificate[] chain = tls == null ? null : tls.engine().getSession()
+                    .getPeerCertificates();
+            return chain != null && chain.length > 0 && chain[0] instanceof java.security.cert.X509Certificate leaf
+                    ? leaf.getNotAfter().toInstant() : java.time.Instant.MIN;
+        } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+            return java.time.Instant.MIN;
+        }
+    }
+
     static Optional<SpiffeId> local(Channel ch) {
         SslHandler tls = ch.pipeline().get(SslHandler.class);
         if (tls == null) {

@@ -163,12 +163,14 @@ final class TunnelListener implements AutoCloseable {
                     .build();
             ConnectionWatch watch = new ConnectionWatch(settings.idleTimeout().multipliedBy(2));
             SpiffeId caller = peer.get();
+            java.time.Instant peerNotAfter = TlsSessions.peerNotAfter(ctx.channel());
             ctx.pipeline().replace(this, "h2", codec);
             ctx.channel().pipeline().addLast(new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
                 @Override
                 protected void initChannel(Http2StreamChannel stream) {
                     watch.streamOpened(stream);
-                    stream.pipeline().addLast(new TunnelFrames(), new TunnelStreamHandler(inbound, caller));
+                    stream.pipeline().addLast(new TunnelFrames(), new TunnelStreamHandler(inbound, caller,
+                            peerNotAfter));
                 }
             }), watch);
             TunnelWindows.grantConnectionWindow(ctx.channel(), settings.connectionWindow());

@@ -34,11 +34,13 @@ final class TunnelStreamHandler extends ChannelInboundHandlerAdapter {
 
     private final TunnelInbound inbound;
     private final SpiffeId peer;
+    private final java.time.Instant peerNotAfter;
     private boolean started;
 
-    TunnelStreamHandler(TunnelInbound inbound, SpiffeId peer) {
+    TunnelStreamHandler(TunnelInbound inbound, SpiffeId peer, java.time.Instant peerNotAfter) {
         this.inbound = inbound;
         this.peer = peer;
+        this.peerNotAfter = peerNotAfter;
     }
 
     @Override
@@ -64,6 +66,13 @@ final class TunnelStreamHandler extends ChannelInboundHandlerAdapter {
             refuse(ctx, RefusalReason.BAD_AUTHORITY, "the authority is not " + ServiceAuthority.FORM);
             return;
         }
+        if (!inbound.clock().instant().isBefore(peerNotAfter)) {
+            // The tunnel outlived its peer's SVID: no new flow on it, and the connection goes (a renewed peer
+            // handshakes again with its new SVID).
+            refuse(ctx, RefusalReason.UNTRUSTED_PEER, "the peer " + peer + "'s SVID expired at " + peerNotAfter);
+            ctx.channel().parent().close();
+            return;
+        }
         if (inbound.revoked().test(peer)) {
             refuse(ctx, RefusalReason.REVOKED, "the peer " + peer + " is revoked");
             return;
@@ -79,7 +88,8 @@ final class TunnelStreamHandler extends ChannelInboundHandlerAdapter {
             caller = accepted.get();
         }
         ServiceSni service = authority.get().sni();
-        CallerDecision decision = inbound.admitted().admit(service, caller, ctx.channel(), inbound.policy());
+        Optional<SpiffeId> via = forwarded.isEmpty() ? Optional.empty() : Optional.of(peer);
+        CallerDecision decision = inbound.admitted().admit(service, caller, via, ctx.channel(), inbound.policy());
         if (!decision.allowed()) {
             refuse(ctx, decision.refusal().get(), caller + " for " + service + " (" + decision.rule() + ")");
             return;

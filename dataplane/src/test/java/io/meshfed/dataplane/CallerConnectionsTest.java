@@ -49,6 +49,32 @@ class CallerConnectionsTest {
     }
 
     @Test
+    void aStreamForwardedByAGatewayEndsWhenTheGatewayItselfIsDeniedOrRevokedNotOnlyWhenTheCallerIs() {
+        SpiffeId gateway = SpiffeId.parse("spiffe://west.meshfed/meshfed/gateway/gw1");
+        Set<SpiffeId> revoked = new HashSet<>();
+        InboundPolicy withRevocation = (service, caller) -> revoked.contains(caller)
+                ? CallerDecision.refuse(RefusalReason.REVOKED, AuthzReason.REVOKED) : policy.decide(service, caller);
+        EmbeddedChannel forwarded = new EmbeddedChannel();
+        EmbeddedChannel direct = new EmbeddedChannel();
+        assertThat(connections.admit(hello, cart, java.util.Optional.of(gateway), forwarded, withRevocation)
+                .allowed()).isTrue();
+        connections.admit(hello, cart, direct, withRevocation);
+
+        revoked.add(gateway);
+        assertThat(connections.recheck(withRevocation)).extracting(CallerDecision::reason)
+                .containsExactly(AuthzReason.REVOKED);
+        assertThat(forwarded.isOpen()).as("the revoked gateway's stream for cart").isFalse();
+        assertThat(direct.isOpen()).as("cart's own connection").isTrue();
+        assertThat(connections.admit(hello, cart, java.util.Optional.of(gateway), new EmbeddedChannel(),
+                withRevocation).reason()).isEqualTo(AuthzReason.REVOKED);
+
+        revoked.clear();
+        denied.add(gateway);
+        assertThat(connections.admit(hello, cart, java.util.Optional.of(gateway), new EmbeddedChannel(),
+                withRevocation).reason()).as("a deny naming the forwarder").isEqualTo(AuthzReason.POLICY_DENY);
+    }
+
+    @Test
     void aServiceWithoutUpstreamsIsHealthNotAuthorizationAndKeepsItsConnections() {
         EmbeddedChannel open = new EmbeddedChannel();
         connections.admit(hello, cart, open, policy);

@@ -136,4 +136,41 @@ class PodCallerTunnelTest {
         assertThat(eastGateway.stats().authzDecisions(AuthzReason.NOT_EXPORTED)).isEqualTo(1);
         assertThat(backend.connections()).hasValue(0);
     }
+
+    @Test
+    void anAttestedPodIsNeverCarriedAsTheGatewayOverAnSniHop() throws Exception {
+        // East exports hello.demo to west's trust domain but denies cart; west's route names no tunnel (SNI only).
+        eastGateway.update(ConfigSnapshot.newBuilder().setVersion("east-2")
+                .addServices(Service.newBuilder().setName("hello").setNamespace("demo")
+                        .addNetworks(NetworkEndpoints.newBuilder().setNetwork("east").setLocal(true)
+                                .addEndpoints(Endpoint.newBuilder().setAddress("127.0.0.1").setPort(backend.port()))))
+                .addAuthorization(AuthorizationPolicy.newBuilder().setService("hello").setNamespace("demo")
+                        .addAllowedTrustDomains("west.acme.mesh")
+                        .addRules(CallerRule.newBuilder().setId("no-cart").setEffect(CallerRule.Effect.DENY)
+                                .setFrom(CART)))
+                .build());
+        InetSocketAddress eastIn = eastGateway.inboundAddress();
+        westGateway.update(ConfigSnapshot.newBuilder().setVersion("west-sni")
+                .addServices(Service.newBuilder().setName("hello").setNamespace("demo")
+                        .addNetworks(NetworkEndpoints.newBuilder().setNetwork("east").setLocal(false)
+                                .addRoutes(GatewayRoute.newBuilder().setPort(backend.port())
+                                        .setGatewayAddress("127.0.1.1:" + eastIn.getPort())
+                                        .setSni(backend.port() + ".hello.demo.svc.meshfed")
+                                        .addIdentities("spiffe://east.acme.mesh/meshfed/gateway/east-gw"))))
+                .addOutbound(OutboundListener.newBuilder().setService("hello").setNamespace("demo")
+                        .setServicePort(backend.port()).setListenPort(outboundPort))
+                .addAttestedSources(AttestedSource.newBuilder().setAddress("127.0.2.50").setIdentity(CART))
+                .build());
+        try (Socket cart = from("127.0.2.50")) {
+            cart.getOutputStream().write("denied pod".getBytes(StandardCharsets.UTF_8));
+            assertThat(cart.getInputStream().read()).as("not carried as the gateway instead").isEqualTo(-1);
+        }
+        assertThat(backend.connections()).hasValue(0);
+        assertThat(eastGateway.stats().inboundRouted()).isZero();
+        // A source the gateway cannot attest travels as the gateway, with the gateway's rights (exported to west).
+        try (Socket other = from("127.0.2.51")) {
+            assertThat(EchoBackend.exchange(other, "as the gateway")).isEqualTo("as the gateway");
+        }
+        assertThat(backend.connections()).hasValue(1);
+    }
 }
