@@ -11,7 +11,8 @@
 # on the senders' /metrics that T tunnels (streams grow, connections within the pool) and M does not; then the first
 # run of T after its gateways started (before the warm-up) against the warm T, and a 1 GiB transfer through each.
 # Self-contained: needs haproxy, nginx, wrk, openssl, curl, jq (installed with apt-get when run as root) and JDK 17 +
-# Maven. BENCH_JFR=1 also records a JFR profile of T's sending gateway during the rounds and prints its top frames.
+# Maven. BENCH_JFR=1 also records JFR profiles of T's two gateways (the warm-up and rounds; the bulk transfers) and
+# prints their top frames.
 # Usage: bench/gateway/run.sh [-d SECONDS] [-r ROUNDS] [-c "16 64"]     (defaults: -d 10 -r 2; about 11 minutes)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -148,19 +149,26 @@ C_COLD=${CONNS##* }
 say "cold T (first run after start, c=$C_COLD)"
 MEASURE_CSV="$W/cold.csv" measure cold T "$C_COLD" "${URL[T]}" "${PROCS[T]}"
 
+# jfr_start NAME / jfr_dump NAME: a JFR recording in both of T's gateways (BENCH_JFR=1), dumped to $W/NAME-PID.jfr.
+jfr_start() {
+  [ "${BENCH_JFR:-0}" = 1 ] || return 0
+  local p; for p in "$T_WEST" "$T_EAST"; do jcmd "$p" JFR.start name="$1" settings=profile >/dev/null || die "cannot start JFR in $p"; done
+}
+jfr_dump() {
+  [ "${BENCH_JFR:-0}" = 1 ] || return 0
+  jcmd "$T_WEST" JFR.dump name="$1" filename="$W/$1-sender.jfr" >/dev/null
+  jcmd "$T_EAST" JFR.dump name="$1" filename="$W/$1-receiver.jfr" >/dev/null
+  local p; for p in "$T_WEST" "$T_EAST"; do jcmd "$p" JFR.stop name="$1" >/dev/null; done
+}
+jfr_start rounds   # before the warm-up, so that the recording's own start-up cost is not in a measured run
 say "warming up (JIT) for 10 s per target"
 for t in M M-close T T-close H; do
   hdr=(); [[ $t == *-close* ]] && hdr=(-H "Connection: close")
   wrk -t2 -c16 -d10s "${hdr[@]}" "${URL[$t]}" >/dev/null
 done
 
-if [ "${BENCH_JFR:-0}" = 1 ]; then
-  jcmd "$T_WEST" JFR.start name=bench settings=profile >/dev/null || die "cannot start JFR in T's sender"
-fi
 run_rounds
-if [ "${BENCH_JFR:-0}" = 1 ]; then
-  jcmd "$T_WEST" JFR.dump name=bench filename="$W/t-sender.jfr" >/dev/null && jcmd "$T_WEST" JFR.stop name=bench >/dev/null
-fi
+jfr_dump rounds
 
 # ---- the tunnel checks, per measured run: T tunnels, M does not ----------------------------------------------------
 # T: every downstream connection is one tunnel stream (T-close: one per request), on at most the pool's connections.
@@ -182,6 +190,7 @@ if grep -q FAILED "$W/checks.md"; then CHECKS_OK=0; else CHECKS_OK=1; fi
 declare -A BULK=( [D]="http://127.0.0.1:18080" [H]="http://127.0.0.1:18001" [M]="http://127.0.2.1:$PORT"
                   [T]="http://127.0.4.1:$TPORT" )
 echo "round,target,mb_per_s,proxy_cpu_s" > "$W/bulk.csv"
+jfr_start bulk     # T's gateways carry only T's transfers
 for r in 1 2 3; do
   for t in D H M T; do
     # shellcheck disable=SC2086
@@ -197,6 +206,7 @@ for r in 1 2 3; do
     say "bulk round $r $t: $mbs MB/s${PROCS[$t]:+, proxy CPU $cpu s}"
   done
 done
+jfr_dump bulk
 
 # ---- summary: medians over rounds, ratios to direct (same mode) and to HAProxy (same mode) --------------------
 awk -F, "$AWK_COLLECT"'
@@ -237,15 +247,22 @@ awk -F, "$AWK_COLLECT"'
   echo
   cat "$W/checks.md"
 } >> "$W/summary.md"
-if [ -f "$W/t-sender.jfr" ]; then
-  { echo; echo "JFR, T's sender during the rounds: top frames of jdk.ExecutionSample (count, frame)"; echo '```'
-    jfr print --events jdk.ExecutionSample "$W/t-sender.jfr" | awk '/stackTrace = \[/ { getline; sub(/^[ \t]+/, ""); sub(/[ \t]+line:.*/, ""); print }' \
-      | sort | uniq -c | sort -rn | head -15
-    echo "native samples (jdk.NativeMethodSample), top frames:"
-    jfr print --events jdk.NativeMethodSample "$W/t-sender.jfr" | awk '/stackTrace = \[/ { getline; sub(/^[ \t]+/, ""); sub(/[ \t]+line:.*/, ""); print }' \
-      | sort | uniq -c | sort -rn | head -5
-    echo '```'; } >> "$W/summary.md"
-fi
+# top_frames FILE EVENT N: the N most frequent top frames of EVENT's stack traces, with their counts and the total.
+top_frames() {
+  jfr print --events "$2" "$1" | awk -v n="$3" '
+    /stackTrace = \[/ { getline; sub(/^[ \t]+/, ""); sub(/[ \t]+line:.*/, ""); c[$0]++; total++ }
+    END { printf "%d samples\n", total; for (f in c) printf "%7d %5.1f%% %s\n", c[f], 100 * c[f] / total, f }' \
+    | { read -r head; echo "$head"; sort -rn | head -n "$3"; }
+}
+for rec in rounds bulk; do
+  [ -f "$W/$rec-sender.jfr" ] || continue
+  for side in sender receiver; do
+    { echo; echo "JFR, T's $side during the $rec (top frames; the rounds' recording includes the warm-up):"; echo; echo '```'
+      echo "jdk.ExecutionSample (Java code): $(top_frames "$W/$rec-$side.jfr" jdk.ExecutionSample 15)"
+      echo "jdk.NativeMethodSample (in native code): $(top_frames "$W/$rec-$side.jfr" jdk.NativeMethodSample 5)"
+      echo '```'; } >> "$W/summary.md"
+  done
+done
 cat "$W/summary.md"
 say "results: $W/results.csv, $W/cold.csv, $W/bulk.csv, $W/summary.md, raw wrk output in $W/raw, logs in $W/logs"
 [ "$CHECKS_OK" = 1 ] || die "a tunnel check failed (see $W/checks.md): the T and M rows do not measure what they say"
