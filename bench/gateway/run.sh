@@ -13,7 +13,7 @@
 # Self-contained: needs haproxy, nginx, wrk, openssl, curl, jq (installed with apt-get when run as root) and JDK 17 +
 # Maven. BENCH_JFR=1 also records JFR profiles of T's two gateways (the warm-up and rounds; the bulk transfers) and
 # prints their top frames.
-# Usage: bench/gateway/run.sh [-d SECONDS] [-r ROUNDS] [-c "16 64"]     (defaults: -d 10 -r 2; about 11 minutes)
+# Usage: bench/gateway/run.sh [-d SECONDS] [-r ROUNDS] [-c "16 64"]     (defaults: -d 10 -r 2; about 10 minutes)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 W="${BENCH_WORK:-/tmp/meshfed-gwbench}"
