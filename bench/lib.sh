@@ -46,7 +46,8 @@ stop_all() { local p; for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; d
 trap stop_all EXIT
 
 # backend_nginx_conf [EXTRA_HTTP_CONFIG]: nginx in the foreground with the backend on 127.0.0.1:18080 (a fixed
-# 64-byte 200, keep-alive), plus whatever the caller adds inside http { }.
+# 64-byte 200, keep-alive; files under $W/www at /bulk/, for bulk transfers), plus whatever the caller adds inside
+# http { }.
 backend_nginx_conf() {
   mkdir -p "$W/nginx-tmp"
   cat <<NGINX
@@ -63,15 +64,17 @@ http {
   server {
     listen 127.0.0.1:18080 backlog=4096;
     location / { default_type text/plain; return 200 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde\n"; }
+    location /bulk/ { root $W/www; sendfile on; }
   }
 ${1:-}
 }
 NGINX
 }
 
-# start_federation: a controller on 127.0.0.1:25012 (admin credentials in $W/home), then GatewayBenchSetup:
-# networks east (a Kubernetes member on a mock API server) and west, hello.demo at the backend, join tokens in
-# $W/*.token.
+# start_federation [EAST_T_GW EAST_T_TUNNEL WEST_T_GW]: a controller on 127.0.0.1:25012 (admin credentials in
+# $W/home), then GatewayBenchSetup: networks east (a Kubernetes member on a mock API server) and west, hello.demo at
+# the backend, join tokens in $W/*.token; with the arguments also the tunnel pair east-t (its address with a tunnel
+# listener) and west-t, hello-t.demo at the same backend.
 start_federation() {
   export MESHFED_HOME="$W/home"
   java -jar "$CONTROLLER_JAR" init --controller 127.0.0.1:25012 --data-dir "$W/controller" >"$W/logs/init.log" 2>&1
@@ -81,7 +84,7 @@ start_federation() {
   for _ in $(seq 1 120); do grep -q "meshfed controller ready" "$W/logs/controller.log" && break; sleep 0.5; done
   # GatewayBenchSetup keeps running: it serves east's (mock) Kubernetes API, whose EndpointSlice holds the backend.
   java -cp "$BENCH_JAR" io.meshfed.bench.GatewayBenchSetup "$W" 127.0.0.1:25012 127.0.1.1:25443 127.0.2.1:25443 \
-    127.0.0.1:18080 >"$W/logs/setup.log" 2>&1 & PIDS+=($!)
+    127.0.0.1:18080 "$@" >"$W/logs/setup.log" 2>&1 & PIDS+=($!)
   local setup=$!
   for _ in $(seq 1 240); do
     grep -q "bench federation ready" "$W/logs/setup.log" && return 0
@@ -91,6 +94,17 @@ start_federation() {
   die "setup did not finish: $(tail -3 "$W/logs/setup.log")"
 }
 
+# metric HOST:PORT NAME [LABEL=\"VALUE\"...]: the sum of the samples of NAME on a proxy's /metrics whose labels
+# include every LABEL given (0 when there is none).
+metric() {
+  local addr=$1 name=$2; shift 2
+  curl -sf "http://$addr/metrics" | awk -v name="$name" -v want="$*" '
+    $1 == name || index($1, name "{") == 1 {
+      n = split(want, w, " "); for (i = 1; i <= n; i++) if (index($1, w[i]) == 0) next
+      s += $NF }
+    END { printf "%d\n", s }'
+}
+
 # cpu_ticks PID...: user+system clock ticks of the processes so far.
 cpu_ticks() { local total=0 p; for p in "$@"; do total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo $total; }
 HZ=$(getconf CLK_TCK)
@@ -98,19 +112,23 @@ HZ=$(getconf CLK_TCK)
 # ms VALUE: wrk's latency (123.00us, 1.50ms, 2.00s) in milliseconds.
 ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/,"",v); print v/1000 } else if (v ~ /ms$/) { sub(/ms$/,"",v); print v+0 } else { sub(/s$/,"",v); print v*1000 } }'; }
 
-# measure ROUND TARGET CONNECTIONS URL "PIDS" [wrk header args...]: one wrk run, appended to $W/results.csv.
+# measure ROUND TARGET CONNECTIONS URL "PIDS" [wrk header args...]: one wrk run, appended to $W/results.csv (or to
+# $MEASURE_CSV when set). When the caller defines them, before_measure TARGET runs just before wrk and
+# after_measure ROUND TARGET CONNECTIONS REQUESTS just after it (for example to read a proxy's counters).
 measure() {
-  local r=$1 t=$2 c=$3 url=$4 pids=$5; shift 5
+  local r=$1 t=$2 c=$3 url=$4 pids=$5 csv=${MEASURE_CSV:-$W/results.csv}; shift 5
   local out="$W/raw/$r-$t-$c.txt" before after rps total p50 p99 cpu=""
   # shellcheck disable=SC2086
   before=$(cpu_ticks $pids)
+  ! declare -F before_measure >/dev/null || before_measure "$t"
   wrk -t2 -c"$c" -d"${DURATION}s" --latency "$@" "$url" > "$out"
   # shellcheck disable=SC2086
   after=$(cpu_ticks $pids)
   rps=$(awk '/Requests\/sec/ {print $2}' "$out"); total=$(awk '/requests in/ {print $1}' "$out")
+  ! declare -F after_measure >/dev/null || after_measure "$r" "$t" "$c" "$total"
   p50=$(awk '$1=="50%" {print $2}' "$out"); p99=$(awk '$1=="99%" {print $2}' "$out")
   [ -n "$pids" ] && cpu=$(awk -v a="$after" -v b="$before" -v n="$total" -v hz="$HZ" 'BEGIN { if (n > 0) printf "%.1f", (a-b)*1e6/hz/n }')
-  echo "$r,$t,$c,$rps,$(ms "$p50"),$(ms "$p99"),$cpu" >> "$W/results.csv"
+  echo "$r,$t,$c,$rps,$(ms "$p50"),$(ms "$p99"),$cpu" >> "$csv"
   say "round $r c=$c $t: $rps req/s, p50 $p50, p99 $p99${cpu:+, proxy CPU $cpu us/req}"
   ! grep -q "Non-2xx\|Socket errors" "$out" || say "  (wrk reported errors: $(grep "Non-2xx\|Socket errors" "$out" | tr '\n' ' '))"
 }
