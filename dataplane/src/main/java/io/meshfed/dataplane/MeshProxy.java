@@ -225,6 +225,11 @@ public final class MeshProxy implements AutoCloseable {
         return health.ejectedCount();
     }
 
+    /** The source attestation of the current table (none for a proxy that was given none). */
+    public SourceAttestation attestation() {
+        return attestation;
+    }
+
     public RouteTable routes() {
         return routes.get();
     }

@@ -28,7 +28,6 @@ public final class Gateway implements AutoCloseable {
     private final MeshProxy proxy;
     private final InetAddress outboundBind;
     private final TlsCredentials credentials;
-    private volatile SourceAttestation attestation = SourceAttestation.none();
 
     private Gateway(MeshProxy proxy, InetAddress outboundBind, TlsCredentials credentials) {
         this.proxy = proxy;
@@ -67,7 +66,6 @@ public final class Gateway implements AutoCloseable {
     public void update(ConfigSnapshot snapshot) {
         SourceAttestation next = GatewayRoutes.attestation(snapshot, credentials.svid().id().trustDomain());
         proxy.update(GatewayRoutes.of(snapshot, outboundBind), next);
-        attestation = next;
     }
 
     /**
@@ -76,7 +74,7 @@ public final class Gateway implements AutoCloseable {
      * read it per connection.
      */
     public SourceAttestation attestation() {
-        return attestation;
+        return proxy.attestation();
     }
 
     public MeshProxy proxy() {
