@@ -2,6 +2,7 @@ package io.meshfed.controller.catalog;
 
 import io.meshfed.api.Locality;
 import io.meshfed.controller.identity.TrustState;
+import io.meshfed.controller.model.CallerPolicyRecord;
 import io.meshfed.controller.model.ClusterRecord;
 import io.meshfed.controller.model.ExportRecord;
 import io.meshfed.controller.model.GatewayRecord;
@@ -21,6 +22,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -72,15 +74,20 @@ public final class CatalogView {
     /** Per Kubernetes member, the pods its gateways may attest (see {@link #attestablePods(String)}). */
     private final Map<String, List<PodIdentitiesRecord.Pod>> pods;
     private final Map<ServiceKey, List<io.meshfed.api.v1.CallerRule>> callerRules;
+    /** Per service, the trust domains its admin's allow policies name (the members there may see it). */
+    private final Map<ServiceKey, Set<String>> allowedTrustDomains;
 
     private CatalogView(long revision, BundleSet bundles, Map<String, NetworkRecord> networks,
             Map<String, MemberRecord> members, List<GatewayRecord> gateways, Map<ServiceKey, List<Instance>> services,
             Map<ServiceKey, ExportRecord> exports, Map<String, PortAllocationRecord> ports,
             Map<String, PortShortfallRecord> shortfalls, List<io.meshfed.api.v1.Route> routes, List<String> revoked,
             Map<String, List<PodIdentitiesRecord.Pod>> pods,
-            Map<ServiceKey, List<io.meshfed.api.v1.CallerRule>> callerRules) {
+            List<CallerPolicyRecord> policies) {
         this.pods = pods;
-        this.callerRules = callerRules;
+        this.callerRules = callerRules(policies);
+        this.allowedTrustDomains = new TreeMap<>();
+        policies.forEach(p -> p.allowedTrustDomain().ifPresent(td -> allowedTrustDomains.computeIfAbsent(
+                new ServiceKey(p.service(), p.namespace()), k -> new java.util.TreeSet<>()).add(td)));
         this.routes = routes;
         this.revoked = revoked;
         this.revision = revision;
@@ -133,7 +140,7 @@ public final class CatalogView {
                 Records.list(r, Kind.IDENTITY, io.meshfed.controller.model.IdentityRecord.class).stream()
                         .filter(io.meshfed.controller.model.IdentityRecord::revoked)
                         .map(io.meshfed.controller.model.IdentityRecord::spiffeId).sorted().toList(),
-                pods(r, members), callerRules(r));
+                pods(r, members), io.meshfed.controller.authz.CallerPolicyOperations.policies(r));
     }
 
     /** The stored pods of each Kubernetes member that exists, sorted by address. */
@@ -159,9 +166,9 @@ public final class CatalogView {
     }
 
     /** Each service's caller policies as snapshots carry them, in the order of {@code CallerPolicyOperations}. */
-    private static Map<ServiceKey, List<io.meshfed.api.v1.CallerRule>> callerRules(StoreReader r) {
+    private static Map<ServiceKey, List<io.meshfed.api.v1.CallerRule>> callerRules(List<CallerPolicyRecord> policies) {
         Map<ServiceKey, List<io.meshfed.api.v1.CallerRule>> rules = new TreeMap<>();
-        for (var p : io.meshfed.controller.authz.CallerPolicyOperations.policies(r)) {
+        for (var p : policies) {
             rules.computeIfAbsent(new ServiceKey(p.service(), p.namespace()), k -> new ArrayList<>())
                     .add(io.meshfed.controller.authz.CallerPolicyOperations.rule(p));
         }
@@ -179,17 +186,7 @@ public final class CatalogView {
         if (m == null) {
             return false;
         }
-        return callerRules(key).stream().anyMatch(r -> r.getEffect() == io.meshfed.api.v1.CallerRule.Effect.ALLOW
-                && trustDomainOf(r.getFrom()).equals(m.trustDomain()));
-    }
-
-    /** The trust domain a stored pattern names (validated when it was put; an unreadable one names none). */
-    private static String trustDomainOf(String pattern) {
-        try {
-            return io.meshfed.trust.SpiffeIdPattern.parse(pattern).trustDomain().name();
-        } catch (io.meshfed.trust.InvalidSpiffeIdException e) {
-            return "";
-        }
+        return allowedTrustDomains.getOrDefault(key, Set.of()).contains(m.trustDomain());
     }
 
     /** The admin's caller policies for a service (sorted by from, effect, id); empty when it has none. */
@@ -336,8 +333,12 @@ public final class CatalogView {
         if (n != null && !n.gatewayAddress().isEmpty()) {
             return n.gatewayAddress();
         }
-        return gateways(network).stream().filter(g -> g.ready() && !g.addresses().isEmpty())
-                .map(g -> g.addresses().get(0)).findFirst().orElse("");
+        return servingGateway(network).map(g -> g.addresses().get(0)).orElse("");
+    }
+
+    /** The gateway whose reported addresses the network's routes use: the first ready one that reported any. */
+    private java.util.Optional<GatewayRecord> servingGateway(String network) {
+        return gateways(network).stream().filter(g -> g.ready() && !g.addresses().isEmpty()).findFirst();
     }
 
     /**
@@ -350,8 +351,7 @@ public final class CatalogView {
         if (n != null && !n.gatewayAddress().isEmpty()) {
             return n.tunnelAddress();
         }
-        return gateways(network).stream().filter(g -> g.ready() && !g.addresses().isEmpty())
-                .map(GatewayRecord::tunnelAddress).findFirst().orElse("");
+        return servingGateway(network).map(GatewayRecord::tunnelAddress).orElse("");
     }
 
     /**

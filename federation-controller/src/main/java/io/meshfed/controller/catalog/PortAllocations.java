@@ -284,17 +284,8 @@ public final class PortAllocations {
         }
         Map<String, Set<String>> allowed = new HashMap<>();
         for (CallerPolicyRecord p : Records.list(tx, Kind.CALLER_POLICY, CallerPolicyRecord.class)) {
-            if (p.effect() != CallerPolicyRecord.Effect.ALLOW) {
-                continue;
-            }
-            String td;
-            try {
-                td = io.meshfed.trust.SpiffeIdPattern.parse(p.from()).trustDomain().name();
-            } catch (io.meshfed.trust.InvalidSpiffeIdException e) {
-                continue; // validated when it was put; an unreadable one names nobody
-            }
-            allowed.computeIfAbsent(ExportRecord.key(p.service(), p.namespace()), k -> new TreeSet<>())
-                    .addAll(byTrustDomain.getOrDefault(td, Set.of()));
+            p.allowedTrustDomain().ifPresent(td -> allowed.computeIfAbsent(p.serviceKey(), k -> new TreeSet<>())
+                    .addAll(byTrustDomain.getOrDefault(td, Set.of())));
         }
         return allowed;
     }

@@ -30,6 +30,21 @@ public record CallerPolicyRecord(String id, String service, String namespace, Ef
         }
     }
 
+    /**
+     * The trust domain an allow policy names, whose members the service becomes visible to; empty for a deny, or a
+     * pattern that no longer reads (it was validated when it was put).
+     */
+    public java.util.Optional<String> allowedTrustDomain() {
+        if (effect != Effect.ALLOW) {
+            return java.util.Optional.empty();
+        }
+        try {
+            return java.util.Optional.of(io.meshfed.trust.SpiffeIdPattern.parse(from).trustDomain().name());
+        } catch (io.meshfed.trust.InvalidSpiffeIdException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
     /** The service's key, as exports key it ({@code name.namespace}). */
     public String serviceKey() {
         return service + "." + namespace;
