@@ -99,7 +99,8 @@ public final class MeshProxy implements AutoCloseable {
             this.tunnelListener = tunnelAddress == null ? null : TunnelListener.bind(group, tunnelAddress,
                     tls.tunnelServer(), settings.tunnel(), settings.drainTimeout(), new TunnelInbound(policy, admitted,
                             service -> Optional.ofNullable(routes.get().inbound().get(service)),
-                            id -> routes.get().revoked().contains(id.toString()), dialer, stats, this::relay, clock));
+                            id -> routes.get().revoked().contains(id.toString()),
+                            () -> routes.get().forwarders(), dialer, stats, this::relay, clock));
         } catch (InterruptedException | RuntimeException e) {
             if (sni != null) {
                 sni.close().syncUninterruptibly();

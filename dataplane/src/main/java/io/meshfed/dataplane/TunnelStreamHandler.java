@@ -80,9 +80,10 @@ final class TunnelStreamHandler extends ChannelInboundHandlerAdapter {
         List<CharSequence> forwarded = request.getAll(TunnelHeaders.FORWARDED_IDENTITY);
         SpiffeId caller = peer;
         if (!forwarded.isEmpty()) {
-            Optional<SpiffeId> accepted = ForwardedIdentity.accept(peer, forwarded);
+            Optional<SpiffeId> accepted = ForwardedIdentity.accept(peer, forwarded, inbound.forwarders().get());
             if (accepted.isEmpty()) {
-                refuse(ctx, RefusalReason.FORGED_IDENTITY, peer + " may not speak for " + forwarded);
+                refuse(ctx, RefusalReason.FORGED_IDENTITY, peer + " may not speak for " + forwarded + " (gateways"
+                        + " that may forward: those of trust domains " + inbound.forwarders().get() + ")");
                 return;
             }
             caller = accepted.get();

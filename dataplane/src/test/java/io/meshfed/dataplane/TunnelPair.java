@@ -67,11 +67,19 @@ final class TunnelPair implements AutoCloseable {
         return "hello.demo:" + backend.port();
     }
 
-    /** The trust domains east lets reach hello.demo, on both of its listeners. */
+    /**
+     * The trust domains east lets reach hello.demo, on both of its listeners; west's gateway may forward its pods'
+     * identities (west is a Kubernetes member's trust domain), as the table's forwarders say.
+     */
     void allow(Set<String> trustDomains) {
-        receiver.update(new RouteTable("east-" + trustDomains.hashCode(), Map.of(sni, new Target(name(),
-                List.of(new Tier("east", List.of(Upstream.plain("east", "127.0.0.1", backend.port())))),
-                trustDomains)), Map.of(), receiver.routes().revoked()));
+        allow(trustDomains, Set.of(WEST));
+    }
+
+    /** As {@link #allow(Set)}, with the trust domains whose gateways may forward a caller's identity. */
+    void allow(Set<String> trustDomains, Set<String> forwarders) {
+        receiver.update(new RouteTable("east-" + trustDomains.hashCode() + "-" + forwarders.hashCode(), Map.of(sni,
+                new Target(name(), List.of(new Tier("east", List.of(Upstream.plain("east", "127.0.0.1",
+                        backend.port())))), trustDomains)), Map.of(), receiver.routes().revoked(), forwarders));
     }
 
     Upstream tunnelHop(Set<SpiffeId> identities) {

@@ -149,9 +149,32 @@ class TunnelRefusalTest {
     }
 
     @Test
+    void onlyTheGatewayOfAKubernetesMemberMayForward() throws Exception {
+        // west is now a VM member's trust domain (not among the forwarders): its gateway has no pods to attest, and
+        // a workload ID in its trust domain would be one no workload has, which an allow pattern written for the
+        // member's agents (spiffe://west.acme.mesh/ns/shop/*) would match.
+        pair.allow(Set.of(TunnelPair.WEST), Set.of("north.acme.mesh"));
+        try (TunnelTestClient c = client(pair.west.svid(pair.westGw.path()))) {
+            Answer pod = c.open(connectTo(authority()).set(TunnelHeaders.FORWARDED_IDENTITY,
+                    "spiffe://west.acme.mesh/ns/shop/sa/cart"));
+            assertRefused(pod, 403, RefusalReason.FORGED_IDENTITY);
+            assertThat(c.open(connectTo(authority())).status()).as("the same gateway for itself").isEqualTo(200);
+        }
+        assertThat(pair.receiver.stats().refusals(RefusalReason.FORGED_IDENTITY)).isEqualTo(1);
+        assertThat(pair.backend.connections()).as("only the gateway's own stream reached the workload").hasValue(1);
+
+        pair.allow(Set.of(TunnelPair.WEST), Set.of(TunnelPair.WEST));
+        try (TunnelTestClient c = client(pair.west.svid(pair.westGw.path()))) {
+            assertThat(c.open(connectTo(authority()).set(TunnelHeaders.FORWARDED_IDENTITY,
+                    "spiffe://west.acme.mesh/ns/shop/sa/cart")).status()).as("west a Kubernetes member again")
+                    .isEqualTo(200);
+        }
+    }
+
+    @Test
     void aRevokedGatewayIsRefusedEvenWhenItSpeaksForAPod() throws Exception {
         pair.receiver.update(new RouteTable("east-revoked", pair.receiver.routes().inbound(), java.util.Map.of(),
-                Set.of(pair.westGw.toString())));
+                Set.of(pair.westGw.toString()), Set.of(TunnelPair.WEST)));
         try (TunnelTestClient c = client(pair.west.svid(pair.westGw.path()))) {
             assertRefused(c.open(connectTo(authority()).set(TunnelHeaders.FORWARDED_IDENTITY,
                     "spiffe://west.acme.mesh/ns/shop/sa/cart")), 403, RefusalReason.REVOKED);

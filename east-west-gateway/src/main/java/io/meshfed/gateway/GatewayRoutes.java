@@ -56,7 +56,8 @@ final class GatewayRoutes {
                             SnapshotTargets.tiers(s, l.getServicePort(), true), Set.of())));
         }
         return new RouteTable(snapshot.getVersion(), inbound, outbound,
-                java.util.Set.copyOf(snapshot.getRevokedIdentitiesList()));
+                java.util.Set.copyOf(snapshot.getRevokedIdentitiesList()),
+                java.util.Set.copyOf(snapshot.getForwardingTrustDomainsList()));
     }
 
     /**

@@ -62,6 +62,7 @@ class PodCallerTunnelTest {
                 .addAuthorization(AuthorizationPolicy.newBuilder().setService("hello").setNamespace("demo")
                         .addRules(CallerRule.newBuilder().setId("cart").setEffect(CallerRule.Effect.ALLOW)
                                 .setFrom(CART)))
+                .addForwardingTrustDomains("west.acme.mesh") // west is a Kubernetes member: its gateway attests pods
                 .build());
         try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getByName("127.0.2.1"))) {
             outboundPort = probe.getLocalPort();
@@ -111,6 +112,27 @@ class PodCallerTunnelTest {
         assertThat(eastGateway.stats().authzDecisions(AuthzReason.NOT_EXPORTED)).isEqualTo(1);
         assertThat(eastGateway.refusals(RefusalReason.UNAUTHORIZED)).isEqualTo(1);
         assertThat(backend.connections()).as("the refused caller's bytes never reached the workload").hasValue(1);
+    }
+
+    @Test
+    void aGatewayWhoseTrustDomainIsNoKubernetesMembersMayNotSpeakForAPod() throws Exception {
+        // The same allow rule for cart, but east's snapshot no longer names west among the forwarders (say west is a
+        // VM member): west's gateway speaking for cart is a forgery, refused with its reason.
+        eastGateway.update(ConfigSnapshot.newBuilder().setVersion("east-vm-west")
+                .addServices(Service.newBuilder().setName("hello").setNamespace("demo")
+                        .addNetworks(NetworkEndpoints.newBuilder().setNetwork("east").setLocal(true)
+                                .addEndpoints(Endpoint.newBuilder().setAddress("127.0.0.1").setPort(backend.port()))))
+                .addAuthorization(AuthorizationPolicy.newBuilder().setService("hello").setNamespace("demo")
+                        .addRules(CallerRule.newBuilder().setId("cart").setEffect(CallerRule.Effect.ALLOW)
+                                .setFrom(CART)))
+                .build());
+        try (Socket cart = from("127.0.2.50")) {
+            cart.getOutputStream().write("claims to be cart".getBytes(StandardCharsets.UTF_8));
+            assertThat(cart.getInputStream().read()).as("refused, closed").isEqualTo(-1);
+        }
+        assertThat(eastGateway.refusals(RefusalReason.FORGED_IDENTITY)).isEqualTo(1);
+        assertThat(eastGateway.stats().authzDecisions(AuthzReason.POLICY_ALLOW)).isZero();
+        assertThat(backend.connections()).as("the forged caller's bytes never reached the workload").hasValue(0);
     }
 
     @Test

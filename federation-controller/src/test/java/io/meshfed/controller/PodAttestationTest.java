@@ -68,6 +68,7 @@ class PodAttestationTest {
                         "fd00:10::5", "spiffe://cluster-a.acme.mesh/ns/shop/sa/cart")), WAIT);
                 assertThat(s.getAttestedSourcesList()).extracting(AttestedSource::getAddress)
                         .as("sorted by address").containsExactly("10.1.0.5", "10.1.0.6", "fd00:10::5");
+                assertThat(s.getForwardingTrustDomainsList()).containsExactly(TD);
                 await().atMost(WAIT).untilAsserted(() -> assertThat(cluster(admin).getLastError())
                         .contains("2 pod IP(s) held by more than one pod attest nobody (first: 10.1.0.100 by"
                                 + " kube-system/node-agent, shop/beside-host)"));
@@ -80,6 +81,10 @@ class PodAttestationTest {
                     try (TestSubscriber o = subscriber(federation, other[0], other[1])) {
                         ConfigSnapshot got = o.awaitSnapshot(x -> true, WAIT);
                         assertThat(got.getAttestedSourcesList()).as(other[1] + " of " + other[0]).isEmpty();
+                        // Every subscriber learns whose gateways may forward: the Kubernetes member's only, never the
+                        // VM member's (its gateway has no pods to speak for).
+                        assertThat(got.getForwardingTrustDomainsList()).as(other[1] + " of " + other[0])
+                                .containsExactly(TD);
                         assertThat(got.getBundles().getBundlesCount()).isPositive();
                     }
                 }

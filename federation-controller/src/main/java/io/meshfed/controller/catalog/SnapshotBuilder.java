@@ -55,7 +55,8 @@ public final class SnapshotBuilder {
                 .setMember(member)
                 .setNetwork(network)
                 .setBundles(Protos.bundleSet(view.bundles()))
-                .addAllRevokedIdentities(view.revokedIdentities());
+                .addAllRevokedIdentities(view.revokedIdentities())
+                .addAllForwardingTrustDomains(forwardingTrustDomains(view));
         for (Map.Entry<ServiceKey, List<Instance>> e : view.services().entrySet()) {
             ServiceKey key = e.getKey();
             ExportRecord export = view.export(key);
@@ -84,6 +85,16 @@ public final class SnapshotBuilder {
             snapshot.addAllAttestedSources(AttestedSources.of(view, member));
         }
         return snapshot.setVersion(version(snapshot.build())).build();
+    }
+
+    /**
+     * The trust domains whose gateways may forward a caller's identity: the Kubernetes members' (their gateways
+     * attest pods; no other member has workloads a gateway could attest), sorted. Sent to every subscriber, since
+     * every east-west gateway, a VM member's too, runs a tunnel listener that decides forwarded identities.
+     */
+    static List<String> forwardingTrustDomains(CatalogView view) {
+        return view.members().values().stream().filter(m -> m.type().equals("kubernetes"))
+                .map(MemberRecord::trustDomain).filter(td -> !td.isEmpty()).distinct().sorted().toList();
     }
 
     /**
