@@ -39,6 +39,7 @@ public final class ConfigSubscriber implements AutoCloseable {
     private final ScheduledExecutorService ownTimer; // null when the executor was given
     private volatile String version = "";
     private volatile boolean connected;
+    private volatile java.time.Instant lastUp; // when the stream was last seen up; null: not since start
     private final java.util.concurrent.atomic.AtomicLong sessions = new java.util.concurrent.atomic.AtomicLong();
     private volatile boolean closed;
     private volatile StreamObserver<ConfigRequest> requests;
@@ -107,6 +108,30 @@ public final class ConfigSubscriber implements AutoCloseable {
         return connected;
     }
 
+    /**
+     * Whether the stream is up now or was up within {@code grace} (by the session's clock); false before it was
+     * first up, even when a cached snapshot is in effect.
+     */
+    public boolean upWithin(Duration grace) {
+        if (connected) {
+            return true;
+        }
+        java.time.Instant last = lastUp;
+        return last != null && !session.clock().instant().isAfter(last.plus(grace));
+    }
+
+    private void up() {
+        connected = true;
+        lastUp = session.clock().instant();
+    }
+
+    private void down() {
+        if (connected) {
+            lastUp = session.clock().instant();
+        }
+        connected = false;
+    }
+
     /** How many times a stream to the controller has been opened; a change means the controller may have lost us. */
     public long sessions() {
         return sessions.get();
@@ -135,7 +160,7 @@ public final class ConfigSubscriber implements AutoCloseable {
                         call.setOnReadyHandler(() -> {
                             if (!counted) {
                                 counted = true;
-                                connected = true;
+                                up();
                                 sessions.incrementAndGet();
                             }
                         });
@@ -143,7 +168,7 @@ public final class ConfigSubscriber implements AutoCloseable {
 
                     @Override
                     public void onNext(ConfigSnapshot snapshot) {
-                        connected = true;
+                        up();
                         executor.executeIfRunning(() -> {
                             backoff = Duration.ofSeconds(1);
                             receive(snapshot);
@@ -152,13 +177,13 @@ public final class ConfigSubscriber implements AutoCloseable {
 
                     @Override
                     public void onError(Throwable t) {
-                        connected = false;
+                        down();
                         executor.executeIfRunning(() -> ended("stream failed: " + t.getMessage()));
                     }
 
                     @Override
                     public void onCompleted() {
-                        connected = false;
+                        down();
                         executor.executeIfRunning(() -> ended("stream closed by the controller"));
                     }
                 });
@@ -195,7 +220,7 @@ public final class ConfigSubscriber implements AutoCloseable {
 
     private void ended(String why) {
         executor.checkInContext();
-        connected = false;
+        down();
         if (closed || reconnect != null) {
             return;
         }

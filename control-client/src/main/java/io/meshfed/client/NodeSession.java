@@ -77,6 +77,11 @@ public final class NodeSession implements AutoCloseable {
         return session;
     }
 
+    /** The clock the session checks SVID lifetimes against. */
+    public Clock clock() {
+        return clock;
+    }
+
     public TlsCredentials credentials() {
         return credentials;
     }

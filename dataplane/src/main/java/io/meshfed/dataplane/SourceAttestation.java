@@ -26,15 +26,31 @@ import java.util.Optional;
  * looked up as the IPv4 address they map.
  */
 public final class SourceAttestation {
-    private static final SourceAttestation NONE = new SourceAttestation("", Map.of());
+    private static final java.util.function.BooleanSupplier ALWAYS = () -> true;
+    private static final SourceAttestation NONE = new SourceAttestation("", Map.of(), ALWAYS);
 
     private final String version;
     /** By the address's canonical text ({@link NetUtil#bytesToIpAddress(byte[])} of its normalised bytes). */
     private final Map<String, SpiffeId> byAddress;
+    private final java.util.function.BooleanSupplier fresh;
 
-    private SourceAttestation(String version, Map<String, SpiffeId> byAddress) {
+    private SourceAttestation(String version, Map<String, SpiffeId> byAddress, java.util.function.BooleanSupplier fresh) {
         this.version = version;
         this.byAddress = byAddress;
+        this.fresh = fresh;
+    }
+
+    /**
+     * The same sources, attested only while {@code fresh} says the config they came from is current (asked per
+     * connection): a gateway whose config stream has been down too long no longer knows who a pod IP is.
+     */
+    public SourceAttestation whileFresh(java.util.function.BooleanSupplier fresh) {
+        return new SourceAttestation(version, byAddress, java.util.Objects.requireNonNull(fresh, "fresh"));
+    }
+
+    /** Whether the sources are in effect now (false while the config they came from is too old). */
+    public boolean isFresh() {
+        return fresh.getAsBoolean();
     }
 
     /** Attests nobody. */
@@ -52,7 +68,7 @@ public final class SourceAttestation {
         requireNonNull(snapshot, "snapshot");
         requireNonNull(own, "own");
         if (snapshot.getAttestedSourcesCount() == 0) {
-            return new SourceAttestation(snapshot.getVersion(), Map.of());
+            return new SourceAttestation(snapshot.getVersion(), Map.of(), ALWAYS);
         }
         Map<String, SpiffeId> byAddress = new HashMap<>(snapshot.getAttestedSourcesCount() * 4 / 3 + 1);
         for (AttestedSource s : snapshot.getAttestedSourcesList()) {
@@ -76,12 +92,12 @@ public final class SourceAttestation {
                 throw new IllegalArgumentException(what + ": the address is listed more than once");
             }
         }
-        return new SourceAttestation(snapshot.getVersion(), Map.copyOf(byAddress));
+        return new SourceAttestation(snapshot.getVersion(), Map.copyOf(byAddress), ALWAYS);
     }
 
-    /** The workload that {@code source} is, when the snapshot attested it; empty otherwise. */
+    /** The workload that {@code source} is, when the snapshot attested it and is fresh; empty otherwise. */
     public Optional<SpiffeId> attest(InetAddress source) {
-        if (source == null || byAddress.isEmpty()) {
+        if (source == null || byAddress.isEmpty() || !fresh.getAsBoolean()) {
             return Optional.empty();
         }
         return Optional.ofNullable(byAddress.get(key(source.getAddress())));

@@ -28,6 +28,7 @@ public final class Gateway implements AutoCloseable {
     private final MeshProxy proxy;
     private final InetAddress outboundBind;
     private final TlsCredentials credentials;
+    private volatile java.util.function.BooleanSupplier attestationFresh = () -> true;
 
     private Gateway(MeshProxy proxy, InetAddress outboundBind, TlsCredentials credentials) {
         this.proxy = proxy;
@@ -64,8 +65,18 @@ public final class Gateway implements AutoCloseable {
      * A snapshot whose routes or attested sources are malformed is refused as a whole (nothing changes).
      */
     public void update(ConfigSnapshot snapshot) {
-        SourceAttestation next = GatewayRoutes.attestation(snapshot, credentials.svid().id().trustDomain());
+        SourceAttestation next = GatewayRoutes.attestation(snapshot, credentials.svid().id().trustDomain())
+                .whileFresh(attestationFresh);
         proxy.update(GatewayRoutes.of(snapshot, outboundBind), next);
+    }
+
+    /**
+     * Attested sources are used only while {@code fresh} holds (asked per connection): the node says whether its
+     * config stream is recent enough to know who a pod IP is. Set it before the first {@link #update}; by default
+     * always (a gateway fed snapshots directly).
+     */
+    public void attestWhile(java.util.function.BooleanSupplier fresh) {
+        this.attestationFresh = requireNonNull(fresh, "fresh");
     }
 
     /**

@@ -38,8 +38,12 @@ public final class GatewayNode implements AutoCloseable {
      */
     public record Options(String controller, String token, String member, String name, StateDir state,
             InetSocketAddress listen, String advertise, InetAddress outboundBind, InetSocketAddress httpListen,
-            ProxySettings settings, InetSocketAddress tunnelListen) {
+            ProxySettings settings, InetSocketAddress tunnelListen, Duration attestationGrace) {
         public Options {
+            attestationGrace = attestationGrace == null ? ATTESTATION_GRACE : attestationGrace;
+            if (attestationGrace.isNegative()) {
+                throw new IllegalArgumentException("the attestation grace must not be negative: " + attestationGrace);
+            }
             requireNonNull(controller, "controller");
             requireNonNull(member, "member");
             requireNonNull(name, "name");
@@ -49,6 +53,14 @@ public final class GatewayNode implements AutoCloseable {
             settings = settings == null ? ProxySettings.defaults() : settings;
         }
 
+        /** Options with the default attestation grace ({@link #ATTESTATION_GRACE}). */
+        public Options(String controller, String token, String member, String name, StateDir state,
+                InetSocketAddress listen, String advertise, InetAddress outboundBind, InetSocketAddress httpListen,
+                ProxySettings settings, InetSocketAddress tunnelListen) {
+            this(controller, token, member, name, state, listen, advertise, outboundBind, httpListen, settings,
+                    tunnelListen, null);
+        }
+
         /** Options without a tunnel listener. */
         public Options(String controller, String token, String member, String name, StateDir state,
                 InetSocketAddress listen, String advertise, InetAddress outboundBind, InetSocketAddress httpListen,
@@ -56,6 +68,14 @@ public final class GatewayNode implements AutoCloseable {
             this(controller, token, member, name, state, listen, advertise, outboundBind, httpListen, settings, null);
         }
     }
+
+    /**
+     * How long the gateway keeps attesting pods by source address after its config stream went down: the controller
+     * withdraws a cluster's pod identities as soon as it loses the cluster's watch, but tells gateways only over that
+     * stream, and a pod IP freed meanwhile may already be another pod's. A snapshot read from the disk cache at
+     * start attests nobody until the stream is up. Not attested, a pod's connection travels as the gateway itself.
+     */
+    public static final Duration ATTESTATION_GRACE = Duration.ofSeconds(30);
 
     private final NodeSession session;
     private final Gateway gateway;
@@ -129,13 +149,25 @@ public final class GatewayNode implements AutoCloseable {
         String tunnel = gateway.tunnelAddress().map(t -> advertisedTunnel(o.advertise(), t)).orElse("");
         SerialExecutor config = SerialExecutor.start("gateway-config", timer);
         ReadinessReporter readiness = new ReadinessReporter(session.channel(), config, advertised, tunnel);
+        java.util.concurrent.atomic.AtomicReference<ConfigSubscriber> stream =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.function.BooleanSupplier fresh = () -> {
+            ConfigSubscriber s = stream.get(); // null while the cached snapshot is applied: it attests nobody
+            return s != null && s.upWithin(o.attestationGrace());
+        };
+        gateway.attestWhile(fresh);
         ConfigSubscriber subscriber = ConfigSubscriber.start(session, snapshot -> {
             config.checkInContext();
             gateway.update(snapshot);
             readiness.configApplied();
         }, config);
+        stream.set(subscriber);
         ProxyHttp http = o.httpListen() == null ? null : new ProxyHttp(o.httpListen(), "meshfed.gateway",
-                gateway.proxy(), subscriber::connected, registry -> { });
+                gateway.proxy(), subscriber::connected, registry -> io.micrometer.core.instrument.Gauge.builder(
+                        "meshfed.gateway.attestation.fresh", fresh, f -> f.getAsBoolean() ? 1 : 0)
+                        .description("1 while the gateway attests pods by source address (its config stream is up or"
+                                + " was within the grace), 0 while their connections travel as the gateway")
+                        .register(registry));
         LOG.info("gateway {} serving mTLS on {}{}{}", session.id(), gateway.inboundAddress(),
                 tunnel.isEmpty() ? "" : ", tunnels on " + tunnel,
                 http == null ? "" : ", health and metrics on http://" + http.address().getHostString() + ":"

@@ -3,24 +3,12 @@ package io.meshfed.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.google.protobuf.util.JsonFormat;
 import io.meshfed.api.concurrent.FakeScheduler;
-import io.meshfed.api.v1.AddMemberRequest;
-import io.meshfed.api.v1.ConfigSnapshot;
-import io.meshfed.api.v1.ControllerInfo;
-import io.meshfed.api.v1.CreateNetworkRequest;
 import io.meshfed.api.v1.ReadinessReport;
-import io.meshfed.api.v1.Role;
-import io.meshfed.client.Joiner;
 import io.meshfed.client.StateDir;
 import io.meshfed.controller.testing.TestFederation;
-import io.meshfed.controller.testing.TestSubscriber;
-import io.meshfed.trust.BundleSet;
-import io.meshfed.trust.TrustDomain;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -40,30 +28,9 @@ class GatewayReadinessTest {
     @TempDir
     Path dir;
 
-    /**
-     * A gateway of member east joined to a real controller, whose state directory then names a stand-in controller
-     * (same identity) that answers readiness reports as {@code readiness} says; returns the stand-in.
-     */
-    private StallingController standIn(TestFederation federation, StateDir state, IntFunction<StallingController.Answer>
-            readiness) throws Exception {
-        var admin = federation.admin();
-        admin.createNetwork(CreateNetworkRequest.newBuilder().setName("east").build());
-        admin.addMember(AddMemberRequest.newBuilder().setName("east").setType("vm").setNetwork("east").build());
-        Joiner.join("127.0.0.1:" + federation.address().getPort(), federation.token("east", Role.ROLE_GATEWAY),
-                new Joiner.Identity(Role.ROLE_GATEWAY, "east", "east-gw", null, List.of("127.0.1.1:15443")), state,
-                Clock.systemUTC());
-        ConfigSnapshot snapshot;
-        try (TestSubscriber real = new TestSubscriber(federation.channel(state.svid()))) {
-            snapshot = real.awaitSnapshot(s -> true, WAIT); // what the real controller sends this gateway
-        }
-        BundleSet bundles = BundleSet.of(1, List.of(federation.identity.bundle(TestFederation.FEDERATION_TD),
-                federation.identity.bundle(TrustDomain.parse("east.acme.mesh"))));
-        StallingController standIn = new StallingController(federation.identity.issueControllerSvid(Duration.ofHours(1)),
-                bundles, snapshot.toBuilder().clearNonce().clearSubscriber().build(), readiness);
-        ControllerInfo info = state.controller().toBuilder().clearAddresses().addAddresses(standIn.address()).build();
-        Files.writeString(state.path().resolve("controller.json"), JsonFormat.printer().print(info),
-                StandardCharsets.UTF_8);
-        return standIn;
+    private static StallingController standIn(TestFederation federation, StateDir state,
+            IntFunction<StallingController.Answer> readiness) throws Exception {
+        return StallingController.forGateway(federation, state, readiness, s -> s, 0);
     }
 
     private static GatewayNode.Options options(StateDir state) throws Exception {
