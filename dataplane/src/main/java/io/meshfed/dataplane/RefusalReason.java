@@ -23,14 +23,19 @@ public enum RefusalReason {
     /** A tunnel stream whose method is not CONNECT (HTTP 405). */
     METHOD_NOT_ALLOWED,
     /**
-     * A tunnel stream with a forwarded identity the peer may not speak for: the peer is not a gateway, the identity
-     * is not in the peer's own trust domain, or it is not one well-formed SPIFFE ID (HTTP 403).
+     * A tunnel stream with a forwarded identity the peer may not speak for: the peer is not a gateway of a Kubernetes
+     * member, the identity is not in the peer's own trust domain, or it is not one well-formed SPIFFE ID (HTTP 403).
      */
     FORGED_IDENTITY,
     /** A TLS client of the tunnel listener that did not negotiate ALPN h2. */
     NO_H2,
     /** A tunnel stream over the connection's SETTINGS_MAX_CONCURRENT_STREAMS (reset with REFUSED_STREAM). */
-    STREAM_LIMIT;
+    STREAM_LIMIT,
+    /**
+     * A tunnel connection from a peer that already holds {@link TunnelPeerConnections#MAX_PER_PEER} open ones (closed
+     * after the handshake, before HTTP/2 starts).
+     */
+    CONNECTION_LIMIT;
 
     public String label() {
         return name().toLowerCase(Locale.ROOT);

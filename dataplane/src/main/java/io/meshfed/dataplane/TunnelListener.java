@@ -38,11 +38,13 @@ import java.util.concurrent.TimeUnit;
  * does not negotiate it is refused, {@code no_h2}), then HTTP/2 with one {@code CONNECT} stream per carried
  * connection, each decided by a {@link TunnelStreamHandler}. A connection may hold at most
  * {@link TunnelSettings#maxConcurrentStreams} streams (more are reset with REFUSED_STREAM by the protocol, counted
- * {@code stream_limit}); it grants each stream and itself the settings' flow-control windows; it closes when it has
+ * {@code stream_limit}), and one peer identity at most {@link TunnelPeerConnections#MAX_PER_PEER} connections (more
+ * are closed after the handshake, counted {@code connection_limit}); it grants each stream and itself the settings' flow-control windows; it closes when it has
  * carried no stream for twice the tunnel idle timeout. {@link #goAway} and {@link #close} drain: every connection
  * gets a GOAWAY, its open streams finish (up to the drain timeout), new streams go elsewhere.
  */
 final class TunnelListener implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TunnelListener.class);
     /** The most header bytes a stream's request may have (SETTINGS_MAX_HEADER_LIST_SIZE). */
     static final int MAX_HEADER_LIST_SIZE = 8192;
 
@@ -63,13 +65,14 @@ final class TunnelListener implements AutoCloseable {
         requireNonNull(tls, "tls");
         requireNonNull(settings, "settings");
         ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+        TunnelPeerConnections peers = new TunnelPeerConnections();
         Channel server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         ch.pipeline().addLast(tls.newHandler(ch.alloc()),
-                                new Handshake(settings, drainTimeout, inbound, connections));
+                                new Handshake(settings, drainTimeout, inbound, connections, peers));
                     }
                 })
                 .bind(address).sync().channel();
@@ -123,8 +126,11 @@ final class TunnelListener implements AutoCloseable {
         private final Duration drainTimeout;
         private final TunnelInbound inbound;
         private final ChannelGroup connections;
+        private final TunnelPeerConnections peers;
 
-        Handshake(TunnelSettings settings, Duration drainTimeout, TunnelInbound inbound, ChannelGroup connections) {
+        Handshake(TunnelSettings settings, Duration drainTimeout, TunnelInbound inbound, ChannelGroup connections,
+                TunnelPeerConnections peers) {
+            this.peers = peers;
             this.settings = settings;
             this.drainTimeout = drainTimeout;
             this.inbound = inbound;
@@ -151,6 +157,12 @@ final class TunnelListener implements AutoCloseable {
             Optional<SpiffeId> peer = TlsSessions.peer(ctx.channel());
             if (peer.isEmpty()) {
                 refuse(ctx, RefusalReason.UNAUTHORIZED);
+                return;
+            }
+            if (!peers.admit(peer.get(), ctx.channel())) {
+                LOG.debug("tunnel connection from {} refused: it holds {} already", peer.get(),
+                        TunnelPeerConnections.MAX_PER_PEER);
+                refuse(ctx, RefusalReason.CONNECTION_LIMIT);
                 return;
             }
             Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()

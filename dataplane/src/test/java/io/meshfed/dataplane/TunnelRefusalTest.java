@@ -3,6 +3,7 @@ package io.meshfed.dataplane;
 import static io.meshfed.dataplane.TunnelPair.metric;
 import static io.meshfed.dataplane.TunnelTestClient.connectTo;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.meshfed.api.TunnelHeaders;
@@ -168,6 +169,37 @@ class TunnelRefusalTest {
             assertThat(c.open(connectTo(authority()).set(TunnelHeaders.FORWARDED_IDENTITY,
                     "spiffe://west.acme.mesh/ns/shop/sa/cart")).status()).as("west a Kubernetes member again")
                     .isEqualTo(200);
+        }
+    }
+
+    @Test
+    void onePeerIdentityHoldsAtMostItsShareOfTunnelConnections() throws Exception {
+        X509Svid stolen = pair.west.svid(pair.westGw.path());
+        List<TunnelTestClient> held = new ArrayList<>();
+        try {
+            for (int i = 0; i < TunnelPeerConnections.MAX_PER_PEER; i++) {
+                held.add(client(stolen));
+            }
+            // One more from the same identity: closed after the handshake, with its reason counted.
+            assertThatThrownBy(() -> client(stolen)).hasRootCauseMessage(
+                    "the listener closed the connection before its SETTINGS");
+            assertThat(pair.receiver.stats().refusals(RefusalReason.CONNECTION_LIMIT)).isEqualTo(1);
+            assertThat(metric(pair.receiverHttp,
+                    "meshfed_gateway_refusals_total{reason=\"connection_limit\"}")).isEqualTo(1.0);
+            // Another identity is not held up by it, and the held connections still carry streams.
+            try (TunnelTestClient other = client(pair.west.svid("/ns/shop/vm/vm-1"))) {
+                assertThat(other.open(connectTo(authority())).status()).isEqualTo(200);
+            }
+            assertThat(held.get(0).open(connectTo(authority())).status()).isEqualTo(200);
+            // A closed connection frees its place.
+            held.remove(0).close();
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                try (TunnelTestClient again = client(stolen)) {
+                    assertThat(again.open(connectTo(authority())).status()).isEqualTo(200);
+                }
+            });
+        } finally {
+            held.forEach(TunnelTestClient::close);
         }
     }
 

@@ -118,6 +118,13 @@ final class TunnelTestClient implements AutoCloseable {
                                             }
                                             ReferenceCountUtil.release(msg);
                                         }
+
+                                        @Override
+                                        public void channelInactive(ChannelHandlerContext c) {
+                                            settings.completeExceptionally(new java.io.IOException(
+                                                    "the listener closed the connection before its SETTINGS"));
+                                            c.fireChannelInactive();
+                                        }
                                     });
                             ready.complete(ctx.channel());
                         }
