@@ -126,8 +126,10 @@ class ClusterJoinE2ETest {
     @Order(2)
     void anExportInEastIsImportedByWest() throws Exception {
         Processes.Result join = meshfed("cluster", "join", "west-k8s", "--kubeconfig", westKubeconfig.toString(),
-                "--network", "west", "--gateway-address", "127.0.2.1:15443");
+                "--network", "west", "--gateway-address", "127.0.2.1:15443", "--tunnel-address", "127.0.2.1:15008");
         assertThat(join.exitCode()).as(join.toString()).isZero();
+        assertThat(join.stdout()).contains("gateway 127.0.2.1:15443, tunnel 127.0.2.1:15008");
+        assertThat(meshfed("network", "list").stdout()).containsPattern("(?m)^west +.*127\\.0\\.2\\.1:15008");
         export(east.client());
 
         await().atMost(Duration.ofSeconds(60)).until(() -> west.client().genericKubernetesResources(SERVICE_IMPORT)
@@ -184,6 +186,10 @@ class ClusterJoinE2ETest {
     @Test
     @Order(5)
     void badInputIsOneLineAndChangesNothing() throws Exception {
+        Processes.Result tunnelAlone = meshfed("cluster", "join", "x", "--kubeconfig", eastKubeconfig.toString(),
+                "--network", "x", "--tunnel-address", "127.0.9.1:15008");
+        assertThat(tunnelAlone.exitCode()).isNotZero();
+        assertThat(tunnelAlone.stderr()).contains("--tunnel-address needs --gateway-address beside it");
         Processes.Result missing = meshfed("cluster", "join", "x", "--kubeconfig", work.resolve("nope").toString(),
                 "--network", "east");
         assertThat(missing.exitCode()).isEqualTo(1);

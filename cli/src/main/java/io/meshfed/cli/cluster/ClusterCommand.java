@@ -119,6 +119,11 @@ public final class ClusterCommand {
         @ArgGroup(exclusive = true)
         GatewayChoice gateway = new GatewayChoice();
 
+        @Option(names = "--tunnel-address", paramLabel = "HOST:PORT", description = {"With --gateway-address: the"
+                + " gateway's tunnel listener (its port 15008) as other networks dial it (sets the network's tunnel",
+                "address; without it, other networks reach this one over the SNI listener only)."})
+        String tunnelAddress;
+
         @Option(names = "--gateway-image", paramLabel = "IMAGE", defaultValue = ClusterManifests.DEFAULT_GATEWAY_IMAGE,
                 description = "With --install-gateway (default: ${DEFAULT-VALUE}).")
         String gatewayImage;
@@ -138,6 +143,10 @@ public final class ClusterCommand {
         @Override
         public Integer call() {
             Duration timeout = io.meshfed.api.Durations.parse(tokenTimeout);
+            if (tunnelAddress != null && gateway.address == null) {
+                throw new CliException("--tunnel-address needs --gateway-address beside it (an installed gateway"
+                        + " reports its own tunnel address)");
+            }
             steps(gateway.install ? 7 : 6);
             Config config = operatorConfig();
             try (KubernetesClient kube = client(config); AdminClient admin = connectAdmin()) {
@@ -154,12 +163,14 @@ public final class ClusterCommand {
                     progress("connector token", "secret " + token.getMetadata().getName());
                     ClusterState state = admin.stub().registerCluster(RegisterClusterRequest.newBuilder()
                             .setName(name).setNetwork(network).setTrustDomain(nullToEmpty(trustDomain))
-                            .setGatewayAddress(nullToEmpty(gateway.address)).addAllCidrs(cidrs)
+                            .setGatewayAddress(nullToEmpty(gateway.address))
+                            .setTunnelAddress(nullToEmpty(tunnelAddress)).addAllCidrs(cidrs)
                             .setKubeconfig(installer.scopedKubeconfig(name, token)).build());
                     registered = true;
                     progress("controller: member " + name + " (" + state.getTrustDomain() + ")",
                             "registered, credentials generation " + state.getCredentialsGeneration()
-                                    + (gateway.address != null ? ", gateway " + gateway.address : ""));
+                                    + (gateway.address != null ? ", gateway " + gateway.address : "")
+                                    + (tunnelAddress != null ? ", tunnel " + tunnelAddress : ""));
                     if (gateway.install) {
                         progress("east-west gateway (" + gatewayImage + ")", installGateway(installer, kube, admin));
                     }

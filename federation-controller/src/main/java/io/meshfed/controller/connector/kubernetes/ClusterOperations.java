@@ -68,7 +68,7 @@ public final class ClusterOperations {
                     + " client certificate)");
         }
         membership.createNetwork(CreateNetworkRequest.newBuilder().setName(r.getNetwork())
-                .setGatewayAddress(r.getGatewayAddress()).build());
+                .setGatewayAddress(r.getGatewayAddress()).setTunnelAddress(r.getTunnelAddress()).build());
         membership.addClusterMember(AddMemberRequest.newBuilder().setName(r.getName()).setType("kubernetes")
                 .setNetwork(r.getNetwork()).setTrustDomain(r.getTrustDomain()).addAllCidrs(r.getCidrsList()).build());
         MemberRecord member = Records.get(store, Kind.MEMBER, r.getName(), MemberRecord.class).orElseThrow();
