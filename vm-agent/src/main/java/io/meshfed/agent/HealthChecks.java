@@ -127,7 +127,7 @@ final class HealthChecks implements AutoCloseable {
         for (AgentConfig.LocalService s : config.services()) {
             report.addWorkloads(WorkloadInstance.newBuilder().setService(s.name()).setNamespace(s.namespace())
                     .setAddress(config.address()).setPort(s.port()).setHealthy(results.getOrDefault(s.key(), false))
-                    .setLocality(config.locality()).setInbound(inbound));
+                    .setLocality(config.locality()).setInbound(inbound).setWeight(s.weight()));
         }
         try {
             RegistrationServiceGrpc.newBlockingStub(session.channel()).withDeadlineAfter(10, TimeUnit.SECONDS)

@@ -62,7 +62,8 @@ class AgentNodeTest {
             admin.createNetwork(CreateNetworkRequest.newBuilder().setName("east").build());
             admin.addMember(AddMemberRequest.newBuilder().setName("east").setType("vm").setNetwork("east").build());
             AgentConfig server = config("vm-1", "address: 127.0.1.2\ninbound:\n  listen: 127.0.1.2:0\n"
-                    + "http:\n  listen: 127.0.1.2:0\nservices:\n  - name: hello\n    port: " + backend.port() + "\n");
+                    + "http:\n  listen: 127.0.1.2:0\nservices:\n  - name: hello\n    weight: 7\n    port: "
+                    + backend.port() + "\n");
             int importPort = freePort("127.0.1.3");
             AgentConfig client = config("vm-2", "address: 127.0.1.3\ninbound:\n  listen: 127.0.1.3:0\n"
                     + "http:\n  listen: 127.0.1.3:0\nimports:\n  - service: hello\n    port: " + backend.port()
@@ -83,6 +84,9 @@ class AgentNodeTest {
                     assertThat(EchoBackend.exchange(s, "vm-2 to vm-1")).isEqualTo("vm-2 to vm-1");
                 }
                 assertThat(vm1.proxy().stats().inboundRouted()).isEqualTo(1);
+                // vm-1's weight from its agent.yaml reached vm-2's balancer through the controller.
+                assertThat(vm2.proxy().routes().outbound().values().iterator().next().tiers().get(0).weights())
+                        .containsExactly(7);
 
                 // A restart needs no token: the identity is in the state directory.
                 vm1.close();
@@ -130,7 +134,8 @@ class AgentNodeTest {
             admin.createNetwork(CreateNetworkRequest.newBuilder().setName("east").build());
             admin.addMember(AddMemberRequest.newBuilder().setName("east").setType("vm").setNetwork("east").build());
             AgentConfig c = config("vm-1", "address: 127.0.1.2\ninbound:\n  listen: 127.0.1.2:0\n"
-                    + "http:\n  listen: 127.0.1.2:0\nservices:\n  - name: hello\n    port: " + backend.port() + "\n");
+                    + "http:\n  listen: 127.0.1.2:0\nservices:\n  - name: hello\n    weight: 7\n    port: "
+                    + backend.port() + "\n");
             join(federation, c, federation.agentToken("east", "demo", "hello.demo"));
             try (AgentNode vm1 = AgentNode.start(c, ProxySettings.defaults(), Clock.systemUTC())) {
                 await().atMost(Duration.ofSeconds(30)).until(() -> healthy(federation));

@@ -29,9 +29,19 @@ public record AgentConfig(Path file, String member, String name, String namespac
         String locality, InetSocketAddress inboundListen, String inboundAdvertise, InetSocketAddress httpListen,
         Duration checkInterval, Duration checkTimeout, List<LocalService> services, List<Import> imports) {
 
-    /** A service of this VM: peers ask for {@code name.namespace:port}; the agent forwards to {@code target}. */
+    /**
+     * A service of this VM: peers ask for {@code name.namespace:port}; the agent forwards to {@code target}. Its
+     * {@code weight} (1 to {@link #MAX_WEIGHT}; 0 when not set, which balancers read as 1) is its share of the
+     * service's traffic beside the other endpoints of its tier.
+     */
     public record LocalService(String name, String namespace, int port, InetSocketAddress target, Protocol protocol,
-            String checkHttpPath) {
+            String checkHttpPath, int weight) {
+        /** A service without a weight of its own. */
+        public LocalService(String name, String namespace, int port, InetSocketAddress target, Protocol protocol,
+                String checkHttpPath) {
+            this(name, namespace, port, target, protocol, checkHttpPath, 0);
+        }
+
         public String key() {
             return name + "." + namespace + ":" + port;
         }
@@ -43,6 +53,9 @@ public record AgentConfig(Path file, String member, String name, String namespac
             return service + "." + namespace + ":" + port;
         }
     }
+
+    /** The largest weight a service may have (as the controller bounds what agents report). */
+    public static final int MAX_WEIGHT = 1000;
 
     public enum Protocol {
         HTTP, TCP
@@ -67,7 +80,8 @@ public record AgentConfig(Path file, String member, String name, String namespac
 
     record RawCheck(String http, Boolean tcp) {}
 
-    record RawService(String name, String namespace, Integer port, String target, String protocol, RawCheck check) {}
+    record RawService(String name, String namespace, Integer port, String target, String protocol, RawCheck check,
+            Integer weight) {}
 
     record RawImport(String service, String namespace, Integer port, String listen) {}
 
@@ -209,7 +223,14 @@ public record AgentConfig(Path file, String member, String name, String namespac
                     }
                     path = s.check().http();
                 }
-                LocalService service = new LocalService(sName, sNs, port, target, protocol, path);
+                int weight = 0;
+                if (s.weight() != null) {
+                    if (s.weight() < 1 || s.weight() > MAX_WEIGHT) {
+                        throw bad(k + ".weight", s.weight() + " is outside 1-" + MAX_WEIGHT);
+                    }
+                    weight = s.weight();
+                }
+                LocalService service = new LocalService(sName, sNs, port, target, protocol, path, weight);
                 if (!seen.add(service.key())) {
                     throw bad(k, service.key() + " is declared twice");
                 }

@@ -40,7 +40,8 @@ public final class AgentConfigWriter {
         List<AgentConfig.RawService> services = c.services().stream().map(s -> new AgentConfig.RawService(s.name(),
                 s.namespace().equals(ns) ? null : s.namespace(), s.port(), hostPort(s.target()),
                 s.protocol().name().toLowerCase(Locale.ROOT),
-                s.checkHttpPath() == null ? null : new AgentConfig.RawCheck(s.checkHttpPath(), null))).toList();
+                s.checkHttpPath() == null ? null : new AgentConfig.RawCheck(s.checkHttpPath(), null),
+                s.weight() == 0 ? null : s.weight())).toList();
         List<AgentConfig.RawImport> imports = c.imports().stream().map(i -> new AgentConfig.RawImport(i.service(),
                 i.namespace().equals(ns) ? null : i.namespace(), i.port(), hostPort(i.listen()))).toList();
         return new AgentConfig.Raw(c.member(), c.name(), ns, c.stateDir().toString(), c.address(),

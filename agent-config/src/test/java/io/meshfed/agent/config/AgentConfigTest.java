@@ -39,6 +39,7 @@ class AgentConfigTest {
                     namespace: data
                     port: 5432
                     target: 127.0.0.1:15432
+                    weight: 3
                 imports:
                   - service: echo
                     port: 8080
@@ -54,6 +55,7 @@ class AgentConfigTest {
         assertThat(c.services().get(0).target().getPort()).isEqualTo(8080);
         assertThat(c.services().get(1).checkHttpPath()).isNull();
         assertThat(c.services().get(1).target().getPort()).isEqualTo(15432);
+        assertThat(c.services()).extracting(AgentConfig.LocalService::weight).as("0: not set").containsExactly(0, 3);
         assertThat(c.imports()).extracting(AgentConfig.Import::key).containsExactly("echo.demo:8080");
     }
 
@@ -62,6 +64,10 @@ class AgentConfigTest {
         String head = "member: east\nname: vm-1\naddress: 10.0.0.5\n";
         assertThatThrownBy(() -> AgentConfig.load(write(head + "services:\n  - name: hello\n    port: 70000\n")))
                 .hasMessageContaining("agent.yaml: services[0].port: 70000 is outside 1-65535");
+        assertThatThrownBy(() -> AgentConfig.load(write(head + "services:\n  - name: hello\n    port: 80\n"
+                + "    weight: 0\n"))).hasMessageContaining("agent.yaml: services[0].weight: 0 is outside 1-1000");
+        assertThatThrownBy(() -> AgentConfig.load(write(head + "services:\n  - name: hello\n    port: 80\n"
+                + "    weight: 1001\n"))).hasMessageContaining("services[0].weight: 1001 is outside 1-1000");
         assertThatThrownBy(() -> AgentConfig.load(write(head + "services:\n  - name: Hello\n    port: 80\n")))
                 .hasMessageContaining("services[0].name: 'Hello' must be a DNS label");
         assertThatThrownBy(() -> AgentConfig.load(write(head + "servces:\n  - name: hello\n")))

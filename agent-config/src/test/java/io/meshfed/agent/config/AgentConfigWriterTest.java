@@ -42,7 +42,7 @@ class AgentConfigWriterTest {
                 List.of(new AgentConfig.LocalService("hello", "demo", 8080, new InetSocketAddress("::1", 8080),
                                 AgentConfig.Protocol.HTTP, "/healthz"),
                         new AgentConfig.LocalService("db", "data", 5432, new InetSocketAddress("127.0.0.1", 15432),
-                                AgentConfig.Protocol.TCP, null),
+                                AgentConfig.Protocol.TCP, null, 250),
                         new AgentConfig.LocalService("007", "123", 1, new InetSocketAddress("127.0.0.1", 1),
                                 AgentConfig.Protocol.TCP, null)),
                 List.of(new AgentConfig.Import("echo", "other", 8080, new InetSocketAddress("127.0.0.1", 18080))));
@@ -51,7 +51,7 @@ class AgentConfigWriterTest {
 
         assertThat(writeAndLoad(config)).isEqualTo(config);
         assertThat(yaml).contains("listen: \"[0:0:0:0:0:0:0:1]:15006\"").contains("interval: 1500ms")
-                .contains("timeout: 250ms").contains("name: \"007\"").doesNotContain("locality");
+                .contains("timeout: 250ms").contains("name: \"007\"").contains("weight: 250").doesNotContain("locality");
     }
 
     @Test
