@@ -172,7 +172,9 @@ final class FakeController implements AutoCloseable {
                             .addEndpoints(CatalogEndpoint.newBuilder().setAddress("10.0.1.6").setPort(8080)
                                     .setMember("east").setHealthy(false)))
                     .addOutboundPorts(io.meshfed.api.v1.OutboundPort.newBuilder().setServicePort(8080)
-                            .setListenPort(20000)))
+                            .setListenPort(20000).setNetwork("west"))
+                    .addOutboundPorts(io.meshfed.api.v1.OutboundPort.newBuilder().setServicePort(8080)
+                            .setListenPort(20000).setNetwork("north")))
                     .build());
             out.onCompleted();
         }

@@ -32,7 +32,9 @@ public final class ServicesCommand extends AdminCommand {
             String exported = s.getExport().getToAll() ? "all" : s.getExport().getToMembersCount() == 0 ? "nobody"
                     : String.join(",", s.getExport().getToMembersList());
             String outbound = s.getOutboundPortsList().stream()
-                    .map(p -> p.getServicePort() + "->" + p.getListenPort()).collect(java.util.stream.Collectors.joining(","));
+                    .map(p -> p.getServicePort() + "->" + p.getListenPort()
+                            + (p.getNetwork().isEmpty() ? "" : "@" + p.getNetwork()))
+                    .collect(java.util.stream.Collectors.joining(","));
             boolean first = true;
             for (CatalogNetwork n : s.getNetworksList()) {
                 long healthy = n.getEndpointsList().stream().filter(CatalogEndpoint::getHealthy).count();

@@ -71,11 +71,11 @@ public final class StatusService {
             byNetwork.forEach((network, instances) -> s.addNetworks(CatalogNetwork.newBuilder().setNetwork(network)
                     .addAllEndpoints(instances.stream().map(i -> CatalogEndpoint.newBuilder().setAddress(i.address())
                             .setPort(i.port()).setMember(i.member()).setHealthy(i.healthy()).build()).toList())));
-            // Each importing network's listen port, by network name (the message names no network yet).
+            // Each importing network's listen port, by network name.
             new TreeSet<>(e.getValue().stream().map(CatalogView.Instance::port).toList()).forEach(port ->
-                    view.ports(e.getKey(), port).values().forEach(allocation -> s.addOutboundPorts(
+                    view.ports(e.getKey(), port).forEach((network, allocation) -> s.addOutboundPorts(
                             io.meshfed.api.v1.OutboundPort.newBuilder().setServicePort(port)
-                                    .setListenPort(allocation.listenPort()))));
+                                    .setListenPort(allocation.listenPort()).setNetwork(network))));
             catalog.addServices(s);
         }
         return catalog.build();
