@@ -1,0 +1,302 @@
+package io.meshfed.controller.connector.consul;
+
+import com.ecwid.consul.v1.ConsulClient;
+import com.ecwid.consul.v1.OperationException;
+import com.ecwid.consul.v1.QueryParams;
+import com.ecwid.consul.v1.Response;
+import com.ecwid.consul.v1.health.HealthServicesRequest;
+import com.ecwid.consul.v1.health.model.HealthService;
+import io.meshfed.controller.model.WorkloadSetRecord;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Follows a Consul datacenter's catalog with blocking queries and hands on the workloads of the services it exports:
+ * one watch of {@code /v1/catalog/services} decides which services those are (the tag {@code meshfed-export}, or a
+ * name an export policy gives), and one watch of {@code /v1/health/service/:name} per such service reads its
+ * instances and their checks. Every watch follows the index rules ({@link BlockingIndex}), never queries again
+ * sooner than {@link #MIN_INTERVAL} after an answer whose index did not move, and backs off with jitter (1 s doubling
+ * to 30 s) after an error. The listener gets the whole set, sorted, each time it changes, and every error with its
+ * reason; {@link #synced()} says whether every exported service has been read since the last error.
+ */
+public final class ConsulCatalogWatch implements AutoCloseable {
+    /** The tag that exports a Consul service into the federation. */
+    public static final String EXPORT_TAG = "meshfed-export";
+    /** At most this many services are watched; more are left out and reported. */
+    static final int MAX_SERVICES = 2_000;
+    static final Duration MIN_INTERVAL = Duration.ofSeconds(1);
+    static final Duration FIRST_BACKOFF = Duration.ofSeconds(1);
+    static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+    private static final Logger LOG = LoggerFactory.getLogger(ConsulCatalogWatch.class);
+
+    /** What the watch reports. Called from its threads; implementations hand the work on. */
+    public interface Listener {
+        /** The exported workloads now, sorted; called when they change. */
+        void workloads(List<WorkloadSetRecord.Workload> workloads);
+
+        /** A read failed; {@code reason} names the endpoint and what Consul answered. */
+        void error(String reason);
+    }
+
+    private final String member;
+    private final ConsulClient client;
+    private final String token;
+    private final String datacenter;
+    private final NamespaceFrom namespaceFrom;
+    private final Supplier<Set<String>> namedByPolicy;
+    private final long waitSeconds;
+    private final Listener listener;
+    private final Map<String, ServiceWatch> watches = new ConcurrentHashMap<>();
+    private final Map<String, List<WorkloadSetRecord.Workload>> instances = new ConcurrentHashMap<>();
+    private volatile Map<String, List<String>> lastCatalog;
+    private volatile List<WorkloadSetRecord.Workload> published;
+    private volatile boolean catalogRead;
+    private volatile boolean closed;
+    private Thread catalogThread;
+
+    /**
+     * @param namedByPolicy the Consul service names that export policies name, read again on {@link #refresh()}
+     * @param wait          how long one blocking query may wait (Consul caps it at 10 min)
+     */
+    public ConsulCatalogWatch(String member, ConsulClient client, String token, String datacenter,
+            NamespaceFrom namespaceFrom, Supplier<Set<String>> namedByPolicy, Duration wait, Listener listener) {
+        this.member = member;
+        this.client = client;
+        this.token = token == null || token.isEmpty() ? null : token;
+        this.datacenter = datacenter;
+        this.namespaceFrom = namespaceFrom;
+        this.namedByPolicy = namedByPolicy;
+        this.waitSeconds = Math.max(1, wait.toSeconds());
+        this.listener = listener;
+    }
+
+    public synchronized void start() {
+        if (catalogThread != null) {
+            throw new IllegalStateException("already started");
+        }
+        catalogThread = thread("catalog", this::watchCatalog);
+    }
+
+    /** Whether the catalog and every exported service have been read, and no read failed since. */
+    public boolean synced() {
+        return catalogRead && watches.values().stream().allMatch(w -> w.read);
+    }
+
+    /** Re-selects the exported services, after an export policy changed. */
+    public void refresh() {
+        Map<String, List<String>> c = lastCatalog;
+        if (c != null) {
+            select(c);
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        Thread t = catalogThread;
+        if (t != null) {
+            t.interrupt();
+        }
+        watches.values().forEach(ServiceWatch::stop);
+    }
+
+    private void watchCatalog() {
+        long index = 0;
+        Duration backoff = FIRST_BACKOFF;
+        while (!closed) {
+            long started = System.nanoTime();
+            try {
+                Response<Map<String, List<String>>> r = client.getCatalogServices(
+                        new QueryParams(datacenter, waitSeconds, index), token);
+                long next = BlockingIndex.next(index, r.getConsulIndex());
+                catalogRead = true;
+                backoff = FIRST_BACKOFF;
+                lastCatalog = r.getValue();
+                select(r.getValue());
+                pace(index, next, started);
+                index = next;
+            } catch (RuntimeException e) {
+                if (closed) {
+                    return;
+                }
+                catalogRead = false;
+                report("catalog/services", e);
+                sleep(jittered(backoff));
+                backoff = doubled(backoff);
+                index = 0;
+            }
+        }
+    }
+
+    private synchronized void select(Map<String, List<String>> catalog) {
+        if (closed) {
+            return;
+        }
+        Set<String> policy = namedByPolicy.get();
+        Set<String> wanted = new TreeSet<>();
+        catalog.forEach((name, tags) -> {
+            if ((tags != null && tags.contains(EXPORT_TAG)) || policy.contains(name)) {
+                wanted.add(name);
+            }
+        });
+        if (wanted.size() > MAX_SERVICES) {
+            listener.error("catalog/services: " + wanted.size() + " exported services, more than "
+                    + MAX_SERVICES + "; the rest are left out");
+            Set<String> kept = new TreeSet<>();
+            wanted.stream().limit(MAX_SERVICES).forEach(kept::add);
+            wanted.retainAll(kept);
+        }
+        watches.keySet().stream().filter(n -> !wanted.contains(n)).toList().forEach(n -> {
+            watches.remove(n).stop();
+            instances.remove(n);
+        });
+        for (String n : wanted) {
+            watches.computeIfAbsent(n, ServiceWatch::new);
+        }
+        publish();
+    }
+
+    private synchronized void publish() {
+        List<WorkloadSetRecord.Workload> all = new ArrayList<>();
+        instances.values().forEach(all::addAll);
+        all.sort(Comparator.comparing(WorkloadSetRecord.Workload::namespace)
+                .thenComparing(WorkloadSetRecord.Workload::service).thenComparing(WorkloadSetRecord.Workload::address)
+                .thenComparingInt(WorkloadSetRecord.Workload::port));
+        List<WorkloadSetRecord.Workload> now = List.copyOf(all);
+        if (!now.equals(published) && !closed) {
+            published = now;
+            listener.workloads(now);
+        }
+    }
+
+    /** One service's health watch, on its own thread until it is no longer exported. */
+    private final class ServiceWatch {
+        private final String name;
+        private final Thread thread;
+        private volatile boolean stopped;
+        private volatile boolean read;
+
+        ServiceWatch(String name) {
+            this.name = name;
+            this.thread = thread("health-" + name, this::run);
+        }
+
+        void stop() {
+            stopped = true;
+            thread.interrupt();
+        }
+
+        private void run() {
+            long index = 0;
+            Duration backoff = FIRST_BACKOFF;
+            String lastLeftOut = "";
+            while (!stopped && !closed) {
+                long started = System.nanoTime();
+                try {
+                    HealthServicesRequest request = HealthServicesRequest.newBuilder().setDatacenter(datacenter)
+                            .setToken(token).setQueryParams(new QueryParams(datacenter, waitSeconds, index)).build();
+                    Response<List<HealthService>> r = client.getHealthServices(name, request);
+                    long next = BlockingIndex.next(index, r.getConsulIndex());
+                    ConsulInstances.Result result = ConsulInstances.of(name, r.getValue(), namespaceFrom);
+                    String leftOut = String.join("; ", result.leftOut());
+                    if (!leftOut.isEmpty() && !leftOut.equals(lastLeftOut)) {
+                        LOG.warn("consul member {}: {}", member, leftOut);
+                    }
+                    lastLeftOut = leftOut;
+                    if (stopped || closed) {
+                        return;
+                    }
+                    instances.put(name, result.workloads());
+                    read = true;
+                    backoff = FIRST_BACKOFF;
+                    publish();
+                    pace(index, next, started);
+                    index = next;
+                } catch (RuntimeException e) {
+                    if (stopped || closed) {
+                        return;
+                    }
+                    read = false;
+                    report("health/service/" + name, e);
+                    sleep(jittered(backoff));
+                    backoff = doubled(backoff);
+                    index = 0;
+                }
+            }
+        }
+    }
+
+    /** Waits out the rest of {@link #MIN_INTERVAL} when an answer came back at once with the index unmoved. */
+    private void pace(long held, long next, long startedNanos) {
+        if (next == held && next != 0) {
+            long elapsed = Duration.ofNanos(System.nanoTime() - startedNanos).toMillis();
+            if (elapsed < MIN_INTERVAL.toMillis()) {
+                sleep(Duration.ofMillis(MIN_INTERVAL.toMillis() - elapsed));
+            }
+        }
+    }
+
+    private void report(String endpoint, RuntimeException e) {
+        String reason = endpoint + ": " + reason(e);
+        LOG.warn("consul member {}: {}", member, reason);
+        listener.error(reason);
+    }
+
+    /** Consul's answer (status and its plain-text body), or why no answer came. */
+    static String reason(RuntimeException e) {
+        if (e instanceof OperationException o) {
+            String body = o.getStatusContent() == null ? "" : o.getStatusContent().strip();
+            if (body.length() > 300) {
+                body = body.substring(0, 300) + "…";
+            }
+            return "HTTP " + o.getStatusCode() + (body.isEmpty() ? "" : " " + body);
+        }
+        Throwable root = e;
+        while (root.getCause() != null) {
+            root = root.getCause();
+        }
+        return "agent unreachable (" + root.getClass().getSimpleName()
+                + (root.getMessage() == null ? "" : ": " + root.getMessage()) + ")";
+    }
+
+    private static Duration jittered(Duration d) {
+        long ms = d.toMillis();
+        return Duration.ofMillis(ms / 2 + ThreadLocalRandom.current().nextLong(ms / 2 + 1));
+    }
+
+    private static Duration doubled(Duration d) {
+        Duration twice = d.multipliedBy(2);
+        return twice.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : twice;
+    }
+
+    private void sleep(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private Thread thread(String what, Runnable body) {
+        Thread t = new Thread(() -> {
+            try {
+                body.run();
+            } catch (RuntimeException e) {
+                LOG.error("consul member {}: {} watch ended", member, what, e);
+            }
+        }, "consul-" + member + "-" + what);
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+}
