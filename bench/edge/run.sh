@@ -25,8 +25,9 @@ VANILLA_JAR="$ROOT/bench/vanilla-scg/target/vanilla-scg.jar"
 root_version() { sed -n "s:.*<$1>\(.*\)</$1>.*:\1:p" "$ROOT/pom.xml" | head -1; }
 say "building bench/vanilla-scg (Spring Boot $(root_version spring-boot.version), Spring Cloud $(root_version spring-cloud.version))"
 (cd "$ROOT/bench/vanilla-scg" && mvn -q -B -ntp -o package -Dspring-boot.version="$(root_version spring-boot.version)" \
-  -Dspring-cloud.version="$(root_version spring-cloud.version)" -Dnetty.version="$(root_version netty.version)" \
-  -Dbouncycastle.version="$(root_version bouncycastle.version)")
+  -Dspring-cloud.version="$(root_version spring-cloud.version)")
+# (Netty and Bouncy Castle are pinned in its pom to the root pom's values: as -D properties they would also reach
+# the imported BOMs' own properties.)
 rm -rf "$W"; mkdir -p "$W/logs" "$W/raw"
 
 backend_nginx_conf '  upstream backend { server 127.0.0.1:18080; keepalive 64; }
