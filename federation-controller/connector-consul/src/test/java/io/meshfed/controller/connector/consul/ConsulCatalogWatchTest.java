@@ -42,7 +42,12 @@ class ConsulCatalogWatchTest {
     }
 
     private void watch(NamespaceFrom from, String token) {
-        watch = new ConsulCatalogWatch("legacy", connection.client(), token, "dc1", from, () -> namedByPolicy, WAIT,
+        watch("dc1", from, token);
+    }
+
+    private void watch(String datacenter, NamespaceFrom from, String token) {
+        watch = new ConsulCatalogWatch("legacy", connection.client(), token, datacenter, from, () -> namedByPolicy,
+                WAIT,
                 new ConsulCatalogWatch.Listener() {
                     @Override
                     public void workloads(List<Workload> workloads) {
@@ -195,19 +200,7 @@ class ConsulCatalogWatchTest {
 
     @Test
     void aWrongDatacenterIsNamedInTheError() {
-        watch = new ConsulCatalogWatch("legacy", connection.client(), null, "dc9", NamespaceFrom.TAG, Set::of, WAIT,
-                new ConsulCatalogWatch.Listener() {
-                    @Override
-                    public void workloads(List<Workload> workloads) {
-                        latest.set(workloads);
-                    }
-
-                    @Override
-                    public void error(String reason) {
-                        errors.add(reason);
-                    }
-                });
-        watch.start();
+        watch("dc9", NamespaceFrom.TAG, null);
         await().atMost(Duration.ofSeconds(10)).until(() -> !errors.isEmpty());
         assertThat(errors.get(0)).isEqualTo("catalog/services: HTTP 500 No path to datacenter");
     }
