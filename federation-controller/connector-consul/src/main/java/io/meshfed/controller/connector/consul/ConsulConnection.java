@@ -13,7 +13,9 @@ import org.apache.http.impl.conn.PoolingHttpClientConnectionManager;
 /**
  * The HTTP side of one Consul member: consul-api's client over an Apache HttpClient this class owns, so that closing
  * it cuts every blocking query at once. The pool holds a connection per watched service (each blocking query keeps
- * one), and the read timeout outlasts the longest wait Consul may take ({@code wait + wait/16}).
+ * one), and the read timeout outlasts the longest wait Consul may take ({@code wait + wait/16}). consul-api sends
+ * the ACL token as {@code ?token=}, where proxies and access logs would keep it: {@link TokenInHeader} moves it into
+ * the {@code X-Consul-Token} header before a request leaves.
  */
 public final class ConsulConnection implements AutoCloseable {
     private final CloseableHttpClient http;
@@ -37,7 +39,7 @@ public final class ConsulConnection implements AutoCloseable {
         RequestConfig config = RequestConfig.custom().setConnectTimeout(5_000).setConnectionRequestTimeout(5_000)
                 .setSocketTimeout(readTimeout).build();
         CloseableHttpClient http = HttpClients.custom().setConnectionManager(pool).setDefaultRequestConfig(config)
-                .disableAutomaticRetries().build();
+                .disableAutomaticRetries().addInterceptorLast(new TokenInHeader()).build();
         ConsulRawClient raw = ConsulRawClient.Builder.builder().setHost("http://" + address.getHost()).setPort(port)
                 .setHttpClient(http).build();
         return new ConsulConnection(http, new ConsulClient(raw));

@@ -196,6 +196,8 @@ class ConsulCatalogWatchTest {
         watch(NamespaceFrom.TAG, token);
         await().atMost(Duration.ofSeconds(10)).until(() -> watch.synced());
         assertThat(latest.get()).as("health reads need node:read too: Consul filters them out").isNullOrEmpty();
+        assertThat(errors).as("the token was accepted (sent in X-Consul-Token)").isEmpty();
+        assertThat(consul.tokensInUrl()).as("the token never travels in a URL").isZero();
     }
 
     @Test

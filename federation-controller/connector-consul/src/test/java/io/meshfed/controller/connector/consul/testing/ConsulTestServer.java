@@ -55,6 +55,7 @@ public final class ConsulTestServer implements AutoCloseable {
     private final ConsulCatalog catalog = new ConsulCatalog();
     private final ConsulAcl acl = new ConsulAcl();
     private final Map<String, AtomicInteger> requests = new ConcurrentHashMap<>();
+    private final AtomicInteger tokensInUrl = new AtomicInteger();
     private volatile HttpServer server;
     private volatile ExecutorService executor;
     private int port;
@@ -564,7 +565,15 @@ public final class ConsulTestServer implements AutoCloseable {
         return acl.resolve(secret).orElseThrow(() -> new HttpError(403, "ACL not found"));
     }
 
-    private static String secret(HttpExchange ex, Map<String, String> query) {
+    /** How many requests carried their ACL token in the URL ({@code ?token=}) rather than in a header. */
+    public int tokensInUrl() {
+        return tokensInUrl.get();
+    }
+
+    private String secret(HttpExchange ex, Map<String, String> query) {
+        if (query.containsKey("token")) {
+            tokensInUrl.incrementAndGet();
+        }
         String header = ex.getRequestHeaders().getFirst("X-Consul-Token");
         if (header != null && !header.isEmpty()) {
             return header;
