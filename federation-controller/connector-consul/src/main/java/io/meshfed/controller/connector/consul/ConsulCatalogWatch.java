@@ -166,6 +166,19 @@ public final class ConsulCatalogWatch implements AutoCloseable {
         publish();
     }
 
+    /**
+     * Takes a service watch's answer, unless the watch was replaced or stopped meanwhile: under the same lock as
+     * {@link #select}, so a service no longer exported cannot come back with its last answer.
+     */
+    private synchronized boolean accept(ServiceWatch from, List<WorkloadSetRecord.Workload> workloads) {
+        if (closed || from.stopped || watches.get(from.name) != from) {
+            return false;
+        }
+        instances.put(from.name, workloads);
+        publish();
+        return true;
+    }
+
     private synchronized void publish() {
         List<WorkloadSetRecord.Workload> all = new ArrayList<>();
         instances.values().forEach(all::addAll);
@@ -213,13 +226,11 @@ public final class ConsulCatalogWatch implements AutoCloseable {
                         LOG.warn("consul member {}: {}", member, leftOut);
                     }
                     lastLeftOut = leftOut;
-                    if (stopped || closed) {
+                    if (!accept(this, result.workloads())) {
                         return;
                     }
-                    instances.put(name, result.workloads());
                     read = true;
                     backoff = FIRST_BACKOFF;
-                    publish();
                     pace(index, next, started);
                     index = next;
                 } catch (RuntimeException e) {
