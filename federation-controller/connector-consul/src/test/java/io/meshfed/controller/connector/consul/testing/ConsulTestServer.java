@@ -241,10 +241,11 @@ public final class ConsulTestServer implements AutoCloseable {
         if (query.containsKey("dc") && !query.get("dc").equals(datacenter)) {
             throw new HttpError(500, "No path to datacenter");
         }
-        ConsulAcl.Token token = token(ex, query, path);
+        String secret = secret(ex, query);
+        ConsulAcl.Token token = token(secret, path);
         if (path.equals("/v1/acl/token/self")) {
             allow(method, "GET");
-            tokenSelf(ex, query);
+            tokenSelf(ex, secret);
         } else if (path.equals("/v1/agent/self")) {
             allow(method, "GET");
             need(token, "agent", nodeName, ConsulAcl.Access.READ);
@@ -355,11 +356,10 @@ public final class ConsulTestServer implements AutoCloseable {
         }
     }
 
-    private void tokenSelf(HttpExchange ex, Map<String, String> query) throws IOException {
+    private void tokenSelf(HttpExchange ex, String secret) throws IOException {
         if (!acl.enabled()) {
             throw new HttpError(401, "ACL support disabled");
         }
-        String secret = secret(ex, query);
         if (secret == null || secret.isEmpty()) {
             // The anonymous token may not read itself without acl:read.
             throw new HttpError(403, "Permission denied: anonymous token lacks permission 'acl:read'."
@@ -557,8 +557,7 @@ public final class ConsulTestServer implements AutoCloseable {
         return catalog.await(seen, wait + jitter, current);
     }
 
-    private ConsulAcl.Token token(HttpExchange ex, Map<String, String> query, String path) {
-        String secret = secret(ex, query);
+    private ConsulAcl.Token token(String secret, String path) {
         if (path.equals("/v1/acl/token/self") || !acl.enabled()) {
             return acl.resolve(null).orElseThrow();
         }
