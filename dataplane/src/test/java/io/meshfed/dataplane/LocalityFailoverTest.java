@@ -32,6 +32,7 @@ import org.junit.jupiter.api.Test;
  */
 class LocalityFailoverTest {
     private static final String EAST = "east.acme.mesh";
+    private static final String BACKENDS = "127.0.3.2";
     private MeshProxy proxy;
     private final List<EchoBackend> backends = new java.util.ArrayList<>();
 
@@ -79,7 +80,7 @@ class LocalityFailoverTest {
     }
 
     private EchoBackend backend(int port) throws IOException {
-        EchoBackend b = new EchoBackend(port);
+        EchoBackend b = new EchoBackend(BACKENDS, port); // not 127.0.0.1: see EchoBackend(String, int)
         backends.add(b);
         return b;
     }
@@ -103,9 +104,9 @@ class LocalityFailoverTest {
         int homePort = home.port();
         InetSocketAddress listen = new InetSocketAddress("127.0.3.1", freePort());
         proxy.update(new RouteTable("v1", Map.of(), Map.of(listen, new Target("hello.demo:8080", List.of(
-                new Tier("home", List.of(Upstream.plain("home", "127.0.0.1", homePort))),
-                new Tier("zulu", List.of(Upstream.plain("zulu", "127.0.0.1", zulu.port()))),
-                new Tier("alpha", List.of(Upstream.plain("alpha", "127.0.0.1", alpha.port())))), Set.of()))));
+                new Tier("home", List.of(Upstream.plain("home", BACKENDS, homePort))),
+                new Tier("zulu", List.of(Upstream.plain("zulu", BACKENDS, zulu.port()))),
+                new Tier("alpha", List.of(Upstream.plain("alpha", BACKENDS, alpha.port())))), Set.of()))));
 
         call(listen, "all up");
         assertThat(home.connections()).hasValue(1);

@@ -17,11 +17,22 @@ public final class EchoBackend implements AutoCloseable {
         this(0);
     }
 
-    /** On {@code port} of 127.0.0.1 (0: any), e.g. the port of one that was closed, as a restarted workload. */
+    /** On {@code port} of 127.0.0.1 (0: any). */
     public EchoBackend(int port) throws IOException {
+        this("127.0.0.1", port);
+    }
+
+    /**
+     * On {@code port} of {@code address} (0: any), e.g. the port of one that was closed, as a restarted workload. A
+     * test that closes a backend and expects its port to refuse should bind it to a loopback address other than
+     * 127.0.0.1: connects from this host leave from 127.0.0.1, and a connect to a closed port of 127.0.0.1 that the
+     * kernel happens to give that same port as its source completes as a TCP simultaneous open with itself, which
+     * echoes whatever is sent as if the workload had answered.
+     */
+    public EchoBackend(String address, int port) throws IOException {
         socket = new ServerSocket();
         socket.setReuseAddress(port != 0); // to take a closed one's port again; never for a new one (Linux may share it)
-        socket.bind(new java.net.InetSocketAddress(InetAddress.getByName("127.0.0.1"), port), 50);
+        socket.bind(new java.net.InetSocketAddress(InetAddress.getByName(address), port), 50);
         Thread accept = new Thread(this::serve, "echo-backend");
         accept.setDaemon(true);
         accept.start();
