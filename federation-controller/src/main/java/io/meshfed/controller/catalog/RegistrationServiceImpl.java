@@ -51,6 +51,7 @@ public final class RegistrationServiceImpl extends RegistrationServiceGrpc.Regis
     private final Store store;
     private final ControllerMetrics metrics;
     private final PortAllocations ports;
+    private final MemberExports memberExports;
     private final Consumer<SpiffeId> reported;
 
     /**
@@ -62,6 +63,7 @@ public final class RegistrationServiceImpl extends RegistrationServiceGrpc.Regis
         this.store = requireNonNull(store, "store");
         this.metrics = requireNonNull(metrics, "metrics");
         this.ports = requireNonNull(ports, "ports");
+        this.memberExports = new MemberExports(ports);
         this.reported = requireNonNull(reported, "reported");
     }
 
@@ -120,12 +122,9 @@ public final class RegistrationServiceImpl extends RegistrationServiceGrpc.Regis
                 if (!overQuota.isEmpty()) {
                     next = withoutPorts(next, overQuota, refused);
                 }
-                // A repeated report (an agent re-reporting after a reconnect) changes nothing and writes nothing.
-                if (!Records.get(tx, Kind.WORKLOADS, peer.toString(), WorkloadSetRecord.class)
-                        .filter(next::equals).isPresent()) {
-                    Records.put(tx, Kind.WORKLOADS, peer.toString(), next, StoreTransaction.ANY);
-                    ports.reconcile(tx); // listen ports in the networks that import what it reported, and only there
-                }
+                // A repeated report (an agent re-reporting after a reconnect) changes nothing and writes nothing; an
+                // agent offers nothing by itself: what it reports is exported only by an admin's policy.
+                memberExports.write(tx, next, List.of());
                 return tx.revision();
             });
             reported.accept(peer);

@@ -19,10 +19,10 @@ import io.meshfed.api.v1.ConfigSnapshot;
 import io.meshfed.controller.catalog.CatalogView;
 import io.meshfed.controller.catalog.PortAllocations;
 import io.meshfed.controller.catalog.MemberAddresses;
+import io.meshfed.controller.catalog.MemberExports;
 import io.meshfed.controller.catalog.SnapshotBuilder;
 import io.meshfed.controller.identity.TrustState;
 import io.meshfed.controller.model.ClusterRecord;
-import io.meshfed.controller.model.ExportRecord;
 import io.meshfed.controller.model.Kind;
 import io.meshfed.controller.model.MemberRecord;
 import io.meshfed.controller.model.PodIdentitiesRecord;
@@ -84,7 +84,7 @@ final class ClusterConnector implements AutoCloseable {
     private final ControllerMetrics metrics;
     private final Clock clock;
     private final Duration staleGrace;
-    private final PortAllocations ports;
+    private final MemberExports memberExports;
     private final int maxPods;
     private final SerialExecutor executor;
 
@@ -122,7 +122,7 @@ final class ClusterConnector implements AutoCloseable {
     /** @param maxPods beyond this many pods in the cluster, none is attested */
     ClusterConnector(ClusterRecord record, String kubeconfig, Store store, TrustState trust, ControllerMetrics metrics,
             Clock clock, Duration staleGrace, PortAllocations ports, int maxPods, SerialExecutor executor) {
-        this.ports = ports;
+        this.memberExports = new MemberExports(ports);
         this.maxPods = maxPods;
         this.record = record;
         this.config = connectorConfig(kubeconfig);
@@ -412,28 +412,15 @@ final class ClusterConnector implements AutoCloseable {
      * left out, logged and counted ({@code endpoint_refused}).
      */
     private List<WorkloadSetRecord.Workload> dialable(List<WorkloadSetRecord.Workload> workloads) {
-        MemberAddresses rule = Records.get(store, Kind.MEMBER, record.name(), MemberRecord.class)
-                .map(MemberAddresses::of).orElse(null);
-        if (rule == null) {
-            return List.of(); // the member is gone: nothing of it may be dialled
+        MemberExports.Dialable d = MemberExports.dialable(Records.get(store, Kind.MEMBER, record.name(),
+                MemberRecord.class).orElse(null), workloads);
+        for (int i = 0; i < d.refused(); i++) {
+            metrics.cluster(record.name(), "endpoint_refused");
         }
-        List<WorkloadSetRecord.Workload> kept = new java.util.ArrayList<>();
-        String first = null;
-        int refused = 0;
-        for (WorkloadSetRecord.Workload w : workloads) {
-            Optional<String> refusal = rule.endpointRefusal(w.address());
-            if (refusal.isPresent()) {
-                metrics.cluster(record.name(), "endpoint_refused");
-                first = first == null ? w.service() + "." + w.namespace() + ": " + refusal.get() : first;
-                refused++;
-            } else {
-                kept.add(w);
-            }
+        if (d.refused() > 0) { // one line per sync, however many
+            LOG.warn("cluster {}: {} endpoint(s) left out (first: {})", record.name(), d.refused(), d.firstRefusal());
         }
-        if (refused > 0) { // one line per sync, however many
-            LOG.warn("cluster {}: {} endpoint(s) left out (first: {})", record.name(), refused, first);
-        }
-        return kept;
+        return d.kept();
     }
 
     private void syncExports() {
@@ -442,66 +429,24 @@ final class ClusterConnector implements AutoCloseable {
         String key = ClusterRecord.workloadSetKey(record.name());
         WorkloadSetRecord next = new WorkloadSetRecord(key, record.name(), record.network(),
                 dialable(result.workloads()));
-        Map<String, String> conflicts = new HashMap<>();
-        boolean current = store.transact(tx -> {
-            if (!stillCurrent(tx)) {
-                return false; // unregistered or rotated meanwhile: this connector must not write any more
-            }
-            // The ports other members serve each service on, grouped once (not per export).
-            Map<String, java.util.TreeSet<Integer>> otherPorts = new HashMap<>();
-            for (WorkloadSetRecord set : Records.list(tx, Kind.WORKLOADS, WorkloadSetRecord.class)) {
-                if (!set.agent().equals(key)) {
-                    for (WorkloadSetRecord.Workload w : set.workloads()) {
-                        otherPorts.computeIfAbsent(w.namespace() + "/" + w.service(), k -> new java.util.TreeSet<>())
-                                .add(w.port());
-                    }
-                }
-            }
-            boolean importsChanged = false;
-            java.util.Set<String> policies = new java.util.HashSet<>();
-            Records.list(tx, Kind.EXPORT, ExportRecord.class).forEach(x -> policies.add(
-                    ExportRecord.key(x.service(), x.namespace())));
-            for (ExportedEndpoints.ExportState e : result.exports()) {
-                if (!e.valid()) {
-                    continue;
-                }
-                List<Integer> elsewhere = List.copyOf(otherPorts.getOrDefault(e.namespace() + "/" + e.name(),
-                        new java.util.TreeSet<>()));
-                if (!elsewhere.isEmpty() && !e.ports().isEmpty() && !elsewhere.equals(e.ports())) {
-                    conflicts.put(e.namespace() + "/" + e.name(), "ports " + e.ports() + " differ from " + elsewhere
-                            + " exported elsewhere; the federation carries every port");
-                }
-                String exportKey = ExportRecord.key(e.name(), e.namespace());
-                if (!policies.contains(exportKey)) {
-                    // A ServiceExport exports to the whole clusterset (MCS); `meshfed export` may narrow it later.
-                    // It covers this cluster's own instances only: a cluster cannot export another member's service.
-                    Records.put(tx, Kind.EXPORT, exportKey, new ExportRecord(e.name(), e.namespace(), true,
-                            List.of(), record.name()), StoreTransaction.ABSENT);
-                    importsChanged = true;
-                }
-            }
-            if (!Records.get(tx, Kind.WORKLOADS, key, WorkloadSetRecord.class).filter(next::equals).isPresent()) {
-                Records.put(tx, Kind.WORKLOADS, key, next, StoreTransaction.ANY);
-                importsChanged = true;
-            }
-            if (importsChanged) {
-                // Listen ports in every network that imports what changed; the cluster's own network's shortfall
-                // (what it imports without a port) also shows in its status.
-                var shortfall = ports.reconcile(tx).shortfalls().get(record.network());
-                if (shortfall != null) {
-                    LOG.warn("cluster {}: {}; they are not reachable from it", record.name(), shortfall.describe());
-                    metrics.cluster(record.name(), shortfall.exhausted() > 0 ? "port_exhausted" : "port_quota");
-                }
-            }
-            return true;
-        });
-        if (!current) {
+        // A ServiceExport exports to the whole clusterset (MCS); `meshfed export` may narrow it later. It covers this
+        // cluster's own instances only: a cluster cannot export another member's service.
+        List<MemberExports.Offer> offers = result.exports().stream().filter(ExportedEndpoints.ExportState::valid)
+                .map(e -> new MemberExports.Offer(e.name(), e.namespace(), e.ports())).toList();
+        Optional<MemberExports.Outcome> written = store.transact(tx -> stillCurrent(tx)
+                ? Optional.of(memberExports.write(tx, next, offers))
+                : Optional.<MemberExports.Outcome>empty()); // unregistered or rotated meanwhile: no more writes
+        if (written.isEmpty()) {
             return;
         }
-        exportedServices = (int) result.exports().stream().filter(ExportedEndpoints.ExportState::valid).count();
+        written.get().shortfall().ifPresent(shortfall -> {
+            // what the cluster's own network imports without a port; it also shows in its status
+            LOG.warn("cluster {}: {}; they are not reachable from it", record.name(), shortfall.describe());
+            metrics.cluster(record.name(), shortfall.exhausted() > 0 ? "port_exhausted" : "port_quota");
+        });
+        exportedServices = offers.size();
         for (ExportedEndpoints.ExportState e : result.exports()) {
-            String conflict = conflicts.get(e.namespace() + "/" + e.name());
-            updateExportStatus(e, conflict);
+            updateExportStatus(e, written.get().conflicts().get(e.namespace() + "/" + e.name()));
         }
     }
 
