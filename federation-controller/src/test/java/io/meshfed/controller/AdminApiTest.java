@@ -68,7 +68,11 @@ class AdminApiTest {
         fails(() -> admin.addMember(AddMemberRequest.newBuilder().setName("k8s").setType("kubernetes").setNetwork("east")
                 .build()), Status.Code.INVALID_ARGUMENT, "kubernetes members are added by 'meshfed cluster join k8s");
         fails(() -> admin.addMember(AddMemberRequest.newBuilder().setName("dc1").setType("consul").setNetwork("east")
-                .build()), Status.Code.INVALID_ARGUMENT, "not supported yet");
+                .build()), Status.Code.INVALID_ARGUMENT, "consul members are added by 'meshfed consul join dc1 --address URL"
+                + " --network NET', which also hands over the connector's credentials");
+        fails(() -> admin.addMember(AddMemberRequest.newBuilder().setName("n1").setType("nomad").setNetwork("east")
+                .build()), Status.Code.INVALID_ARGUMENT, "member type 'nomad' does not exist; the types are vm,"
+                + " kubernetes, consul");
         fails(() -> admin.addMember(AddMemberRequest.newBuilder().setName("other").setType("vm").setNetwork("east")
                 .setTrustDomain("east-vms.acme.mesh").build()), Status.Code.ALREADY_EXISTS, "belongs to member 'east-vms'");
         fails(() -> admin.addMember(AddMemberRequest.newBuilder().setName("fed").setType("vm").setNetwork("east")

@@ -20,10 +20,10 @@ import java.util.Set;
 final class AttestedSources {
     private AttestedSources() {}
 
-    /** The attested sources of {@code member}; empty when it is not a Kubernetes member of the view. */
+    /** The attested sources of {@code member}; empty when it is not a member of the view whose gateway attests sources. */
     static List<AttestedSource> of(CatalogView view, String member) {
         MemberRecord m = view.members().get(member);
-        if (m == null || !m.type().equals("kubernetes")) {
+        if (m == null || !io.meshfed.controller.model.MemberType.of(m).gatewayAttestsSources()) {
             return List.of();
         }
         TrustDomain trustDomain;

@@ -148,7 +148,7 @@ public final class CatalogView {
         Map<String, List<PodIdentitiesRecord.Pod>> byMember = new TreeMap<>();
         for (PodIdentitiesRecord shard : Records.list(r, Kind.POD_IDENTITIES, PodIdentitiesRecord.class)) {
             MemberRecord m = members.get(shard.member());
-            if (m != null && m.type().equals("kubernetes")) {
+            if (m != null && io.meshfed.controller.model.MemberType.of(m).gatewayAttestsSources()) {
                 byMember.computeIfAbsent(m.name(), k -> new ArrayList<>()).addAll(shard.pods());
             }
         }

@@ -30,6 +30,7 @@ public enum SnapshotAudience {
      * the member is a Kubernetes member (only those have pods to attest), so they share one serialisation.
      */
     public SnapshotAudience of(MemberRecord member) {
-        return this == EAST_WEST_GATEWAY && !member.type().equals("kubernetes") ? OTHER : this;
+        return this == EAST_WEST_GATEWAY && !io.meshfed.controller.model.MemberType.of(member).gatewayAttestsSources()
+                ? OTHER : this;
     }
 }

@@ -93,7 +93,7 @@ public final class SnapshotBuilder {
      * every east-west gateway, a VM member's too, runs a tunnel listener that decides forwarded identities.
      */
     static List<String> forwardingTrustDomains(CatalogView view) {
-        return view.members().values().stream().filter(m -> m.type().equals("kubernetes"))
+        return view.members().values().stream().filter(m -> io.meshfed.controller.model.MemberType.of(m).gatewayAttestsSources())
                 .map(MemberRecord::trustDomain).filter(td -> !td.isEmpty()).distinct().sorted().toList();
     }
 

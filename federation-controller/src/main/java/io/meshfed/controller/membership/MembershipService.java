@@ -16,6 +16,7 @@ import io.meshfed.controller.catalog.PortAllocations;
 import io.meshfed.controller.identity.FederationIdentity;
 import io.meshfed.controller.model.Kind;
 import io.meshfed.controller.model.MemberRecord;
+import io.meshfed.controller.model.MemberType;
 import io.meshfed.controller.model.MetaRecord;
 import io.meshfed.controller.model.NetworkRecord;
 import io.meshfed.controller.model.Records;
@@ -140,21 +141,19 @@ public final class MembershipService {
     }
 
     public Member addMember(AddMemberRequest request) {
-        String type = request.getType().isEmpty() ? "vm" : request.getType();
-        if (type.equals("kubernetes")) {
-            throw invalid("kubernetes members are added by 'meshfed cluster join " + request.getName()
-                    + " --kubeconfig FILE --network NET', which also hands over the connector's credentials");
+        String name = request.getType().isEmpty() ? MemberType.VM.name() : request.getType();
+        MemberType type = MemberType.named(name).orElseThrow(() -> invalid("member type '" + name
+                + "' does not exist; the types are " + MemberType.names()));
+        if (type.joinedBy().isPresent()) {
+            throw invalid(type.name() + " members are added by '" + type.joinedBy().get().replace("NAME",
+                    request.getName()) + "', which also hands over the connector's credentials");
         }
-        if (!type.equals("vm")) {
-            throw invalid("member type '" + type + "' is not supported yet; use vm (consul members come with their"
-                    + " connector)");
-        }
-        return createMember(request, type);
+        return createMember(request, type.name());
     }
 
-    /** A kubernetes member, for {@code meshfed cluster join} (see ClusterOperations). */
-    public Member addClusterMember(AddMemberRequest request) {
-        return createMember(request, "kubernetes");
+    /** A member of a type whose connector brings credentials, for its join command (see ClusterOperations). */
+    public Member addConnectedMember(AddMemberRequest request, MemberType type) {
+        return createMember(request, type.name());
     }
 
     private Member createMember(AddMemberRequest request, String type) {

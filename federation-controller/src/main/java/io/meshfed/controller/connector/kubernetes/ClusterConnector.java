@@ -298,13 +298,14 @@ final class ClusterConnector implements AutoCloseable {
      */
     private void becameUnreachable() {
         executor.checkInContext();
-        withdrawPods("the API server is unreachable");
         if ("stale".equals(state) || "withdrawn".equals(state)) {
+            withdrawPods("the API server is unreachable");
             return;
         }
         boolean hadSynced = lastSync != null || Records.get(store, Kind.WORKLOADS,
                 ClusterRecord.workloadSetKey(record.name()), WorkloadSetRecord.class).isPresent();
-        state = hadSynced ? "stale" : "connecting";
+        state = hadSynced ? "stale" : "connecting"; // before the pods go, so a status read after their push says why
+        withdrawPods("the API server is unreachable");
         if (hadSynced) {
             LOG.warn("cluster {}: API server unreachable; its endpoints stay for {} ({})", record.name(), staleGrace,
                     lastError);

@@ -18,6 +18,7 @@ import io.meshfed.controller.model.GatewayRecord;
 import io.meshfed.controller.model.Kind;
 import io.meshfed.controller.model.PodIdentitiesRecord;
 import io.meshfed.controller.model.MemberRecord;
+import io.meshfed.controller.model.MemberType;
 import io.meshfed.controller.model.Records;
 import io.meshfed.controller.store.Store;
 import io.meshfed.controller.store.StoreTransaction;
@@ -69,8 +70,8 @@ public final class ClusterOperations {
         }
         membership.createNetwork(CreateNetworkRequest.newBuilder().setName(r.getNetwork())
                 .setGatewayAddress(r.getGatewayAddress()).setTunnelAddress(r.getTunnelAddress()).build());
-        membership.addClusterMember(AddMemberRequest.newBuilder().setName(r.getName()).setType("kubernetes")
-                .setNetwork(r.getNetwork()).setTrustDomain(r.getTrustDomain()).addAllCidrs(r.getCidrsList()).build());
+        membership.addConnectedMember(AddMemberRequest.newBuilder().setName(r.getName())
+                .setNetwork(r.getNetwork()).setTrustDomain(r.getTrustDomain()).addAllCidrs(r.getCidrsList()).build(), MemberType.KUBERNETES);
         MemberRecord member = Records.get(store, Kind.MEMBER, r.getName(), MemberRecord.class).orElseThrow();
         String purpose = ClusterRecord.purpose(r.getName());
         String sealed = identity.secrets().seal(r.getKubeconfig(), purpose);
