@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.meshfed.api.HostPort;
 import io.meshfed.controller.model.MemberRecord;
+import io.meshfed.controller.model.WorkloadSetRecord;
 import io.netty.util.NetUtil;
 import java.util.List;
 import java.util.Optional;
@@ -179,5 +180,29 @@ public final class MemberAddresses {
             int mask = (0xff << (8 - rest)) & 0xff;
             return (ip[full] & mask) == (network[full] & mask);
         }
+    }
+
+    /** The workloads of a report split by {@link #endpointRefusal}: those that may be dialled, and why not. */
+    public record Dialable(List<WorkloadSetRecord.Workload> kept, int refused, String firstRefusal) {
+        public Dialable {
+            kept = List.copyOf(kept);
+        }
+    }
+
+    /** The workloads that may be dialled in plain TCP, and the first reason one was left out. */
+    public Dialable dialable(List<WorkloadSetRecord.Workload> workloads) {
+        List<WorkloadSetRecord.Workload> kept = new java.util.ArrayList<>();
+        String first = null;
+        int refused = 0;
+        for (WorkloadSetRecord.Workload w : workloads) {
+            Optional<String> refusal = endpointRefusal(w.address());
+            if (refusal.isPresent()) {
+                first = first == null ? w.service() + "." + w.namespace() + ": " + refusal.get() : first;
+                refused++;
+            } else {
+                kept.add(w);
+            }
+        }
+        return new Dialable(kept, refused, first);
     }
 }

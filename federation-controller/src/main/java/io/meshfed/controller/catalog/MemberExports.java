@@ -3,13 +3,11 @@ package io.meshfed.controller.catalog;
 import static java.util.Objects.requireNonNull;
 
 import io.meshfed.controller.model.ExportRecord;
-import io.meshfed.controller.model.MemberRecord;
 import io.meshfed.controller.model.PortShortfallRecord;
 import io.meshfed.controller.model.WorkloadSetRecord;
 import io.meshfed.controller.model.Kind;
 import io.meshfed.controller.model.Records;
 import io.meshfed.controller.store.StoreTransaction;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -61,8 +59,10 @@ public final class MemberExports {
         Map<String, String> conflicts = conflicts(tx, next.agent(), offers);
         boolean changed = false;
         Set<String> policies = new HashSet<>();
-        Records.list(tx, Kind.EXPORT, ExportRecord.class).forEach(x -> policies.add(
-                ExportRecord.key(x.service(), x.namespace())));
+        if (!offers.isEmpty()) { // an agent's report offers nothing: no need to read every policy
+            Records.list(tx, Kind.EXPORT, ExportRecord.class).forEach(x -> policies.add(
+                    ExportRecord.key(x.service(), x.namespace())));
+        }
         for (Offer o : offers) {
             String exportKey = ExportRecord.key(o.name(), o.namespace());
             if (!policies.contains(exportKey)) {
@@ -107,36 +107,5 @@ public final class MemberExports {
             }
         }
         return conflicts;
-    }
-
-    /** The workloads of a report split by {@link MemberAddresses#endpointRefusal}: those that may be dialled, and why not. */
-    public record Dialable(List<WorkloadSetRecord.Workload> kept, int refused, String firstRefusal) {
-        public Dialable {
-            kept = List.copyOf(kept);
-        }
-    }
-
-    /**
-     * The workloads of {@code member} that may be dialled in plain TCP; none when the member is gone (null), since
-     * nothing of a member that left may be dialled.
-     */
-    public static Dialable dialable(MemberRecord member, List<WorkloadSetRecord.Workload> workloads) {
-        if (member == null) {
-            return new Dialable(List.of(), workloads.size(), workloads.isEmpty() ? null : "the member is gone");
-        }
-        MemberAddresses rule = MemberAddresses.of(member);
-        List<WorkloadSetRecord.Workload> kept = new ArrayList<>();
-        String first = null;
-        int refused = 0;
-        for (WorkloadSetRecord.Workload w : workloads) {
-            Optional<String> refusal = rule.endpointRefusal(w.address());
-            if (refusal.isPresent()) {
-                first = first == null ? w.service() + "." + w.namespace() + ": " + refusal.get() : first;
-                refused++;
-            } else {
-                kept.add(w);
-            }
-        }
-        return new Dialable(kept, refused, first);
     }
 }

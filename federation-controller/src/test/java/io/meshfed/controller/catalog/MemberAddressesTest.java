@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.meshfed.controller.model.MemberRecord;
+import io.meshfed.controller.model.WorkloadSetRecord;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -84,5 +85,19 @@ class MemberAddressesTest {
                 "has bits set after its /62 prefix");
         assertThatThrownBy(() -> MemberAddresses.checkCidr("fe80::1%eth0/64")).hasMessageContaining(
                 "must be ADDRESS/PREFIX");
+    }
+
+    @Test
+    void onlyReportedEndpointsInsideTheCidrsMayBeDialledAndTheFirstRefusalIsNamed() {
+        List<WorkloadSetRecord.Workload> reported = List.of(
+                new WorkloadSetRecord.Workload("billing", "legacy", "10.2.0.7", 8080, true, "", null),
+                new WorkloadSetRecord.Workload("billing", "legacy", "10.9.0.7", 8080, true, "", null),
+                new WorkloadSetRecord.Workload("billing", "legacy", "169.254.169.254", 80, true, "", null));
+
+        MemberAddresses.Dialable d = member("10.2.0.0/16").dialable(reported);
+
+        assertThat(d.kept()).extracting(WorkloadSetRecord.Workload::address).containsExactly("10.2.0.7");
+        assertThat(d.refused()).isEqualTo(2);
+        assertThat(d.firstRefusal()).startsWith("billing.legacy: ").contains("10.9.0.7");
     }
 }

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What every member kind's report does to the catalog through {@link MemberExports}: an offer never widens an
- * admin's export, writes happen only on change, and a member that left can have nothing dialled.
+ * admin's export, and writes happen only on change.
  */
 class MemberExportsTest {
     @TempDir
@@ -97,23 +97,5 @@ class MemberExportsTest {
 
         assertThat(o.conflicts()).containsEntry("legacy/billing",
                 "ports [8080] differ from [9090] exported elsewhere; the federation carries every port");
-    }
-
-    @Test
-    void onlyAddressesInsideTheMembersCidrsMayBeDialledAndNothingOfAMemberThatLeft() {
-        MemberRecord dc1 = Records.get(store, Kind.MEMBER, "dc1", MemberRecord.class).orElseThrow();
-        List<WorkloadSetRecord.Workload> reported = List.of(
-                new WorkloadSetRecord.Workload("billing", "legacy", "10.1.0.7", 8080, true, "", null),
-                new WorkloadSetRecord.Workload("billing", "legacy", "10.9.0.7", 8080, true, "", null),
-                new WorkloadSetRecord.Workload("billing", "legacy", "169.254.169.254", 80, true, "", null));
-
-        MemberExports.Dialable d = MemberExports.dialable(dc1, reported);
-        assertThat(d.kept()).extracting(WorkloadSetRecord.Workload::address).containsExactly("10.1.0.7");
-        assertThat(d.refused()).isEqualTo(2);
-        assertThat(d.firstRefusal()).startsWith("billing.legacy: ").contains("10.9.0.7");
-
-        MemberExports.Dialable gone = MemberExports.dialable(null, reported);
-        assertThat(gone.kept()).isEmpty();
-        assertThat(gone.firstRefusal()).isEqualTo("the member is gone");
     }
 }

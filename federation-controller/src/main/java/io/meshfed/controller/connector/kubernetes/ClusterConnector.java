@@ -413,8 +413,12 @@ final class ClusterConnector implements AutoCloseable {
      * left out, logged and counted ({@code endpoint_refused}).
      */
     private List<WorkloadSetRecord.Workload> dialable(List<WorkloadSetRecord.Workload> workloads) {
-        MemberExports.Dialable d = MemberExports.dialable(Records.get(store, Kind.MEMBER, record.name(),
-                MemberRecord.class).orElse(null), workloads);
+        MemberAddresses rule = Records.get(store, Kind.MEMBER, record.name(), MemberRecord.class)
+                .map(MemberAddresses::of).orElse(null);
+        if (rule == null) {
+            return List.of(); // the member is gone: nothing of it may be dialled
+        }
+        MemberAddresses.Dialable d = rule.dialable(workloads);
         for (int i = 0; i < d.refused(); i++) {
             metrics.cluster(record.name(), "endpoint_refused");
         }
