@@ -27,6 +27,8 @@ import io.meshfed.controller.join.JoinTokenOperations;
 import io.meshfed.controller.join.JoinTokens;
 import io.meshfed.controller.join.SvidLifetimes;
 import io.meshfed.controller.connector.kubernetes.ClusterConnectors;
+import io.meshfed.controller.connector.consul.ConsulConnectors;
+import io.meshfed.controller.connector.consul.ConsulOperations;
 import io.meshfed.controller.connector.kubernetes.ClusterOperations;
 import io.meshfed.controller.membership.MembershipService;
 import io.meshfed.controller.routes.RouteOperations;
@@ -154,6 +156,9 @@ final class ControllerComponents implements AutoCloseable {
                 config.outboundPorts());
         RouteOperations routes = new RouteOperations(store);
         ClusterOperations clusters = new ClusterOperations(store, identity, membership, connectors);
+        ConsulConnectors consulConnectors = new ConsulConnectors(store, identity, trust, streams, metrics, clock,
+                timer, config.clusterStaleGrace(), ConsulConnectors.DEFAULT_WAIT, ports);
+        ConsulOperations consul = new ConsulOperations(store, identity, membership, consulConnectors);
         IdentityOperations identities = new IdentityOperations(store, clock, withdrawal);
         AdvertisedAddress advertised = new AdvertisedAddress(config.advertiseAddress(),
                 config.listen().getHostString());
@@ -163,10 +168,12 @@ final class ControllerComponents implements AutoCloseable {
                 streams::workloadsReported);
         CallerPolicyOperations callers = new CallerPolicyOperations(store, ports::reconcile);
         AdminServiceImpl admin = new AdminServiceImpl(membership, tokens, exports, status, routes, clusters,
-                identities, callers);
+                consul, identities, callers);
 
         connectors.start();
         started.add("cluster connectors", connectors);
+        consulConnectors.start();
+        started.add("consul connectors", consulConnectors);
 
         SpiffeId adminId = identity.adminId();
         SpiffeTrustManager trustManager = new SpiffeTrustManager(credentials, PeerAuthorizer.anyVerified(), clock,

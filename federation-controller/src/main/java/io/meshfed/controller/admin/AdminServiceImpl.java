@@ -35,11 +35,13 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     private final StatusService status;
     private final RouteOperations routes;
     private final ClusterOperations clusters;
+    private final io.meshfed.controller.connector.consul.ConsulOperations consul;
     private final IdentityOperations identities;
     private final CallerPolicyOperations callers;
 
     public AdminServiceImpl(MembershipService membership, JoinTokenOperations tokens, ExportOperations exports,
-            StatusService status, RouteOperations routes, ClusterOperations clusters, IdentityOperations identities,
+            StatusService status, RouteOperations routes, ClusterOperations clusters,
+            io.meshfed.controller.connector.consul.ConsulOperations consul, IdentityOperations identities,
             CallerPolicyOperations callers) {
         this.membership = requireNonNull(membership, "membership");
         this.tokens = requireNonNull(tokens, "tokens");
@@ -47,6 +49,7 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
         this.status = requireNonNull(status, "status");
         this.routes = requireNonNull(routes, "routes");
         this.clusters = requireNonNull(clusters, "clusters");
+        this.consul = requireNonNull(consul, "consul");
         this.identities = requireNonNull(identities, "identities");
         this.callers = requireNonNull(callers, "callers");
     }
@@ -128,6 +131,23 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     public void unregisterCluster(io.meshfed.api.v1.UnregisterClusterRequest request,
             StreamObserver<io.meshfed.api.v1.ClusterState> out) {
         unary(out, () -> clusters.unregister(request));
+    }
+
+    @Override
+    public void registerConsul(io.meshfed.api.v1.RegisterConsulRequest request,
+            StreamObserver<io.meshfed.api.v1.ConsulState> out) {
+        unary(out, () -> consul.register(request));
+    }
+
+    @Override
+    public void unregisterConsul(io.meshfed.api.v1.UnregisterConsulRequest request,
+            StreamObserver<io.meshfed.api.v1.ConsulState> out) {
+        unary(out, () -> consul.unregister(request));
+    }
+
+    @Override
+    public void listConsul(io.meshfed.api.v1.ListRequest request, StreamObserver<io.meshfed.api.v1.ConsulList> out) {
+        unary(out, consul::list);
     }
 
     @Override

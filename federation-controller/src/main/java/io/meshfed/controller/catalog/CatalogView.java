@@ -38,7 +38,7 @@ public final class CatalogView {
          * controller read from a member cluster itself is reached at its address.
          */
         public boolean reachable() {
-            return !inbound.isEmpty() || ClusterRecord.isWorkloadSetKey(agent);
+            return !inbound.isEmpty() || ClusterRecord.isConnectorWorkloadSetKey(agent);
         }
     }
 

@@ -247,7 +247,7 @@ public final class PortAllocations {
         record Offer(String member, String network, String service, String namespace, String key) {}
         Set<Offer> offers = new HashSet<>();
         for (WorkloadSetRecord set : Records.list(tx, Kind.WORKLOADS, WorkloadSetRecord.class)) {
-            boolean fromCluster = ClusterRecord.isWorkloadSetKey(set.agent());
+            boolean fromCluster = ClusterRecord.isConnectorWorkloadSetKey(set.agent());
             for (WorkloadSetRecord.Workload w : set.workloads()) {
                 if (w.inbound() != null || fromCluster) {
                     offers.add(new Offer(set.member(), set.network(), w.service(), w.namespace(), key(w)));

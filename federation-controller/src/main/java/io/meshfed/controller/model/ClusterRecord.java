@@ -18,8 +18,12 @@ public record ClusterRecord(String name, String network, String trustDomain, Str
         return WORKLOAD_SET_PREFIX + cluster;
     }
 
-    /** Whether a workload set's key is a cluster's (the rest are keyed by the SPIFFE ID of the agent that reported). */
-    public static boolean isWorkloadSetKey(String key) {
-        return key.startsWith(WORKLOAD_SET_PREFIX);
+    /**
+     * Whether a workload set's key is one a connector writes for what it read from a member (a Kubernetes cluster,
+     * a Consul datacenter); the rest are keyed by the SPIFFE ID of the agent that reported. Such instances are
+     * dialled at their address (checked against the member's CIDRs when read), not through an agent's inbound.
+     */
+    public static boolean isConnectorWorkloadSetKey(String key) {
+        return key.startsWith(WORKLOAD_SET_PREFIX) || ConsulRecord.connectorPrefixes().stream().anyMatch(key::startsWith);
     }
 }

@@ -13,6 +13,7 @@ public enum Kind {
     PORT_SHORTFALL("PortShortfall", PortShortfallRecord.class),
     ROUTE("Route", RouteRecord.class),
     CLUSTER("Cluster", ClusterRecord.class),
+    CONSUL("Consul", ConsulRecord.class),
     IDENTITY("Identity", IdentityRecord.class),
     POD_IDENTITIES("PodIdentities", PodIdentitiesRecord.class),
     META("Meta", MetaRecord.class);

@@ -28,10 +28,36 @@ public final class ControllerMetrics {
         io.micrometer.core.instrument.Gauge.builder(name, value).description(description).register(registry);
     }
 
-    /** A member cluster's connector event: {@code resync} (endpoints or imports written) or {@code watch_error}. */
+    /**
+     * A member cluster's connector event: {@code resync} (endpoints or imports written) or {@code watch_error}; also
+     * counted as the member's event of type {@code kubernetes}.
+     */
     public void cluster(String cluster, String event) {
         Counter.builder("meshfed.cluster.events").description("Kubernetes connector resyncs and watch errors")
                 .tag("cluster", cluster).tag("event", event).register(registry).increment();
+        member(cluster, "kubernetes", event);
+    }
+
+    /**
+     * A member connector's event, for every member kind ({@code meshfed_member_events_total{member,type,event}}):
+     * {@code resync}, {@code watch_error}, {@code stale}, {@code withdrawn}, {@code endpoint_refused}, ...
+     */
+    public void member(String member, String type, String event) {
+        Counter.builder("meshfed.member.events").description("Member connector events (resyncs, errors, outages)")
+                .tag("member", member).tag("type", type).tag("event", event).register(registry).increment();
+    }
+
+    /** {@code meshfed_member_connected{member,type}}: 1 while the member's connector is synced with it. */
+    public void memberConnected(String member, String type, Supplier<Number> value) {
+        io.micrometer.core.instrument.Gauge.builder("meshfed.member.connected", value)
+                .description("1 while the member's connector is synced with it").tag("member", member)
+                .tag("type", type).strongReference(true).register(registry);
+    }
+
+    /** Drops a removed member's gauges. */
+    public void forgetMember(String member) {
+        registry.getMeters().stream().filter(m -> member.equals(m.getId().getTag("member")))
+                .filter(m -> m instanceof io.micrometer.core.instrument.Gauge).toList().forEach(registry::remove);
     }
 
     /** A gauge per member cluster, e.g. whether its API server is reachable. */
@@ -44,6 +70,7 @@ public final class ControllerMetrics {
     public void forgetCluster(String cluster) {
         registry.getMeters().stream().filter(m -> cluster.equals(m.getId().getTag("cluster")))
                 .filter(m -> m instanceof io.micrometer.core.instrument.Gauge).toList().forEach(registry::remove);
+        forgetMember(cluster);
     }
 
     public void join(boolean success, String reason) {

@@ -32,8 +32,17 @@ import org.slf4j.LoggerFactory;
 public final class ConsulCatalogWatch implements AutoCloseable {
     /** The tag that exports a Consul service into the federation. */
     public static final String EXPORT_TAG = "meshfed-export";
+    /**
+     * The tag of what meshfed publishes into Consul (the member's imports): never read back as an export, so an
+     * import cannot come back as this member's own service.
+     */
+    public static final String IMPORT_TAG = "meshfed-import";
     /** At most this many services are watched; more are left out and reported. */
     static final int MAX_SERVICES = 2_000;
+    /** How an error reason begins when the catalog itself could not be read. */
+    static final String CATALOG = "catalog/services";
+    /** What an error reason says when no answer came at all. */
+    static final String UNREACHABLE = "agent unreachable";
     static final Duration MIN_INTERVAL = Duration.ofSeconds(1);
     static final Duration FIRST_BACKOFF = Duration.ofSeconds(1);
     static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
@@ -41,8 +50,11 @@ public final class ConsulCatalogWatch implements AutoCloseable {
 
     /** What the watch reports. Called from its threads; implementations hand the work on. */
     public interface Listener {
-        /** The exported workloads now, sorted; called when they change. */
-        void workloads(List<WorkloadSetRecord.Workload> workloads);
+        /**
+         * The exported workloads now, sorted, and the names of the services among them that the datacenter itself
+         * exports (by the tag; the rest are named by an admin's export policy); called when either changes.
+         */
+        void workloads(List<WorkloadSetRecord.Workload> workloads, Set<String> tagged);
 
         /** A read failed; {@code reason} names the endpoint and what Consul answered. */
         void error(String reason);
@@ -60,6 +72,8 @@ public final class ConsulCatalogWatch implements AutoCloseable {
     private final Map<String, List<WorkloadSetRecord.Workload>> instances = new ConcurrentHashMap<>();
     private volatile Map<String, List<String>> lastCatalog;
     private volatile List<WorkloadSetRecord.Workload> published;
+    private volatile Set<String> tagged = Set.of();
+    private volatile Set<String> publishedTagged;
     private volatile boolean catalogRead;
     private volatile boolean closed;
     private Thread catalogThread;
@@ -130,7 +144,7 @@ public final class ConsulCatalogWatch implements AutoCloseable {
                     return;
                 }
                 catalogRead = false;
-                report("catalog/services", e);
+                report(CATALOG, e);
                 sleep(jittered(backoff));
                 backoff = doubled(backoff);
                 index = 0;
@@ -144,9 +158,17 @@ public final class ConsulCatalogWatch implements AutoCloseable {
         }
         Set<String> policy = namedByPolicy.get();
         Set<String> wanted = new TreeSet<>();
+        Set<String> byTag = new TreeSet<>();
         catalog.forEach((name, tags) -> {
-            if ((tags != null && tags.contains(EXPORT_TAG)) || policy.contains(name)) {
+            List<String> t = tags == null ? List.of() : tags;
+            if (t.contains(IMPORT_TAG)) {
+                return; // what meshfed published here
+            }
+            if (t.contains(EXPORT_TAG) || policy.contains(name)) {
                 wanted.add(name);
+            }
+            if (t.contains(EXPORT_TAG)) {
+                byTag.add(name);
             }
         });
         if (wanted.size() > MAX_SERVICES) {
@@ -163,6 +185,8 @@ public final class ConsulCatalogWatch implements AutoCloseable {
         for (String n : wanted) {
             watches.computeIfAbsent(n, ServiceWatch::new);
         }
+        byTag.retainAll(wanted);
+        tagged = Set.copyOf(byTag);
         publish();
     }
 
@@ -186,9 +210,11 @@ public final class ConsulCatalogWatch implements AutoCloseable {
                 .thenComparing(WorkloadSetRecord.Workload::service).thenComparing(WorkloadSetRecord.Workload::address)
                 .thenComparingInt(WorkloadSetRecord.Workload::port));
         List<WorkloadSetRecord.Workload> now = List.copyOf(all);
-        if (!now.equals(published) && !closed) {
+        Set<String> taggedNow = tagged;
+        if ((!now.equals(published) || !taggedNow.equals(publishedTagged)) && !closed) {
             published = now;
-            listener.workloads(now);
+            publishedTagged = taggedNow;
+            listener.workloads(now, taggedNow);
         }
     }
 
@@ -276,7 +302,7 @@ public final class ConsulCatalogWatch implements AutoCloseable {
         while (root.getCause() != null) {
             root = root.getCause();
         }
-        return "agent unreachable (" + root.getClass().getSimpleName()
+        return UNREACHABLE + " (" + root.getClass().getSimpleName()
                 + (root.getMessage() == null ? "" : ": " + root.getMessage()) + ")";
     }
 

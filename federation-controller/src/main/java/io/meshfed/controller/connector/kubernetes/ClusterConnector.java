@@ -25,6 +25,7 @@ import io.meshfed.controller.identity.TrustState;
 import io.meshfed.controller.model.ClusterRecord;
 import io.meshfed.controller.model.Kind;
 import io.meshfed.controller.model.MemberRecord;
+import io.meshfed.controller.model.MemberType;
 import io.meshfed.controller.model.PodIdentitiesRecord;
 import io.meshfed.controller.model.Records;
 import io.meshfed.controller.model.WorkloadSetRecord;
@@ -157,6 +158,7 @@ final class ClusterConnector implements AutoCloseable {
     void start() {
         metrics.clusterGauge("meshfed.cluster.connected", "1 while the connector is synced with the member cluster",
                 record.name(), () -> "synced".equals(state) ? 1 : 0);
+        metrics.memberConnected(record.name(), MemberType.KUBERNETES.name(), () -> "synced".equals(state) ? 1 : 0);
         metrics.clusterGauge("meshfed.cluster.attested.pods", "Pods of the member cluster that its east-west"
                 + " gateways attest by source address", record.name(), () -> attestedPods);
         executor.execute(this::connect);

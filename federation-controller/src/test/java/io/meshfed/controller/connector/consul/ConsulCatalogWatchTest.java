@@ -23,6 +23,7 @@ class ConsulCatalogWatchTest {
     private ConsulConnection connection;
     private ConsulCatalogWatch watch;
     private final AtomicReference<List<Workload>> latest = new AtomicReference<>();
+    private final AtomicReference<Set<String>> latestTagged = new AtomicReference<>();
     private final List<String> errors = new CopyOnWriteArrayList<>();
     private volatile Set<String> namedByPolicy = Set.of();
 
@@ -50,7 +51,8 @@ class ConsulCatalogWatchTest {
                 WAIT,
                 new ConsulCatalogWatch.Listener() {
                     @Override
-                    public void workloads(List<Workload> workloads) {
+                    public void workloads(List<Workload> workloads, Set<String> tagged) {
+                        latestTagged.set(tagged);
                         latest.set(workloads);
                     }
 
@@ -116,9 +118,24 @@ class ConsulCatalogWatchTest {
             assertThat(x.namespace()).isEqualTo("finance");
             assertThat(x.locality()).isEmpty();
         });
+        assertThat(latestTagged.get()).as("named by a policy, not offered by the datacenter").isEmpty();
         namedByPolicy = Set.of();
         watch.refresh();
         awaitWorkloads(List::isEmpty);
+    }
+
+    @Test
+    void whatMeshfedPublishedIsNeverReadBackAsAnExport() {
+        consul.node("meshfed-gateway-west", "127.0.0.9", Map.of());
+        consul.service("meshfed-gateway-west", "meshfed-import-hello-demo-8080", "hello-demo",
+                List.of("meshfed-import", "meshfed-export"), Map.of(), "127.0.0.9", 20001, "passing");
+        consul.node("vm-1", "10.0.0.1", Map.of());
+        consul.service("vm-1", "billing-1", "billing", List.of("meshfed-export"), Map.of(), "", 9000, "passing");
+        namedByPolicy = Set.of("hello-demo");
+        watch(NamespaceFrom.TAG, null);
+        assertThat(awaitWorkloads(l -> l.size() == 1)).singleElement()
+                .satisfies(x -> assertThat(x.service()).isEqualTo("billing"));
+        assertThat(latestTagged.get()).containsExactly("billing");
     }
 
     @Test

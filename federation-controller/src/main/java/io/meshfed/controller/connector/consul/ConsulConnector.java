@@ -1,0 +1,379 @@
+package io.meshfed.controller.connector.consul;
+
+import com.google.protobuf.Timestamp;
+import io.meshfed.api.HostPort;
+import io.meshfed.api.concurrent.SerialExecutor;
+import io.meshfed.api.v1.ConfigSnapshot;
+import io.meshfed.api.v1.ConsulState;
+import io.meshfed.controller.catalog.CatalogView;
+import io.meshfed.controller.catalog.MemberAddresses;
+import io.meshfed.controller.catalog.MemberExports;
+import io.meshfed.controller.catalog.PortAllocations;
+import io.meshfed.controller.catalog.SnapshotBuilder;
+import io.meshfed.controller.connector.ConnectorState;
+import io.meshfed.controller.identity.TrustState;
+import io.meshfed.controller.model.ConsulRecord;
+import io.meshfed.controller.model.ExportRecord;
+import io.meshfed.controller.model.Kind;
+import io.meshfed.controller.model.MemberRecord;
+import io.meshfed.controller.model.MemberType;
+import io.meshfed.controller.model.Records;
+import io.meshfed.controller.model.WorkloadSetRecord;
+import io.meshfed.controller.server.ControllerMetrics;
+import io.meshfed.controller.store.Store;
+import io.meshfed.controller.store.StoreReader;
+import io.meshfed.controller.store.StoreTransaction;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Connects one Consul datacenter to the federation, on its own serial executor. Reads: a {@link ConsulCatalogWatch}
+ * follows the datacenter's exported services, and each answer becomes the member's workload set through
+ * {@link MemberExports} (the services carrying the export tag are offered by the member itself; those named by an
+ * admin's export policy are covered by that policy), keeping only addresses the member's CIDRs allow. Writes: the
+ * federated services the member imports are published back by an {@link ImportPublisher}. An agent that cannot be
+ * reached makes the connector {@code stale}: the datacenter's instances stay as last read for the grace period, then
+ * are marked unhealthy ({@code withdrawn}) until the agent answers again.
+ */
+final class ConsulConnector implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ConsulConnector.class);
+    private static final Duration CATALOG_DELAY = Duration.ofMillis(500);
+    private static final Duration HEALTH_CHECK = Duration.ofSeconds(1);
+    private static final Duration PUBLISH_RETRY = Duration.ofSeconds(2);
+    private static final String TYPE = MemberType.CONSUL.name();
+
+    private final ConsulRecord record;
+    private final String token;
+    private final Store store;
+    private final TrustState trust;
+    private final ControllerMetrics metrics;
+    private final Clock clock;
+    private final Duration staleGrace;
+    private final Duration wait;
+    private final MemberExports memberExports;
+    private final SerialExecutor executor;
+
+    // Touched on the executor only, but for status() (volatile reads).
+    private ConsulConnection connection;
+    private ConsulCatalogWatch watch;
+    private ImportPublisher publisher;
+    private volatile ConnectorState state = ConnectorState.CONNECTING;
+    private volatile Instant lastSync;
+    private volatile String lastError = "";
+    private volatile String publishError = "";
+    private volatile int exportedServices;
+    private volatile int importedServices;
+    private List<WorkloadSetRecord.Workload> latest; // the watch's last answer; null until its first
+    private Set<String> latestTagged = Set.of();
+    private volatile CatalogView latestView;
+    private List<PublishedImports.Registration> appliedImports;
+    private SerialExecutor.Scheduled pendingPublish;
+    private SerialExecutor.Scheduled withdrawal;
+    private SerialExecutor.Scheduled healthCheck;
+    private boolean closed;
+
+    ConsulConnector(ConsulRecord record, String token, Store store, TrustState trust, ControllerMetrics metrics,
+            Clock clock, Duration staleGrace, Duration wait, PortAllocations ports, SerialExecutor executor) {
+        this.record = record;
+        this.token = token;
+        this.store = store;
+        this.trust = trust;
+        this.metrics = metrics;
+        this.clock = clock;
+        this.staleGrace = staleGrace;
+        this.wait = wait;
+        this.memberExports = new MemberExports(ports);
+        this.executor = executor;
+    }
+
+    long generation() {
+        return record.generation();
+    }
+
+    void start() {
+        metrics.memberConnected(record.name(), TYPE, () -> state == ConnectorState.SYNCED ? 1 : 0);
+        executor.execute(this::connect);
+    }
+
+    private void connect() {
+        executor.checkInContext();
+        if (closed) {
+            return;
+        }
+        connection = ConsulConnection.open(URI.create(record.address()), record.caPem(), wait);
+        publisher = new ImportPublisher(connection.client(), token, record.datacenter(), record.network());
+        watch = new ConsulCatalogWatch(record.name(), connection.client(), token, record.datacenter(),
+                NamespaceFrom.parse(record.namespaceFrom()), this::namedByPolicy, wait,
+                new ConsulCatalogWatch.Listener() {
+                    @Override
+                    public void workloads(List<WorkloadSetRecord.Workload> workloads, Set<String> tagged) {
+                        executor.executeIfRunning(() -> read(workloads, tagged));
+                    }
+
+                    @Override
+                    public void error(String reason) {
+                        executor.executeIfRunning(() -> failed(reason));
+                    }
+                });
+        watch.start();
+        healthCheck = executor.repeat(this::checkHealth, HEALTH_CHECK, HEALTH_CHECK);
+        requestPublish(Duration.ZERO);
+    }
+
+    /** Consul service names that an admin's export policy names (they are imported without the tag). */
+    private Set<String> namedByPolicy() {
+        return Records.list(store, Kind.EXPORT, ExportRecord.class).stream().filter(e -> e.offeredBy() == null)
+                .map(ExportRecord::service).collect(Collectors.toUnmodifiableSet());
+    }
+
+    /** The catalog, the bundles or the gateways changed: what this datacenter imports may have too. */
+    void catalogChanged(CatalogView view) {
+        latestView = view;
+        executor.executeIfRunning(() -> requestPublish(CATALOG_DELAY));
+    }
+
+    private void read(List<WorkloadSetRecord.Workload> workloads, Set<String> tagged) {
+        executor.checkInContext();
+        latest = workloads;
+        latestTagged = tagged;
+        sync();
+    }
+
+    /** Writes the last answer as the member's workload set and offers; the member is synced after it. */
+    private void sync() {
+        executor.checkInContext();
+        if (closed || latest == null) {
+            return;
+        }
+        try {
+            WorkloadSetRecord next = new WorkloadSetRecord(ConsulRecord.workloadSetKey(record.name()), record.name(),
+                    record.network(), dialable(latest));
+            Map<String, TreeSet<Integer>> ports = new TreeMap<>();
+            for (WorkloadSetRecord.Workload w : next.workloads()) {
+                ports.computeIfAbsent(w.namespace() + "/" + w.service(), k -> new TreeSet<>()).add(w.port());
+            }
+            List<MemberExports.Offer> offers = next.workloads().stream()
+                    .filter(w -> latestTagged.contains(w.service()))
+                    .map(w -> w.namespace() + "/" + w.service()).distinct()
+                    .map(k -> new MemberExports.Offer(k.substring(k.indexOf('/') + 1), k.substring(0, k.indexOf('/')),
+                            List.copyOf(ports.get(k)))).toList();
+            Optional<MemberExports.Outcome> written = store.transact(tx -> stillCurrent(tx)
+                    ? Optional.of(memberExports.write(tx, next, offers))
+                    : Optional.<MemberExports.Outcome>empty());
+            if (written.isEmpty()) {
+                return; // left or replaced meanwhile: no more writes
+            }
+            written.get().conflicts().forEach((service, conflict) ->
+                    LOG.warn("consul member {}: {}: {}", record.name(), service, conflict));
+            exportedServices = ports.size();
+            if (withdrawal != null) {
+                withdrawal.cancel();
+                withdrawal = null;
+            }
+            if (state != ConnectorState.SYNCED) {
+                LOG.info("consul member {}: synced ({} services)", record.name(), exportedServices);
+            }
+            state = ConnectorState.SYNCED;
+            lastSync = clock.instant();
+            lastError = "";
+            metrics.member(record.name(), TYPE, "resync");
+        } catch (RuntimeException e) {
+            lastError = "writing the catalog failed: " + e.getMessage();
+            metrics.member(record.name(), TYPE, "sync_error");
+            LOG.error("consul member {}: sync failed, retrying in 1 s", record.name(), e);
+            executor.schedule(this::sync, Duration.ofSeconds(1));
+        }
+    }
+
+    private List<WorkloadSetRecord.Workload> dialable(List<WorkloadSetRecord.Workload> workloads) {
+        MemberAddresses rule = Records.get(store, Kind.MEMBER, record.name(), MemberRecord.class)
+                .map(MemberAddresses::of).orElse(null);
+        if (rule == null) {
+            return List.of(); // the member is gone: nothing of it may be dialled
+        }
+        MemberAddresses.Dialable d = rule.dialable(workloads);
+        for (int i = 0; i < d.refused(); i++) {
+            metrics.member(record.name(), TYPE, "endpoint_refused");
+        }
+        if (d.refused() > 0) {
+            LOG.warn("consul member {}: {} instance(s) left out (first: {})", record.name(), d.refused(),
+                    d.firstRefusal());
+        }
+        return d.kept();
+    }
+
+    private void failed(String reason) {
+        executor.checkInContext();
+        lastError = reason;
+        metrics.member(record.name(), TYPE, "watch_error");
+        if (reason.contains(ConsulCatalogWatch.UNREACHABLE) || reason.startsWith(ConsulCatalogWatch.CATALOG)) {
+            becameUnreachable();
+        }
+    }
+
+    /** Every second: an agent back after an outage is synced again even when its catalog did not change. */
+    private void checkHealth() {
+        executor.checkInContext();
+        if (closed || watch == null) {
+            return;
+        }
+        if (state.unreachable() && watch.synced()) {
+            LOG.info("consul member {}: agent reachable again; resyncing", record.name());
+            sync();
+        }
+    }
+
+    private void becameUnreachable() {
+        if (state != ConnectorState.SYNCED) {
+            return;
+        }
+        state = ConnectorState.STALE;
+        metrics.member(record.name(), TYPE, "stale");
+        LOG.warn("consul member {}: agent unreachable; its services stay for {} ({})", record.name(), staleGrace,
+                lastError);
+        withdrawal = executor.schedule(this::withdraw, staleGrace);
+    }
+
+    private void withdraw() {
+        executor.checkInContext();
+        withdrawal = null;
+        if (state != ConnectorState.STALE) {
+            return;
+        }
+        String key = ConsulRecord.workloadSetKey(record.name());
+        store.transact(tx -> {
+            if (stillCurrent(tx)) {
+                Records.get(tx, Kind.WORKLOADS, key, WorkloadSetRecord.class).ifPresent(set ->
+                        Records.put(tx, Kind.WORKLOADS, key, set.allUnhealthy(), StoreTransaction.ANY));
+            }
+            return null;
+        });
+        state = ConnectorState.WITHDRAWN;
+        metrics.member(record.name(), TYPE, "withdrawn");
+        LOG.warn("consul member {}: unreachable for {}; its services are withdrawn until it is back", record.name(),
+                staleGrace);
+    }
+
+    private void requestPublish(Duration delay) {
+        executor.checkInContext();
+        if (closed || publisher == null) {
+            return;
+        }
+        if (pendingPublish != null && pendingPublish.isPending() && pendingPublish.remaining().compareTo(delay) <= 0) {
+            return;
+        }
+        if (pendingPublish != null) {
+            pendingPublish.cancel();
+        }
+        pendingPublish = executor.schedule(this::publish, delay);
+    }
+
+    /** Makes the datacenter's registrations of this member's imports follow the catalog. */
+    private void publish() {
+        executor.checkInContext();
+        pendingPublish = null;
+        if (closed) {
+            return;
+        }
+        CatalogView view = latestView != null ? latestView : CatalogView.load(store, trust);
+        ConfigSnapshot snapshot = SnapshotBuilder.build(view, record.name(), record.network());
+        String gateway = view.gatewayAddress(record.network());
+        String host = gateway.isEmpty() ? "" : HostPort.parse(gateway).getHostString();
+        List<PublishedImports.Registration> desired = PublishedImports.desired(snapshot, host);
+        if (desired.equals(appliedImports)) {
+            return;
+        }
+        try {
+            int changes = publisher.apply(desired, host);
+            appliedImports = desired;
+            importedServices = (int) desired.stream().map(PublishedImports.Registration::name).distinct().count();
+            publishError = host.isEmpty() && !snapshot.getOutboundList().isEmpty()
+                    ? "network " + record.network() + " has no gateway address: imports are not published" : "";
+            if (changes > 0) {
+                metrics.member(record.name(), TYPE, "imports_published");
+            }
+        } catch (RuntimeException e) {
+            publishError = "publishing imports on node " + publisher.node() + ": "
+                    + ConsulCatalogWatch.reason(e);
+            metrics.member(record.name(), TYPE, "publish_error");
+            LOG.warn("consul member {}: {}; retrying", record.name(), publishError);
+            executor.schedule(() -> requestPublish(Duration.ZERO), PUBLISH_RETRY);
+        }
+    }
+
+    private boolean stillCurrent(StoreReader tx) {
+        return Records.get(tx, Kind.CONSUL, record.name(), ConsulRecord.class)
+                .filter(c -> c.generation() == record.generation()).isPresent();
+    }
+
+    ConsulState status() {
+        String errors = List.of(lastError, publishError).stream().filter(e -> !e.isEmpty())
+                .collect(Collectors.joining("; "));
+        ConsulState.Builder b = ConsulState.newBuilder().setName(record.name()).setNetwork(record.network())
+                .setTrustDomain(record.trustDomain()).setAddress(record.address())
+                .setDatacenter(record.datacenter()).setState(state.label()).setLastError(errors)
+                .setExportedServices(exportedServices).setImportedServices(importedServices)
+                .setGeneration(record.generation());
+        Instant t = lastSync;
+        if (t != null) {
+            b.setLastSync(Timestamp.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano()));
+        }
+        return b.build();
+    }
+
+    /** The member left: what it published in Consul goes (best effort: an unreachable agent keeps it). */
+    void removePublished() {
+        try {
+            executor.submit(() -> {
+                if (publisher != null) {
+                    try {
+                        publisher.removeAll();
+                    } catch (RuntimeException e) {
+                        LOG.warn("consul member {}: could not remove its registrations on node {}: {}",
+                                record.name(), publisher.node(), ConsulCatalogWatch.reason(e));
+                    }
+                }
+                return null;
+            }).get(15, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.warn("consul member {}: removing its registrations: {}", record.name(), e.toString());
+        }
+    }
+
+    /** Stops watching. The datacenter's instances stay in the store (a restart picks them up). */
+    @Override
+    public void close() {
+        try {
+            executor.submit(() -> {
+                closed = true;
+                for (SerialExecutor.Scheduled s : new SerialExecutor.Scheduled[] {withdrawal, pendingPublish,
+                    healthCheck}) {
+                    if (s != null) {
+                        s.cancel();
+                    }
+                }
+                if (watch != null) {
+                    watch.close();
+                }
+                if (connection != null) {
+                    connection.close();
+                }
+                return null;
+            }).get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.warn("consul member {}: close: {}", record.name(), e.toString());
+        }
+    }
+}
