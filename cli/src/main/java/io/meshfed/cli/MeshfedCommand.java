@@ -21,6 +21,7 @@ import picocli.CommandLine.ScopeType;
         subcommands = {TrustCommand.class, NetworkCommand.class, MemberCommand.class, TokenCommand.class,
             ExportCommand.class, UnexportCommand.class, MembersCommand.class, ServicesCommand.class,
             StatusCommand.class, io.meshfed.cli.admin.RouteCommand.class, io.meshfed.cli.cluster.ClusterCommand.class,
+            io.meshfed.cli.consul.ConsulCommand.class,
             io.meshfed.cli.quickstart.QuickstartCommand.class, io.meshfed.cli.admin.IdentityCommand.class,
             io.meshfed.cli.admin.AuthzCommand.class},
         footer = {"", "'meshfed init' and 'meshfed controller' run the controller's own artifact; see"

@@ -31,12 +31,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class ConsulCatalogWatch implements AutoCloseable {
     /** The tag that exports a Consul service into the federation. */
-    public static final String EXPORT_TAG = "meshfed-export";
+    public static final String EXPORT_TAG = io.meshfed.api.ConsulNames.EXPORT_TAG;
     /**
      * The tag of what meshfed publishes into Consul (the member's imports): never read back as an export, so an
      * import cannot come back as this member's own service.
      */
-    public static final String IMPORT_TAG = "meshfed-import";
+    public static final String IMPORT_TAG = io.meshfed.api.ConsulNames.IMPORT_TAG;
     /** At most this many services are watched; more are left out and reported. */
     static final int MAX_SERVICES = 2_000;
     /** How an error reason begins when the catalog itself could not be read. */

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.ecwid.consul.SingleUrlParameters;
 import com.ecwid.consul.transport.HttpResponse;
 import com.ecwid.consul.v1.OperationException;
+import io.meshfed.api.ConsulNames;
 import io.meshfed.api.HostPort;
 import io.meshfed.api.v1.AddMemberRequest;
 import io.meshfed.api.v1.ConsulList;
@@ -41,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * first {@code /v1/catalog/datacenters} lists), that the token is known ({@code /v1/acl/token/self}), and that it
  * may write the synthetic node {@code meshfed-gateway-<network>} that imports are published on, by registering that
  * node. Each failure is one line naming what is missing (for a token, the rule to add; see
- * {@link ConsulPolicy}). The token is sealed under the key-encryption key and never logged. The same settings again
+ * {@code meshfed consul render-policy}). The token is sealed under the key-encryption key and never logged. The same settings again
  * change nothing; other settings replace the connector (the generation increases).
  */
 public final class ConsulOperations {
@@ -162,7 +163,7 @@ public final class ConsulOperations {
                 if (e.getStatusCode() == 403) {
                     throw new FailedPreconditionException("the Consul token may not write node '"
                             + publisher.node() + "', which imports are published on: add the rule "
-                            + ConsulPolicy.nodeRule(r.getNetwork()) + " (meshfed consul render-policy --network "
+                            + ConsulNames.nodeRule(r.getNetwork()) + " (meshfed consul render-policy --network "
                             + r.getNetwork() + " prints the whole policy); Consul said: "
                             + ConsulCatalogWatch.reason(e));
                 }

@@ -1,5 +1,6 @@
 package io.meshfed.controller.connector.consul;
 
+import io.meshfed.api.ConsulNames;
 import io.meshfed.api.v1.ConfigSnapshot;
 import io.meshfed.api.v1.OutboundListener;
 import java.util.ArrayList;
@@ -17,7 +18,6 @@ import java.util.TreeMap;
  * its meta. Pure.
  */
 final class PublishedImports {
-    static final String NODE_PREFIX = "meshfed-gateway-";
     static final String SERVICE_META = "meshfed-service";
     static final String PORT_META = "meshfed-service-port";
 
@@ -34,11 +34,7 @@ final class PublishedImports {
     }
 
     static String node(String network) {
-        return NODE_PREFIX + network;
-    }
-
-    static String consulName(String service, String namespace) {
-        return service + "-" + namespace;
+        return ConsulNames.node(network);
     }
 
     /** The registrations, sorted by ID; none when the network has no gateway host to point at. */
@@ -48,7 +44,7 @@ final class PublishedImports {
         }
         Map<String, Registration> out = new TreeMap<>();
         for (OutboundListener l : snapshot.getOutboundList()) {
-            String name = consulName(l.getService(), l.getNamespace());
+            String name = ConsulNames.service(l.getService(), l.getNamespace());
             String id = "meshfed-import-" + name + "-" + l.getServicePort();
             out.put(id, new Registration(id, name, gatewayHost, l.getListenPort(),
                     List.of(ConsulCatalogWatch.IMPORT_TAG, "port-" + l.getServicePort()),

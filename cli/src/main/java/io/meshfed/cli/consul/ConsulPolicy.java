@@ -1,4 +1,6 @@
-package io.meshfed.controller.connector.consul;
+package io.meshfed.cli.consul;
+
+import io.meshfed.api.ConsulNames;
 
 import java.util.Collection;
 import java.util.TreeSet;
@@ -9,23 +11,19 @@ import java.util.TreeSet;
  * read), write only the synthetic node {@code meshfed-gateway-<network>}, and write each Consul name that imports
  * are published under ({@code <name>-<namespace>}); without names, a commented line says what to add.
  */
-public final class ConsulPolicy {
+final class ConsulPolicy {
     private ConsulPolicy() {
     }
 
-    static String nodeRule(String network) {
-        return "node \"" + PublishedImports.node(network) + "\" { policy = \"write\" }";
-    }
-
     /** The policy for a member in {@code network} that publishes the federated services {@code published}. */
-    public static String render(String network, Collection<String> published) {
+    static String render(String network, Collection<String> published) {
         StringBuilder b = new StringBuilder();
         b.append("# meshfed Consul member of network ").append(network).append(": least-privilege ACL policy\n");
         b.append("# read the catalog and every instance's health (health reads need node:read)\n");
         b.append("service_prefix \"\" { policy = \"read\" }\n");
         b.append("node_prefix \"\" { policy = \"read\" }\n");
         b.append("# the synthetic node that imported services are registered on\n");
-        b.append(nodeRule(network)).append('\n');
+        b.append(ConsulNames.nodeRule(network)).append('\n');
         b.append("# imported services, registered as <name>-<namespace>\n");
         if (published.isEmpty()) {
             b.append("# service \"hello-demo\" { policy = \"write\" }   (one per imported service;"
@@ -38,12 +36,12 @@ public final class ConsulPolicy {
     }
 
     /** {@code hello.demo} as Consul names it ({@code hello-demo}). */
-    public static String consulName(String serviceDotNamespace) {
+    static String consulName(String serviceDotNamespace) {
         int dot = serviceDotNamespace.indexOf('.');
         if (dot <= 0 || dot == serviceDotNamespace.length() - 1) {
             throw new IllegalArgumentException("'" + serviceDotNamespace + "' is not NAME.NAMESPACE");
         }
-        return PublishedImports.consulName(serviceDotNamespace.substring(0, dot),
+        return ConsulNames.service(serviceDotNamespace.substring(0, dot),
                 serviceDotNamespace.substring(dot + 1));
     }
 }
