@@ -106,6 +106,15 @@ public final class ConsulCatalogWatch implements AutoCloseable {
         return catalogRead && watches.values().stream().allMatch(w -> w.read);
     }
 
+    /**
+     * Whether the catalog has been read and every exported service has had an answer, a failure included: what the
+     * listener has is then the whole of what can be read (a service that cannot be read is not in it), not the
+     * first services of a watch that is still starting.
+     */
+    public boolean settled() {
+        return catalogRead && watches.values().stream().allMatch(w -> w.answered);
+    }
+
     /** Re-selects the exported services, after an export policy changed. */
     public void refresh() {
         Map<String, List<String>> c = lastCatalog;
@@ -224,6 +233,7 @@ public final class ConsulCatalogWatch implements AutoCloseable {
         private final Thread thread;
         private volatile boolean stopped;
         private volatile boolean read;
+        private volatile boolean answered;
 
         ServiceWatch(String name) {
             this.name = name;
@@ -252,10 +262,11 @@ public final class ConsulCatalogWatch implements AutoCloseable {
                         LOG.warn("consul member {}: {}", member, leftOut);
                     }
                     lastLeftOut = leftOut;
+                    read = true; // before the listener hears of it, so it sees the watch read
+                    answered = true;
                     if (!accept(this, result.workloads())) {
                         return;
                     }
-                    read = true;
                     backoff = FIRST_BACKOFF;
                     pace(index, next, started);
                     index = next;
@@ -264,6 +275,7 @@ public final class ConsulCatalogWatch implements AutoCloseable {
                         return;
                     }
                     read = false;
+                    answered = true;
                     report("health/service/" + name, e);
                     sleep(jittered(backoff));
                     backoff = doubled(backoff);

@@ -11,6 +11,7 @@ import io.meshfed.controller.catalog.MemberExports;
 import io.meshfed.controller.catalog.PortAllocations;
 import io.meshfed.controller.catalog.SnapshotBuilder;
 import io.meshfed.controller.connector.ConnectorState;
+import io.meshfed.controller.connector.MemberConnectors;
 import io.meshfed.controller.identity.TrustState;
 import io.meshfed.controller.model.ConsulRecord;
 import io.meshfed.controller.model.ExportRecord;
@@ -47,7 +48,7 @@ import org.slf4j.LoggerFactory;
  * reached makes the connector {@code stale}: the datacenter's instances stay as last read for the grace period, then
  * are marked unhealthy ({@code withdrawn}) until the agent answers again.
  */
-final class ConsulConnector implements AutoCloseable {
+final class ConsulConnector implements MemberConnectors.Connector {
     private static final Logger LOG = LoggerFactory.getLogger(ConsulConnector.class);
     private static final Duration CATALOG_DELAY = Duration.ofMillis(500);
     private static final Duration HEALTH_CHECK = Duration.ofSeconds(1);
@@ -77,6 +78,7 @@ final class ConsulConnector implements AutoCloseable {
     private volatile int importedServices;
     private List<WorkloadSetRecord.Workload> latest; // the watch's last answer; null until its first
     private Set<String> latestTagged = Set.of();
+    private boolean unwritten; // an answer came while the watch was not settled
     private volatile CatalogView latestView;
     private List<PublishedImports.Registration> appliedImports;
     private SerialExecutor.Scheduled pendingPublish;
@@ -98,11 +100,13 @@ final class ConsulConnector implements AutoCloseable {
         this.executor = executor;
     }
 
-    long generation() {
+    @Override
+    public long generation() {
         return record.generation();
     }
 
-    void start() {
+    @Override
+    public void start() {
         metrics.memberConnected(record.name(), TYPE, () -> state == ConnectorState.SYNCED ? 1 : 0);
         executor.execute(this::connect);
     }
@@ -139,7 +143,8 @@ final class ConsulConnector implements AutoCloseable {
     }
 
     /** The catalog, the bundles or the gateways changed: what this datacenter imports may have too. */
-    void catalogChanged(CatalogView view) {
+    @Override
+    public void catalogChanged(CatalogView view) {
         latestView = view;
         executor.executeIfRunning(() -> requestPublish(CATALOG_DELAY));
     }
@@ -151,12 +156,20 @@ final class ConsulConnector implements AutoCloseable {
         sync();
     }
 
-    /** Writes the last answer as the member's workload set and offers; the member is synced after it. */
+    /**
+     * Writes the last answer as the member's workload set and offers, once the watch has settled (before, a
+     * starting watch would withdraw the services it has not read yet); the member is synced after it.
+     */
     private void sync() {
         executor.checkInContext();
         if (closed || latest == null) {
             return;
         }
+        if (!watch.settled()) {
+            unwritten = true; // checkHealth writes it once the watch has settled
+            return;
+        }
+        unwritten = false;
         try {
             WorkloadSetRecord next = new WorkloadSetRecord(ConsulRecord.workloadSetKey(record.name()), record.name(),
                     record.network(), dialable(latest));
@@ -187,7 +200,9 @@ final class ConsulConnector implements AutoCloseable {
             }
             state = ConnectorState.SYNCED;
             lastSync = clock.instant();
-            lastError = "";
+            if (watch.synced()) {
+                lastError = ""; // else a service's read failed: its error stays shown
+            }
             metrics.member(record.name(), TYPE, "resync");
         } catch (RuntimeException e) {
             lastError = "writing the catalog failed: " + e.getMessage();
@@ -223,13 +238,18 @@ final class ConsulConnector implements AutoCloseable {
         }
     }
 
-    /** Every second: an agent back after an outage is synced again even when its catalog did not change. */
+    /**
+     * Every second: an answer that came before the watch settled is written, and an agent back after an outage is
+     * synced again even when its catalog did not change.
+     */
     private void checkHealth() {
         executor.checkInContext();
         if (closed || watch == null) {
             return;
         }
-        if (state.unreachable() && watch.synced()) {
+        if (unwritten && watch.settled()) {
+            sync();
+        } else if (state.unreachable() && watch.synced()) {
             LOG.info("consul member {}: agent reachable again; resyncing", record.name());
             sync();
         }
@@ -334,7 +354,8 @@ final class ConsulConnector implements AutoCloseable {
     }
 
     /** The member left: what it published in Consul goes (best effort: an unreachable agent keeps it). */
-    void removePublished() {
+    @Override
+    public void removed() {
         try {
             executor.submit(() -> {
                 if (publisher != null) {

@@ -25,6 +25,7 @@ import io.meshfed.controller.identity.TrustState;
 import io.meshfed.controller.model.ClusterRecord;
 import io.meshfed.controller.model.Kind;
 import io.meshfed.controller.model.MemberRecord;
+import io.meshfed.controller.connector.MemberConnectors;
 import io.meshfed.controller.model.MemberType;
 import io.meshfed.controller.model.PodIdentitiesRecord;
 import io.meshfed.controller.model.Records;
@@ -62,7 +63,7 @@ import org.slf4j.LoggerFactory;
  * the cluster becomes unreachable, the cluster's pod identities are withdrawn until it watches again. A forbidden
  * Pods watch (a cluster joined before the connector needed pods) is said in the status; the rest keeps working.
  */
-final class ClusterConnector implements AutoCloseable {
+final class ClusterConnector implements MemberConnectors.Connector {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterConnector.class);
     private static final Duration SYNC_DELAY = Duration.ofMillis(50);
     /**
@@ -151,11 +152,13 @@ final class ClusterConnector implements AutoCloseable {
         return c;
     }
 
-    long generation() {
+    @Override
+    public long generation() {
         return record.generation();
     }
 
-    void start() {
+    @Override
+    public void start() {
         metrics.clusterGauge("meshfed.cluster.connected", "1 while the connector is synced with the member cluster",
                 record.name(), () -> "synced".equals(state) ? 1 : 0);
         metrics.memberConnected(record.name(), MemberType.KUBERNETES.name(), () -> "synced".equals(state) ? 1 : 0);
@@ -165,7 +168,8 @@ final class ClusterConnector implements AutoCloseable {
     }
 
     /** The catalog, the bundles or the gateways changed: what this cluster imports may have too. */
-    void catalogChanged(CatalogView view) {
+    @Override
+    public void catalogChanged(CatalogView view) {
         latestView = view;
         executor.executeIfRunning(() -> requestSync(CATALOG_DELAY));
     }
@@ -793,6 +797,12 @@ final class ClusterConnector implements AutoCloseable {
             client.close();
             client = null;
         }
+    }
+
+    /** The cluster left: its per-cluster gauges go (what it created in the cluster, leave removes). */
+    @Override
+    public void removed() {
+        metrics.forgetCluster(record.name());
     }
 
     /** Stops watching. The cluster's endpoints stay in the store (a restart or a rotation picks them up). */
