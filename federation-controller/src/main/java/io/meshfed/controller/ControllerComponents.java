@@ -149,15 +149,15 @@ final class ControllerComponents implements AutoCloseable {
         started.add("config streams", streams);
         ClusterConnectors connectors = new ClusterConnectors(store, identity, trust, streams, metrics, clock, timer,
                 config.clusterStaleGrace(), ports, config.maxPodsPerCluster());
+        ConsulConnectors consulConnectors = new ConsulConnectors(store, identity, trust, streams, metrics, clock,
+                timer, config.clusterStaleGrace(), ConsulConnectors.DEFAULT_WAIT, ports);
         MembershipService membership = new MembershipService(store, identity, ports);
         JoinTokenOperations tokens = new JoinTokenOperations(store, identity, new JoinTokens(store, clock));
         ExportOperations exports = new ExportOperations(store, ports);
-        StatusService status = new StatusService(store, identity, trust, streams, connectors, clock,
+        StatusService status = new StatusService(store, identity, trust, streams, connectors, consulConnectors, clock,
                 config.outboundPorts());
         RouteOperations routes = new RouteOperations(store);
         ClusterOperations clusters = new ClusterOperations(store, identity, membership, connectors);
-        ConsulConnectors consulConnectors = new ConsulConnectors(store, identity, trust, streams, metrics, clock,
-                timer, config.clusterStaleGrace(), ConsulConnectors.DEFAULT_WAIT, ports);
         ConsulOperations consul = new ConsulOperations(store, identity, membership, consulConnectors);
         IdentityOperations identities = new IdentityOperations(store, clock, withdrawal);
         AdvertisedAddress advertised = new AdvertisedAddress(config.advertiseAddress(),

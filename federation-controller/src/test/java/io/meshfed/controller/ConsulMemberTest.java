@@ -106,6 +106,9 @@ class ConsulMemberTest {
             assertThat(Files.readAllBytes(dir.resolve("state.db"))).asString(StandardCharsets.ISO_8859_1)
                     .doesNotContain(token);
             await().atMost(WAIT).until(() -> state(admin).getState(), "synced"::equals);
+            assertThat(admin.status(ListRequest.getDefaultInstance()).getConsulMembersList())
+                    .extracting(ConsulState::getName, ConsulState::getState).containsExactly(
+                            org.assertj.core.groups.Tuple.tuple("dc1", "synced"));
             assertThat(admin.listMembers(ListRequest.getDefaultInstance()).getMembersList())
                     .filteredOn(m -> m.getName().equals("dc1")).singleElement()
                     .satisfies(m -> {

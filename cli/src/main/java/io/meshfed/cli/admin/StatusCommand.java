@@ -66,6 +66,8 @@ public final class StatusCommand extends AdminCommand {
         }
         String clusters = s.getClustersCount() == 0 ? ""
                 : "\n" + ClusterTable.render(s.getClustersList());
-        return sb + t.render() + clusters;
+        String consul = s.getConsulMembersCount() == 0 ? ""
+                : "\n" + io.meshfed.cli.render.ConsulTable.render(s.getConsulMembersList());
+        return sb + t.render() + clusters + consul;
     }
 }

@@ -41,18 +41,21 @@ public final class StatusService {
     private final TrustState trust;
     private final ConfigStreamService streams;
     private final ClusterConnectors connectors;
+    private final io.meshfed.controller.connector.consul.ConsulConnectors consul;
     private final Instant startedAt;
     private final PortRange outboundPorts;
 
     /** @param outboundPorts the range every network allocates outbound listen ports from */
     public StatusService(Store store, FederationIdentity identity, TrustState trust, ConfigStreamService streams,
-            ClusterConnectors connectors, Clock clock, PortRange outboundPorts) {
+            ClusterConnectors connectors, io.meshfed.controller.connector.consul.ConsulConnectors consul, Clock clock,
+            PortRange outboundPorts) {
         this.outboundPorts = requireNonNull(outboundPorts, "outboundPorts");
         this.store = requireNonNull(store, "store");
         this.identity = requireNonNull(identity, "identity");
         this.trust = requireNonNull(trust, "trust");
         this.streams = requireNonNull(streams, "streams");
         this.connectors = requireNonNull(connectors, "connectors");
+        this.consul = requireNonNull(consul, "consul");
         this.startedAt = clock.instant();
     }
 
@@ -88,6 +91,7 @@ public final class StatusService {
                 .setStartedAt(timestamp(startedAt))
                 .addAllSubscribers(streams.status())
                 .addAllClusters(connectors.status())
+                .addAllConsulMembers(consul.status())
                 .setOutboundPortRange(outboundPorts.toString())
                 .addAllOutboundPortShortfalls(Records.list(store, Kind.PORT_SHORTFALL, PortShortfallRecord.class)
                         .stream().map(p -> OutboundPortShortfall.newBuilder().setNetwork(p.network())
