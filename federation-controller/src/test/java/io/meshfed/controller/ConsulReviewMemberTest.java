@@ -132,6 +132,56 @@ class ConsulReviewMemberTest {
         }
     }
 
+    /**
+     * After a controller restart with the agent down, the datacenter's instances must go stale and then be
+     * withdrawn, as after an outage seen while running: ConsulConnector.becameUnreachable acts only from SYNCED, and
+     * a new connector starts CONNECTING, so the stored set stays healthy for as long as the agent is away (the
+     * Kubernetes connector counts a stored set as "had synced"). The same holds for a connector replaced by a new
+     * generation whose agent does not answer.
+     */
+    @Test
+    void afterARestartWithTheAgentDownItsInstancesAreWithdrawn() throws Exception {
+        try (TestFederation federation = TestFederation.start(dir, Duration.ofSeconds(30), Duration.ofSeconds(3));
+                ConsulTestServer consul = ConsulTestServer.start("dc1")) {
+            var admin = federation.admin();
+            vmNetwork(admin);
+            consul.node("vm-1", "10.0.0.1", Map.of());
+            consul.service("vm-1", "billing-1", "billing", List.of("meshfed-export"), Map.of(), "", 9000, "passing");
+            admin.registerConsul(request(consul).build());
+            await().atMost(WAIT).until(() -> healthy(federation) == 1);
+
+            consul.stop();
+            federation.restart();
+            await().atMost(WAIT).until(() -> healthy(federation) == 0);
+        }
+    }
+
+    /**
+     * What the controller published must come back when it goes from Consul (a Consul restore, an operator's
+     * cleanup, anti-entropy): ImportPublisher keeps its own idea of what is registered and publish() returns early
+     * when the desired set did not change, so a lost registration stays lost until the imports change.
+     */
+    @Test
+    void aPublishedImportLostInConsulIsRegisteredAgain() throws Exception {
+        try (TestFederation federation = TestFederation.start(dir);
+                ConsulTestServer consul = ConsulTestServer.start("dc1")) {
+            var admin = federation.admin();
+            vmNetwork(admin);
+            admin.registerConsul(request(consul).build());
+            offerAsMember(federation, "vms", List.of("hello"), "demo");
+            await().atMost(WAIT).until(() -> consul.registered(NODE, "meshfed-import-hello-demo-8080"),
+                    Optional::isPresent);
+            consul.deregister(NODE, "meshfed-import-hello-demo-8080");
+            await().atMost(WAIT).until(() -> consul.registered(NODE, "meshfed-import-hello-demo-8080"),
+                    Optional::isPresent);
+        }
+    }
+
+    private static long healthy(TestFederation federation) {
+        return Records.get(federation.controller().store(), Kind.WORKLOADS, "consul/dc1", WorkloadSetRecord.class)
+                .map(s -> s.workloads().stream().filter(WorkloadSetRecord.Workload::healthy).count()).orElse(-1L);
+    }
+
     private static void vmNetwork(AdminServiceGrpc.AdminServiceBlockingStub admin) {
         admin.createNetwork(CreateNetworkRequest.newBuilder().setName("vm-net").setGatewayAddress("127.0.30.1:15443")
                 .build());
