@@ -21,7 +21,15 @@ public final class ConsulNames {
         return NODE_PREFIX + network;
     }
 
-    /** A federated service's name in Consul. */
+    /** Whether a Consul node is one of meshfed's synthetic nodes (what is registered there is meshfed's). */
+    public static boolean isSyntheticNode(String node) {
+        return node != null && node.startsWith(NODE_PREFIX);
+    }
+
+    /**
+     * A federated service's name in Consul. Not one-to-one ({@code hello.demo-prod} and {@code hello-demo.prod}
+     * meet): whoever publishes must refuse a name two services would share.
+     */
     public static String service(String name, String namespace) {
         return name + "-" + namespace;
     }

@@ -41,6 +41,8 @@ public final class ConsulCatalogWatch implements AutoCloseable {
     static final int MAX_SERVICES = 2_000;
     /** How an error reason begins when the catalog itself could not be read. */
     static final String CATALOG = "catalog/services";
+    /** How the error reason begins when there are more exported services than are watched. */
+    static final String TOO_MANY = "too many services";
     /** What an error reason says when no answer came at all. */
     static final String UNREACHABLE = "agent unreachable";
     static final Duration MIN_INTERVAL = Duration.ofSeconds(1);
@@ -170,9 +172,8 @@ public final class ConsulCatalogWatch implements AutoCloseable {
         Set<String> byTag = new TreeSet<>();
         catalog.forEach((name, tags) -> {
             List<String> t = tags == null ? List.of() : tags;
-            if (t.contains(IMPORT_TAG)) {
-                return; // what meshfed published here
-            }
+            // What meshfed published here is left out per instance (ConsulInstances), not by name: a native
+            // service of the same name stays the datacenter's.
             if (t.contains(EXPORT_TAG) || policy.contains(name)) {
                 wanted.add(name);
             }
@@ -181,8 +182,8 @@ public final class ConsulCatalogWatch implements AutoCloseable {
             }
         });
         if (wanted.size() > MAX_SERVICES) {
-            listener.error("catalog/services: " + wanted.size() + " exported services, more than "
-                    + MAX_SERVICES + "; the rest are left out");
+            listener.error(TOO_MANY + ": " + wanted.size() + " exported services, more than " + MAX_SERVICES
+                    + "; the rest are left out");
             Set<String> kept = new TreeSet<>();
             wanted.stream().limit(MAX_SERVICES).forEach(kept::add);
             wanted.retainAll(kept);
@@ -276,6 +277,9 @@ public final class ConsulCatalogWatch implements AutoCloseable {
                     }
                     read = false;
                     answered = true;
+                    if (e instanceof OperationException o && o.getStatusCode() == 403) {
+                        accept(this, List.of()); // the token may no longer read it: nothing of it is vouched for
+                    }
                     report("health/service/" + name, e);
                     sleep(jittered(backoff));
                     backoff = doubled(backoff);
@@ -287,7 +291,7 @@ public final class ConsulCatalogWatch implements AutoCloseable {
 
     /** Waits out the rest of {@link #MIN_INTERVAL} when an answer came back at once with the index unmoved. */
     private void pace(long held, long next, long startedNanos) {
-        if (next == held && next != 0) {
+        if (next == held) { // 0 included: an agent that sends no index must not be polled in a loop
             long elapsed = Duration.ofNanos(System.nanoTime() - startedNanos).toMillis();
             if (elapsed < MIN_INTERVAL.toMillis()) {
                 sleep(Duration.ofMillis(MIN_INTERVAL.toMillis() - elapsed));
@@ -305,17 +309,28 @@ public final class ConsulCatalogWatch implements AutoCloseable {
     static String reason(RuntimeException e) {
         if (e instanceof OperationException o) {
             String body = o.getStatusContent() == null ? "" : o.getStatusContent().strip();
-            if (body.length() > 300) {
-                body = body.substring(0, 300) + "…";
-            }
-            return "HTTP " + o.getStatusCode() + (body.isEmpty() ? "" : " " + body);
+            return "HTTP " + o.getStatusCode() + (body.isEmpty() ? "" : " " + printable(body));
         }
         Throwable root = e;
         while (root.getCause() != null) {
             root = root.getCause();
         }
-        return UNREACHABLE + " (" + root.getClass().getSimpleName()
-                + (root.getMessage() == null ? "" : ": " + root.getMessage()) + ")";
+        String detail = root.getClass().getSimpleName() + (root.getMessage() == null ? ""
+                : ": " + printable(root.getMessage()));
+        if (root instanceof BoundedResponses.TooLarge) {
+            return "answer too large (" + detail + ")";
+        }
+        if (root instanceof java.io.IOException) {
+            return UNREACHABLE + " (" + detail + ")";
+        }
+        return "unreadable answer (" + detail + ")"; // the agent answered, with something that is not Consul's API
+    }
+
+    /** Member-reported text as it may go into logs and status: printable, at most 300 characters. */
+    static String printable(String text) {
+        StringBuilder b = new StringBuilder();
+        text.codePoints().limit(300).forEach(c -> b.appendCodePoint(Character.isISOControl(c) ? '?' : c));
+        return text.codePointCount(0, text.length()) > 300 ? b + "…" : b.toString();
     }
 
     private static Duration jittered(Duration d) {

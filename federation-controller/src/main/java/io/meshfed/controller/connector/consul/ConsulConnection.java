@@ -27,7 +27,8 @@ import org.apache.http.impl.conn.PoolingHttpClientConnectionManager;
  * one), and the read timeout outlasts the longest wait Consul may take ({@code wait + wait/16}). consul-api sends
  * the ACL token as {@code ?token=}, where proxies and access logs would keep it: {@link TokenInHeader} moves it into
  * the {@code X-Consul-Token} header before a request leaves. An {@code https} agent is verified against the given CA
- * (or the JDK's trusted CAs) and its host name; no answer body may exceed {@link BoundedResponses#MAX_BYTES}.
+ * (or the JDK's trusted CAs) and its host name; redirects are not followed; no answer body may exceed
+ * {@link BoundedResponses#MAX_BYTES}, and at most {@link BoundedResponses#CONCURRENT_BODIES} are read at once.
  */
 public final class ConsulConnection implements AutoCloseable {
     private final CloseableHttpClient http;
@@ -72,7 +73,8 @@ public final class ConsulConnection implements AutoCloseable {
         RequestConfig config = RequestConfig.custom().setConnectTimeout(5_000).setConnectionRequestTimeout(5_000)
                 .setSocketTimeout(readTimeout).build();
         CloseableHttpClient http = HttpClients.custom().setConnectionManager(pool).setDefaultRequestConfig(config)
-                .disableAutomaticRetries().addInterceptorLast(new TokenInHeader())
+                .disableAutomaticRetries().disableRedirectHandling() // an agent never sends us elsewhere
+                .addInterceptorLast(new TokenInHeader())
                 .addInterceptorLast(new BoundedResponses()).build();
         ConsulRawClient raw = ConsulRawClient.Builder.builder().setHost(scheme + "://" + address.getHost())
                 .setPort(port).setHttpClient(http).build();

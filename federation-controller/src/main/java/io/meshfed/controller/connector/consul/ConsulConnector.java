@@ -53,6 +53,12 @@ final class ConsulConnector implements MemberConnectors.Connector {
     private static final Duration CATALOG_DELAY = Duration.ofMillis(500);
     private static final Duration HEALTH_CHECK = Duration.ofSeconds(1);
     private static final Duration PUBLISH_RETRY = Duration.ofSeconds(2);
+    /** How often what is published is compared with what Consul holds (a registration lost there comes back). */
+    static final Duration PUBLISH_REFRESH = Duration.ofSeconds(15);
+    /** At most this many instances of one datacenter are written; the rest are left out and reported. */
+    static final int MAX_INSTANCES = 20_000;
+    /** Consul's default {@code limits.http_max_conns_per_client}; each watched service holds one connection. */
+    static final int CONSUL_DEFAULT_CONNECTIONS = 200;
     private static final String TYPE = MemberType.CONSUL.name();
 
     private final ConsulRecord record;
@@ -84,6 +90,9 @@ final class ConsulConnector implements MemberConnectors.Connector {
     private SerialExecutor.Scheduled pendingPublish;
     private SerialExecutor.Scheduled withdrawal;
     private SerialExecutor.Scheduled healthCheck;
+    private SerialExecutor.Scheduled publishRefresh;
+    private Set<String> policyNames = Set.of();
+    private volatile String capacityNote = "";
     private boolean closed;
 
     ConsulConnector(ConsulRecord record, String token, Store store, TrustState trust, ControllerMetrics metrics,
@@ -117,7 +126,9 @@ final class ConsulConnector implements MemberConnectors.Connector {
             return;
         }
         connection = ConsulConnection.open(URI.create(record.address()), record.caPem(), wait);
-        publisher = new ImportPublisher(connection.client(), token, record.datacenter(), record.network());
+        publisher = new ImportPublisher(connection.client(), token, record.datacenter(), record.network(),
+                record.name());
+        policyNames = namedByPolicy();
         watch = new ConsulCatalogWatch(record.name(), connection.client(), token, record.datacenter(),
                 NamespaceFrom.parse(record.namespaceFrom()), this::namedByPolicy, wait,
                 new ConsulCatalogWatch.Listener() {
@@ -133,6 +144,13 @@ final class ConsulConnector implements MemberConnectors.Connector {
                 });
         watch.start();
         healthCheck = executor.repeat(this::checkHealth, HEALTH_CHECK, HEALTH_CHECK);
+        publishRefresh = executor.repeat(() -> {
+            if (publisher != null) {
+                publisher.forget();
+                appliedImports = null;
+                requestPublish(Duration.ZERO);
+            }
+        }, PUBLISH_REFRESH, PUBLISH_REFRESH);
         requestPublish(Duration.ZERO);
     }
 
@@ -142,11 +160,21 @@ final class ConsulConnector implements MemberConnectors.Connector {
                 .map(ExportRecord::service).collect(Collectors.toUnmodifiableSet());
     }
 
-    /** The catalog, the bundles or the gateways changed: what this datacenter imports may have too. */
+    /**
+     * The catalog, the bundles or the gateways changed: what this datacenter imports may have too, and so may the
+     * names the admin's export policies give (the watch then selects again, without waiting for Consul's catalog).
+     */
     @Override
     public void catalogChanged(CatalogView view) {
         latestView = view;
-        executor.executeIfRunning(() -> requestPublish(CATALOG_DELAY));
+        executor.executeIfRunning(() -> {
+            Set<String> names = namedByPolicy();
+            if (!names.equals(policyNames) && watch != null) {
+                policyNames = names;
+                watch.refresh();
+            }
+            requestPublish(CATALOG_DELAY);
+        });
     }
 
     private void read(List<WorkloadSetRecord.Workload> workloads, Set<String> tagged) {
@@ -171,8 +199,16 @@ final class ConsulConnector implements MemberConnectors.Connector {
         }
         unwritten = false;
         try {
+            List<WorkloadSetRecord.Workload> read = latest;
+            String over = "";
+            if (read.size() > MAX_INSTANCES) {
+                over = read.size() + " instances, more than the " + MAX_INSTANCES + " one datacenter may have; the"
+                        + " rest are left out";
+                LOG.warn("consul member {}: {}", record.name(), over);
+                read = read.subList(0, MAX_INSTANCES);
+            }
             WorkloadSetRecord next = new WorkloadSetRecord(ConsulRecord.workloadSetKey(record.name()), record.name(),
-                    record.network(), dialable(latest));
+                    record.network(), dialable(read));
             Map<String, TreeSet<Integer>> ports = new TreeMap<>();
             for (WorkloadSetRecord.Workload w : next.workloads()) {
                 ports.computeIfAbsent(w.namespace() + "/" + w.service(), k -> new TreeSet<>()).add(w.port());
@@ -191,6 +227,10 @@ final class ConsulConnector implements MemberConnectors.Connector {
             written.get().conflicts().forEach((service, conflict) ->
                     LOG.warn("consul member {}: {}: {}", record.name(), service, conflict));
             exportedServices = ports.size();
+            capacityNote = over.isEmpty() && ports.size() + 1 < CONSUL_DEFAULT_CONNECTIONS ? over
+                    : over.isEmpty() ? ports.size() + " services are watched with " + (ports.size() + 1)
+                            + " connections to the agent; Consul's default limits.http_max_conns_per_client is "
+                            + CONSUL_DEFAULT_CONNECTIONS + ": raise it for this controller's address" : over;
             if (withdrawal != null) {
                 withdrawal.cancel();
                 withdrawal = null;
@@ -234,7 +274,7 @@ final class ConsulConnector implements MemberConnectors.Connector {
         lastError = reason;
         metrics.member(record.name(), TYPE, "watch_error");
         if (reason.contains(ConsulCatalogWatch.UNREACHABLE) || reason.startsWith(ConsulCatalogWatch.CATALOG)) {
-            becameUnreachable();
+            becameUnreachable(); // the catalog or the agent itself cannot be read; one service's failure is not that
         }
     }
 
@@ -255,8 +295,14 @@ final class ConsulConnector implements MemberConnectors.Connector {
         }
     }
 
+    /**
+     * Services stay for the grace period, then are withdrawn. A connector that has not synced yet counts as synced
+     * when the store holds what an earlier one wrote (a restart, a replacement with the agent down).
+     */
     private void becameUnreachable() {
-        if (state != ConnectorState.SYNCED) {
+        boolean stored = state == ConnectorState.CONNECTING && Records.get(store, Kind.WORKLOADS,
+                ConsulRecord.workloadSetKey(record.name()), WorkloadSetRecord.class).isPresent();
+        if (state != ConnectorState.SYNCED && !stored) {
             return;
         }
         state = ConnectorState.STALE;
@@ -311,18 +357,34 @@ final class ConsulConnector implements MemberConnectors.Connector {
         ConfigSnapshot snapshot = SnapshotBuilder.build(view, record.name(), record.network());
         String gateway = view.gatewayAddress(record.network());
         String host = gateway.isEmpty() ? "" : HostPort.parse(gateway).getHostString();
-        List<PublishedImports.Registration> desired = PublishedImports.desired(snapshot, host);
+        PublishedImports.Desired wanted = PublishedImports.desired(snapshot, host, record.name());
+        List<PublishedImports.Registration> desired = wanted.registrations();
         if (desired.equals(appliedImports)) {
             return;
         }
         try {
-            int changes = publisher.apply(desired, host);
-            appliedImports = desired;
-            importedServices = (int) desired.stream().map(PublishedImports.Registration::name).distinct().count();
-            publishError = host.isEmpty() && !snapshot.getOutboundList().isEmpty()
-                    ? "network " + record.network() + " has no gateway address: imports are not published" : "";
-            if (changes > 0) {
+            ImportPublisher.Outcome outcome = publisher.apply(desired, host);
+            List<String> problems = new java.util.ArrayList<>();
+            if (host.isEmpty() && !snapshot.getOutboundList().isEmpty()) {
+                problems.add("network " + record.network() + " has no gateway address: imports are not published");
+            }
+            wanted.collisions().forEach((name, services) -> problems.add("imports " + String.join(" and ",
+                    services) + " would share the Consul name '" + name + "': neither is published"));
+            outcome.refused().forEach((name, why) -> problems.add(why));
+            // What was refused is tried again on the next change or refresh; the rest counts as applied.
+            appliedImports = problems.isEmpty() ? desired : null;
+            importedServices = (int) desired.stream().map(PublishedImports.Registration::name)
+                    .filter(n -> !outcome.refused().containsKey(n)).distinct().count();
+            String now = String.join("; ", problems);
+            if (!now.isEmpty() && !now.equals(publishError)) {
+                LOG.warn("consul member {}: {}", record.name(), now);
+            }
+            publishError = now;
+            if (outcome.changes() > 0) {
                 metrics.member(record.name(), TYPE, "imports_published");
+            }
+            if (!outcome.refused().isEmpty()) {
+                metrics.member(record.name(), TYPE, "publish_error");
             }
         } catch (RuntimeException e) {
             publishError = "publishing imports on node " + publisher.node() + ": "
@@ -339,7 +401,7 @@ final class ConsulConnector implements MemberConnectors.Connector {
     }
 
     ConsulState status() {
-        String errors = List.of(lastError, publishError).stream().filter(e -> !e.isEmpty())
+        String errors = List.of(lastError, publishError, capacityNote).stream().filter(e -> !e.isEmpty())
                 .collect(Collectors.joining("; "));
         ConsulState.Builder b = ConsulState.newBuilder().setName(record.name()).setNetwork(record.network())
                 .setTrustDomain(record.trustDomain()).setAddress(record.address())
@@ -358,6 +420,10 @@ final class ConsulConnector implements MemberConnectors.Connector {
     public void removed() {
         try {
             executor.submit(() -> {
+                closed = true; // no publish scheduled before may register again after the removal
+                if (pendingPublish != null) {
+                    pendingPublish.cancel();
+                }
                 if (publisher != null) {
                     try {
                         publisher.removeAll();
@@ -380,7 +446,7 @@ final class ConsulConnector implements MemberConnectors.Connector {
             executor.submit(() -> {
                 closed = true;
                 for (SerialExecutor.Scheduled s : new SerialExecutor.Scheduled[] {withdrawal, pendingPublish,
-                    healthCheck}) {
+                    healthCheck, publishRefresh}) {
                     if (s != null) {
                         s.cancel();
                     }

@@ -20,6 +20,8 @@ import java.util.Map;
 final class ConsulInstances {
     /** At most this many instances of one service are taken; the rest are left out and counted. */
     static final int MAX_INSTANCES_PER_SERVICE = 5_000;
+    /** Each distinct instance port becomes a federated service port: at most this many per service. */
+    static final int MAX_PORTS_PER_SERVICE = 16;
     static final int PASSING_WEIGHT = 10;
     static final int WARNING_WEIGHT = 1;
     private static final int MAX_ADDRESS = 253;
@@ -39,6 +41,7 @@ final class ConsulInstances {
         }
         int refused = 0;
         String first = null;
+        java.util.Set<Integer> ports = new java.util.TreeSet<>();
         for (HealthService h : entries) {
             if (out.size() >= MAX_INSTANCES_PER_SERVICE) {
                 leftOut.add(consulName + ": more than " + MAX_INSTANCES_PER_SERVICE + " instances; "
@@ -50,6 +53,9 @@ final class ConsulInstances {
                 continue;
             }
             List<String> tags = s.getTags() == null ? List.of() : s.getTags();
+            if (published(h, tags)) {
+                continue; // meshfed's own registration of an import: never read back as the datacenter's
+            }
             String namespace = namespaceFrom.namespaceOf(tags, s.getMeta());
             String address = s.getAddress() == null || s.getAddress().isEmpty()
                     ? (h.getNode() == null ? null : h.getNode().getAddress()) : s.getAddress();
@@ -61,12 +67,16 @@ final class ConsulInstances {
                 why = "port " + port + " is not 1-65535";
             } else if (address == null || address.isEmpty() || address.length() > MAX_ADDRESS) {
                 why = "no usable address";
+            } else if (!ports.contains(port) && ports.size() >= MAX_PORTS_PER_SERVICE) {
+                why = "more than " + MAX_PORTS_PER_SERVICE + " distinct ports in one service";
             }
             if (why != null) {
                 refused++;
-                first = first == null ? consulName + " instance " + s.getId() + ": " + why : first;
+                first = first == null ? consulName + " instance " + ConsulCatalogWatch.printable(String.valueOf(
+                        s.getId())) + ": " + why : first;
                 continue;
             }
+            ports.add(port);
             Health health = health(h.getChecks());
             out.add(new WorkloadSetRecord.Workload(consulName, namespace, address, port, health != Health.CRITICAL,
                     locality(h.getNode() == null ? null : h.getNode().getMeta()), null,
@@ -76,6 +86,13 @@ final class ConsulInstances {
             leftOut.add(refused + " instance(s) left out (first: " + first + ")");
         }
         return new Result(out, leftOut);
+    }
+
+    /** Whether an entry is one meshfed registered: on a synthetic node, or carrying the import tag. */
+    private static boolean published(HealthService h, List<String> tags) {
+        String node = h.getNode() == null ? null : h.getNode().getNode();
+        return tags.contains(ConsulCatalogWatch.IMPORT_TAG)
+                || io.meshfed.api.ConsulNames.isSyntheticNode(node);
     }
 
     private enum Health { PASSING, WARNING, CRITICAL }

@@ -156,7 +156,8 @@ public final class ConsulOperations {
             checks.add("agent " + address + " answers; datacenter " + datacenter
                     + (r.getDatacenter().isEmpty() ? " (the agent's own)" : ""));
             checks.add(tokenCheck(probe, r.getToken()));
-            ImportPublisher publisher = new ImportPublisher(probe.client(), r.getToken(), datacenter, r.getNetwork());
+            ImportPublisher publisher = new ImportPublisher(probe.client(), r.getToken(), datacenter, r.getNetwork(),
+                    r.getName());
             try {
                 publisher.registerNode(HostPort.parse(gatewayAddress).getHostString());
             } catch (OperationException e) {

@@ -18,10 +18,11 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /**
- * Security review of the Consul member (branch consul-review): what a Consul party, or another member, can make the
- * controller do. Each test states the property that should hold; those that fail show a hole.
+ * What a Consul party, or another member, must not be able to make the controller do: share one Consul name
+ * between two federated services, keep a watch polling in a loop, or send the controller (and its token) to
+ * another host.
  */
-class ConsulReviewTest {
+class ConsulAgentHardeningTest {
 
     /**
      * Two different federated services must never be published under one Consul name: {@code hello.demo-prod} and
@@ -37,10 +38,14 @@ class ConsulReviewTest {
                 .addOutbound(OutboundListener.newBuilder().setService("hello-demo").setNamespace("prod")
                         .setServicePort(80).setListenPort(20002))
                 .build();
-        List<PublishedImports.Registration> desired = PublishedImports.desired(snapshot, "127.0.40.1");
-        assertThat(desired).as("one registration per imported service port").hasSize(2);
-        assertThat(desired.stream().map(PublishedImports.Registration::name).distinct())
-                .as("a Consul name stands for one federated service").hasSize(2);
+        PublishedImports.Desired desired = PublishedImports.desired(snapshot.toBuilder()
+                .addOutbound(OutboundListener.newBuilder().setService("other").setNamespace("demo")
+                        .setServicePort(80).setListenPort(20003)).build(), "127.0.40.1", "dc1");
+        assertThat(desired.registrations()).as("neither of two services that would share a name is published")
+                .extracting(PublishedImports.Registration::name).containsExactly("other-demo");
+        assertThat(desired.collisions()).containsOnlyKeys("hello-demo-prod");
+        assertThat(desired.collisions().get("hello-demo-prod")).containsExactlyInAnyOrder("hello.demo-prod",
+                "hello-demo.prod");
     }
 
     /**
