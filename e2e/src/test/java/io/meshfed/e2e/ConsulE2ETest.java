@@ -80,7 +80,7 @@ class ConsulE2ETest {
         try (AdminClient a = admin()) {
             CreateJoinTokenRequest.Builder r = CreateJoinTokenRequest.newBuilder().setMember(member).setRole(role);
             if (role == Role.ROLE_AGENT) {
-                r.addServices("billing.shop");
+                r.addServices("billing.shop").addServices("ledger.shop");
             }
             return a.stub().createJoinToken(r.build()).getToken();
         }
@@ -167,15 +167,16 @@ class ConsulE2ETest {
         }
         // The operator's join, with the policy render-policy prints.
         Processes.Result policy = meshfed("consul", "render-policy", "--network", "legacy", "--publish",
-                "hello.demo");
+                "ledger.shop");
         assertThat(policy.exitCode()).as(policy.toString()).isZero();
-        assertThat(policy.stdout()).contains("node \"" + NODE + "\" { policy = \"write\" }");
+        assertThat(policy.stdout()).contains("node \"" + NODE + "\" { policy = \"write\" }")
+                .contains("service \"ledger-shop\" { policy = \"write\" }");
         Path tokenFile = work.resolve("consul.token");
         Files.writeString(tokenFile, consul.createToken("meshfed",
                 ConsulAcl.Rule.prefix("service", "", ConsulAcl.Access.READ),
                 ConsulAcl.Rule.prefix("node", "", ConsulAcl.Access.READ),
                 ConsulAcl.Rule.exact("node", NODE, ConsulAcl.Access.WRITE),
-                ConsulAcl.Rule.exact("service", "hello-demo", ConsulAcl.Access.WRITE)));
+                ConsulAcl.Rule.exact("service", "ledger-shop", ConsulAcl.Access.WRITE)));
         Processes.Result join = meshfed("consul", "join", "dc1", "--address", consul.address().toString(),
                 "--network", "legacy", "--token-file", tokenFile.toString(), "--gateway-address", "127.0.5.1:15443",
                 "--tunnel-address", "127.0.5.1:15008", "--cidr", "127.0.5.0/24");
@@ -191,7 +192,8 @@ class ConsulE2ETest {
         int eastApp = freePort("127.0.6.2");
         sample("east", "127.0.6.2", eastApp);
         agent("east", "127.0.6", "services:\n  - name: billing\n    port: " + servicePort + "\n    target: 127.0.6.2:"
-                + eastApp + "\n    protocol: http\n    check:\n      http: /healthz\n");
+                + eastApp + "\n    protocol: http\n    check:\n      http: /healthz\n  - name: ledger\n    port: 7000\n"
+                + "    target: 127.0.6.2:" + eastApp + "\n    protocol: http\n    check:\n      http: /healthz\n");
         gateway("east", "127.0.6");
         westImport = freePort("127.0.7.2");
         agent("west", "127.0.7", "imports:\n  - service: billing\n    namespace: shop\n    port: " + servicePort
@@ -256,18 +258,25 @@ class ConsulE2ETest {
     @Order(3)
     void aFederatedServiceExportedToTheDatacenterIsRegisteredAtTheLegacyGateway() throws Exception {
         try (AdminClient a = admin()) {
-            a.stub().export(ExportRequest.newBuilder().setService("billing").setNamespace("shop").addToMembers("west")
-                    .addToMembers("dc1").addFailoverNetworks("legacy").addFailoverNetworks("east").build());
+            a.stub().export(ExportRequest.newBuilder().setService("ledger").setNamespace("shop").addToMembers("dc1")
+                    .build());
         }
-        // billing.shop runs in east too: the datacenter imports east's instance, at its gateway's outbound port.
+        // ledger.shop runs in east: the datacenter finds it in its catalog, at its gateway's outbound port.
         var published = await().atMost(Component.timeout()).until(() ->
-                consul.registered(NODE, "meshfed-import-billing-shop-" + servicePort), java.util.Optional::isPresent)
-                .get();
-        assertThat(published.name()).isEqualTo("billing-shop");
+                consul.registered(NODE, "meshfed-import-ledger-shop-7000"), java.util.Optional::isPresent).get();
+        assertThat(published.name()).isEqualTo("ledger-shop");
+        assertThat(published.tags()).contains("meshfed-import");
         assertThat(published.address()).isEqualTo("127.0.5.1");
         assertThat(get("127.0.5.1", published.port())).isEqualTo("hello from billing.shop in network east\n");
         Processes.Result list = meshfed("consul", "list");
         assertThat(list.stdout()).contains("dc1").contains("synced");
+        // Unexported: it leaves Consul's catalog.
+        try (AdminClient a = admin()) {
+            a.stub().unexport(ExportRequest.newBuilder().setService("ledger").setNamespace("shop").addToMembers("dc1")
+                    .build());
+        }
+        await().atMost(Component.timeout()).until(() -> consul.registered(NODE, "meshfed-import-ledger-shop-7000")
+                .isEmpty());
     }
 
     /** A plain HTTP GET of / ; the body of a 200 answer, else an exception. */

@@ -22,6 +22,7 @@ import io.meshfed.controller.connector.kubernetes.Mcs;
 import io.meshfed.controller.testing.MockCluster;
 import io.meshfed.controller.testing.TestFederation;
 import io.meshfed.controller.testing.TestSubscriber;
+import static io.meshfed.controller.testing.TestSubscriber.remote;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -304,14 +305,6 @@ class ClusterConnectorTest {
                 "10.1.0.6")).update();
     }
 
-    private static Optional<NetworkEndpoints> remote(ConfigSnapshot s, String service, String network) {
-        if (s == null) {
-            return Optional.empty();
-        }
-        return s.getServicesList().stream().filter(x -> x.getName().equals(service))
-                .flatMap((Service x) -> x.getNetworksList().stream()).filter(n -> n.getNetwork().equals(network))
-                .findFirst();
-    }
 
     private static EndpointSlice slice(KubernetesClient c) {
         return c.discovery().v1().endpointSlices().inNamespace("demo").withName("mcs-hello-meshfed").get();

@@ -24,6 +24,7 @@ import io.meshfed.controller.model.Records;
 import io.meshfed.controller.model.WorkloadSetRecord;
 import io.meshfed.controller.testing.TestFederation;
 import io.meshfed.controller.testing.TestSubscriber;
+import static io.meshfed.controller.testing.TestSubscriber.remote;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -214,12 +215,4 @@ class ConsulMemberAttacksTest {
                 .filter(c -> c.getName().equals("dc1")).findFirst().orElseThrow();
     }
 
-    private static Optional<NetworkEndpoints> remote(ConfigSnapshot s, String service, String network) {
-        if (s == null) {
-            return Optional.empty();
-        }
-        return s.getServicesList().stream().filter(x -> x.getName().equals(service))
-                .flatMap((Service x) -> x.getNetworksList().stream()).filter(n -> n.getNetwork().equals(network))
-                .findFirst();
-    }
 }

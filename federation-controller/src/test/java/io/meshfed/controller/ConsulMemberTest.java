@@ -26,6 +26,7 @@ import io.meshfed.controller.model.Kind;
 import io.meshfed.controller.model.Records;
 import io.meshfed.controller.testing.TestFederation;
 import io.meshfed.controller.testing.TestSubscriber;
+import static io.meshfed.controller.testing.TestSubscriber.remote;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -244,12 +245,4 @@ class ConsulMemberTest {
                 });
     }
 
-    private static Optional<NetworkEndpoints> remote(ConfigSnapshot s, String service, String network) {
-        if (s == null) {
-            return Optional.empty();
-        }
-        return s.getServicesList().stream().filter(x -> x.getName().equals(service))
-                .flatMap((Service x) -> x.getNetworksList().stream()).filter(n -> n.getNetwork().equals(network))
-                .findFirst();
-    }
 }

@@ -54,21 +54,19 @@ public final class ClusterCommand {
         @Option(names = "--context", paramLabel = "CTX", description = "Context in the kubeconfig (default: current).")
         String context;
 
-        private int step;
-        private int steps;
+        private final io.meshfed.cli.context.Progress progress;
 
         ClusterStep(CliContext cli) {
             this.cli = cli;
+            this.progress = new io.meshfed.cli.context.Progress(cli.out());
         }
 
         void steps(int total) {
-            steps = total;
+            progress.steps(total);
         }
 
         void progress(String what, String result) {
-            PrintWriter out = cli.out();
-            out.printf("[%d/%d] %-52s %s%n", ++step, steps, what, result);
-            out.flush();
+            progress.line(what, result);
         }
 
         AdminClient connectAdmin() {

@@ -11,6 +11,7 @@ import io.meshfed.cli.admin.AdminClient;
 import io.meshfed.cli.context.CliContext;
 import io.meshfed.cli.context.CliException;
 import io.meshfed.cli.context.ExitCodes;
+import io.meshfed.cli.context.Progress;
 import io.meshfed.cli.render.ConsulTable;
 import io.meshfed.cli.render.ProtoJson;
 import java.io.IOException;
@@ -38,21 +39,19 @@ public final class ConsulCommand {
     /** The numbered progress lines of join and leave. */
     abstract static class Steps implements Callable<Integer> {
         final CliContext cli;
-        private int step;
-        private int steps;
+        private final Progress progress;
 
         Steps(CliContext cli) {
             this.cli = cli;
+            this.progress = new Progress(cli.out());
         }
 
         void steps(int total) {
-            steps = total;
+            progress.steps(total);
         }
 
         void progress(String what, String result) {
-            PrintWriter out = cli.out();
-            out.printf("[%d/%d] %-52s %s%n", ++step, steps, what, result);
-            out.flush();
+            progress.line(what, result);
         }
     }
 

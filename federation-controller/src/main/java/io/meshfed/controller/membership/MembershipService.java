@@ -272,6 +272,24 @@ public final class MembershipService {
     }
 
     /**
+     * Removes a connected member (a Kubernetes cluster, a Consul datacenter) in the caller's transaction: the
+     * workload set its connector wrote, the member, the gateways that joined for it, and the listen ports its
+     * exports and its network's imports held.
+     */
+    public static void removeConnectedMember(StoreTransaction tx, String name, String network, String workloadSetKey,
+            io.meshfed.controller.catalog.PortAllocations ports) {
+        tx.delete(Kind.WORKLOADS.storeName(), workloadSetKey, StoreTransaction.ANY);
+        removeMember(tx, name, network);
+        ports.reconcile(tx);
+        for (io.meshfed.controller.model.GatewayRecord g : Records.list(tx, Kind.GATEWAY,
+                io.meshfed.controller.model.GatewayRecord.class)) {
+            if (g.member().equals(name)) {
+                tx.delete(Kind.GATEWAY.storeName(), g.spiffeId(), StoreTransaction.ANY);
+            }
+        }
+    }
+
+    /**
      * The federated bundle set changed (a trust domain joined or left): its version goes up in the same transaction,
      * so every subscriber receives the new set ({@link io.meshfed.controller.identity.TrustState} reads it).
      */

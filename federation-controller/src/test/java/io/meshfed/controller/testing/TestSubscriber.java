@@ -17,6 +17,17 @@ import java.util.function.Predicate;
 
 /** A config-stream subscriber as a gateway would run it: subscribes, then ACKs (or NACKs) every snapshot. */
 public final class TestSubscriber implements AutoCloseable {
+    /** What a snapshot says of {@code service} in {@code network}; empty when the snapshot has none of it. */
+    public static java.util.Optional<io.meshfed.api.v1.NetworkEndpoints> remote(ConfigSnapshot s, String service,
+            String network) {
+        if (s == null) {
+            return java.util.Optional.empty();
+        }
+        return s.getServicesList().stream().filter(x -> x.getName().equals(service))
+                .flatMap(x -> x.getNetworksList().stream()).filter(n -> n.getNetwork().equals(network))
+                .findFirst();
+    }
+
     private static final int MAX_QUEUED = 16;
     private final BlockingQueue<ConfigSnapshot> received = new LinkedBlockingQueue<>();
     private final AtomicReference<ConfigSnapshot> accepted = new AtomicReference<>();

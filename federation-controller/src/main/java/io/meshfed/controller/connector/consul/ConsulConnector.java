@@ -11,6 +11,7 @@ import io.meshfed.controller.catalog.MemberExports;
 import io.meshfed.controller.catalog.PortAllocations;
 import io.meshfed.controller.catalog.SnapshotBuilder;
 import io.meshfed.controller.connector.ConnectorState;
+import io.meshfed.controller.connector.Debounced;
 import io.meshfed.controller.connector.MemberConnectors;
 import io.meshfed.controller.identity.TrustState;
 import io.meshfed.controller.model.ConsulRecord;
@@ -87,7 +88,7 @@ final class ConsulConnector implements MemberConnectors.Connector {
     private boolean unwritten; // an answer came while the watch was not settled
     private volatile CatalogView latestView;
     private List<PublishedImports.Registration> appliedImports;
-    private SerialExecutor.Scheduled pendingPublish;
+    private final Debounced pendingPublish;
     private SerialExecutor.Scheduled withdrawal;
     private SerialExecutor.Scheduled healthCheck;
     private SerialExecutor.Scheduled publishRefresh;
@@ -107,6 +108,7 @@ final class ConsulConnector implements MemberConnectors.Connector {
         this.wait = wait;
         this.memberExports = new MemberExports(ports);
         this.executor = executor;
+        this.pendingPublish = new Debounced(executor, this::publish);
     }
 
     @Override
@@ -337,19 +339,12 @@ final class ConsulConnector implements MemberConnectors.Connector {
         if (closed || publisher == null) {
             return;
         }
-        if (pendingPublish != null && pendingPublish.isPending() && pendingPublish.remaining().compareTo(delay) <= 0) {
-            return;
-        }
-        if (pendingPublish != null) {
-            pendingPublish.cancel();
-        }
-        pendingPublish = executor.schedule(this::publish, delay);
+        pendingPublish.request(delay);
     }
 
     /** Makes the datacenter's registrations of this member's imports follow the catalog. */
     private void publish() {
         executor.checkInContext();
-        pendingPublish = null;
         if (closed) {
             return;
         }
@@ -421,9 +416,7 @@ final class ConsulConnector implements MemberConnectors.Connector {
         try {
             executor.submit(() -> {
                 closed = true; // no publish scheduled before may register again after the removal
-                if (pendingPublish != null) {
-                    pendingPublish.cancel();
-                }
+                pendingPublish.cancel();
                 if (publisher != null) {
                     try {
                         publisher.removeAll();
@@ -445,8 +438,9 @@ final class ConsulConnector implements MemberConnectors.Connector {
         try {
             executor.submit(() -> {
                 closed = true;
-                for (SerialExecutor.Scheduled s : new SerialExecutor.Scheduled[] {withdrawal, pendingPublish,
-                    healthCheck, publishRefresh}) {
+                pendingPublish.cancel();
+                for (SerialExecutor.Scheduled s : new SerialExecutor.Scheduled[] {withdrawal, healthCheck,
+                    publishRefresh}) {
                     if (s != null) {
                         s.cancel();
                     }

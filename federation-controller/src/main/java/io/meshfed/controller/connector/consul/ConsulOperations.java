@@ -19,7 +19,6 @@ import io.meshfed.controller.errors.NotFoundException;
 import io.meshfed.controller.identity.FederationIdentity;
 import io.meshfed.controller.membership.MembershipService;
 import io.meshfed.controller.model.ConsulRecord;
-import io.meshfed.controller.model.GatewayRecord;
 import io.meshfed.controller.model.Kind;
 import io.meshfed.controller.model.MemberRecord;
 import io.meshfed.controller.model.MemberType;
@@ -236,14 +235,8 @@ public final class ConsulOperations {
                 new NotFoundException("no Consul member '" + r.getName() + "'; see meshfed consul list"));
         store.transact(tx -> {
             tx.delete(Kind.CONSUL.storeName(), record.name(), StoreTransaction.ANY);
-            tx.delete(Kind.WORKLOADS.storeName(), ConsulRecord.workloadSetKey(record.name()), StoreTransaction.ANY);
-            MembershipService.removeMember(tx, record.name(), record.network());
-            connectors.ports().reconcile(tx);
-            for (GatewayRecord g : Records.list(tx, Kind.GATEWAY, GatewayRecord.class)) {
-                if (g.member().equals(record.name())) {
-                    tx.delete(Kind.GATEWAY.storeName(), g.spiffeId(), StoreTransaction.ANY);
-                }
-            }
+            MembershipService.removeConnectedMember(tx, record.name(), record.network(),
+                    ConsulRecord.workloadSetKey(record.name()), connectors.ports());
             return null;
         });
         AUDIT.info("consul member {} unregistered: member, services and token removed", record.name());

@@ -25,6 +25,7 @@ import io.meshfed.controller.identity.TrustState;
 import io.meshfed.controller.model.ClusterRecord;
 import io.meshfed.controller.model.Kind;
 import io.meshfed.controller.model.MemberRecord;
+import io.meshfed.controller.connector.Debounced;
 import io.meshfed.controller.connector.MemberConnectors;
 import io.meshfed.controller.model.MemberType;
 import io.meshfed.controller.model.PodIdentitiesRecord;
@@ -102,7 +103,7 @@ final class ClusterConnector implements MemberConnectors.Connector {
     private volatile String lastError = "";
     private volatile int exportedServices;
     private volatile int importedServices;
-    private SerialExecutor.Scheduled pendingSync;
+    private final Debounced pendingSync;
     private volatile CatalogView latestView; // the config streams' latest; null until their first refresh
     private boolean clusterDirty = true; // set by informer events; the import and bundle comparisons need it
     private int appliedImports; // hash of what the last import sync applied (outbound listeners, gateway IPs)
@@ -134,6 +135,7 @@ final class ClusterConnector implements MemberConnectors.Connector {
         this.clock = clock;
         this.staleGrace = staleGrace;
         this.executor = executor;
+        this.pendingSync = new Debounced(executor, this::sync);
     }
 
     static Config connectorConfig(String kubeconfig) {
@@ -363,18 +365,11 @@ final class ClusterConnector implements MemberConnectors.Connector {
         if (closed || services == null) {
             return;
         }
-        if (pendingSync != null && pendingSync.isPending() && pendingSync.remaining().compareTo(delay) <= 0) {
-            return;
-        }
-        if (pendingSync != null) {
-            pendingSync.cancel();
-        }
-        pendingSync = executor.schedule(this::sync, delay);
+        pendingSync.request(delay);
     }
 
     private void sync() {
         executor.checkInContext();
-        pendingSync = null;
         if (closed || services == null) {
             return;
         }
@@ -814,9 +809,7 @@ final class ClusterConnector implements MemberConnectors.Connector {
                 if (withdrawal != null) {
                     withdrawal.cancel();
                 }
-                if (pendingSync != null) {
-                    pendingSync.cancel();
-                }
+                pendingSync.cancel();
                 stopInformers();
                 return null;
             }).get(10, TimeUnit.SECONDS);

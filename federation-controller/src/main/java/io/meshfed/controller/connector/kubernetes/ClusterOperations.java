@@ -14,7 +14,6 @@ import io.meshfed.controller.errors.NotFoundException;
 import io.meshfed.controller.identity.FederationIdentity;
 import io.meshfed.controller.membership.MembershipService;
 import io.meshfed.controller.model.ClusterRecord;
-import io.meshfed.controller.model.GatewayRecord;
 import io.meshfed.controller.model.Kind;
 import io.meshfed.controller.model.PodIdentitiesRecord;
 import io.meshfed.controller.model.MemberRecord;
@@ -101,18 +100,12 @@ public final class ClusterOperations {
                 new NotFoundException("no cluster '" + r.getName() + "'; see meshfed cluster list"));
         store.transact(tx -> {
             tx.delete(Kind.CLUSTER.storeName(), record.name(), StoreTransaction.ANY);
-            tx.delete(Kind.WORKLOADS.storeName(), ClusterRecord.workloadSetKey(record.name()), StoreTransaction.ANY);
             for (int shard = 0; shard < PodIdentitiesRecord.SHARDS; shard++) {
                 tx.delete(Kind.POD_IDENTITIES.storeName(), PodIdentitiesRecord.key(record.name(), shard),
                         StoreTransaction.ANY);
             }
-            MembershipService.removeMember(tx, record.name(), record.network());
-            connectors.ports().reconcile(tx); // its exports and its network's imports end
-            for (GatewayRecord g : Records.list(tx, Kind.GATEWAY, GatewayRecord.class)) {
-                if (g.member().equals(record.name())) {
-                    tx.delete(Kind.GATEWAY.storeName(), g.spiffeId(), StoreTransaction.ANY);
-                }
-            }
+            MembershipService.removeConnectedMember(tx, record.name(), record.network(),
+                    ClusterRecord.workloadSetKey(record.name()), connectors.ports());
             return null;
         });
         AUDIT.info("cluster {} unregistered: member, endpoints and credentials removed", record.name());
