@@ -25,6 +25,7 @@ import io.meshfed.controller.identity.TrustState;
 import io.meshfed.controller.model.ClusterRecord;
 import io.meshfed.controller.model.Kind;
 import io.meshfed.controller.model.MemberRecord;
+import io.meshfed.controller.connector.ConnectorState;
 import io.meshfed.controller.connector.Debounced;
 import io.meshfed.controller.connector.MemberConnectors;
 import io.meshfed.controller.model.MemberType;
@@ -98,7 +99,7 @@ final class ClusterConnector implements MemberConnectors.Connector {
     private SharedIndexInformer<GenericKubernetesResource> exports;
     private SharedIndexInformer<GenericKubernetesResource> imports;
     private SharedIndexInformer<Pod> pods; // not among the informers a sync waits for: attestation is optional
-    private volatile String state = "connecting";
+    private volatile ConnectorState state = ConnectorState.CONNECTING;
     private volatile Instant lastSync;
     private volatile String lastError = "";
     private volatile int exportedServices;
@@ -162,8 +163,8 @@ final class ClusterConnector implements MemberConnectors.Connector {
     @Override
     public void start() {
         metrics.clusterGauge("meshfed.cluster.connected", "1 while the connector is synced with the member cluster",
-                record.name(), () -> "synced".equals(state) ? 1 : 0);
-        metrics.memberConnected(record.name(), MemberType.KUBERNETES.name(), () -> "synced".equals(state) ? 1 : 0);
+                record.name(), () -> state == ConnectorState.SYNCED ? 1 : 0);
+        metrics.memberConnected(record.name(), MemberType.KUBERNETES.name(), () -> state == ConnectorState.SYNCED ? 1 : 0);
         metrics.clusterGauge("meshfed.cluster.attested.pods", "Pods of the member cluster that its east-west"
                 + " gateways attest by source address", record.name(), () -> attestedPods);
         executor.execute(this::connect);
@@ -191,7 +192,7 @@ final class ClusterConnector implements MemberConnectors.Connector {
 
     ClusterState status() {
         ClusterState.Builder b = ClusterState.newBuilder().setName(record.name()).setNetwork(record.network())
-                .setTrustDomain(record.trustDomain()).setServer(record.server()).setState(state)
+                .setTrustDomain(record.trustDomain()).setServer(record.server()).setState(state.label())
                 .setLastError(withPortShortfall(lastErrors())).setExportedServices(exportedServices)
                 .setImportedServices(importedServices).setCredentialsGeneration(record.generation());
         Instant t = lastSync;
@@ -283,7 +284,7 @@ final class ClusterConnector implements MemberConnectors.Connector {
                 watchGap.cancel();
                 watchGap = null;
             }
-            if (!"synced".equals(state) && !"connecting".equals(state)) {
+            if (state.unreachable()) {
                 LOG.info("cluster {}: API server reachable again; resyncing", record.name());
                 clusterChanged();
             }
@@ -306,13 +307,13 @@ final class ClusterConnector implements MemberConnectors.Connector {
      */
     private void becameUnreachable() {
         executor.checkInContext();
-        if ("stale".equals(state) || "withdrawn".equals(state)) {
+        if (state.unreachable()) {
             withdrawPods("the API server is unreachable");
             return;
         }
         boolean hadSynced = lastSync != null || Records.get(store, Kind.WORKLOADS,
                 ClusterRecord.workloadSetKey(record.name()), WorkloadSetRecord.class).isPresent();
-        state = hadSynced ? "stale" : "connecting"; // before the pods go, so a status read after their push says why
+        state = hadSynced ? ConnectorState.STALE : ConnectorState.CONNECTING; // before the pods go, so a status read after their push says why
         withdrawPods("the API server is unreachable");
         if (hadSynced) {
             LOG.warn("cluster {}: API server unreachable; its endpoints stay for {} ({})", record.name(), staleGrace,
@@ -323,7 +324,7 @@ final class ClusterConnector implements MemberConnectors.Connector {
 
     private void withdraw() {
         executor.checkInContext();
-        if (!"stale".equals(state)) {
+        if (state != ConnectorState.STALE) {
             return;
         }
         String key = ClusterRecord.workloadSetKey(record.name());
@@ -335,7 +336,7 @@ final class ClusterConnector implements MemberConnectors.Connector {
                     Records.put(tx, Kind.WORKLOADS, key, set.allUnhealthy(), StoreTransaction.ANY));
             return null;
         });
-        state = "withdrawn";
+        state = ConnectorState.WITHDRAWN;
         LOG.warn("cluster {}: unreachable for {}; its endpoints are withdrawn until it is back", record.name(),
                 staleGrace);
     }
@@ -389,7 +390,7 @@ final class ClusterConnector implements MemberConnectors.Connector {
                 withdrawal.cancel();
                 withdrawal = null;
             }
-            state = "synced";
+            state = ConnectorState.SYNCED;
             lastSync = clock.instant();
             lastError = "";
             metrics.cluster(record.name(), "resync");
