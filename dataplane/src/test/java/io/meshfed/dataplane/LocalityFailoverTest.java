@@ -80,7 +80,8 @@ class LocalityFailoverTest {
     }
 
     private EchoBackend backend(int port) throws IOException {
-        EchoBackend b = new EchoBackend(BACKENDS, port); // not 127.0.0.1: see EchoBackend(String, int)
+        // Below the ephemeral ports: a closed backend's port must refuse (see belowEphemeralPorts).
+        EchoBackend b = port == 0 ? EchoBackend.belowEphemeralPorts(BACKENDS) : new EchoBackend(BACKENDS, port);
         backends.add(b);
         return b;
     }

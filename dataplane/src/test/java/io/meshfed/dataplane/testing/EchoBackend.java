@@ -38,6 +38,37 @@ public final class EchoBackend implements AutoCloseable {
         accept.start();
     }
 
+    /**
+     * On {@code address}, at a free port below the kernel's ephemeral range ({@code ip_local_port_range}): no
+     * outgoing connection ever takes such a port as its source, so once this backend is closed, a connect to its
+     * port is refused rather than answered by a TCP simultaneous open with itself (on loopback the source address
+     * of a connect is the destination's, so another loopback address alone does not rule that out).
+     */
+    public static EchoBackend belowEphemeralPorts(String address) throws IOException {
+        int low = 32768;
+        try {
+            // Read as lines: Files.readString sizes its buffer by the file's size, which /proc reports wrongly.
+            String[] range = java.nio.file.Files.readAllLines(java.nio.file.Path.of(
+                    "/proc/sys/net/ipv4/ip_local_port_range")).get(0).trim().split("\\s+");
+            int first = Integer.parseInt(range[0]);
+            low = first > 2048 && first < 65536 ? first : low;
+        } catch (IOException | RuntimeException e) {
+            // not Linux: the usual default
+        }
+        int from = Math.max(1024, low - 12_000);
+        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        IOException last = null;
+        for (int attempt = 0; attempt < 200; attempt++) {
+            int port = from + random.nextInt(Math.max(1, low - from));
+            try {
+                return new EchoBackend(address, port);
+            } catch (IOException e) {
+                last = e; // taken: another
+            }
+        }
+        throw last;
+    }
+
     public int port() {
         return socket.getLocalPort();
     }
