@@ -24,7 +24,6 @@ import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2ResetFrame;
-import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.handler.ssl.SslContext;
@@ -342,14 +341,12 @@ final class TunnelPool implements AutoCloseable {
                 peer = verified;
                 local = TlsSessions.local(ctx.channel());
                 Http2FrameCodec codec = Http2FrameCodecBuilder.forClient()
-                        .initialSettings(Http2Settings.defaultSettings().pushEnabled(false)
-                                .initialWindowSize(settings.streamWindow())
-                                .maxHeaderListSize(TunnelListener.MAX_HEADER_LIST_SIZE))
+                        .initialSettings(TunnelHttp2Settings.sender(settings))
                         .build();
                 ctx.pipeline().replace(this, "h2", codec);
                 ctx.channel().pipeline().addLast(new Http2MultiplexHandler(new NoPushedStreams()),
                         new GoAwayWatch());
-                TunnelWindows.grantConnectionWindow(ctx.channel(), settings.connectionWindow());
+                TunnelHttp2Settings.grantConnectionWindow(ctx.channel(), settings);
                 stats.tunnelConnection(Direction.OUTBOUND);
                 ready.trySuccess(ctx.channel());
             }
