@@ -197,6 +197,11 @@ public final class MeshProxy implements AutoCloseable {
         }
     }
 
+    /** The tunnel listener's open connections (for tests); empty without one. */
+    List<Channel> inboundTunnelChannels() {
+        return tunnelListener == null ? List.of() : tunnelListener.connections();
+    }
+
     /** Connections open on this proxy's tunnel listener now. */
     public int inboundTunnelConnections() {
         return tunnelListener == null ? 0 : tunnelListener.connectionCount();

@@ -14,13 +14,19 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Copies bytes from its channel to a peer channel, with backpressure: when the peer cannot take more, this side
- * stops reading until it can. Closing either side closes the other once pending writes are flushed. A connection
- * with no byte in either direction for the idle timeout is closed.
+ * stops reading until it can. What one read loop brings is written to the peer and flushed once, when the loop
+ * completes ({@code channelReadComplete}), so a loop of several reads costs the peer one flush (one TLS record
+ * batch, one HTTP/2 flush, one wake-up of the peer's event loop when it is another) instead of one per read. Before
+ * it stops reading, it flushes what it wrote, so the peer drains it and becomes writable again. Closing either side
+ * closes the other once pending writes are flushed. A connection with no byte in either direction for the idle
+ * timeout is closed. All of it runs on this channel's event loop.
  */
 final class Relay extends ChannelInboundHandlerAdapter {
     private final Channel peer;
     private final LongAdder bytes;
     private final LongAdder idleClosed;
+    /** Written to the peer since its last flush. */
+    private boolean unflushed;
 
     private Relay(Channel peer, LongAdder bytes, LongAdder idleClosed) {
         this.peer = peer;
@@ -47,9 +53,29 @@ final class Relay extends ChannelInboundHandlerAdapter {
         if (msg instanceof ByteBuf buf) {
             bytes.add(buf.readableBytes());
         }
-        peer.writeAndFlush(msg);
+        peer.write(msg);
+        unflushed = true;
         if (!peer.isWritable()) {
+            flushPeer(); // what is pending must drain, or the peer never becomes writable again
             ctx.channel().config().setAutoRead(false);
+            if (peer.isWritable()) {
+                // The peer (on another event loop) drained between the check and the stop, and its writability
+                // event may have come before it: read on.
+                ctx.channel().config().setAutoRead(true);
+            }
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        flushPeer();
+        ctx.fireChannelReadComplete();
+    }
+
+    private void flushPeer() {
+        if (unflushed) {
+            unflushed = false;
+            peer.flush();
         }
     }
 
@@ -65,6 +91,7 @@ final class Relay extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof IdleStateEvent) {
             idleClosed.increment();
+            unflushed = false;
             ctx.close();
             closeOnFlush(peer);
             return;
@@ -74,6 +101,7 @@ final class Relay extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        unflushed = false; // closeOnFlush flushes them
         closeOnFlush(peer);
     }
 

@@ -21,7 +21,6 @@ import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
-import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
@@ -30,6 +29,7 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
@@ -39,8 +39,9 @@ import java.util.concurrent.TimeUnit;
  * connection, each decided by a {@link TunnelStreamHandler}. A connection may hold at most
  * {@link TunnelSettings#maxConcurrentStreams} streams (more are reset with REFUSED_STREAM by the protocol, counted
  * {@code stream_limit}), and one peer identity at most {@link TunnelPeerConnections#MAX_PER_PEER} connections (more
- * are closed after the handshake, counted {@code connection_limit}); it grants each stream and itself the settings' flow-control windows; it closes when it has
- * carried no stream for twice the tunnel idle timeout. {@link #goAway} and {@link #close} drain: every connection
+ * are closed after the handshake, counted {@code connection_limit}); it grants each stream and itself the settings'
+ * flow-control windows and takes 64 KiB DATA frames ({@link TunnelHttp2Settings}, shared with the sender); it closes
+ * when it has carried no stream for twice the tunnel idle timeout. {@link #goAway} and {@link #close} drain: every connection
  * gets a GOAWAY, its open streams finish (up to the drain timeout), new streams go elsewhere.
  */
 final class TunnelListener implements AutoCloseable {
@@ -81,6 +82,11 @@ final class TunnelListener implements AutoCloseable {
 
     InetSocketAddress address() {
         return (InetSocketAddress) server.localAddress();
+    }
+
+    /** The open tunnel connections (for tests). */
+    List<Channel> connections() {
+        return List.copyOf(connections);
     }
 
     /** Open tunnel connections now. */
@@ -166,10 +172,7 @@ final class TunnelListener implements AutoCloseable {
                 return;
             }
             Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
-                    .initialSettings(Http2Settings.defaultSettings()
-                            .maxConcurrentStreams(settings.maxConcurrentStreams())
-                            .initialWindowSize(settings.streamWindow())
-                            .maxHeaderListSize(MAX_HEADER_LIST_SIZE))
+                    .initialSettings(TunnelHttp2Settings.receiver(settings))
                     .gracefulShutdownTimeoutMillis(drainTimeout.toMillis())
                     .frameLogger(new RefusedStreams(stats))
                     .build();
@@ -185,7 +188,7 @@ final class TunnelListener implements AutoCloseable {
                             peerNotAfter));
                 }
             }), watch);
-            TunnelWindows.grantConnectionWindow(ctx.channel(), settings.connectionWindow());
+            TunnelHttp2Settings.grantConnectionWindow(ctx.channel(), settings);
             stats.tunnelConnection(Direction.INBOUND);
             connections.add(ctx.channel());
             watch.closeIfIdleLater(ctx.channel());

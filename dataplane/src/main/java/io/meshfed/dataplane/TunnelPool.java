@@ -24,7 +24,6 @@ import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2ResetFrame;
-import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.handler.ssl.SslContext;
@@ -48,9 +47,12 @@ import org.slf4j.LoggerFactory;
 /**
  * The sending side of the tunnels: per destination (a tunnel listener's address and the SPIFFE IDs that may answer
  * there, the same pin as an mTLS upstream), a small pool of HTTP/2 connections over mTLS with ALPN h2, each carrying
- * one CONNECT stream per downstream connection. A new connection is opened only when every open one carries
- * {@link TunnelSettings#streamsPerConnection} streams or more, up to {@link TunnelSettings#poolSize}; past that,
- * streams share the least loaded one. A connection without streams closes after the tunnel idle timeout. A GOAWAY
+ * one CONNECT stream per downstream connection. A stream goes on a connection of the downstream connection's own
+ * event loop, so the relay between them never hands bytes over between threads ({@link TunnelPick}): a connection of
+ * that loop carrying fewer than {@link TunnelPick#GROW_AT} streams; else a new connection, opened on that loop, while
+ * the destination has fewer than {@link TunnelSettings#poolSize}; else the loop's least loaded connection while it
+ * carries fewer than {@link TunnelSettings#streamsPerConnection}; else the least loaded connection of any loop. A
+ * connection without streams closes after the tunnel idle timeout. A GOAWAY
  * makes a connection draining: its open streams finish, new streams go to another (or a new) connection, and a
  * stream the receiver never took (above the GOAWAY's last stream, or reset with REFUSED_STREAM) is opened again
  * elsewhere, so a draining receiver fails no request. A stream the receiver answers with anything but 200 (or
@@ -72,6 +74,7 @@ final class TunnelPool implements AutoCloseable {
     private final TunnelSettings settings;
     private final Duration connectTimeout;
     private final ProxyStats stats;
+    private final TunnelPick rule;
     private final ConcurrentMap<Destination, Connections> pools = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
@@ -81,6 +84,7 @@ final class TunnelPool implements AutoCloseable {
         this.settings = requireNonNull(settings, "settings");
         this.connectTimeout = requireNonNull(connectTimeout, "connectTimeout");
         this.stats = requireNonNull(stats, "stats");
+        this.rule = TunnelPick.of(settings);
     }
 
     /**
@@ -158,19 +162,10 @@ final class TunnelPool implements AutoCloseable {
             });
         }
 
-        /** The connection for one more stream: the least loaded usable one, or a new one when all are busy. */
+        /** The connection for one more stream from a downstream on {@code loop}, as {@link TunnelPick} says. */
         private synchronized TunnelConnection pick(EventLoop loop) {
-            TunnelConnection best = null;
-            int usable = 0;
-            for (TunnelConnection c : all) {
-                if (!c.draining) {
-                    usable++;
-                    if (best == null || c.load < best.load) {
-                        best = c;
-                    }
-                }
-            }
-            if (best == null || (best.load >= settings.streamsPerConnection() && usable < settings.poolSize())) {
+            TunnelConnection best = rule.choose(all, loop).orElse(null);
+            if (best == null) {
                 best = new TunnelConnection(this, destination, loop);
                 all.add(best);
                 best.connect();
@@ -228,7 +223,7 @@ final class TunnelPool implements AutoCloseable {
     }
 
     /** One HTTP/2 connection of a pool. {@code load} and {@code draining} are guarded by its {@code owner}. */
-    private final class TunnelConnection {
+    private final class TunnelConnection implements TunnelPick.Candidate {
         private final Connections owner;
         private final Destination destination;
         private final EventLoop loop;
@@ -245,6 +240,21 @@ final class TunnelPool implements AutoCloseable {
             this.destination = destination;
             this.loop = loop;
             this.ready = loop.newPromise();
+        }
+
+        @Override
+        public EventLoop loop() {
+            return loop;
+        }
+
+        @Override
+        public int load() {
+            return load;
+        }
+
+        @Override
+        public boolean draining() {
+            return draining;
         }
 
         void connect() {
@@ -342,14 +352,12 @@ final class TunnelPool implements AutoCloseable {
                 peer = verified;
                 local = TlsSessions.local(ctx.channel());
                 Http2FrameCodec codec = Http2FrameCodecBuilder.forClient()
-                        .initialSettings(Http2Settings.defaultSettings().pushEnabled(false)
-                                .initialWindowSize(settings.streamWindow())
-                                .maxHeaderListSize(TunnelListener.MAX_HEADER_LIST_SIZE))
+                        .initialSettings(TunnelHttp2Settings.sender(settings))
                         .build();
                 ctx.pipeline().replace(this, "h2", codec);
                 ctx.channel().pipeline().addLast(new Http2MultiplexHandler(new NoPushedStreams()),
                         new GoAwayWatch());
-                TunnelWindows.grantConnectionWindow(ctx.channel(), settings.connectionWindow());
+                TunnelHttp2Settings.grantConnectionWindow(ctx.channel(), settings);
                 stats.tunnelConnection(Direction.OUTBOUND);
                 ready.trySuccess(ctx.channel());
             }

@@ -6,10 +6,14 @@ import java.time.Duration;
  * Tuning of the tunnels (HTTP/2 CONNECT between proxies). Receiving: at most {@code maxConcurrentStreams} streams
  * per connection (SETTINGS_MAX_CONCURRENT_STREAMS; more are refused with REFUSED_STREAM). Both sides: the flow-control
  * windows they grant, per stream and per connection, large enough that one bulk transfer is not throttled by
- * round trips. Sending: at most {@code poolSize} connections per destination, a new one opened only when every open
- * one carries {@code streamsPerConnection} streams or more; a connection without streams closes after
+ * round trips. Sending: at most {@code poolSize} connections per destination; a stream goes on a connection of its
+ * downstream connection's event loop, a new one opened on that loop once the loop's connections carry
+ * {@link TunnelPick#GROW_AT} streams each (or {@code streamsPerConnection}, when smaller) and the pool allows, and
+ * {@code streamsPerConnection} is how many a loop's connection takes before, with the pool full, streams go to the
+ * least loaded connection of any loop (see {@link TunnelPick}); a connection without streams closes after
  * {@code idleTimeout} (the receiver closes one after twice that, so the sender, which knows, closes first).
- * Defaults: 1000 streams, 4 MiB and 16 MiB windows, 4 connections, 100 streams each before growing, 60 s idle.
+ * Defaults: 1000 streams, 4 MiB and 16 MiB windows, 4 connections, 100 streams per connection on its loop, 60 s
+ * idle. No flag sets {@code streamsPerConnection}; {@code --tunnel-pool-size} sets the pool size.
  */
 public record TunnelSettings(int maxConcurrentStreams, int streamWindow, int connectionWindow, int poolSize,
         int streamsPerConnection, Duration idleTimeout) {

@@ -87,6 +87,33 @@ class TunnelTest {
     }
 
     @Test
+    void downstreamConnectionsOnEveryEventLoopGetATunnelConnectionOfTheirOwnLoop() throws Exception {
+        // Accepted connections go round the proxy's event loops; each loop opens its own tunnel connection (so its
+        // streams are relayed without a thread hand-off), up to the pool size, and later streams share them.
+        int loops = io.netty.util.NettyRuntime.availableProcessors() * 2;
+        int pool = DEFAULTS.tunnel().poolSize();
+        try (TunnelPair pair = new TunnelPair(DEFAULTS, DEFAULTS, Set.of(TunnelPair.WEST))) {
+            List<Socket> open = new ArrayList<>();
+            try {
+                for (int i = 0; i < 2 * loops; i++) {
+                    Socket s = pair.connect();
+                    open.add(s);
+                    assertThat(EchoBackend.exchange(s, "held " + i)).isEqualTo("held " + i);
+                }
+                assertThat(pair.sender.stats().activeStreams()).isEqualTo(2 * loops);
+                assertThat(pair.sender.outboundTunnelConnections()).isEqualTo(Math.min(loops, pool));
+                for (int i = 0; i < open.size(); i++) {
+                    assertThat(EchoBackend.exchange(open.get(i), "again " + i)).isEqualTo("again " + i);
+                }
+            } finally {
+                for (Socket s : open) {
+                    s.close();
+                }
+            }
+        }
+    }
+
+    @Test
     void sixtyFourMebibytesArriveIntactThroughOneStream() throws Exception {
         int size = 64 << 20;
         try (TunnelPair pair = new TunnelPair(DEFAULTS, DEFAULTS, Set.of(TunnelPair.WEST));

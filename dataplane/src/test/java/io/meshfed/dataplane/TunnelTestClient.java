@@ -30,6 +30,7 @@ import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2ResetFrame;
+import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2SettingsFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
@@ -50,7 +51,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class TunnelTestClient implements AutoCloseable {
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-    private final CompletableFuture<Void> settings = new CompletableFuture<>();
+    private final CompletableFuture<Http2Settings> settings = new CompletableFuture<>();
     private Channel connection;
 
     /** The answer to one stream: a status and its {@code meshfed-refusal}, or the reset's error code. */
@@ -113,8 +114,8 @@ final class TunnelTestClient implements AutoCloseable {
                                     new ChannelInboundHandlerAdapter() {
                                         @Override
                                         public void channelRead(ChannelHandlerContext c, Object msg) {
-                                            if (msg instanceof Http2SettingsFrame) {
-                                                settings.complete(null);
+                                            if (msg instanceof Http2SettingsFrame frame) {
+                                                settings.complete(frame.settings());
                                             }
                                             ReferenceCountUtil.release(msg);
                                         }
@@ -135,6 +136,11 @@ final class TunnelTestClient implements AutoCloseable {
         }).connect(to).sync();
         connection = ready.get(10, TimeUnit.SECONDS);
         settings.get(10, TimeUnit.SECONDS);
+    }
+
+    /** The listener's first SETTINGS frame (its initial settings). */
+    Http2Settings listenerSettings() {
+        return settings.join();
     }
 
     /** Ignores the receiver's SETTINGS_MAX_CONCURRENT_STREAMS from now on, as a flooding client would. */
