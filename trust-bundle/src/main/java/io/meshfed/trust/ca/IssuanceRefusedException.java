@@ -15,7 +15,9 @@ public final class IssuanceRefusedException extends Exception {
         NOT_A_WORKLOAD_ID,
         CSR_ID_MISMATCH,
         POLICY,
-        CA_NOT_VALID
+        CA_NOT_VALID,
+        /** The backend that signs (Vault) refused, with its own reason. */
+        BACKEND_REFUSED
     }
 
     private final Reason reason;

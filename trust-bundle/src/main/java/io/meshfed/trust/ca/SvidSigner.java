@@ -6,34 +6,23 @@ import io.meshfed.trust.SpiffeId;
 import io.meshfed.trust.TrustDomain;
 import io.meshfed.trust.ca.IssuanceRefusedException.Reason;
 import io.meshfed.trust.internal.CertificateBuilder;
-import java.io.IOException;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.cert.X509Certificate;
-import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
-import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
-import org.bouncycastle.asn1.x509.Extension;
-import org.bouncycastle.asn1.x509.Extensions;
-import org.bouncycastle.asn1.x509.GeneralName;
-import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
-import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
-import org.bouncycastle.pkcs.PKCS10CertificationRequest;
-import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequest;
 
 /**
- * Issues leaves from CSRs with one signing key; the issuing rules every backend shares. The backends differ only in
- * where the signing key and chain come from.
+ * Issues leaves from CSRs with one signing key, after {@link CsrValidator} (the checks every backend shares). The
+ * backends that sign in this process differ only in where the signing key and chain come from.
  */
 final class SvidSigner {
     /** Leaves start a little in the past so that peers with a slightly slow clock accept them. */
@@ -46,6 +35,7 @@ final class SvidSigner {
     private final Instant chainNotBefore;
     private final Instant chainNotAfter;
     private final Clock clock;
+    private final CsrValidator validator;
 
     /**
      * @param signingChain the signing certificate first, then the certificates above it up to and including the root
@@ -55,6 +45,7 @@ final class SvidSigner {
         this.signingCertificate = signingChain.get(0);
         this.signingKey = requireNonNull(signingKey, "signingKey");
         this.clock = requireNonNull(clock, "clock");
+        this.validator = new CsrValidator(trustDomain);
         List<X509Certificate> withoutRoot = new ArrayList<>(signingChain);
         if (withoutRoot.size() > 1 && isSelfIssued(withoutRoot.get(withoutRoot.size() - 1))) {
             withoutRoot.remove(withoutRoot.size() - 1);
@@ -80,26 +71,7 @@ final class SvidSigner {
         requireNonNull(request, "request");
         requireNonNull(policy, "policy");
         SpiffeId id = request.spiffeId();
-        JcaPKCS10CertificationRequest csr = parseAndVerify(request.csrDer());
-        PublicKey publicKey = checkKey(csr);
-
-        if (!id.trustDomain().equals(trustDomain)) {
-            throw new IssuanceRefusedException(Reason.WRONG_TRUST_DOMAIN,
-                    id + " is in trust domain " + id.trustDomain() + "; this CA issues only for " + trustDomain);
-        }
-        if (id.isTrustDomainId()) {
-            throw new IssuanceRefusedException(Reason.NOT_A_WORKLOAD_ID,
-                    id + " names the trust domain itself; an SVID needs a path such as /ns/NAMESPACE/sa/ACCOUNT");
-        }
-        List<String> csrUris = csrUriSans(csr);
-        if (!csrUris.isEmpty() && !(csrUris.size() == 1 && csrUris.get(0).equals(id.toString()))) {
-            throw new IssuanceRefusedException(Reason.CSR_ID_MISMATCH,
-                    "the CSR asks for " + csrUris + " but the request is for " + id);
-        }
-        Optional<String> refusal = policy.refusal(id);
-        if (refusal.isPresent()) {
-            throw new IssuanceRefusedException(Reason.POLICY, "not allowed to issue " + id + ": " + refusal.get());
-        }
+        PublicKey publicKey = validator.validate(request, policy);
 
         Instant now = clock.instant();
         if (now.isAfter(chainNotAfter) || now.isBefore(chainNotBefore)) {
@@ -130,72 +102,6 @@ final class SvidSigner {
         chain.add(leaf);
         chain.addAll(signingChain);
         return new IssuedSvid(id, chain, capped);
-    }
-
-    private static JcaPKCS10CertificationRequest parseAndVerify(byte[] der) throws IssuanceRefusedException {
-        JcaPKCS10CertificationRequest csr;
-        try {
-            csr = new JcaPKCS10CertificationRequest(new PKCS10CertificationRequest(der));
-        } catch (IOException | RuntimeException e) {
-            throw new IssuanceRefusedException(Reason.MALFORMED_CSR, "the CSR is not a PKCS#10 request: " + e.getMessage());
-        }
-        try {
-            // Verify with the JCA key (the JDK knows EC keys by name, not by the OID the CSR carries).
-            if (!csr.isSignatureValid(new JcaContentVerifierProviderBuilder().build(csr.getPublicKey()))) {
-                throw new IssuanceRefusedException(Reason.BAD_CSR_SIGNATURE,
-                        "the CSR's signature does not verify with its own public key");
-            }
-        } catch (IssuanceRefusedException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new IssuanceRefusedException(Reason.BAD_CSR_SIGNATURE,
-                    "the CSR's signature cannot be verified: " + e.getMessage());
-        }
-        return csr;
-    }
-
-    private static PublicKey checkKey(JcaPKCS10CertificationRequest csr) throws IssuanceRefusedException {
-        PublicKey key;
-        try {
-            key = csr.getPublicKey();
-        } catch (Exception e) {
-            throw new IssuanceRefusedException(Reason.MALFORMED_CSR, "the CSR's public key cannot be read: " + e.getMessage());
-        }
-        if (key instanceof ECPublicKey ec) {
-            int bits = ec.getParams().getCurve().getField().getFieldSize();
-            if (bits < 256) {
-                throw new IssuanceRefusedException(Reason.WEAK_KEY, "EC keys must be P-256 or larger, got P-" + bits);
-            }
-            return key;
-        }
-        if (key instanceof RSAPublicKey rsa) {
-            if (rsa.getModulus().bitLength() < 2048) {
-                throw new IssuanceRefusedException(Reason.WEAK_KEY,
-                        "RSA keys must be 2048 bits or larger, got " + rsa.getModulus().bitLength());
-            }
-            return key;
-        }
-        throw new IssuanceRefusedException(Reason.WEAK_KEY, "unsupported key algorithm " + key.getAlgorithm()
-                + "; use EC P-256 (default), P-384 or RSA 2048+");
-    }
-
-    private static List<String> csrUriSans(PKCS10CertificationRequest csr) {
-        List<String> uris = new ArrayList<>();
-        for (var attribute : csr.getAttributes(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest)) {
-            for (var value : attribute.getAttributeValues()) {
-                Extensions extensions = Extensions.getInstance(value);
-                GeneralNames names = GeneralNames.fromExtensions(extensions, Extension.subjectAlternativeName);
-                if (names == null) {
-                    continue;
-                }
-                for (GeneralName name : names.getNames()) {
-                    if (name.getTagNo() == GeneralName.uniformResourceIdentifier) {
-                        uris.add(name.getName().toString());
-                    }
-                }
-            }
-        }
-        return uris;
     }
 
     static boolean isSelfIssued(X509Certificate cert) {

@@ -24,7 +24,7 @@ class BuiltinCertificateAuthorityTest extends CertificateAuthorityContract {
     private KeyEncryptionKey kek;
 
     @Override
-    CertificateAuthority newCa(Path dir, MutableClock clock) {
+    protected CertificateAuthority newCa(Path dir, MutableClock clock) {
         kek = KeyEncryptionKey.createFile(dir.resolve("kek"));
         return BuiltinCertificateAuthority.create(dir.resolve("ca"), TD, kek,
                 new BuiltinCertificateAuthority.Options(KeyAlgorithm.EC_P256, Duration.ofDays(365), INTERMEDIATE_TTL),
@@ -32,7 +32,7 @@ class BuiltinCertificateAuthorityTest extends CertificateAuthorityContract {
     }
 
     @Override
-    Instant signingNotAfter() {
+    protected Instant signingNotAfter() {
         return NOW.plus(INTERMEDIATE_TTL);
     }
 

@@ -27,26 +27,27 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The contract every {@link CertificateAuthority} backend passes. A subclass makes a CA for {@link #TD} whose signing
+ * The contract every {@link CertificateAuthority} backend passes (public in the test-jar, so a backend in another
+ * package or module runs the same suite). A subclass makes a CA for {@link #TD} whose signing
  * certificate is valid from before {@link #NOW} until {@link #signingNotAfter()}.
  */
-abstract class CertificateAuthorityContract {
-    static final Instant NOW = Instant.parse("2026-11-22T10:00:00Z");
-    static final TrustDomain TD = TrustDomain.parse("east.acme.mesh");
-    static final SpiffeId HELLO = SpiffeId.parse("spiffe://east.acme.mesh/ns/demo/sa/hello");
+public abstract class CertificateAuthorityContract {
+    public static final Instant NOW = Instant.parse("2026-11-22T10:00:00Z");
+    public static final TrustDomain TD = TrustDomain.parse("east.acme.mesh");
+    public static final SpiffeId HELLO = SpiffeId.parse("spiffe://east.acme.mesh/ns/demo/sa/hello");
 
-    final MutableClock clock = new MutableClock(NOW);
+    protected final MutableClock clock = new MutableClock(NOW);
     @TempDir
-    Path dir;
-    CertificateAuthority ca;
+    protected Path dir;
+    protected CertificateAuthority ca;
 
-    abstract CertificateAuthority newCa(Path dir, MutableClock clock) throws Exception;
+    protected abstract CertificateAuthority newCa(Path dir, MutableClock clock) throws Exception;
 
     /** When the CA's signing chain expires. */
-    abstract Instant signingNotAfter();
+    protected abstract Instant signingNotAfter();
 
     @BeforeEach
-    void setUpCa() throws Exception {
+    public void setUpCa() throws Exception {
         ca = newCa(dir, clock);
     }
 
@@ -60,7 +61,7 @@ abstract class CertificateAuthorityContract {
     }
 
     @Test
-    void issuedSvidVerifiesAgainstTheCasOwnBundle() throws Exception {
+    public void issuedSvidVerifiesAgainstTheCasOwnBundle() throws Exception {
         KeyPair keys = KeyAlgorithm.EC_P256.generate();
         IssuedSvid issued = ca.issue(SvidRequest.of(csr(keys, HELLO), HELLO, Duration.ofHours(1)),
                 IssuancePolicy.exactly(HELLO));
@@ -75,7 +76,7 @@ abstract class CertificateAuthorityContract {
     }
 
     @Test
-    void leafFollowsTheX509SvidProfile() throws Exception {
+    public void leafFollowsTheX509SvidProfile() throws Exception {
         X509Certificate leaf = issue(HELLO, Duration.ofHours(1)).leaf();
         assertThat(leaf.getBasicConstraints()).isEqualTo(-1);
         boolean[] usage = leaf.getKeyUsage();
@@ -87,19 +88,20 @@ abstract class CertificateAuthorityContract {
     }
 
     @Test
-    void serialsAreRandomPositiveAndUnique() throws Exception {
+    public void serialsAreRandomPositiveAndUnique() throws Exception {
         Set<java.math.BigInteger> serials = new HashSet<>();
         for (int i = 0; i < 20; i++) {
             java.math.BigInteger serial = issue(HELLO, Duration.ofHours(1)).leaf().getSerialNumber();
             assertThat(serial.signum()).isPositive();
-            assertThat(serial.bitLength()).isLessThanOrEqualTo(128).isGreaterThan(96);
+            // At least 64 bits of randomness (CA/B Forum), at most 20 octets (RFC 5280): Vault's are 160 bits.
+            assertThat(serial.bitLength()).isLessThanOrEqualTo(160).isGreaterThan(64);
             serials.add(serial);
         }
         assertThat(serials).hasSize(20);
     }
 
     @Test
-    void lifetimeIsTheRequestedTtl() throws Exception {
+    public void lifetimeIsTheRequestedTtl() throws Exception {
         IssuedSvid issued = issue(HELLO, Duration.ofHours(24));
         assertThat(issued.notAfter()).isEqualTo(NOW.plus(Duration.ofHours(24)));
         assertThat(issued.leaf().getNotBefore().toInstant()).isBeforeOrEqualTo(NOW);
@@ -107,7 +109,7 @@ abstract class CertificateAuthorityContract {
     }
 
     @Test
-    void lifetimeIsCappedByTheIssuersExpiry() throws Exception {
+    public void lifetimeIsCappedByTheIssuersExpiry() throws Exception {
         clock.set(signingNotAfter().minus(Duration.ofHours(2)));
         IssuedSvid issued = issue(HELLO, Duration.ofHours(24));
         assertThat(issued.lifetimeCapped()).isTrue();
@@ -115,25 +117,25 @@ abstract class CertificateAuthorityContract {
     }
 
     @Test
-    void expiredCaRefusesToIssue() {
+    public void expiredCaRefusesToIssue() {
         clock.set(signingNotAfter().plus(Duration.ofSeconds(1)));
         expectRefused(() -> issue(HELLO, Duration.ofHours(1)), Reason.CA_NOT_VALID, "valid only from");
     }
 
     @Test
-    void otherTrustDomainIsRefused() {
+    public void otherTrustDomainIsRefused() {
         SpiffeId west = SpiffeId.parse("spiffe://west.acme.mesh/ns/demo/sa/hello");
         expectRefused(() -> issue(west, Duration.ofHours(1)), Reason.WRONG_TRUST_DOMAIN,
                 "this CA issues only for east.acme.mesh");
     }
 
     @Test
-    void trustDomainIdItselfIsRefused() {
+    public void trustDomainIdItselfIsRefused() {
         expectRefused(() -> issue(TD.id(), Duration.ofHours(1)), Reason.NOT_A_WORKLOAD_ID, "needs a path");
     }
 
     @Test
-    void policyDecidesWhichIdsAreAllowed() {
+    public void policyDecidesWhichIdsAreAllowed() {
         SpiffeId other = SpiffeId.parse("spiffe://east.acme.mesh/ns/prod/sa/db");
         KeyPair keys = KeyAlgorithm.EC_P256.generate();
         expectRefused(() -> ca.issue(SvidRequest.of(csr(keys, other), other, Duration.ofHours(1)),
@@ -141,7 +143,7 @@ abstract class CertificateAuthorityContract {
     }
 
     @Test
-    void csrNamingAnotherIdIsRefused() {
+    public void csrNamingAnotherIdIsRefused() {
         KeyPair keys = KeyAlgorithm.EC_P256.generate();
         SpiffeId other = SpiffeId.parse("spiffe://east.acme.mesh/ns/demo/sa/other");
         expectRefused(() -> ca.issue(SvidRequest.of(csr(keys, other), HELLO, Duration.ofHours(1)),
@@ -149,7 +151,7 @@ abstract class CertificateAuthorityContract {
     }
 
     @Test
-    void csrWithBrokenSignatureIsRefused() {
+    public void csrWithBrokenSignatureIsRefused() {
         byte[] der = csr(KeyAlgorithm.EC_P256.generate(), HELLO);
         der[der.length - 5] ^= 0x55; // inside the signature value
         expectRefused(() -> ca.issue(SvidRequest.of(der, HELLO, Duration.ofHours(1)),
@@ -157,13 +159,13 @@ abstract class CertificateAuthorityContract {
     }
 
     @Test
-    void garbageCsrIsRefused() {
+    public void garbageCsrIsRefused() {
         expectRefused(() -> ca.issue(SvidRequest.of(new byte[] {1, 2, 3}, HELLO, Duration.ofHours(1)),
                 IssuancePolicy.anyInTrustDomain()), Reason.MALFORMED_CSR, "not a PKCS#10");
     }
 
     @Test
-    void weakRsaKeyIsRefused() throws Exception {
+    public void weakRsaKeyIsRefused() throws Exception {
         KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
         g.initialize(1024);
         KeyPair weak = g.generateKeyPair();
@@ -172,7 +174,7 @@ abstract class CertificateAuthorityContract {
     }
 
     @Test
-    void rsaRequesterGetsAnSvid() throws Exception {
+    public void rsaRequesterGetsAnSvid() throws Exception {
         KeyPair rsa = KeyAlgorithm.RSA_2048.generate();
         IssuedSvid issued = ca.issue(SvidRequest.of(csr(rsa, HELLO), HELLO, Duration.ofHours(1)),
                 IssuancePolicy.anyInTrustDomain());
@@ -180,20 +182,20 @@ abstract class CertificateAuthorityContract {
     }
 
     @Test
-    void tooShortTtlIsRejectedUpFront() {
+    public void tooShortTtlIsRejectedUpFront() {
         assertThatThrownBy(() -> SvidRequest.of(csr(KeyAlgorithm.EC_P256.generate(), HELLO), HELLO,
                 Duration.ofSeconds(30))).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ttl");
     }
 
     @Test
-    void bundleHoldsTheRootsOfTheTrustDomain() {
+    public void bundleHoldsTheRootsOfTheTrustDomain() {
         assertThat(ca.bundle().trustDomain()).isEqualTo(TD);
         assertThat(ca.bundle().x509Authorities()).isEqualTo(ca.rootCertificates()).isNotEmpty();
         List<X509Certificate> roots = ca.rootCertificates();
         assertThat(roots.get(0).getSubjectX500Principal()).isEqualTo(roots.get(0).getIssuerX500Principal());
     }
 
-    static void expectRefused(ThrowingCallable call, Reason reason, String messagePart) {
+    public static void expectRefused(ThrowingCallable call, Reason reason, String messagePart) {
         assertThatThrownBy(call).isInstanceOfSatisfying(IssuanceRefusedException.class, e -> {
             assertThat(e.reason()).isEqualTo(reason);
             assertThat(e.getMessage()).contains(messagePart);

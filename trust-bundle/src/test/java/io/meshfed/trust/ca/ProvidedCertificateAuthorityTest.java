@@ -28,7 +28,7 @@ class ProvidedCertificateAuthorityTest extends CertificateAuthorityContract {
     private TestPki pki;
 
     @Override
-    CertificateAuthority newCa(Path dir, MutableClock clock) throws Exception {
+    protected CertificateAuthority newCa(Path dir, MutableClock clock) throws Exception {
         pki = TestPki.create(TD.name(), NOW);
         write(dir.resolve("ca-cert.pem"), pki.intermediate());
         Files.writeString(dir.resolve("ca-key.pem"), Pem.writePrivateKey(pki.intermediateKeys().getPrivate()));
@@ -38,7 +38,7 @@ class ProvidedCertificateAuthorityTest extends CertificateAuthorityContract {
     }
 
     @Override
-    Instant signingNotAfter() {
+    protected Instant signingNotAfter() {
         return pki.intermediate().getNotAfter().toInstant();
     }
 
