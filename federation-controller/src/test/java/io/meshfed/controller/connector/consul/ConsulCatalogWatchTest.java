@@ -195,6 +195,26 @@ class ConsulCatalogWatchTest {
         await().atMost(Duration.ofSeconds(20)).until(() -> watch.synced());
     }
 
+    /**
+     * 30 s without the agent: the backoff grows (1, 2, 4, 8, 16 s, with jitter) but stays bounded, the errors keep
+     * coming with their reason, and the watch catches up with what changed meanwhile within the longest backoff.
+     */
+    @Test
+    void thirtySecondsOfOutageAreCaughtUpWithinTheLongestBackoff() throws Exception {
+        legacyFleet();
+        watch(NamespaceFrom.TAG, null);
+        awaitWorkloads(l -> l.size() == 2);
+        consul.stop();
+        Thread.sleep(30_000);
+        int failed = errors.size();
+        assertThat(failed).as("reported retries in 30 s, backing off").isBetween(3, 60);
+        assertThat(errors).allSatisfy(e -> assertThat(e).contains("agent unreachable"));
+        consul.check("service:billing-2", "passing");
+        consul.resume();
+        await().atMost(ConsulCatalogWatch.MAX_BACKOFF.plusSeconds(5))
+                .until(() -> latest.get().stream().allMatch(Workload::healthy) && watch.synced());
+    }
+
     @Test
     void aTokenWithoutTheRightsIsNamedInTheError() {
         legacyFleet();
