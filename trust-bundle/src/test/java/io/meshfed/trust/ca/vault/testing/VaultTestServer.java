@@ -67,6 +67,7 @@ public final class VaultTestServer implements AutoCloseable {
     private volatile Duration skew = Duration.ZERO;
     private volatile Duration delay = Duration.ZERO;
     private volatile boolean sealed;
+    private volatile int missingTokenStatus = 400;
     private volatile HttpServer server;
     private volatile ExecutorService executor;
     private int port;
@@ -250,6 +251,14 @@ public final class VaultTestServer implements AutoCloseable {
         this.sealed = sealed;
     }
 
+    /**
+     * The status for a request without a token: 400 {@code missing client token} by default (what Vault answered
+     * in the reports we could find); 403 makes it answer {@code permission denied} instead.
+     */
+    public void missingTokenStatus(int status) {
+        this.missingTokenStatus = status;
+    }
+
     /** Every request waits this long before it is handled. */
     public void delay(Duration delay) {
         this.delay = delay;
@@ -393,7 +402,8 @@ public final class VaultTestServer implements AutoCloseable {
                 }
             }
             if (id == null || id.isEmpty()) {
-                throw VaultError.badRequest("missing client token");
+                throw missingTokenStatus == 403 ? VaultError.of(403, "permission denied")
+                        : VaultError.of(missingTokenStatus, "missing client token");
             }
             token = auth.lookup(id, now());
             if (token == null) {

@@ -317,6 +317,21 @@ class VaultTestServerTest {
     }
 
     @Test
+    void signWithoutACaIsRefused() throws Exception {
+        server.mountPki("empty");
+        ok(root.logical().write("empty/roles/r", Map.of("allowed_uri_sans", TD + "/*", "require_cn", false,
+                "key_type", "ec")));
+        LogicalResponse r = root.logical().write("empty/sign/r",
+                Map.of("csr", csr(KeyAlgorithm.EC_P256.generate(), TD + "/a")));
+        assertThat(r.getRestResponse().getStatus()).isEqualTo(400);
+        LogicalResponse unknownRole = root.logical().write("empty/sign/nope",
+                Map.of("csr", csr(KeyAlgorithm.EC_P256.generate(), TD + "/a")));
+        assertThat(unknownRole.getRestResponse().getStatus()).isEqualTo(400);
+        assertThat(new String(unknownRole.getRestResponse().getBody(), java.nio.charset.StandardCharsets.UTF_8))
+                .contains("unknown role: nope");
+    }
+
+    @Test
     void issueMakesTheKeyInTheServer() throws Exception {
         pkiWithSpiffeRole(Map.of());
         Map<String, String> d = ok(root.logical().write("pki/issue/spiffe", Map.of("uri_sans", TD + "/x"))).getData();
@@ -342,6 +357,12 @@ class VaultTestServerTest {
         JsonNode missing = http("GET", "/v1/pki/roles/spiffe", null, null);
         assertThat(missing.get("_status").asInt()).isEqualTo(400);
         assertThat(missing.get("errors").get(0).asText()).isEqualTo("missing client token");
+        server.missingTokenStatus(403);
+        JsonNode missing403 = http("GET", "/v1/pki/roles/spiffe", null, null);
+        assertThat(missing403.get("_status").asInt()).isEqualTo(403);
+        assertThat(missing403.get("errors").get(0).asText()).isEqualTo("permission denied");
+        // cert/* is unauthenticated in the PKI engine, as are ca/pem and ca_chain
+        assertThat(http("GET", "/v1/pki/cert/ca_chain", null, null).get("_status").asInt()).isEqualTo(200);
         JsonNode unknown = http("GET", "/v1/pki/roles/spiffe", "hvs.nope", null);
         assertThat(unknown.get("_status").asInt()).isEqualTo(403);
         // advancing the clock past the TTL expires a token too
