@@ -44,6 +44,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@code auth/token/lookup-self}, {@code renew-self} (optional {@code increment}), {@code revoke-self},
  *       {@code create}; AppRole {@code auth/approle/login}, {@code role/:name}, {@code role/:name/role-id},
  *       {@code role/:name/secret-id}; a wrong role_id or secret_id 400 {@code invalid role or secret ID};</li>
+ *   <li>{@code sys/policies/acl/:name} (write, read, delete; the HCL subset
+ *       {@code path "p" { capabilities = [...] }}), or {@link #policy} from the test;</li>
  *   <li>{@code sys/mounts} (list, enable {@code type=pki}, disable, {@code tune} of the lease TTLs), {@code sys/health},
  *       {@code sys/seal-status};</li>
  *   <li>PKI: {@code root/generate/internal}, {@code intermediate/generate/internal}, {@code root/sign-intermediate},
@@ -422,6 +424,9 @@ public final class VaultTestServer implements AutoCloseable {
         if (path.equals("sys/mounts") && method.equals("GET")) {
             return sysMounts();
         }
+        if (path.startsWith("sys/policies/acl/") || path.startsWith("sys/policy/")) {
+            return sysPolicy(path.substring(path.lastIndexOf('/') + 1), method, params);
+        }
         if (path.startsWith("sys/mounts/")) {
             return sysMount(path.substring("sys/mounts/".length()), method, params);
         }
@@ -572,6 +577,59 @@ public final class VaultTestServer implements AutoCloseable {
             }
             case "DELETE" -> {
                 mounts.remove(name);
+                return Reply.noContent();
+            }
+            default -> throw VaultError.multi(405, "unsupported operation");
+        }
+    }
+
+    private static final java.util.regex.Pattern HCL_PATH = java.util.regex.Pattern.compile(
+            "path\\s+\"([^\"]+)\"\\s*\\{\\s*capabilities\\s*=\\s*\\[([^\\]]*)\\]\\s*\\}");
+
+    /** {@code sys/policies/acl/:name}: the HCL subset {@code path "p" { capabilities = ["read", ...] }}. */
+    private Reply sysPolicy(String name, String method, VaultParams params) {
+        switch (method) {
+            case "GET" -> {
+                Map<String, Set<String>> rules = auth.policies.get(name);
+                if (rules == null) {
+                    throw new VaultError(404, List.of());
+                }
+                StringBuilder hcl = new StringBuilder();
+                new TreeMap<>(rules).forEach((p, caps) -> hcl.append("path \"").append(p)
+                        .append("\" { capabilities = [").append(String.join(", ",
+                                caps.stream().sorted().map(c -> "\"" + c + "\"").toList())).append("] }\n"));
+                ObjectNode d = JSON.createObjectNode();
+                d.put("name", name);
+                d.put("policy", hcl.toString());
+                d.put("rules", hcl.toString());
+                return Reply.json(200, envelope(d));
+            }
+            case "POST", "PUT" -> {
+                if (name.equals("root")) {
+                    throw VaultError.badRequest("cannot update \"root\" policy");
+                }
+                String text = params.string("policy", params.string("rules", ""));
+                Map<String, Set<String>> rules = new java.util.LinkedHashMap<>();
+                java.util.regex.Matcher m = HCL_PATH.matcher(text);
+                while (m.find()) {
+                    Set<String> caps = new java.util.LinkedHashSet<>();
+                    for (String c : m.group(2).split(",")) {
+                        String cap = c.trim().replace("\"", "");
+                        if (!cap.isEmpty()) {
+                            caps.add(cap);
+                        }
+                    }
+                    rules.put(m.group(1), caps);
+                }
+                if (rules.isEmpty()) {
+                    throw VaultError.badRequest("failed to parse policy: no path stanzas (this test server reads "
+                            + "only path \"...\" { capabilities = [...] })");
+                }
+                auth.policies.put(name, Map.copyOf(rules));
+                return Reply.noContent();
+            }
+            case "DELETE" -> {
+                auth.policies.remove(name);
                 return Reply.noContent();
             }
             default -> throw VaultError.multi(405, "unsupported operation");

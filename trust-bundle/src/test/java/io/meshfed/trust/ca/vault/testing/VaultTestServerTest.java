@@ -437,6 +437,48 @@ class VaultTestServerTest {
     }
 
     @Test
+    void policiesAndTokensViaTheApi() throws Exception {
+        pkiWithSpiffeRole(Map.of());
+        JsonNode put = http("PUT", "/v1/sys/policies/acl/signer", server.rootToken(), JSON.writeValueAsString(
+                Map.of("policy", "path \"pki/sign/spiffe\" {\n  capabilities = [\"update\"]\n}\n"
+                        + "path \"pki/roles/*\" { capabilities = [\"read\", \"list\"] }")));
+        assertThat(put.get("_status").asInt()).isEqualTo(204);
+        JsonNode created = http("POST", "/v1/auth/token/create", server.rootToken(),
+                JSON.writeValueAsString(Map.of("policies", List.of("signer"), "ttl", "15m")));
+        assertThat(created.at("/auth/lease_duration").asLong()).isEqualTo(900);
+        assertThat(created.at("/auth/renewable").asBoolean()).isTrue();
+        Vault v = vault(created.at("/auth/client_token").asText());
+        assertThat(ok(v.logical().read("pki/roles/spiffe")).getData()).containsKey("allowed_uri_sans");
+        assertThat(ok(v.logical().write("pki/sign/spiffe",
+                Map.of("csr", csr(KeyAlgorithm.EC_P256.generate(), TD + "/a")))).getData()).containsKey("certificate");
+        assertThat(v.logical().write("pki/issue/spiffe", Map.of()).getRestResponse().getStatus()).isEqualTo(403);
+        LookupResponse self = v.auth().lookupSelf();
+        assertThat(self.getPolicies()).containsExactlyInAnyOrder("signer", "default");
+        assertThat(self.getTTL()).isBetween(899L, 900L);
+        assertThat(http("GET", "/v1/sys/policies/acl/signer", server.rootToken(), null).at("/data/policy").asText())
+                .contains("path \"pki/sign/spiffe\" { capabilities = [\"update\"] }");
+    }
+
+    @Test
+    void theDriversPkiApiReadsTheAnswers() throws Exception {
+        pkiWithSpiffeRole(Map.of());
+        KeyPair kp = KeyAlgorithm.EC_P256.generate();
+        io.github.jopenlibs.vault.response.PkiResponse signed = root.pki("pki").issue("spiffe", null, null, null,
+                "10m", io.github.jopenlibs.vault.api.pki.CredentialFormat.PEM, csr(kp, TD + "/a"));
+        assertThat(signed.getRestResponse().getStatus()).isEqualTo(200);
+        io.github.jopenlibs.vault.api.pki.Credential c = signed.getCredential();
+        X509Certificate leaf = Pem.readCertificates(c.getCertificate()).get(0);
+        assertThat(leaf.getPublicKey()).isEqualTo(kp.getPublic());
+        assertThat(Pem.readCertificates(c.getIssuingCa())).containsExactlyElementsOf(server.caChain("pki"));
+        assertThat(c.getCaChain()).hasSize(1);
+        assertThat(c.getSerialNumber()).isEqualTo(VaultPkiMount.serial(leaf));
+        io.github.jopenlibs.vault.response.PkiResponse role = root.pki("pki").getRole("spiffe");
+        assertThat(role.getRestResponse().getStatus()).isEqualTo(200);
+        assertThat(role.getRoleOptions().getKeyType()).isEqualTo("ec");
+        assertThat(role.getRoleOptions().getMaxTtl()).isEqualTo("86400");
+    }
+
+    @Test
     void appRoleViaTheApi() throws Exception {
         ok(root.logical().write("auth/approle/role/ctl", Map.of("token_ttl", "20m", "token_policies", "a,b")));
         String roleId = ok(root.logical().read("auth/approle/role/ctl/role-id")).getData().get("role_id");
