@@ -333,6 +333,9 @@ final class VaultPkiMount {
             if (usage != 0) {
                 b.addExtension(Extension.keyUsage, true, new KeyUsage(usage));
             }
+            if (role.basicConstraintsValidForNonCa) { // Go's x509 marks basic constraints critical
+                b.addExtension(Extension.basicConstraints, true, new org.bouncycastle.asn1.x509.BasicConstraints(false));
+            }
             List<KeyPurposeId> ekus = new ArrayList<>();
             if (role.serverFlag) {
                 ekus.add(KeyPurposeId.id_kp_serverAuth);

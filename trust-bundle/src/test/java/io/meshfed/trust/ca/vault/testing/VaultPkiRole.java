@@ -30,6 +30,8 @@ final class VaultPkiRole {
     Duration ttl = Duration.ZERO;
     Duration maxTtl = Duration.ZERO;
     boolean serverFlag = true;
+    /** {@code basic_constraints_valid_for_non_ca} (Vault 1.12+): leaves carry basicConstraints CA:FALSE. */
+    boolean basicConstraintsValidForNonCa;
     boolean clientFlag = true;
     boolean noStore;
     List<String> keyUsage = List.of("DigitalSignature", "KeyAgreement", "KeyEncipherment");
@@ -74,6 +76,7 @@ final class VaultPkiRole {
             throw VaultError.badRequest("\"ttl\" value must be less than \"max_ttl\" value");
         }
         r.serverFlag = p.bool("server_flag", true);
+        r.basicConstraintsValidForNonCa = p.bool("basic_constraints_valid_for_non_ca", false);
         r.clientFlag = p.bool("client_flag", true);
         r.noStore = p.bool("no_store", false);
         if (p.has("key_usage")) {
@@ -100,6 +103,7 @@ final class VaultPkiRole {
         o.put("ttl", ttl.toSeconds());
         o.put("max_ttl", maxTtl.toSeconds());
         o.put("server_flag", serverFlag);
+        o.put("basic_constraints_valid_for_non_ca", basicConstraintsValidForNonCa);
         o.put("client_flag", clientFlag);
         o.put("no_store", noStore);
         o.set("key_usage", array(keyUsage));
