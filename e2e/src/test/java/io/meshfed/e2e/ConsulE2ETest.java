@@ -181,7 +181,8 @@ class ConsulE2ETest {
                 "--network", "legacy", "--token-file", tokenFile.toString(), "--gateway-address", "127.0.5.1:15443",
                 "--tunnel-address", "127.0.5.1:15008", "--cidr", "127.0.5.0/24");
         assertThat(join.exitCode()).as(join.toString()).isZero();
-        assertThat(join.stdout()).contains("[3/3] first sync").contains("1 service(s) imported from Consul");
+        assertThat(join.stdout()).as(() -> join + "\n" + logs("controller")).contains("[3/3] first sync")
+                .contains("1 service(s) imported from Consul");
         try (AdminClient a = admin()) {
             // billing.shop, in legacy first, then east.
             a.stub().export(ExportRequest.newBuilder().setService("billing").setNamespace("shop").addToMembers("west")
@@ -277,6 +278,14 @@ class ConsulE2ETest {
         }
         await().atMost(Component.timeout()).until(() -> consul.registered(NODE, "meshfed-import-ledger-shop-7000")
                 .isEmpty());
+    }
+
+    private String logs(String component) {
+        try {
+            return Files.readString(logs.resolve(component + ".log"));
+        } catch (IOException e) {
+            return "(no log: " + e + ")";
+        }
     }
 
     /** A plain HTTP GET of / ; the body of a 200 answer, else an exception. */

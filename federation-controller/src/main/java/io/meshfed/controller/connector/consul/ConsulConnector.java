@@ -237,12 +237,17 @@ final class ConsulConnector implements MemberConnectors.Connector {
                 withdrawal.cancel();
                 withdrawal = null;
             }
-            if (state != ConnectorState.SYNCED) {
-                LOG.info("consul member {}: synced ({} services)", record.name(), exportedServices);
+            boolean whole = watch.synced();
+            // A first read in which a service failed is written (what could be read), but the member is not
+            // synced until that service has been read too: status says why meanwhile.
+            if (whole || state != ConnectorState.CONNECTING) {
+                if (state != ConnectorState.SYNCED) {
+                    LOG.info("consul member {}: synced ({} services)", record.name(), exportedServices);
+                }
+                state = ConnectorState.SYNCED;
             }
-            state = ConnectorState.SYNCED;
             lastSync = clock.instant();
-            if (watch.synced()) {
+            if (whole) {
                 lastError = ""; // else a service's read failed: its error stays shown
             }
             metrics.member(record.name(), TYPE, "resync");
@@ -290,6 +295,8 @@ final class ConsulConnector implements MemberConnectors.Connector {
             return;
         }
         if (unwritten && watch.settled()) {
+            sync();
+        } else if (state == ConnectorState.CONNECTING && latest != null && watch.synced()) {
             sync();
         } else if (state.unreachable() && watch.synced()) {
             LOG.info("consul member {}: agent reachable again; resyncing", record.name());
