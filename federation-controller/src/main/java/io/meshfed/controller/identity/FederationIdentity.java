@@ -12,14 +12,12 @@ import io.meshfed.trust.SpiffeId;
 import io.meshfed.trust.TrustBundle;
 import io.meshfed.trust.TrustDomain;
 import io.meshfed.trust.X509Svid;
-import io.meshfed.trust.ca.BuiltinCertificateAuthority;
 import io.meshfed.trust.ca.CaException;
 import io.meshfed.trust.ca.CertificateAuthority;
 import io.meshfed.trust.ca.IssuancePolicy;
 import io.meshfed.trust.ca.IssuanceRefusedException;
 import io.meshfed.trust.ca.IssuedSvid;
 import io.meshfed.trust.ca.KeyEncryptionKey;
-import io.meshfed.trust.ca.ProvidedCertificateAuthority;
 import io.meshfed.trust.ca.SvidRequest;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -42,11 +40,12 @@ public final class FederationIdentity {
     public static final String FEDERATION_FILE = "federation.json";
     public static final String KEK_FILE = "kek";
     public static final String CA_DIR = "ca";
-    public static final String PROVIDED_DIR = "provided";
-    public static final String PROVIDED_CERT = "ca-cert.pem";
-    public static final String PROVIDED_KEY = "ca-key.pem";
-    public static final String PROVIDED_CHAIN = "cert-chain.pem";
-    public static final String PROVIDED_ROOT = "root-cert.pem";
+    public static final String PROVIDED_DIR = io.meshfed.trust.ca.CaBackends.PROVIDED_DIR;
+    public static final String PROVIDED_CERT = io.meshfed.trust.ca.CaBackends.PROVIDED_CERT;
+    public static final String PROVIDED_KEY = io.meshfed.trust.ca.CaBackends.PROVIDED_KEY;
+    public static final String PROVIDED_CHAIN = io.meshfed.trust.ca.CaBackends.PROVIDED_CHAIN;
+    public static final String PROVIDED_ROOT = io.meshfed.trust.ca.CaBackends.PROVIDED_ROOT;
+    private static final io.meshfed.trust.ca.CaBackends BACKENDS = io.meshfed.trust.ca.CaBackends.standard();
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -150,39 +149,18 @@ public final class FederationIdentity {
     }
 
     /**
-     * The CA of a trust domain: the operator's own when {@code ca/<td>/provided/} holds an Istio-style cacerts set
-     * ({@value #PROVIDED_CERT}, {@value #PROVIDED_KEY} owner-only, {@value #PROVIDED_CHAIN}, optionally
-     * {@value #PROVIDED_ROOT}); otherwise builtin, created on first use.
+     * The CA of a trust domain, opened by the backend its directory's {@code backend.json} names
+     * ({@link CaChoice}; {@link io.meshfed.trust.ca.CaBackends}): builtin (created on first use), provided (the
+     * operator's Istio-style cacerts set in {@code provided/}: {@value #PROVIDED_CERT}, {@value #PROVIDED_KEY}
+     * owner-only, {@value #PROVIDED_CHAIN}, optionally {@value #PROVIDED_ROOT}), or vault.
      */
     public CertificateAuthority ca(TrustDomain trustDomain) {
         return cas.computeIfAbsent(trustDomain, td -> {
             Path dir = dataDir.resolve(CA_DIR).resolve(td.name());
-            Path provided = dir.resolve(PROVIDED_DIR);
-            if (Files.isRegularFile(provided.resolve(PROVIDED_CERT))) {
-                return loadProvided(td, provided);
-            }
-            if (BuiltinCertificateAuthority.exists(dir)) {
-                return BuiltinCertificateAuthority.load(dir, kek, clock);
-            }
-            return BuiltinCertificateAuthority.create(dir, td, kek, BuiltinCertificateAuthority.Options.DEFAULTS,
-                    clock);
+            CaChoice choice = CaChoice.of(dir);
+            return BACKENDS.named(choice.backend()).open(new io.meshfed.trust.ca.CaBackend.Context(td, dir, kek,
+                    clock, choice.settings()));
         });
-    }
-
-    private CertificateAuthority loadProvided(TrustDomain td, Path dir) {
-        Path key = dir.resolve(PROVIDED_KEY);
-        try {
-            boolean open = Files.getPosixFilePermissions(key).stream()
-                    .anyMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS"));
-            if (open) {
-                throw new CaException(key + " is accessible by group or others; restrict it with: chmod 600 " + key);
-            }
-        } catch (IOException e) {
-            throw new CaException("cannot read " + key + ": " + e.getMessage(), e);
-        }
-        Path root = dir.resolve(PROVIDED_ROOT);
-        return ProvidedCertificateAuthority.load(td, dir.resolve(PROVIDED_CERT), key, dir.resolve(PROVIDED_CHAIN),
-                Files.exists(root) ? java.util.Optional.of(root) : java.util.Optional.empty(), clock);
     }
 
     /** The bundle of a trust domain, numbered with the set's version as its sequence. */

@@ -243,6 +243,10 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
                     IssuancePolicy.exactly(id)), grant);
         } catch (IssuanceRefusedException e) {
             throw new JoinRefusal(JoinRefusal.Reason.CSR_REFUSED, e.getMessage());
+        } catch (io.meshfed.trust.ca.CaUnavailableException e) {
+            // The CA backend (Vault) cannot sign now: nothing is wrong with the request; SVIDs issued keep working.
+            throw new io.meshfed.controller.errors.UnavailableException("the CA of " + id.trustDomain().name()
+                    + " cannot issue now: " + e.getMessage() + "; retry later", e);
         }
     }
 

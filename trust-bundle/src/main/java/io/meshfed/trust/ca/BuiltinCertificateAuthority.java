@@ -40,6 +40,9 @@ import org.bouncycastle.asn1.x509.KeyUsage;
  * interrupted creation, which {@link #create} completes over and {@link #load} reports.
  */
 public final class BuiltinCertificateAuthority extends SigningCertificateAuthority {
+    /** The backend's name in configuration. */
+    public static final String BACKEND = "builtin";
+
     public static final String ROOT_CERT = "root.crt.pem";
     public static final String ROOT_KEY = "root.key.pem";
     public static final String INTERMEDIATE_CERT = "intermediate.crt.pem";
@@ -223,7 +226,7 @@ public final class BuiltinCertificateAuthority extends SigningCertificateAuthori
 
     @Override
     public String backend() {
-        return "builtin";
+        return BACKEND;
     }
 
     public X509Certificate intermediateCertificate() {

@@ -24,6 +24,9 @@ import java.util.Optional;
  * certificate, that the certificate is a CA allowed to sign, and that the chain reaches a self-signed root.
  */
 public final class ProvidedCertificateAuthority extends SigningCertificateAuthority {
+    /** The backend's name in configuration. */
+    public static final String BACKEND = "provided";
+
     private ProvidedCertificateAuthority(TrustDomain trustDomain, X509Certificate root, SvidSigner signer) {
         super(trustDomain, root, signer);
     }
@@ -145,7 +148,7 @@ public final class ProvidedCertificateAuthority extends SigningCertificateAuthor
 
     @Override
     public String backend() {
-        return "provided";
+        return BACKEND;
     }
 
     @Override
