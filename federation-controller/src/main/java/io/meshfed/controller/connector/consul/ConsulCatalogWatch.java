@@ -312,15 +312,24 @@ public final class ConsulCatalogWatch implements AutoCloseable {
             return "HTTP " + o.getStatusCode() + (body.isEmpty() ? "" : " " + printable(body));
         }
         Throwable root = e;
-        while (root.getCause() != null) {
-            root = root.getCause();
+        boolean io = false;
+        boolean tls = false;
+        boolean tooLarge = false;
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            root = t;
+            io |= t instanceof java.io.IOException;
+            tls |= t instanceof javax.net.ssl.SSLException;
+            tooLarge |= t instanceof BoundedResponses.TooLarge;
         }
         String detail = root.getClass().getSimpleName() + (root.getMessage() == null ? ""
                 : ": " + printable(root.getMessage()));
-        if (root instanceof BoundedResponses.TooLarge) {
+        if (tooLarge) {
             return "answer too large (" + detail + ")";
         }
-        if (root instanceof java.io.IOException) {
+        if (tls) {
+            return "TLS to the agent failed (" + detail + ")";
+        }
+        if (io) {
             return UNREACHABLE + " (" + detail + ")";
         }
         return "unreadable answer (" + detail + ")"; // the agent answered, with something that is not Consul's API
