@@ -95,7 +95,7 @@ class VaultTrustDomainTest {
                     .setNetwork("west").build())).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
                         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
                         assertThat(e.getStatus().getDescription()).contains("unknown CA backend 'hsm'; the backends"
-                                + " are builtin, provided, vault");
+                                + " are builtin, provided, vault, external");
                     });
         }
     }

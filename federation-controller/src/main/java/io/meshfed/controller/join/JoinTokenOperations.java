@@ -58,6 +58,13 @@ public final class JoinTokenOperations {
         if (request.getRole() == Role.ROLE_UNSPECIFIED || request.getRole() == Role.UNRECOGNIZED) {
             throw invalid("a join token needs a role: gateway, agent or edge");
         }
+        MemberRecord member = Records.get(store, Kind.MEMBER, request.getMember(), MemberRecord.class).orElseThrow();
+        io.meshfed.trust.TrustDomain td = io.meshfed.trust.TrustDomain.parse(member.trustDomain());
+        if (!identity.ca(td).issues()) {
+            throw new io.meshfed.controller.errors.FailedPreconditionException("member '" + request.getMember()
+                    + "' is in external trust domain " + td.name() + ": its own mesh issues its SVIDs, so nothing"
+                    + " joins it through meshfed (no join tokens)");
+        }
         Duration ttl = request.getTtlSeconds() <= 0 ? JoinTokens.DEFAULT_TTL : Duration.ofSeconds(request.getTtlSeconds());
         JoinTokens.Created created;
         try {

@@ -20,7 +20,8 @@ import java.util.Optional;
  * created on first use), {@code provided} (the operator's intermediate and key, Istio {@code cacerts} style, in the
  * directory's {@code provided/}) and {@code vault} (Vault's PKI engine signs; settings {@code address},
  * {@code mount}, {@code role}, and either {@code token-file} or {@code approle-role-id} with
- * {@code approle-secret-id-file}; optional {@code approle-path}, {@code ca-file}).
+ * {@code approle-secret-id-file}; optional {@code approle-path}, {@code ca-file}) and {@code external} (another
+ * mesh issues; setting {@code bundle-file}: its roots, SPIFFE bundle JSON or PEM).
  */
 public final class CaBackends {
     public static final String PROVIDED_DIR = "provided";
@@ -40,9 +41,9 @@ public final class CaBackends {
 
     private final List<String> names;
 
-    /** builtin, provided and vault. */
+    /** builtin, provided, vault and external. */
     public static CaBackends standard() {
-        return new CaBackends(List.of(new Builtin(), new Provided(), new Vault()));
+        return new CaBackends(List.of(new Builtin(), new Provided(), new Vault(), new External()));
     }
 
     /** The backend of that name; a name no backend has is refused listing the known ones. */
@@ -128,6 +129,18 @@ public final class CaBackends {
                 throw new CaException(file + " (" + key + ") is empty");
             }
             return s;
+        }
+    }
+
+    private static final class External implements CaBackend {
+        @Override
+        public String name() {
+            return ExternalCertificateAuthority.BACKEND;
+        }
+
+        @Override
+        public CertificateAuthority open(Context c) {
+            return ExternalCertificateAuthority.load(c.trustDomain(), Path.of(c.required("bundle-file")));
         }
     }
 

@@ -19,6 +19,14 @@ public interface CertificateAuthority {
     /** {@code builtin}, {@code provided}, ... as named in configuration. */
     String backend();
 
+    /**
+     * Whether this CA issues at all. An external trust domain's SVIDs come from its own mesh (an Istio cluster, a
+     * SPIRE server): the federation holds only its bundle and never signs for it, so nothing may join it.
+     */
+    default boolean issues() {
+        return true;
+    }
+
     /** The root certificates SVIDs from this CA chain to. */
     List<X509Certificate> rootCertificates();
 

@@ -17,7 +17,9 @@ public final class IssuanceRefusedException extends Exception {
         POLICY,
         CA_NOT_VALID,
         /** The backend that signs (Vault) refused, with its own reason. */
-        BACKEND_REFUSED
+        BACKEND_REFUSED,
+        /** The trust domain is external: its own mesh issues its SVIDs. */
+        EXTERNAL
     }
 
     private final Reason reason;
