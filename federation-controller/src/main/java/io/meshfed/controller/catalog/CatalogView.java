@@ -232,6 +232,11 @@ public final class CatalogView {
         return exports.get(key);
     }
 
+    /** Every export policy, by service. */
+    public java.util.Collection<ExportRecord> exports() {
+        return exports.values();
+    }
+
     /** The listen port {@code network} holds for the service port, or null when it holds none. */
     public PortAllocationRecord port(String network, ServiceKey key, int servicePort) {
         return ports.get(PortAllocationRecord.key(network,

@@ -1,13 +1,13 @@
 package io.meshfed.trust.ca;
 
 import io.meshfed.trust.ca.vault.VaultCertificateAuthority;
+import io.meshfed.trust.internal.AtomicFiles;
 import io.meshfed.trust.ca.vault.VaultSettings;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -147,13 +147,9 @@ public final class CaBackends {
     /** A file holding a key or a secret must be readable by its owner only. */
     static void ownerOnly(Path file) {
         try {
-            boolean open = Files.getPosixFilePermissions(file).stream().anyMatch(p -> p != PosixFilePermission.OWNER_READ
-                    && p != PosixFilePermission.OWNER_WRITE && p != PosixFilePermission.OWNER_EXECUTE);
-            if (open) {
+            if (AtomicFiles.readableByOthers(file)) {
                 throw new CaException(file + " is accessible by group or others; restrict it with: chmod 600 " + file);
             }
-        } catch (UnsupportedOperationException e) {
-            // not a POSIX file system: nothing to check
         } catch (IOException e) {
             throw new CaException("cannot read " + file + ": " + e.getMessage(), e);
         }

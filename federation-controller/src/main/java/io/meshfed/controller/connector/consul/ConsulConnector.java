@@ -92,7 +92,8 @@ final class ConsulConnector implements MemberConnectors.Connector {
     private SerialExecutor.Scheduled withdrawal;
     private SerialExecutor.Scheduled healthCheck;
     private SerialExecutor.Scheduled publishRefresh;
-    private Set<String> policyNames = Set.of();
+    /** The names admins' export policies give, as of the latest catalog view; the watch reads it. */
+    private volatile Set<String> policyNames = Set.of();
     private volatile String capacityNote = "";
     private boolean closed;
 
@@ -130,9 +131,9 @@ final class ConsulConnector implements MemberConnectors.Connector {
         connection = ConsulConnection.open(URI.create(record.address()), record.caPem(), wait);
         publisher = new ImportPublisher(connection.client(), token, record.datacenter(), record.network(),
                 record.name());
-        policyNames = namedByPolicy();
+        policyNames = namedByPolicy(Records.list(store, Kind.EXPORT, ExportRecord.class));
         watch = new ConsulCatalogWatch(record.name(), connection.client(), token, record.datacenter(),
-                NamespaceFrom.parse(record.namespaceFrom()), this::namedByPolicy, wait,
+                NamespaceFrom.parse(record.namespaceFrom()), () -> policyNames, wait,
                 new ConsulCatalogWatch.Listener() {
                     @Override
                     public void workloads(List<WorkloadSetRecord.Workload> workloads, Set<String> tagged) {
@@ -157,9 +158,9 @@ final class ConsulConnector implements MemberConnectors.Connector {
     }
 
     /** Consul service names that an admin's export policy names (they are imported without the tag). */
-    private Set<String> namedByPolicy() {
-        return Records.list(store, Kind.EXPORT, ExportRecord.class).stream().filter(e -> e.offeredBy() == null)
-                .map(ExportRecord::service).collect(Collectors.toUnmodifiableSet());
+    private static Set<String> namedByPolicy(java.util.Collection<ExportRecord> exports) {
+        return exports.stream().filter(e -> e.offeredBy() == null).map(ExportRecord::service)
+                .collect(Collectors.toUnmodifiableSet());
     }
 
     /**
@@ -170,7 +171,7 @@ final class ConsulConnector implements MemberConnectors.Connector {
     public void catalogChanged(CatalogView view) {
         latestView = view;
         executor.executeIfRunning(() -> {
-            Set<String> names = namedByPolicy();
+            Set<String> names = namedByPolicy(view.exports()); // the view read them: no store read here
             if (!names.equals(policyNames) && watch != null) {
                 policyNames = names;
                 watch.refresh();

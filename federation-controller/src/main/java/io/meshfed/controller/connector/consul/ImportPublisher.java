@@ -121,12 +121,13 @@ final class ImportPublisher {
 
     /** Removes every registration of this member, and the node once no other member's remain on it. */
     void removeAll() {
-        applied = registeredBefore();
+        List<CatalogService> onNode = onNode();
+        applied = ours(onNode);
         for (String id : List.copyOf(applied.keySet())) {
             deregister(id);
         }
-        if (othersOnNode()) {
-            return;
+        if (onNode.stream().anyMatch(s -> !member.equals(memberOf(s)))) {
+            return; // another member's registrations remain on the node
         }
         CatalogDeregistration r = new CatalogDeregistration();
         r.setDatacenter(datacenter);
@@ -174,22 +175,27 @@ final class ImportPublisher {
 
     /** This member's registrations on its node, as Consul holds them now. */
     private Map<String, PublishedImports.Registration> registeredBefore() {
+        return ours(onNode());
+    }
+
+    private static String memberOf(CatalogService s) {
+        return s.getServiceMeta() == null ? null : s.getServiceMeta().get(PublishedImports.MEMBER_META);
+    }
+
+    /** Of the registrations on the node, this member's, by ID. */
+    private Map<String, PublishedImports.Registration> ours(List<CatalogService> onNode) {
         Map<String, PublishedImports.Registration> found = new HashMap<>();
-        for (CatalogService s : onNode()) {
-            Map<String, String> meta = s.getServiceMeta() == null ? Map.of() : s.getServiceMeta();
-            if (!member.equals(meta.get(PublishedImports.MEMBER_META))) {
+        for (CatalogService s : onNode) {
+            if (!member.equals(memberOf(s))) {
                 continue;
             }
+            Map<String, String> meta = s.getServiceMeta();
             nodeAddress = s.getAddress();
             found.put(s.getServiceId(), new PublishedImports.Registration(s.getServiceId(), s.getServiceName(),
                     s.getServiceAddress(), s.getServicePort() == null ? 0 : s.getServicePort(),
                     s.getServiceTags() == null ? List.of() : s.getServiceTags(), meta));
         }
         return found;
-    }
-
-    private boolean othersOnNode() {
-        return !onNode().isEmpty();
     }
 
     /** Every registration on this node tagged as meshfed's, whichever member made it. */

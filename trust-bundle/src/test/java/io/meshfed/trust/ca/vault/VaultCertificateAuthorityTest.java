@@ -175,6 +175,23 @@ class VaultCertificateAuthorityTest extends CertificateAuthorityContract {
     }
 
     @Test
+    void throughItsBackendTheTokenComesFromAnOwnerOnlyFile() throws Exception {
+        java.nio.file.Path token = dir.resolve("vault-token");
+        java.nio.file.Files.writeString(token, vault.rootToken());
+        java.nio.file.Files.setPosixFilePermissions(token, java.nio.file.attribute.PosixFilePermissions
+                .fromString("rw-r--r--"));
+        Map<String, String> settings = Map.of("address", vault.address(), "mount", "pki", "role", "spiffe",
+                "token-file", token.toString());
+        io.meshfed.trust.ca.CaBackend backend = io.meshfed.trust.ca.CaBackends.standard().named("vault");
+        assertThatThrownBy(() -> backend.open(new io.meshfed.trust.ca.CaBackend.Context(TD, dir, null, clock,
+                settings))).isInstanceOf(CaException.class).hasMessageContaining("accessible by group or others");
+        java.nio.file.Files.setPosixFilePermissions(token, java.nio.file.attribute.PosixFilePermissions
+                .fromString("rw-------"));
+        assertThat(backend.open(new io.meshfed.trust.ca.CaBackend.Context(TD, dir, null, clock, settings))
+                .backend()).isEqualTo("vault");
+    }
+
+    @Test
     void wrongAppRoleCredentialsAreNamedWithoutTheSecret() {
         assertThatThrownBy(() -> VaultCertificateAuthority.connect(TD, settings(
                 new VaultSettings.AppRole("approle", "role-x", "secret-very-secret")), clock))
