@@ -26,6 +26,8 @@ import org.slf4j.LoggerFactory;
 public final class ConfigSubscriber implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ConfigSubscriber.class);
     static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+    /** Subscribers asked to renew toward a new root do so within this, at random. */
+    static final Duration RENEW_JITTER = Duration.ofSeconds(5);
 
     /** Puts a snapshot into effect; throws to reject it. */
     @FunctionalInterface
@@ -49,6 +51,7 @@ public final class ConfigSubscriber implements AutoCloseable {
 
     private ConfigSubscriber(NodeSession session, Applier applier, SerialExecutor executor,
             ScheduledExecutorService ownTimer) {
+        session.onRenewed(() -> executor.executeIfRunning(this::reportSvid));
         this.session = session;
         this.applier = applier;
         this.executor = executor;
@@ -191,6 +194,21 @@ public final class ConfigSubscriber implements AutoCloseable {
             requests = stream;
         }
         send(ConfigRequest.newBuilder().setSubscribe(Subscribe.newBuilder().setVersion(version)).build());
+        reportSvid();
+    }
+
+    /** Tells the controller which SVID is in use (a root rotation waits until none of the old chain is). */
+    private void reportSvid() {
+        io.meshfed.api.v1.SvidReport.Builder report = io.meshfed.api.v1.SvidReport.newBuilder();
+        try {
+            for (java.security.cert.X509Certificate c : session.credentials().svid().chain()) {
+                report.addChain(com.google.protobuf.ByteString.copyFrom(c.getEncoded()));
+            }
+        } catch (java.security.cert.CertificateEncodingException e) {
+            LOG.warn("cannot report the SVID: {}", e.toString());
+            return;
+        }
+        send(ConfigRequest.newBuilder().setSvid(report).build());
     }
 
     private void receive(ConfigSnapshot snapshot) {
@@ -209,6 +227,15 @@ public final class ConfigSubscriber implements AutoCloseable {
         }
         version = snapshot.getVersion();
         session.credentials().updateBundles(StateDir.Convert.bundleSet(snapshot.getBundles()));
+        if (!snapshot.getSvidIssuerRoot().isEmpty()) {
+            try {
+                session.renewToward(io.meshfed.trust.Pem.certificateFromDer(snapshot.getSvidIssuerRoot().toByteArray()),
+                        RENEW_JITTER);
+            } catch (RuntimeException e) {
+                LOG.warn("config version {} names an SVID issuer root that does not parse: {}", snapshot.getVersion(),
+                        e.toString());
+            }
+        }
         try {
             session.state().saveSnapshot(snapshot.toBuilder().clearNonce().build());
         } catch (java.io.IOException e) {

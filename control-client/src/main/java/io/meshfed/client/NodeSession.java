@@ -45,6 +45,9 @@ public final class NodeSession implements AutoCloseable {
         return t;
     });
     private ScheduledFuture<?> renewal;
+    private final java.util.List<Runnable> renewalListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** The root the controller last asked SVIDs to chain to, once we renewed toward it (never twice for one). */
+    private volatile java.security.cert.X509Certificate renewedToward;
 
     private NodeSession(StateDir state, TlsCredentials credentials, ManagedChannel channel, Clock clock) {
         this.state = state;
@@ -130,11 +133,50 @@ public final class NodeSession implements AutoCloseable {
         credentials.updateBundles(StateDir.Convert.bundleSet(response.getBundles()));
         LOG.info("renewed SVID {} (serial {}), valid until {}", id, renewed.leaf().getSerialNumber().toString(16),
                 renewed.notAfter());
+        renewalListeners.forEach(Runnable::run);
         synchronized (this) {
             if (renewal != null) {
                 renewal.cancel(false);
             }
             scheduleRenewal();
+        }
+    }
+
+    /** Runs {@code listener} after every renewal (on the renewing thread; it must not block). */
+    public void onRenewed(Runnable listener) {
+        renewalListeners.add(requireNonNull(listener, "listener"));
+    }
+
+    /**
+     * The controller asks SVIDs of our trust domain to chain to {@code root} (a root rotation): when ours does not,
+     * renews within {@code jitter} (random, so that a fleet does not renew at one instant). Once per root: an SVID
+     * that still does not chain to it after that renewal keeps its normal schedule.
+     */
+    public void renewToward(java.security.cert.X509Certificate root, Duration jitter) {
+        requireNonNull(root, "root");
+        if (root.equals(renewedToward) || chainsTo(root)) {
+            return;
+        }
+        renewedToward = root;
+        long delay = jitter.isZero() ? 0 : java.util.concurrent.ThreadLocalRandom.current().nextLong(jitter.toMillis());
+        LOG.info("the controller rotates {}'s root: renewing the SVID toward the new root in {} ms",
+                id().trustDomain().name(), delay);
+        synchronized (this) {
+            if (renewal != null) {
+                renewal.cancel(false);
+            }
+            renewal = scheduler.schedule(this::renewQuietly, delay, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private boolean chainsTo(java.security.cert.X509Certificate root) {
+        X509Svid svid = credentials.svid();
+        try {
+            new io.meshfed.trust.X509SvidVerifier(clock).verify(svid.chain(), io.meshfed.trust.BundleSet.of(
+                    io.meshfed.trust.TrustBundle.of(svid.id().trustDomain(), java.util.List.of(root))), svid.id());
+            return true;
+        } catch (io.meshfed.trust.SvidVerificationException e) {
+            return false;
         }
     }
 

@@ -26,6 +26,7 @@ import io.meshfed.controller.join.JoinServiceImpl;
 import io.meshfed.controller.join.JoinTokenOperations;
 import io.meshfed.controller.join.JoinTokens;
 import io.meshfed.controller.join.SvidLifetimes;
+import io.meshfed.controller.rotation.RootRotations;
 import io.meshfed.controller.connector.kubernetes.ClusterConnectors;
 import io.meshfed.controller.connector.consul.ConsulConnectors;
 import io.meshfed.controller.connector.consul.ConsulOperations;
@@ -78,6 +79,8 @@ import org.slf4j.LoggerFactory;
 final class ControllerComponents implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ControllerComponents.class);
     static final Duration SVID_TTL = Duration.ofHours(24);
+    /** How often root rotations check their gates. */
+    static final Duration ROTATION_TICK = Duration.ofSeconds(1);
     /** The largest gRPC request a caller may send (reports, admin calls); snapshots go the other way. */
     static final int MAX_REQUEST_BYTES = 1 << 20;
 
@@ -154,8 +157,11 @@ final class ControllerComponents implements AutoCloseable {
         MembershipService membership = new MembershipService(store, identity, ports);
         JoinTokenOperations tokens = new JoinTokenOperations(store, identity, new JoinTokens(store, clock));
         ExportOperations exports = new ExportOperations(store, ports);
+        SvidLifetimes lifetimes = new SvidLifetimes(config.svidMaxTtl(), config.svidMaxTtlByTrustDomain());
+        RootRotations rotations = new RootRotations(store, trust, new RootRotations.Sources(streams::status,
+                connectors::trustBundleVersions, lifetimes::max), clock, timer, ROTATION_TICK);
         StatusService status = new StatusService(store, identity, trust, streams, connectors, consulConnectors, clock,
-                config.outboundPorts());
+                config.outboundPorts(), rotations);
         RouteOperations routes = new RouteOperations(store);
         ClusterOperations clusters = new ClusterOperations(store, identity, membership, connectors);
         ConsulOperations consul = new ConsulOperations(store, identity, membership, consulConnectors);
@@ -163,17 +169,19 @@ final class ControllerComponents implements AutoCloseable {
         AdvertisedAddress advertised = new AdvertisedAddress(config.advertiseAddress(),
                 config.listen().getHostString());
         JoinServiceImpl join = new JoinServiceImpl(store, identity, trust, metrics, advertised,
-                new SvidLifetimes(config.svidMaxTtl(), config.svidMaxTtlByTrustDomain()), clock);
+                lifetimes, clock);
         RegistrationServiceImpl registration = new RegistrationServiceImpl(store, metrics, ports,
                 streams::workloadsReported);
         CallerPolicyOperations callers = new CallerPolicyOperations(store, ports::reconcile);
         AdminServiceImpl admin = new AdminServiceImpl(membership, tokens, exports, status, routes, clusters,
-                consul, identities, callers);
+                consul, identities, callers, rotations);
 
         connectors.start();
         started.add("cluster connectors", connectors);
         consulConnectors.start();
         started.add("consul connectors", consulConnectors);
+        rotations.start();
+        started.add("root rotations", rotations);
 
         SpiffeId adminId = identity.adminId();
         SpiffeTrustManager trustManager = new SpiffeTrustManager(credentials, PeerAuthorizer.anyVerified(), clock,

@@ -38,11 +38,13 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     private final io.meshfed.controller.connector.consul.ConsulOperations consul;
     private final IdentityOperations identities;
     private final CallerPolicyOperations callers;
+    private final io.meshfed.controller.rotation.RootRotations rotations;
 
     public AdminServiceImpl(MembershipService membership, JoinTokenOperations tokens, ExportOperations exports,
             StatusService status, RouteOperations routes, ClusterOperations clusters,
             io.meshfed.controller.connector.consul.ConsulOperations consul, IdentityOperations identities,
-            CallerPolicyOperations callers) {
+            CallerPolicyOperations callers, io.meshfed.controller.rotation.RootRotations rotations) {
+        this.rotations = requireNonNull(rotations, "rotations");
         this.membership = requireNonNull(membership, "membership");
         this.tokens = requireNonNull(tokens, "tokens");
         this.exports = requireNonNull(exports, "exports");
@@ -182,5 +184,22 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     public void deleteCallerPolicy(io.meshfed.api.v1.DeleteCallerPolicyRequest request,
             StreamObserver<io.meshfed.api.v1.CallerPolicy> out) {
         unary(out, () -> callers.delete(request));
+    }
+
+    @Override
+    public void rotateTrustDomain(io.meshfed.api.v1.RotateTrustDomainRequest request,
+            StreamObserver<io.meshfed.api.v1.TrustRotation> out) {
+        unary(out, () -> rotations.rotate(request));
+    }
+
+    @Override
+    public void listRotations(ListRequest request, StreamObserver<io.meshfed.api.v1.TrustRotationList> out) {
+        unary(out, rotations::list);
+    }
+
+    @Override
+    public void abortRotation(io.meshfed.api.v1.AbortRotationRequest request,
+            StreamObserver<io.meshfed.api.v1.TrustRotation> out) {
+        unary(out, () -> rotations.abort(request));
     }
 }

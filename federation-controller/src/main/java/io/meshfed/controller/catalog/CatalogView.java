@@ -76,13 +76,16 @@ public final class CatalogView {
     private final Map<ServiceKey, List<io.meshfed.api.v1.CallerRule>> callerRules;
     /** Per service, the trust domains its admin's allow policies name (the members there may see it). */
     private final Map<ServiceKey, Set<String>> allowedTrustDomains;
+    /** Per trust domain in a rotation's renewal phase, the root (DER) its SVIDs should chain to. */
+    private final Map<String, com.google.protobuf.ByteString> renewTowardRoots;
 
     private CatalogView(long revision, BundleSet bundles, Map<String, NetworkRecord> networks,
             Map<String, MemberRecord> members, List<GatewayRecord> gateways, Map<ServiceKey, List<Instance>> services,
             Map<ServiceKey, ExportRecord> exports, Map<String, PortAllocationRecord> ports,
             Map<String, PortShortfallRecord> shortfalls, List<io.meshfed.api.v1.Route> routes, List<String> revoked,
             Map<String, List<PodIdentitiesRecord.Pod>> pods,
-            List<CallerPolicyRecord> policies) {
+            List<CallerPolicyRecord> policies, Map<String, com.google.protobuf.ByteString> renewTowardRoots) {
+        this.renewTowardRoots = renewTowardRoots;
         this.pods = pods;
         this.callerRules = callerRules(policies);
         this.allowedTrustDomains = new TreeMap<>();
@@ -140,7 +143,8 @@ public final class CatalogView {
                 Records.list(r, Kind.IDENTITY, io.meshfed.controller.model.IdentityRecord.class).stream()
                         .filter(io.meshfed.controller.model.IdentityRecord::revoked)
                         .map(io.meshfed.controller.model.IdentityRecord::spiffeId).sorted().toList(),
-                pods(r, members), io.meshfed.controller.authz.CallerPolicyOperations.policies(r));
+                pods(r, members), io.meshfed.controller.authz.CallerPolicyOperations.policies(r),
+                trust.renewTowardRoots(r));
     }
 
     /** The stored pods of each Kubernetes member that exists, sorted by address. */
@@ -210,6 +214,14 @@ public final class CatalogView {
     /** The edge gateways' routes, sorted by order then id. */
     public List<io.meshfed.api.v1.Route> routes() {
         return routes;
+    }
+
+    /**
+     * The root (DER) that SVIDs of {@code trustDomain} should chain to while a root rotation makes subscribers
+     * renew toward it; empty outside those phases.
+     */
+    public com.google.protobuf.ByteString renewTowardRoot(String trustDomain) {
+        return renewTowardRoots.getOrDefault(trustDomain, com.google.protobuf.ByteString.EMPTY);
     }
 
     public BundleSet bundles() {

@@ -57,6 +57,10 @@ public final class SnapshotBuilder {
                 .setBundles(Protos.bundleSet(view.bundles()))
                 .addAllRevokedIdentities(view.revokedIdentities())
                 .addAllForwardingTrustDomains(forwardingTrustDomains(view));
+        MemberRecord own = view.members().get(member);
+        if (own != null) {
+            snapshot.setSvidIssuerRoot(view.renewTowardRoot(own.trustDomain()));
+        }
         for (Map.Entry<ServiceKey, List<Instance>> e : view.services().entrySet()) {
             ServiceKey key = e.getKey();
             ExportRecord export = view.export(key);

@@ -54,11 +54,14 @@ record CaChoice(String backend, Map<String, String> settings) {
         return new CaChoice(n.get("backend").asText(), settings);
     }
 
-    private void write(Path file) {
+    void write(Path file) {
         try {
             Files.createDirectories(file.getParent());
-            Files.writeString(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(
+            Path tmp = file.resolveSibling(FILE + ".tmp");
+            Files.writeString(tmp, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(
                     Map.of("backend", backend, "settings", settings)) + "\n");
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             throw new CaException("cannot write " + file + ": " + e.getMessage(), e);
         }

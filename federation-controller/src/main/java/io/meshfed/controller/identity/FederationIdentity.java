@@ -53,7 +53,10 @@ public final class FederationIdentity {
     private final TrustDomain federationTrustDomain;
     private final KeyEncryptionKey kek;
     private final Clock clock;
+    /** Where generation n of a trust domain's CA lives, below generation 0's directory {@code ca/<td>/}. */
+    public static final String GENERATIONS_DIR = "generations";
     private final Map<TrustDomain, CertificateAuthority> cas = new ConcurrentHashMap<>();
+    private final Map<String, CertificateAuthority> generations = new ConcurrentHashMap<>();
 
     private FederationIdentity(Path dataDir, TrustDomain federationTrustDomain, KeyEncryptionKey kek, Clock clock) {
         this.dataDir = dataDir;
@@ -155,33 +158,158 @@ public final class FederationIdentity {
      * owner-only, {@value #PROVIDED_CHAIN}, optionally {@value #PROVIDED_ROOT}), or vault.
      */
     public CertificateAuthority ca(TrustDomain trustDomain) {
-        return cas.computeIfAbsent(trustDomain, td -> {
-            Path dir = dataDir.resolve(CA_DIR).resolve(td.name());
-            CaChoice choice = CaChoice.of(dir);
-            return BACKENDS.named(choice.backend()).open(new io.meshfed.trust.ca.CaBackend.Context(td, dir, kek,
-                    clock, choice.settings()));
-        });
+        return cas.computeIfAbsent(trustDomain, td -> open(td, directory(td, 0)));
+    }
+
+    /**
+     * Generation {@code generation} of a trust domain's CA: 0 is {@link #ca(TrustDomain)}, later ones were made by
+     * root rotations ({@link #createGeneration}). Which one is in use is the store's to say (the rotation records).
+     */
+    public CertificateAuthority ca(TrustDomain trustDomain, int generation) {
+        if (generation == 0) {
+            return ca(trustDomain);
+        }
+        return generations.computeIfAbsent(trustDomain.name() + "/" + generation,
+                k -> open(trustDomain, directory(trustDomain, generation)));
+    }
+
+    /** The backend name of a generation, as its {@code backend.json} says. */
+    public String backendOf(TrustDomain trustDomain, int generation) {
+        return CaChoice.of(directory(trustDomain, generation)).backend();
+    }
+
+    private CertificateAuthority open(TrustDomain td, Path dir) {
+        CaChoice choice = CaChoice.of(dir);
+        return BACKENDS.named(choice.backend()).open(new io.meshfed.trust.ca.CaBackend.Context(td, dir, kek,
+                clock, choice.settings()));
+    }
+
+    private Path directory(TrustDomain td, int generation) {
+        Path base = dataDir.resolve(CA_DIR).resolve(td.name());
+        return generation == 0 ? base : base.resolve(GENERATIONS_DIR).resolve(Integer.toString(generation));
+    }
+
+    /**
+     * Makes generation {@code generation} of a trust domain's CA with the given backend and opens it, so that a
+     * backend that cannot work (a Vault role that allows any SAN, provided files whose chain does not end in their
+     * root) is refused here, before anything is stored. A directory left by an earlier attempt that never reached
+     * the store is replaced. {@code provided} copies the operator's files from the setting {@code dir} (on this
+     * host) into the generation's {@code provided/}, the key owner-only.
+     *
+     * @throws CaException naming what is wrong
+     */
+    public CertificateAuthority createGeneration(TrustDomain td, int generation, String backend,
+            Map<String, String> settings) {
+        if (generation < 1) {
+            throw new IllegalArgumentException("generation " + generation);
+        }
+        BACKENDS.named(backend); // an unknown name is refused listing the known ones
+        Path dir = directory(td, generation);
+        generations.remove(td.name() + "/" + generation);
+        try {
+            deleteRecursively(dir);
+            io.meshfed.controller.store.OwnerOnly.directory(dir);
+            Map<String, String> kept = new java.util.LinkedHashMap<>(settings);
+            if (backend.equals(io.meshfed.trust.ca.ProvidedCertificateAuthority.BACKEND)) {
+                copyProvided(Path.of(requireSetting(settings, "dir", td)), dir.resolve(PROVIDED_DIR));
+                kept.remove("dir");
+            }
+            new CaChoice(backend, kept).write(dir.resolve(CaChoice.FILE));
+        } catch (IOException e) {
+            throw new CaException("cannot make " + dir + ": " + e.getMessage(), e);
+        }
+        try {
+            return ca(td, generation);
+        } catch (RuntimeException e) {
+            try {
+                deleteRecursively(dir);
+            } catch (IOException ignored) {
+                // the directory is replaced by the next attempt anyway
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Chooses the backend of a new trust domain before its CA is first opened ({@code meshfed member add --ca}).
+     * The same choice again is accepted; another one for a trust domain whose CA exists already is refused.
+     *
+     * @throws CaException naming the conflict, or what the backend needs
+     */
+    public CertificateAuthority configure(TrustDomain td, String backend, Map<String, String> settings) {
+        BACKENDS.named(backend);
+        Path dir = directory(td, 0);
+        Path file = dir.resolve(CaChoice.FILE);
+        if (Files.isRegularFile(file)) {
+            CaChoice have = CaChoice.of(dir);
+            if (!have.backend().equals(backend) || !have.settings().equals(settings)) {
+                throw new CaException("trust domain " + td.name() + " has a CA already (backend " + have.backend()
+                        + ", " + file + "); its CA changes by rotation: meshfed trust rotate " + td.name()
+                        + " --to " + backend);
+            }
+            return ca(td);
+        }
+        try {
+            io.meshfed.controller.store.OwnerOnly.directory(dir);
+            new CaChoice(backend, settings).write(file);
+        } catch (IOException e) {
+            throw new CaException("cannot write " + file + ": " + e.getMessage(), e);
+        }
+        try {
+            return ca(td);
+        } catch (RuntimeException e) {
+            try {
+                Files.deleteIfExists(file); // a corrected request may choose again
+            } catch (IOException ignored) {
+                // left for the operator: the message names the file
+            }
+            throw e;
+        }
+    }
+
+    private static String requireSetting(Map<String, String> settings, String key, TrustDomain td) {
+        String v = settings.get(key);
+        if (v == null || v.isBlank()) {
+            throw new CaException("the provided CA of " + td.name() + " needs the setting '" + key + "': the"
+                    + " directory (on the controller's host) holding " + PROVIDED_CERT + ", " + PROVIDED_KEY + " and "
+                    + PROVIDED_CHAIN);
+        }
+        return v;
+    }
+
+    private static void copyProvided(Path from, Path to) throws IOException {
+        if (!Files.isDirectory(from)) {
+            throw new CaException("provided CA directory " + from + " does not exist on the controller's host");
+        }
+        io.meshfed.controller.store.OwnerOnly.directory(to);
+        for (String name : List.of(PROVIDED_CERT, PROVIDED_KEY, PROVIDED_CHAIN, PROVIDED_ROOT)) {
+            Path f = from.resolve(name);
+            if (!Files.isRegularFile(f)) {
+                if (name.equals(PROVIDED_ROOT)) {
+                    continue;
+                }
+                throw new CaException(from + " has no " + name);
+            }
+            Path target = to.resolve(name);
+            Files.copy(f, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.setPosixFilePermissions(target, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        }
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
     }
 
     /** The bundle of a trust domain, numbered with the set's version as its sequence. */
     public TrustBundle bundle(TrustDomain trustDomain) {
         return ca(trustDomain).bundle();
-    }
-
-    /** The federation's bundle plus those of the given member trust domains. */
-    public BundleSet bundleSet(long version, Collection<TrustDomain> memberTrustDomains) {
-        List<TrustBundle> bundles = new ArrayList<>();
-        bundles.add(withSequence(bundle(federationTrustDomain), version));
-        for (TrustDomain td : memberTrustDomains) {
-            if (!td.equals(federationTrustDomain)) {
-                bundles.add(withSequence(bundle(td), version));
-            }
-        }
-        return BundleSet.of(version, bundles);
-    }
-
-    private static TrustBundle withSequence(TrustBundle bundle, long sequence) {
-        return bundle.toBuilder().sequenceNumber(sequence).refreshHint(Duration.ofMinutes(5)).build();
     }
 
     /**

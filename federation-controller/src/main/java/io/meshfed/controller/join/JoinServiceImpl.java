@@ -239,7 +239,7 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
                     + grant.ttl());
         }
         try {
-            return new Issued(identity.ca(id.trustDomain()).issue(SvidRequest.of(csr, id, grant.ttl()),
+            return new Issued(trust.issuer(store, id.trustDomain()).issue(SvidRequest.of(csr, id, grant.ttl()),
                     IssuancePolicy.exactly(id)), grant);
         } catch (IssuanceRefusedException e) {
             throw new JoinRefusal(JoinRefusal.Reason.CSR_REFUSED, e.getMessage());

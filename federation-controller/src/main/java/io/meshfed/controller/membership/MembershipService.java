@@ -175,7 +175,11 @@ public final class MembershipService {
                     + " create it with: meshfed network create " + request.getNetwork());
         }
         try {
-            identity.ca(td); // the member's CA exists before anyone can join it
+            if (request.hasCa() && !request.getCa().getBackend().isEmpty()) {
+                identity.configure(td, request.getCa().getBackend(), request.getCa().getSettingsMap());
+            } else {
+                identity.ca(td); // the member's CA exists before anyone can join it
+            }
         } catch (io.meshfed.trust.ca.CaException e) { // the operator's CA files for it do not load: theirs to fix
             throw new FailedPreconditionException(e.getMessage(), e);
         }
@@ -294,9 +298,7 @@ public final class MembershipService {
      * so every subscriber receives the new set ({@link io.meshfed.controller.identity.TrustState} reads it).
      */
     static void bumpBundleSetVersion(StoreTransaction tx) {
-        long version = Records.get(tx, Kind.META, MetaRecord.BUNDLE_SET_VERSION, MetaRecord.class)
-                .map(MetaRecord::value).orElse(1L);
-        Records.put(tx, Kind.META, MetaRecord.BUNDLE_SET_VERSION, new MetaRecord(version + 1), StoreTransaction.ANY);
+        io.meshfed.controller.identity.TrustState.bumpBundleSetVersion(tx);
     }
 
     /** What differs between a stored member and a request for it: "network east, not west", in field order. */

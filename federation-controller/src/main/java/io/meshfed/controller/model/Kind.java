@@ -16,6 +16,7 @@ public enum Kind {
     CONSUL("Consul", ConsulRecord.class),
     IDENTITY("Identity", IdentityRecord.class),
     POD_IDENTITIES("PodIdentities", PodIdentitiesRecord.class),
+    ROTATION("Rotation", RotationRecord.class),
     META("Meta", MetaRecord.class);
 
     private final String storeName;

@@ -44,11 +44,13 @@ public final class StatusService {
     private final io.meshfed.controller.connector.consul.ConsulConnectors consul;
     private final Instant startedAt;
     private final PortRange outboundPorts;
+    private final io.meshfed.controller.rotation.RootRotations rotations;
 
     /** @param outboundPorts the range every network allocates outbound listen ports from */
     public StatusService(Store store, FederationIdentity identity, TrustState trust, ConfigStreamService streams,
             ClusterConnectors connectors, io.meshfed.controller.connector.consul.ConsulConnectors consul, Clock clock,
-            PortRange outboundPorts) {
+            PortRange outboundPorts, io.meshfed.controller.rotation.RootRotations rotations) {
+        this.rotations = requireNonNull(rotations, "rotations");
         this.outboundPorts = requireNonNull(outboundPorts, "outboundPorts");
         this.store = requireNonNull(store, "store");
         this.identity = requireNonNull(identity, "identity");
@@ -92,6 +94,7 @@ public final class StatusService {
                 .addAllSubscribers(streams.status())
                 .addAllClusters(connectors.status())
                 .addAllConsulMembers(consul.status())
+                .addAllRotations(rotations.inProgress())
                 .setOutboundPortRange(outboundPorts.toString())
                 .addAllOutboundPortShortfalls(Records.list(store, Kind.PORT_SHORTFALL, PortShortfallRecord.class)
                         .stream().map(p -> OutboundPortShortfall.newBuilder().setNetwork(p.network())

@@ -123,6 +123,11 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
         Instant sentAt;
         String ackedVersion = "";
         String lastError = "";
+        /** Bundle set versions of the latest snapshot sent and of the latest ACKed (0: unknown). */
+        long sentBundleVersion;
+        long ackedBundleVersion;
+        /** The SVID the subscriber last reported, null until it does. */
+        SvidReports.Reported svid;
         PreparedSnapshot pending;
         /** The store revision of the newest snapshot offered (pending or sent); an older one is never sent. */
         long offeredRevision = -1;
@@ -145,6 +150,9 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
             }
             offeredRevision = revision;
             if (snapshot.version().equals(latestVersion())) {
+                if (sentVersion.isEmpty() && heldVersion.equals(ackedVersion)) {
+                    ackedBundleVersion = snapshot.bundleVersion(); // it holds (and applied) this very snapshot
+                }
                 pending = null;
                 return;
             }
@@ -160,6 +168,7 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
             String nonce = Long.toString(nonces.incrementAndGet(), 36);
             PreparedSnapshot.Push message = PreparedSnapshot.Push.of(pending, nonce, spiffeId.toString());
             sentVersion = pending.version();
+            sentBundleVersion = pending.bundleVersion();
             pending = null;
             sentNonce = nonce;
             sentAt = clock.instant();
@@ -323,6 +332,7 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
             case ACK -> {
                 if (request.getAck().getNonce().equals(s.sentNonce)) {
                     s.ackedVersion = request.getAck().getVersion();
+                    s.ackedBundleVersion = s.sentBundleVersion;
                     s.lastError = "";
                     if (s.sentAt != null) {
                         metrics.acked(Duration.between(s.sentAt, clock.instant()));
@@ -334,6 +344,14 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
                 metrics.nacked();
                 LOG.warn("{} rejected config version {}: {}", s.spiffeId, request.getNack().getVersion(),
                         request.getNack().getReason());
+            }
+            case SVID -> {
+                SvidReports.Result r = SvidReports.read(request.getSvid(), s.spiffeId, view.bundles(), clock);
+                if (r.reported() == null) {
+                    LOG.warn("{} reported an SVID that is ignored: {}", s.spiffeId, r.ignoredBecause());
+                } else {
+                    s.svid = r.reported();
+                }
             }
             default -> LOG.warn("{} sent an empty config request", s.spiffeId);
         }
@@ -513,6 +531,10 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
                                 .setNanos(s.connectedSince.getNano()))
                         .setLagMs(lag)
                         .setLastError(s.lastError)
+                        .setAckedBundleVersion(s.ackedBundleVersion)
+                        .setSvidRootSha256(s.svid == null ? "" : s.svid.rootSha256())
+                        .setSvidNotAfter(s.svid == null ? Timestamp.getDefaultInstance()
+                                : Timestamp.newBuilder().setSeconds(s.svid.notAfter().getEpochSecond()).build())
                         .build());
             }
             out.sort(java.util.Comparator.comparing(SubscriberStatus::getSpiffeId));

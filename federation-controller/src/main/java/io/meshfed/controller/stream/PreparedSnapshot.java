@@ -22,6 +22,10 @@ record PreparedSnapshot(ConfigSnapshot content, byte[] bytes) {
         return content.getVersion();
     }
 
+    long bundleVersion() {
+        return content.getBundles().getVersion();
+    }
+
     /** One push of a prepared snapshot. */
     record Push(PreparedSnapshot snapshot, byte[] tail) {
         static Push of(PreparedSnapshot snapshot, String nonce, String subscriber) {

@@ -109,6 +109,8 @@ final class ClusterConnector implements MemberConnectors.Connector {
     private boolean clusterDirty = true; // set by informer events; the import and bundle comparisons need it
     private int appliedImports; // hash of what the last import sync applied (outbound listeners, gateway IPs)
     private long appliedBundleVersion = -1;
+    /** The bundle set version the cluster's trust bundle ConfigMap holds, as last written or checked; -1: not yet. */
+    private volatile long configMapBundleVersion = -1;
     private SerialExecutor.Scheduled withdrawal;
     private SerialExecutor.Scheduled healthCheck;
     private Duration backoff = Duration.ofSeconds(1);
@@ -572,6 +574,12 @@ final class ClusterConnector implements MemberConnectors.Connector {
             client.configMaps().inNamespace(Mcs.SYSTEM_NAMESPACE).resource(want).update();
         }
         appliedBundleVersion = bundles.version();
+        configMapBundleVersion = bundles.version();
+    }
+
+    /** The bundle set version the cluster's trust bundle ConfigMap holds (-1 before it was written). */
+    long configMapBundleVersion() {
+        return configMapBundleVersion;
     }
 
     /**

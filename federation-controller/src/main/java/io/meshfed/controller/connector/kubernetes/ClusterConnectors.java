@@ -73,6 +73,19 @@ public final class ClusterConnectors implements AutoCloseable {
         return states;
     }
 
+    /**
+     * Per registered cluster, the bundle set version its trust bundle ConfigMap holds (-1 while its connector has
+     * not written it): what a root rotation waits for.
+     */
+    public java.util.Map<String, Long> trustBundleVersions() {
+        java.util.Map<String, Long> versions = new java.util.TreeMap<>();
+        for (ClusterRecord c : Records.list(store, Kind.CLUSTER, ClusterRecord.class)) {
+            versions.put(c.name(), connectors.running(c.name()).map(ClusterConnector::configMapBundleVersion)
+                    .orElse(-1L));
+        }
+        return versions;
+    }
+
     Optional<ClusterState> status(String name) {
         return status().stream().filter(s -> s.getName().equals(name)).findFirst();
     }
