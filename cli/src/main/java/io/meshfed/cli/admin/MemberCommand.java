@@ -10,7 +10,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code meshfed member add NAME --type vm --network NET [--trust-domain TD] [--cidr CIDR ...]}. */
+/**
+ * {@code meshfed member add NAME --type vm --network NET [--trust-domain TD] [--cidr CIDR ...] [--ca vault
+ * --vault-address URL --vault-mount PATH --vault-role ROLE (--vault-token-file F | --vault-approle-...)]}.
+ */
 @Command(name = "member", mixinStandardHelpOptions = true, description = "Manage members.",
         subcommands = {MemberCommand.Add.class})
 public final class MemberCommand {
@@ -35,6 +38,13 @@ public final class MemberCommand {
                         + " the list). When set, its gateways may report only IP addresses inside them.")
         java.util.List<String> cidrs;
 
+        @Option(names = "--ca", paramLabel = "BACKEND", defaultValue = "builtin",
+                description = "The member's CA: builtin (default), provided or vault (with the --vault-* flags).")
+        String ca;
+
+        @picocli.CommandLine.Mixin
+        CaOptions caOptions = new CaOptions();
+
         Add(CliContext context) {
             super(context);
         }
@@ -42,7 +52,9 @@ public final class MemberCommand {
         @Override
         MessageOrBuilder call(AdminServiceGrpc.AdminServiceBlockingStub admin) {
             return admin.addMember(AddMemberRequest.newBuilder().setName(name).setType(type).setNetwork(network)
-                    .setTrustDomain(trustDomain == null ? "" : trustDomain).addAllCidrs(cidrs == null ? java.util.List.of() : cidrs).build());
+                    .setTrustDomain(trustDomain == null ? "" : trustDomain)
+                    .addAllCidrs(cidrs == null ? java.util.List.of() : cidrs)
+                    .setCa(caOptions.choice(ca, "--ca")).build());
         }
 
         @Override

@@ -68,6 +68,8 @@ public final class StatusCommand extends AdminCommand {
                 : "\n" + ClusterTable.render(s.getClustersList());
         String consul = s.getConsulMembersCount() == 0 ? ""
                 : "\n" + io.meshfed.cli.render.ConsulTable.render(s.getConsulMembersList());
-        return sb + t.render() + clusters + consul;
+        String rotations = s.getRotationsCount() == 0 ? ""
+                : "\nRoot rotations in progress:\n" + RotationCommands.table(s.getRotationsList());
+        return sb + t.render() + clusters + consul + rotations;
     }
 }
