@@ -76,6 +76,16 @@ public final class SvidCertificates {
     }
 
     /** The pin of a certificate, as join tokens carry it: base64url (no padding) of the SHA-256 of its DER. */
+    /** SHA-256 of the certificate's DER, in lowercase hex: how status names a root. */
+    public static String sha256Hex(X509Certificate cert) {
+        try {
+            return java.util.HexFormat.of().formatHex(
+                    java.security.MessageDigest.getInstance("SHA-256").digest(cert.getEncoded()));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("SHA-256 unavailable or certificate not encodable: " + e.getMessage(), e);
+        }
+    }
+
     public static String pin(X509Certificate cert) {
         try {
             return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(

@@ -26,15 +26,10 @@ import io.meshfed.trust.ca.BuiltinCertificateAuthority;
 import io.meshfed.trust.ca.CaException;
 import io.meshfed.trust.ca.CertificateAuthority;
 import io.meshfed.trust.ca.ExternalCertificateAuthority;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.security.cert.CertificateEncodingException;
-import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -138,8 +133,8 @@ public final class RootRotations implements AutoCloseable {
             throw new FailedPreconditionException("the new CA of " + td.name() + " cannot be used: " + e.getMessage(),
                     e);
         }
-        String fromRoot = sha256(current.rootCertificates().get(0));
-        String toRoot = sha256(next.rootCertificates().get(0));
+        String fromRoot = io.meshfed.trust.SvidCertificates.sha256Hex(current.rootCertificates().get(0));
+        String toRoot = io.meshfed.trust.SvidCertificates.sha256Hex(next.rootCertificates().get(0));
         if (fromRoot.equals(toRoot)) {
             throw new FailedPreconditionException("the new CA of " + td.name() + " has the same root as the current"
                     + " one (SHA-256 " + fromRoot + "): a rotation needs a new root (another Vault mount, other"
@@ -229,7 +224,8 @@ public final class RootRotations implements AutoCloseable {
         for (RotationRecord r : running) {
             r = remember(r, subscribers);
             TrustDomain td = TrustDomain.parse(r.trustDomain());
-            String target = r.renewToward().map(g -> sha256(identity.ca(td, g).rootCertificates().get(0)))
+            String target = r.renewToward()
+                    .map(g -> io.meshfed.trust.SvidCertificates.sha256Hex(identity.ca(td, g).rootCertificates().get(0)))
                     .orElse("");
             RotationGate.Verdict verdict = RotationGate.evaluate(r, new RotationGate.Inputs(subscribers, clusters,
                     revoked, target, sources.longestLifetime().apply(td), clock.instant()));
@@ -301,7 +297,7 @@ public final class RootRotations implements AutoCloseable {
 
     private String rootSha(TrustDomain td, int generation) {
         try {
-            return sha256(identity.ca(td, generation).rootCertificates().get(0));
+            return io.meshfed.trust.SvidCertificates.sha256Hex(identity.ca(td, generation).rootCertificates().get(0));
         } catch (RuntimeException e) {
             return ""; // an aborted generation's CA that no longer opens (a Vault mount removed) names no root
         }
@@ -323,13 +319,6 @@ public final class RootRotations implements AutoCloseable {
         }
     }
 
-    static String sha256(X509Certificate certificate) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(certificate.getEncoded()));
-        } catch (NoSuchAlgorithmException | CertificateEncodingException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     @Override
     public synchronized void close() {

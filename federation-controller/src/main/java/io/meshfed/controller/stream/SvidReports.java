@@ -7,15 +7,12 @@ import io.meshfed.trust.SvidVerificationException;
 import io.meshfed.trust.TrustBundle;
 import io.meshfed.trust.X509SvidVerifier;
 import java.io.ByteArrayInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 
@@ -64,7 +61,8 @@ final class SvidReports {
                     List.of(root))));
             try {
                 verifier.verify(chain, one, subscriber);
-                return Result.of(new Reported(chain.get(0).getNotAfter().toInstant(), sha256(root)));
+                return Result.of(new Reported(chain.get(0).getNotAfter().toInstant(),
+                        io.meshfed.trust.SvidCertificates.sha256Hex(root)));
             } catch (SvidVerificationException e) {
                 why = e.getMessage();
             }
@@ -72,13 +70,6 @@ final class SvidReports {
         return Result.ignored("a chain that does not verify: " + why);
     }
 
-    static String sha256(X509Certificate certificate) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(certificate.getEncoded()));
-        } catch (NoSuchAlgorithmException | java.security.cert.CertificateEncodingException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     /** A reading: the report, or the reason it was ignored. */
     record Result(Reported reported, String ignoredBecause) {
