@@ -74,6 +74,15 @@ public final class TestSubscriber implements AutoCloseable {
         requests.onNext(request);
     }
 
+    /** Reports the SVID in use, as a node does on subscribing and after each renewal. */
+    public void reportSvid(io.meshfed.trust.X509Svid svid) throws java.security.cert.CertificateEncodingException {
+        io.meshfed.api.v1.SvidReport.Builder report = io.meshfed.api.v1.SvidReport.newBuilder();
+        for (java.security.cert.X509Certificate c : svid.chain()) {
+            report.addChain(com.google.protobuf.ByteString.copyFrom(c.getEncoded()));
+        }
+        send(ConfigRequest.newBuilder().setSvid(report).build());
+    }
+
     /** The next snapshot received, or null after {@code timeout}. */
     public ConfigSnapshot next(Duration timeout) throws InterruptedException {
         return received.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
