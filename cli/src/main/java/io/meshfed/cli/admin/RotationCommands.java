@@ -31,9 +31,9 @@ public final class RotationCommands {
                         + " of the current backend (builtin only).")
         String to;
 
-        @Option(names = "--soak", paramLabel = "DURATION", defaultValue = "0s", converter = Durations.class,
-                description = "Least time each phase lasts, even once its gate is met (e.g. 10m). Default 0s.")
-        java.time.Duration soak;
+        @Option(names = "--soak", paramLabel = "DURATION", converter = Durations.class,
+                description = "Least time each phase lasts, even once its gate is met (e.g. 10m). Default: none.")
+        java.time.Duration soak; // null: no soak
 
         @picocli.CommandLine.Mixin
         CaOptions caOptions = new CaOptions();
@@ -45,7 +45,7 @@ public final class RotationCommands {
         @Override
         MessageOrBuilder call(AdminServiceGrpc.AdminServiceBlockingStub admin) {
             RotateTrustDomainRequest.Builder r = RotateTrustDomainRequest.newBuilder().setTrustDomain(trustDomain)
-                    .setSoakSeconds(soak.toSeconds());
+                    .setSoakSeconds(soak == null ? 0 : soak.toSeconds());
             if (!to.isEmpty()) {
                 r.setTo(caOptions.choice(to, "--to"));
             } else {

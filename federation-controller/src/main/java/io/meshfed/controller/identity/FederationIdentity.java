@@ -249,6 +249,7 @@ public final class FederationIdentity {
             }
             return ca(td);
         }
+        boolean made = !Files.exists(dir);
         try {
             io.meshfed.controller.store.OwnerOnly.directory(dir);
             new CaChoice(backend, settings).write(file);
@@ -260,6 +261,9 @@ public final class FederationIdentity {
         } catch (RuntimeException e) {
             try {
                 Files.deleteIfExists(file); // a corrected request may choose again
+                if (made) {
+                    deleteRecursively(dir); // nothing of the refused choice stays
+                }
             } catch (IOException ignored) {
                 // left for the operator: the message names the file
             }
