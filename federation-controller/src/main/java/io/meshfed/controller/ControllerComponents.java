@@ -219,7 +219,8 @@ final class ControllerComponents implements AutoCloseable {
         HttpEndpoint http = HttpEndpoint.https(config.httpListen(),
                 SpiffeTls.nettyServerBuilder(provider, trustManager, keyManager, ClientAuth.OPTIONAL).build(),
                 httpTimeouts, readiness::isReady, metrics::scrape, 
-                new JsonTranscoder(ServerInterceptors.intercept(adminService, errors))); // the same chain as gRPC
+                new JsonTranscoder(ServerInterceptors.intercept(adminService, errors)), // the same chain as gRPC
+                new io.meshfed.controller.identity.PublishedBundles(trust, store)::document);
         started.add("HTTPS endpoint", http);
         HttpEndpoint probes = null;
         if (config.probeListen() != null) {

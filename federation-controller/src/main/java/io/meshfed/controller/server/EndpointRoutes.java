@@ -18,26 +18,34 @@ import io.netty.handler.ssl.SslHandler;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.Optional;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Routes a complete request: {@code /healthz} and {@code /readyz} answered on the event loop; {@code /metrics} and
- * (on the HTTPS port) {@code /v1/admin/METHOD} run on the bounded workers, as they may wait for the store.
+ * Routes a complete request: {@code /healthz} and {@code /readyz} answered on the event loop; {@code /metrics},
+ * (on the HTTPS port) {@code /v1/admin/METHOD} and the SPIFFE bundle endpoint
+ * {@code GET /.well-known/spiffe-bundle/<trust-domain>} run on the bounded workers, as they may wait for the store.
  */
 @ChannelHandler.Sharable
 final class EndpointRoutes extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final Logger LOG = LoggerFactory.getLogger(EndpointRoutes.class);
     static final String ADMIN_PREFIX = "/v1/admin/";
+    static final String BUNDLE_PREFIX = "/.well-known/spiffe-bundle/";
     static final String TEXT = "text/plain";
     static final String JSON = "application/json";
     static final String PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8";
 
-    /** What the routes call; {@code admin} is null on the probe port. */
-    record Handlers(BooleanSupplier ready, Supplier<String> metrics, AdminHandler admin) {}
+    /**
+     * What the routes call; {@code admin} and {@code bundles} (a trust domain's SPIFFE bundle JSON, empty when it is
+     * not served) are null on the probe port.
+     */
+    record Handlers(BooleanSupplier ready, Supplier<String> metrics, AdminHandler admin,
+            Function<String, Optional<String>> bundles) {}
 
     private final Handlers handlers;
     private final Executor workers;
@@ -64,9 +72,12 @@ final class EndpointRoutes extends SimpleChannelInboundHandler<FullHttpRequest> 
             default -> {
                 if (handlers.admin() != null && path.startsWith(ADMIN_PREFIX)) {
                     admin(ctx, keepAlive, request, path.substring(ADMIN_PREFIX.length()));
+                } else if (handlers.bundles() != null && path.startsWith(BUNDLE_PREFIX)) {
+                    bundle(ctx, keepAlive, request, path.substring(BUNDLE_PREFIX.length()));
                 } else {
                     respond(ctx, keepAlive, new Response(404, TEXT, "no such path: " + path + "; this port serves "
-                            + (handlers.admin() != null ? "/healthz, /readyz, /metrics and " + ADMIN_PREFIX + "METHOD"
+                            + (handlers.admin() != null ? "/healthz, /readyz, /metrics, " + BUNDLE_PREFIX
+                                    + "TRUST-DOMAIN and " + ADMIN_PREFIX + "METHOD"
                                     : "/healthz, /readyz and /metrics") + "\n"));
                 }
             }
@@ -83,6 +94,28 @@ final class EndpointRoutes extends SimpleChannelInboundHandler<FullHttpRequest> 
         SslHandler ssl = ctx.pipeline().get(SslHandler.class);
         SSLSession session = ssl == null ? null : ssl.engine().getSession();
         offload(ctx, keepAlive, true, () -> handlers.admin().handle(method, body, session));
+    }
+
+    private void bundle(ChannelHandlerContext ctx, boolean keepAlive, FullHttpRequest request, String trustDomain) {
+        if (!HttpMethod.GET.equals(request.method()) && !HttpMethod.HEAD.equals(request.method())) {
+            respond(ctx, keepAlive, new Response(405, TEXT, "the SPIFFE bundle endpoint answers GET only\n"));
+            return;
+        }
+        offload(ctx, keepAlive, false, () -> handlers.bundles().apply(trustDomain)
+                .map(json -> new Response(200, JSON, json))
+                .orElseGet(() -> new Response(404, TEXT, "no bundle of trust domain '" + printable(trustDomain)
+                        + "' is served here: this endpoint serves the federation's own trust domain and its members'"
+                        + " (not external or federated ones)\n")));
+    }
+
+    /** At most 255 characters of {@code s}, every one outside printable ASCII as '?': safe to echo back. */
+    private static String printable(String s) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < Math.min(s.length(), 255); i++) {
+            char c = s.charAt(i);
+            b.append(c >= 0x20 && c < 0x7f ? c : '?');
+        }
+        return b.toString();
     }
 
     private void offload(ChannelHandlerContext ctx, boolean keepAlive, boolean json, Supplier<Response> work) {

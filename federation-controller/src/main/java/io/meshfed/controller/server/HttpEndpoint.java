@@ -119,18 +119,22 @@ public final class HttpEndpoint implements AutoCloseable {
         channel = bound.channel();
     }
 
-    /** HTTPS with health, readiness, metrics and the JSON admin API; {@code tls} asks for a client certificate. */
+    /**
+     * HTTPS with health, readiness, metrics, the JSON admin API and the SPIFFE bundle endpoint ({@code bundles}: a
+     * trust domain's bundle JSON, empty when not served); {@code tls} asks for a client certificate.
+     */
     public static HttpEndpoint https(InetSocketAddress address, SslContext tls, Timeouts timeouts,
-            BooleanSupplier ready, Supplier<String> metrics, AdminHandler admin) throws IOException {
+            BooleanSupplier ready, Supplier<String> metrics, AdminHandler admin,
+            java.util.function.Function<String, java.util.Optional<String>> bundles) throws IOException {
         return new HttpEndpoint(address, requireNonNull(tls, "tls"), timeouts,
-                new EndpointRoutes.Handlers(ready, metrics, requireNonNull(admin, "admin")), MAX_ADMIN_BODY,
-                "controller-https");
+                new EndpointRoutes.Handlers(ready, metrics, requireNonNull(admin, "admin"),
+                        requireNonNull(bundles, "bundles")), MAX_ADMIN_BODY, "controller-https");
     }
 
     /** Plain HTTP with health, readiness and metrics only. */
     public static HttpEndpoint probes(InetSocketAddress address, Timeouts timeouts, BooleanSupplier ready,
             Supplier<String> metrics) throws IOException {
-        return new HttpEndpoint(address, null, timeouts, new EndpointRoutes.Handlers(ready, metrics, null),
+        return new HttpEndpoint(address, null, timeouts, new EndpointRoutes.Handlers(ready, metrics, null, null),
                 MAX_HEADERS, "controller-probes");
     }
 
