@@ -19,9 +19,7 @@ import io.meshfed.cli.admin.AdminClient;
 import io.meshfed.client.Joiner;
 import io.meshfed.client.NodeSession;
 import io.meshfed.client.StateDir;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -63,7 +61,7 @@ class RootRotationE2ETest {
 
     @TempDir
     static Path work;
-    private Process quickstart;
+    private RunningQuickstart quickstart;
     private Map<String, String> env;
     private List<String> controllerCommand;
     private Process controller; // the controller this test restarted (the quickstart's own until the first kill)
@@ -74,43 +72,17 @@ class RootRotationE2ETest {
 
     @BeforeAll
     void startQuickstart() throws Exception {
-        quickstart = new ProcessBuilder(Processes.root().resolve("meshfed").toString(), "quickstart", "--dir", "qs")
-                .directory(work.toFile()).redirectErrorStream(true).start();
-        BufferedReader out = new BufferedReader(new InputStreamReader(quickstart.getInputStream(),
-                StandardCharsets.UTF_8));
-        List<String> lines = new ArrayList<>();
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
-        String line;
-        while (System.nanoTime() < deadline && (line = out.readLine()) != null) {
-            lines.add(line);
-            if (line.startsWith("Addresses, SPIFFE IDs and logs:")) {
-                break;
-            }
-        }
-        assertThat(lines).as(String.join("\n", lines)).contains("meshfed quickstart is running. Try:");
-        Thread drain = new Thread(() -> {
-            try {
-                out.transferTo(java.io.Writer.nullWriter());
-            } catch (IOException ignored) {
-                // the quickstart ended
-            }
-        });
-        drain.setDaemon(true);
-        drain.start();
-        String json = Files.readString(work.resolve("qs/quickstart.json"));
-        env = Map.of("MESHFED_HOME", field(json, "adminHome"));
+        quickstart = RunningQuickstart.start(work);
+        env = quickstart.env;
         logs = Files.createDirectories(work.resolve("test-logs"));
-        Matcher controllerEntry = Pattern.compile("\"controller\" : \\{.*?\"pid\" : (\\d+)", Pattern.DOTALL)
-                .matcher(json);
-        assertThat(controllerEntry.find()).as(json).isTrue();
-        controllerPid = Long.parseLong(controllerEntry.group(1));
+        controllerPid = quickstart.pid("controller");
         ProcessHandle.Info info = ProcessHandle.of(controllerPid).orElseThrow().info();
         controllerCommand = new ArrayList<>();
         controllerCommand.add(info.command().orElseThrow());
         controllerCommand.addAll(List.of(info.arguments().orElseThrow()));
-        targets = List.of(entry(json, "hello.demo from west through both gateways"),
-                entry(json, "hello.demo from west through west's agent and east's gateway"),
-                entry(json, "hello.demo from outside through the edge gateway") + "rotation");
+        targets = List.of(quickstart.field("hello.demo from west through both gateways"),
+                quickstart.field("hello.demo from west through west's agent and east's gateway"),
+                quickstart.field("hello.demo from outside through the edge gateway") + "rotation");
     }
 
     @AfterAll
@@ -119,8 +91,7 @@ class RootRotationE2ETest {
             controller.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
         }
         if (quickstart != null) {
-            quickstart.destroy();
-            quickstart.waitFor(90, TimeUnit.SECONDS);
+            quickstart.close();
         }
     }
 
@@ -135,16 +106,6 @@ class RootRotationE2ETest {
     @AfterEach
     void stopLoad() throws Exception {
         load.close();
-    }
-
-    private static String field(String json, String name) {
-        Matcher m = Pattern.compile("\"" + Pattern.quote(name) + "\" : \"([^\"]*)\"").matcher(json);
-        assertThat(m.find()).as(name + " in " + json).isTrue();
-        return m.group(1);
-    }
-
-    private static String entry(String json, String name) {
-        return field(json, name);
     }
 
     /** A GET on a new connection to {@code target} ("host:port" or "host:port/path"); the body of a 200, else throws. */
@@ -247,11 +208,7 @@ class RootRotationE2ETest {
     }
 
     private Processes.Result meshfed(String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Processes.root().resolve("meshfed").toString()));
-        cmd.addAll(List.of(args));
-        Processes.Result r = Processes.run(work, Duration.ofMinutes(2), cmd, env);
-        assertThat(r.exitCode()).as(r.toString()).isZero();
-        return r;
+        return quickstart.meshfed(args);
     }
 
     private TrustRotation rotation() {
