@@ -102,6 +102,78 @@ public final class SpiffeBundleJson {
         return builder.build();
     }
 
+    /** The most keys a bundle fetched from another trust domain may hold ({@link #decodeFederated}). */
+    public static final int MAX_FEDERATED_KEYS = 64;
+
+    /**
+     * Decodes a bundle fetched from an outside trust domain's bundle endpoint, which is untrusted input: on top of
+     * {@link #decode}, at most {@value #MAX_FEDERATED_KEYS} keys, at least one X.509 authority, every X.509 authority
+     * a CA certificate allowed to sign certificates (basic constraints CA, key usage keyCertSign when present), and
+     * none that names another trust domain in a {@code spiffe://} URI SAN.
+     *
+     * @throws TrustFormatException naming the first rule broken and the key it is in
+     */
+    public static TrustBundle decodeFederated(TrustDomain trustDomain, String json) {
+        TrustBundle bundle = decode(trustDomain, json);
+        int keys = keyCount(json);
+        if (keys > MAX_FEDERATED_KEYS) {
+            throw new TrustFormatException("the bundle has " + keys + " keys; at most " + MAX_FEDERATED_KEYS
+                    + " are accepted from another trust domain");
+        }
+        if (bundle.x509Authorities().isEmpty()) {
+            throw new TrustFormatException("the bundle has no x509-svid authority; an empty bundle would make every"
+                    + " SVID of " + trustDomain + " fail, so it is not taken");
+        }
+        for (int i = 0; i < bundle.x509Authorities().size(); i++) {
+            X509Certificate root = bundle.x509Authorities().get(i);
+            String which = "X.509 authority " + (i + 1) + " (" + root.getSubjectX500Principal().getName() + ")";
+            if (root.getBasicConstraints() < 0) {
+                throw new TrustFormatException(which + " is not a CA certificate (basic constraints CA:FALSE)");
+            }
+            boolean[] usage = root.getKeyUsage();
+            if (usage != null && (usage.length < 6 || !usage[5])) {
+                throw new TrustFormatException(which + " may not sign certificates (no keyCertSign key usage)");
+            }
+            for (String uri : uriSans(root)) {
+                if (uri.startsWith("spiffe://")) {
+                    String named = uri.substring("spiffe://".length()).split("/", 2)[0];
+                    if (!named.equals(trustDomain.name())) {
+                        throw new TrustFormatException(which + " names trust domain " + named + ", not "
+                                + trustDomain);
+                    }
+                }
+            }
+        }
+        return bundle;
+    }
+
+    private static int keyCount(String json) {
+        try {
+            return MAPPER.readTree(json).get("keys").size();
+        } catch (JsonProcessingException e) {
+            throw new TrustFormatException("SPIFFE bundle is not valid JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    private static java.util.List<String> uriSans(X509Certificate cert) {
+        try {
+            java.util.Collection<java.util.List<?>> sans = cert.getSubjectAlternativeNames();
+            if (sans == null) {
+                return java.util.List.of();
+            }
+            java.util.List<String> uris = new java.util.ArrayList<>();
+            for (java.util.List<?> san : sans) {
+                if (san.size() == 2 && Integer.valueOf(6).equals(san.get(0)) && san.get(1) instanceof String u) {
+                    uris.add(u);
+                }
+            }
+            return uris;
+        } catch (java.security.cert.CertificateParsingException e) {
+            throw new TrustFormatException("an X.509 authority's subject alternative names cannot be read: "
+                    + e.getMessage(), e);
+        }
+    }
+
     private static void decodeKey(TrustBundle.Builder builder, JsonNode key, int index) {
         if (!key.isObject()) {
             throw new TrustFormatException("keys[" + index + "] is not a JSON object");

@@ -194,4 +194,31 @@ class SpiffeBundleJsonTest {
         assertThatThrownBy(() -> BundleSet.of(1, List.of(pki.bundle(), second.bundle())))
                 .hasMessageContaining("two bundles for trust domain example.com");
     }
+
+    @Test
+    void aFederatedBundleMustHoldCaRootsOfItsOwnTrustDomainAndNotTooManyKeys() {
+        String good = SpiffeBundleJson.encode(TrustBundle.of(EXAMPLE, List.of(pki.root())));
+        assertThat(SpiffeBundleJson.decodeFederated(EXAMPLE, good).x509Authorities()).containsExactly(pki.root());
+
+        String leaf = SpiffeBundleJson.encode(TrustBundle.of(EXAMPLE, List.of(pki.svid("/ns/a/sa/b").leaf())));
+        assertThatThrownBy(() -> SpiffeBundleJson.decodeFederated(EXAMPLE, leaf))
+                .isInstanceOf(TrustFormatException.class).hasMessageContaining("is not a CA certificate");
+
+        TestPki other = TestPki.create("other.example", NOW);
+        String foreign = SpiffeBundleJson.encode(TrustBundle.of(EXAMPLE, List.of(other.root())));
+        assertThatThrownBy(() -> SpiffeBundleJson.decodeFederated(EXAMPLE, foreign))
+                .isInstanceOf(TrustFormatException.class)
+                .hasMessageContaining("names trust domain other.example, not example.com");
+
+        assertThatThrownBy(() -> SpiffeBundleJson.decodeFederated(EXAMPLE, "{\"keys\": []}"))
+                .isInstanceOf(TrustFormatException.class).hasMessageContaining("no x509-svid authority");
+
+        StringBuilder many = new StringBuilder("{\"keys\": [");
+        for (int i = 0; i <= SpiffeBundleJson.MAX_FEDERATED_KEYS; i++) {
+            many.append(i == 0 ? "" : ",").append("{\"kty\":\"EC\",\"use\":\"other\"}");
+        }
+        String tooMany = many.append("]}").toString();
+        assertThatThrownBy(() -> SpiffeBundleJson.decodeFederated(EXAMPLE, tooMany))
+                .isInstanceOf(TrustFormatException.class).hasMessageContaining("at most 64 are accepted");
+    }
 }

@@ -50,6 +50,7 @@ public final class CertificateBuilder {
     private boolean keyUsageCritical = true;
     private final List<KeyPurposeId> extendedKeyUsages = new ArrayList<>();
     private final List<String> uriSans = new ArrayList<>();
+    private final List<GeneralName> otherSans = new ArrayList<>();
     private boolean sanCritical;
 
     public static CertificateBuilder builder() {
@@ -132,6 +133,18 @@ public final class CertificateBuilder {
         return this;
     }
 
+    /** A DNS name SAN, for web PKI server certificates (a bundle endpoint's https_web profile). */
+    public CertificateBuilder dnsSan(String name) {
+        otherSans.add(new GeneralName(GeneralName.dNSName, requireNonNull(name, "name")));
+        return this;
+    }
+
+    /** An IP address SAN, for web PKI server certificates. */
+    public CertificateBuilder ipSan(String address) {
+        otherSans.add(new GeneralName(GeneralName.iPAddress, requireNonNull(address, "address")));
+        return this;
+    }
+
     public CertificateBuilder sanCritical(boolean critical) {
         this.sanCritical = critical;
         return this;
@@ -168,9 +181,10 @@ public final class CertificateBuilder {
                 b.addExtension(Extension.extendedKeyUsage, false,
                         new ExtendedKeyUsage(extendedKeyUsages.toArray(new KeyPurposeId[0])));
             }
-            if (!uriSans.isEmpty()) {
-                GeneralName[] names = uriSans.stream()
-                        .map(u -> new GeneralName(GeneralName.uniformResourceIdentifier, u)).toArray(GeneralName[]::new);
+            if (!uriSans.isEmpty() || !otherSans.isEmpty()) {
+                List<GeneralName> all = new java.util.ArrayList<>(otherSans);
+                uriSans.forEach(u -> all.add(new GeneralName(GeneralName.uniformResourceIdentifier, u)));
+                GeneralName[] names = all.toArray(GeneralName[]::new);
                 b.addExtension(Extension.subjectAlternativeName, sanCritical, new GeneralNames(names));
             }
             b.addExtension(Extension.subjectKeyIdentifier, false, utils.createSubjectKeyIdentifier(publicKey));
