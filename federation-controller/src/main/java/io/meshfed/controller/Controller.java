@@ -108,6 +108,11 @@ public final class Controller implements AutoCloseable {
         return components.probeAddress();
     }
 
+    /** The https_web SPIFFE bundle endpoint's address, when {@code bundleEndpointListen} is set. */
+    public Optional<InetSocketAddress> webBundleEndpointAddress() {
+        return components.webBundleEndpointAddress();
+    }
+
     public Store store() {
         return components.store();
     }

@@ -26,6 +26,9 @@ import io.meshfed.controller.join.JoinServiceImpl;
 import io.meshfed.controller.join.JoinTokenOperations;
 import io.meshfed.controller.join.JoinTokens;
 import io.meshfed.controller.join.SvidLifetimes;
+import io.meshfed.controller.federation.BundleFetcher;
+import io.meshfed.controller.federation.FederationOperations;
+import io.meshfed.controller.federation.FederationRefresher;
 import io.meshfed.controller.rotation.RootRotations;
 import io.meshfed.controller.connector.kubernetes.ClusterConnectors;
 import io.meshfed.controller.connector.consul.ConsulConnectors;
@@ -37,6 +40,7 @@ import io.meshfed.controller.server.AdvertisedAddress;
 import io.meshfed.controller.server.ControllerMetrics;
 import io.meshfed.controller.server.ErrorMappingInterceptor;
 import io.meshfed.controller.server.HttpEndpoint;
+import io.meshfed.controller.server.WebPkiTls;
 import io.meshfed.controller.server.JsonTranscoder;
 import io.meshfed.controller.server.PeerIdentity;
 import io.meshfed.controller.server.Readiness;
@@ -90,9 +94,11 @@ final class ControllerComponents implements AutoCloseable {
     private final InetSocketAddress grpcAddress;
     private final HttpEndpoint http;
     private final HttpEndpoint probes; // null when off
+    private final HttpEndpoint webBundles; // null when off
 
     private ControllerComponents(StartedComponents started, Store store, ConfigStreamService streams,
-            InetSocketAddress grpcAddress, HttpEndpoint http, HttpEndpoint probes) {
+            InetSocketAddress grpcAddress, HttpEndpoint http, HttpEndpoint probes, HttpEndpoint webBundles) {
+        this.webBundles = webBundles;
         this.started = started;
         this.store = store;
         this.streams = streams;
@@ -160,8 +166,12 @@ final class ControllerComponents implements AutoCloseable {
         SvidLifetimes lifetimes = new SvidLifetimes(config.svidMaxTtl(), config.svidMaxTtlByTrustDomain());
         RootRotations rotations = new RootRotations(store, trust, new RootRotations.Sources(streams::status,
                 connectors::trustBundleVersions, lifetimes::max), clock, timer, ROTATION_TICK);
+        FederationRefresher federationRefresher = new FederationRefresher(store,
+                new BundleFetcher(config.federation().fetchTimeout(), clock), clock, timer);
+        FederationOperations federations = new FederationOperations(store, identity.federationTrustDomain(),
+                federationRefresher, clock);
         StatusService status = new StatusService(store, identity, trust, streams, connectors, consulConnectors, clock,
-                config.outboundPorts(), rotations);
+                config.outboundPorts(), rotations, federations);
         RouteOperations routes = new RouteOperations(store);
         ClusterOperations clusters = new ClusterOperations(store, identity, membership, connectors);
         ConsulOperations consul = new ConsulOperations(store, identity, membership, consulConnectors);
@@ -174,7 +184,7 @@ final class ControllerComponents implements AutoCloseable {
                 streams::workloadsReported);
         CallerPolicyOperations callers = new CallerPolicyOperations(store, ports::reconcile);
         AdminServiceImpl admin = new AdminServiceImpl(membership, tokens, exports, status, routes, clusters,
-                consul, identities, callers, rotations);
+                consul, identities, callers, rotations, federations);
 
         connectors.start();
         started.add("cluster connectors", connectors);
@@ -182,6 +192,8 @@ final class ControllerComponents implements AutoCloseable {
         started.add("consul connectors", consulConnectors);
         rotations.start();
         started.add("root rotations", rotations);
+        federationRefresher.start();
+        started.add("federation refresher", federationRefresher);
 
         SpiffeId adminId = identity.adminId();
         SpiffeTrustManager trustManager = new SpiffeTrustManager(credentials, PeerAuthorizer.anyVerified(), clock,
@@ -216,12 +228,21 @@ final class ControllerComponents implements AutoCloseable {
         InetSocketAddress grpcAddress = (InetSocketAddress) grpc.getListenSockets().get(0);
         advertised.bound(grpcAddress);
         Readiness readiness = new Readiness();
+        var published = new io.meshfed.controller.identity.PublishedBundles(trust, store);
         HttpEndpoint http = HttpEndpoint.https(config.httpListen(),
                 SpiffeTls.nettyServerBuilder(provider, trustManager, keyManager, ClientAuth.OPTIONAL).build(),
                 httpTimeouts, readiness::isReady, metrics::scrape, 
                 new JsonTranscoder(ServerInterceptors.intercept(adminService, errors)), // the same chain as gRPC
-                new io.meshfed.controller.identity.PublishedBundles(trust, store)::document);
+                published::document);
         started.add("HTTPS endpoint", http);
+        HttpEndpoint webBundles = null;
+        if (config.federation().webEndpoint()) {
+            webBundles = HttpEndpoint.bundleEndpoint(config.federation().bundleEndpointListen(),
+                    WebPkiTls.server(config.federation().bundleEndpointCertFile(),
+                            config.federation().bundleEndpointKeyFile()), httpTimeouts, readiness::isReady,
+                    published::document);
+            started.add("https_web bundle endpoint", webBundles);
+        }
         HttpEndpoint probes = null;
         if (config.probeListen() != null) {
             probes = HttpEndpoint.probes(config.probeListen(), httpTimeouts, readiness::isReady, metrics::scrape);
@@ -232,8 +253,9 @@ final class ControllerComponents implements AutoCloseable {
         started.add("readiness", readiness::markNotReady);
         LOG.info("controller of trust domain {} serving gRPC on {} and HTTPS on {} (TLS provider {}){}, store"
                 + " revision {}", identity.federationTrustDomain(), grpcAddress, http.address(), provider,
-                probes == null ? "" : ", probes on HTTP " + probes.address(), store.revision());
-        return new ControllerComponents(started, store, streams, grpcAddress, http, probes);
+                (probes == null ? "" : ", probes on HTTP " + probes.address()) + (webBundles == null ? ""
+                        : ", the https_web SPIFFE bundle endpoint on " + webBundles.address()), store.revision());
+        return new ControllerComponents(started, store, streams, grpcAddress, http, probes, webBundles);
     }
 
     /**
@@ -263,6 +285,10 @@ final class ControllerComponents implements AutoCloseable {
 
     Optional<InetSocketAddress> probeAddress() {
         return Optional.ofNullable(probes).map(HttpEndpoint::address);
+    }
+
+    Optional<InetSocketAddress> webBundleEndpointAddress() {
+        return Optional.ofNullable(webBundles).map(HttpEndpoint::address);
     }
 
     Store store() {

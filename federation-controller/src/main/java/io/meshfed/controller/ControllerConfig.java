@@ -42,17 +42,25 @@ import java.util.Set;
  *                                  #   15008, 15012-15022, 15443) may lie in it
  * maxPodsPerCluster: 100000        # MESHFED_MAX_PODS_PER_CLUSTER  pods a member cluster may have for its gateways to
  *                                  #   attest pods by source address; beyond it attestation is off for that cluster
+ * bundleEndpointListen: 0.0.0.0:8443  # MESHFED_BUNDLE_ENDPOINT_LISTEN  --bundle-endpoint-listen  the https_web SPIFFE
+ *                                  #   bundle endpoint (GET /.well-known/spiffe-bundle/TD); default empty: off
+ * bundleEndpointCertFile: web.crt  # MESHFED_BUNDLE_ENDPOINT_CERT_FILE  --bundle-endpoint-cert-file  its web PKI
+ *                                  #   certificate chain (PEM); required with bundleEndpointListen
+ * bundleEndpointKeyFile: web.key   # MESHFED_BUNDLE_ENDPOINT_KEY_FILE  --bundle-endpoint-key-file  its key (PEM)
+ * federationFetchTimeout: 10s      # MESHFED_FEDERATION_FETCH_TIMEOUT  one fetch of an outside trust domain's bundle
  * </pre>
  */
 public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocketAddress httpListen,
         String advertiseAddress, Duration pushDebounce, Duration agentGracePeriod, Duration clusterStaleGrace,
         Duration svidMaxTtl, Map<String, Duration> svidMaxTtlByTrustDomain, int configStreamsPerIdentity,
-        int memberPortQuota, InetSocketAddress probeListen, int maxPodsPerCluster, PortRange outboundPorts) {
+        int memberPortQuota, InetSocketAddress probeListen, int maxPodsPerCluster, PortRange outboundPorts,
+        io.meshfed.controller.federation.FederationSettings federation) {
     public static final String DEFAULT_LISTEN = "127.0.0.1:15012";
     public static final String DEFAULT_HTTP_LISTEN = "127.0.0.1:15014";
     private static final Set<String> KEYS = Set.of("dataDir", "listen", "httpListen", "advertiseAddress",
             "pushDebounce", "agentGracePeriod", "clusterStaleGrace", "svidMaxTtl", "svidMaxTtlByTrustDomain",
-            "configStreamsPerIdentity", "memberPortQuota", "probeListen", "maxPodsPerCluster", "outboundPortRange");
+            "configStreamsPerIdentity", "memberPortQuota", "probeListen", "maxPodsPerCluster", "outboundPortRange",
+            "bundleEndpointListen", "bundleEndpointCertFile", "bundleEndpointKeyFile", "federationFetchTimeout");
     public static final Duration DEFAULT_AGENT_GRACE_PERIOD = Duration.ofSeconds(30);
     /** How long a member cluster's endpoints stay (stale) while its API server is unreachable. */
     public static final Duration DEFAULT_CLUSTER_STALE_GRACE = Duration.ofMinutes(5);
@@ -79,6 +87,7 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
         configStreamsPerIdentity = configStreamsPerIdentity <= 0 ? DEFAULT_CONFIG_STREAMS_PER_IDENTITY
                 : configStreamsPerIdentity;
         outboundPorts = outboundPorts == null ? PortRange.DEFAULT : outboundPorts;
+        federation = federation == null ? io.meshfed.controller.federation.FederationSettings.DEFAULTS : federation;
         if (memberPortQuota < 1 || memberPortQuota > outboundPorts.size()) {
             throw new ConfigException("memberPortQuota " + memberPortQuota + " is outside 1-"
                     + outboundPorts.size() + " (the size of the outbound port range " + outboundPorts + ")");
@@ -97,56 +106,74 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
             int memberPortQuota, InetSocketAddress probeListen) {
         this(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod, clusterStaleGrace,
                 svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota, probeListen,
-                DEFAULT_MAX_PODS_PER_CLUSTER, null);
+                DEFAULT_MAX_PODS_PER_CLUSTER, null, null);
     }
 
     /** With the defaults for the SVID lifetime maximum, the stream limit and the port quota; no probe listener. */
     public ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocketAddress httpListen,
             String advertiseAddress, Duration pushDebounce, Duration agentGracePeriod, Duration clusterStaleGrace) {
         this(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod, clusterStaleGrace, null,
-                null, 0, PortAllocations.DEFAULT_MEMBER_QUOTA, null, DEFAULT_MAX_PODS_PER_CLUSTER, PortRange.DEFAULT);
+                null, 0, PortAllocations.DEFAULT_MEMBER_QUOTA, null, DEFAULT_MAX_PODS_PER_CLUSTER, PortRange.DEFAULT,
+                null);
+    }
+
+    /** With the default federation settings (no https_web bundle endpoint, the default fetch timeout). */
+    public ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocketAddress httpListen,
+            String advertiseAddress, Duration pushDebounce, Duration agentGracePeriod, Duration clusterStaleGrace,
+            Duration svidMaxTtl, Map<String, Duration> svidMaxTtlByTrustDomain, int configStreamsPerIdentity,
+            int memberPortQuota, InetSocketAddress probeListen, int maxPodsPerCluster, PortRange outboundPorts) {
+        this(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod, clusterStaleGrace,
+                svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota, probeListen,
+                maxPodsPerCluster, outboundPorts, null);
     }
 
     /** The same configuration with another SVID lifetime maximum (and maxima per trust domain). */
     public ControllerConfig withSvidMaxTtl(Duration max, Map<String, Duration> byTrustDomain) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
                 clusterStaleGrace, max, byTrustDomain, configStreamsPerIdentity, memberPortQuota, probeListen,
-                maxPodsPerCluster, outboundPorts);
+                maxPodsPerCluster, outboundPorts, federation);
     }
 
     /** The same configuration with another limit of config streams per SPIFFE ID. */
     public ControllerConfig withConfigStreamsPerIdentity(int limit) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
                 clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, limit, memberPortQuota, probeListen,
-                maxPodsPerCluster, outboundPorts);
+                maxPodsPerCluster, outboundPorts, federation);
     }
 
     /** The same configuration with another grace period for agents without a config stream. */
     public ControllerConfig withAgentGracePeriod(Duration grace) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, grace,
                 clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota,
-                probeListen, maxPodsPerCluster, outboundPorts);
+                probeListen, maxPodsPerCluster, outboundPorts, federation);
     }
 
     /** The same configuration with another port quota per member. */
     public ControllerConfig withMemberPortQuota(int quota) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
                 clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, quota, probeListen,
-                maxPodsPerCluster, outboundPorts);
+                maxPodsPerCluster, outboundPorts, federation);
     }
 
     /** The same configuration with another bound of pods per member cluster for pod attestation. */
     public ControllerConfig withMaxPodsPerCluster(int max) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
                 clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota,
-                probeListen, max, outboundPorts);
+                probeListen, max, outboundPorts, federation);
     }
 
     /** The same configuration with another outbound port range. */
     public ControllerConfig withOutboundPorts(PortRange range) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
                 clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota,
-                probeListen, maxPodsPerCluster, range);
+                probeListen, maxPodsPerCluster, range, federation);
+    }
+
+    /** The same configuration with other federation settings (bundle endpoint, fetch timeout). */
+    public ControllerConfig withFederation(io.meshfed.controller.federation.FederationSettings settings) {
+        return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
+                clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota,
+                probeListen, maxPodsPerCluster, outboundPorts, settings);
     }
 
     /** The settings as given, before validation: each value with where it came from. */
@@ -168,6 +195,10 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
             set("probeListen", "", "default");
             set("maxPodsPerCluster", Integer.toString(DEFAULT_MAX_PODS_PER_CLUSTER), "default");
             set("outboundPortRange", PortRange.DEFAULT.toString(), "default");
+            set("bundleEndpointListen", "", "default");
+            set("bundleEndpointCertFile", "", "default");
+            set("bundleEndpointKeyFile", "", "default");
+            set("federationFetchTimeout", "10s", "default");
         }
 
         private void set(String key, String value, String source) {
@@ -229,7 +260,11 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
                     Map.entry("MESHFED_MEMBER_PORT_QUOTA", "memberPortQuota"),
                     Map.entry("MESHFED_PROBE_LISTEN", "probeListen"),
                     Map.entry("MESHFED_MAX_PODS_PER_CLUSTER", "maxPodsPerCluster"),
-                    Map.entry("MESHFED_OUTBOUND_PORT_RANGE", "outboundPortRange"));
+                    Map.entry("MESHFED_OUTBOUND_PORT_RANGE", "outboundPortRange"),
+                    Map.entry("MESHFED_BUNDLE_ENDPOINT_LISTEN", "bundleEndpointListen"),
+                    Map.entry("MESHFED_BUNDLE_ENDPOINT_CERT_FILE", "bundleEndpointCertFile"),
+                    Map.entry("MESHFED_BUNDLE_ENDPOINT_KEY_FILE", "bundleEndpointKeyFile"),
+                    Map.entry("MESHFED_FEDERATION_FETCH_TIMEOUT", "federationFetchTimeout"));
             names.forEach((var, key) -> {
                 String v = env.get(var);
                 if (v != null && !v.isEmpty()) {
@@ -252,7 +287,21 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
                     duration("clusterStaleGrace"), svidMaxTtl("svidMaxTtl"), svidMaxTtlByTrustDomain(),
                     streamLimit(), integer("memberPortQuota"),
                     get("probeListen").isBlank() ? null : address("probeListen"), maxPodsPerCluster(),
-                    portRange("outboundPortRange"));
+                    portRange("outboundPortRange"), federation());
+        }
+
+        private io.meshfed.controller.federation.FederationSettings federation() {
+            try {
+                return new io.meshfed.controller.federation.FederationSettings(
+                        get("bundleEndpointListen").isBlank() ? null : address("bundleEndpointListen"),
+                        get("bundleEndpointCertFile").isBlank() ? null : path("bundleEndpointCertFile"),
+                        get("bundleEndpointKeyFile").isBlank() ? null : path("bundleEndpointKeyFile"),
+                        duration("federationFetchTimeout"));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(e.getMessage() + " (bundleEndpointListen from "
+                        + values.get("bundleEndpointListen")[1] + ", federationFetchTimeout from "
+                        + values.get("federationFetchTimeout")[1] + ")");
+            }
         }
 
         private PortRange portRange(String key) {

@@ -58,6 +58,19 @@ public final class ControllerMain implements Callable<Integer> {
             description = "Plain HTTP for probes and scrapers: /healthz, /readyz, /metrics only (default: off).")
     String probeListen;
 
+    @Option(names = "--bundle-endpoint-listen", paramLabel = "HOST:PORT",
+            description = "The https_web SPIFFE bundle endpoint, GET /.well-known/spiffe-bundle/TRUST-DOMAIN"
+                    + " (default: off; needs --bundle-endpoint-cert-file and --bundle-endpoint-key-file).")
+    String bundleEndpointListen;
+
+    @Option(names = "--bundle-endpoint-cert-file", paramLabel = "FILE",
+            description = "The https_web bundle endpoint's web PKI certificate chain (PEM).")
+    String bundleEndpointCertFile;
+
+    @Option(names = "--bundle-endpoint-key-file", paramLabel = "FILE",
+            description = "The https_web bundle endpoint's private key (PEM).")
+    String bundleEndpointKeyFile;
+
     @Option(names = "--advertise-address", paramLabel = "HOST:PORT",
             description = "Address joiners are told to use (default: --listen).")
     String advertise;
@@ -109,6 +122,9 @@ public final class ControllerMain implements Callable<Integer> {
                 .flag("httpListen", httpListen, "--http-listen")
                 .flag("probeListen", probeListen, "--probe-listen")
                 .flag("advertiseAddress", advertise, "--advertise-address")
+                .flag("bundleEndpointListen", bundleEndpointListen, "--bundle-endpoint-listen")
+                .flag("bundleEndpointCertFile", bundleEndpointCertFile, "--bundle-endpoint-cert-file")
+                .flag("bundleEndpointKeyFile", bundleEndpointKeyFile, "--bundle-endpoint-key-file")
                 .flag("outboundPortRange", outboundPortRange, "--outbound-port-range");
         ControllerConfig config = builder.build();
         org.slf4j.LoggerFactory.getLogger(ControllerMain.class).debug("effective configuration: {}",

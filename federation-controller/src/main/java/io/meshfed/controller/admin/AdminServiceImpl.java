@@ -39,12 +39,15 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     private final IdentityOperations identities;
     private final CallerPolicyOperations callers;
     private final io.meshfed.controller.rotation.RootRotations rotations;
+    private final io.meshfed.controller.federation.FederationOperations federations;
 
     public AdminServiceImpl(MembershipService membership, JoinTokenOperations tokens, ExportOperations exports,
             StatusService status, RouteOperations routes, ClusterOperations clusters,
             io.meshfed.controller.connector.consul.ConsulOperations consul, IdentityOperations identities,
-            CallerPolicyOperations callers, io.meshfed.controller.rotation.RootRotations rotations) {
+            CallerPolicyOperations callers, io.meshfed.controller.rotation.RootRotations rotations,
+            io.meshfed.controller.federation.FederationOperations federations) {
         this.rotations = requireNonNull(rotations, "rotations");
+        this.federations = requireNonNull(federations, "federations");
         this.membership = requireNonNull(membership, "membership");
         this.tokens = requireNonNull(tokens, "tokens");
         this.exports = requireNonNull(exports, "exports");
@@ -201,5 +204,22 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     public void abortRotation(io.meshfed.api.v1.AbortRotationRequest request,
             StreamObserver<io.meshfed.api.v1.TrustRotation> out) {
         unary(out, () -> rotations.abort(request));
+    }
+
+    @Override
+    public void federateTrustDomain(io.meshfed.api.v1.FederateTrustDomainRequest request,
+            StreamObserver<io.meshfed.api.v1.FederationState> out) {
+        unary(out, () -> federations.federate(request));
+    }
+
+    @Override
+    public void listFederations(ListRequest request, StreamObserver<io.meshfed.api.v1.FederationList> out) {
+        unary(out, federations::list);
+    }
+
+    @Override
+    public void deleteFederation(io.meshfed.api.v1.DeleteFederationRequest request,
+            StreamObserver<io.meshfed.api.v1.FederationState> out) {
+        unary(out, () -> federations.delete(request));
     }
 }

@@ -52,6 +52,8 @@ public final class TrustState {
                 bundles.add(bundle(td, version, rotations));
             }
         }
+        bundles.addAll(FederatedBundles.read(store, bundles.stream().map(TrustBundle::trustDomain)
+                .collect(Collectors.toSet())));
         return BundleSet.of(version, bundles);
     }
 

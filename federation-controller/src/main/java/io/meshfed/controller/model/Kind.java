@@ -17,6 +17,7 @@ public enum Kind {
     IDENTITY("Identity", IdentityRecord.class),
     POD_IDENTITIES("PodIdentities", PodIdentitiesRecord.class),
     ROTATION("Rotation", RotationRecord.class),
+    FEDERATION("Federation", FederationRecord.class),
     META("Meta", MetaRecord.class);
 
     private final String storeName;

@@ -67,8 +67,14 @@ final class EndpointRoutes extends SimpleChannelInboundHandler<FullHttpRequest> 
             case "/healthz" -> respond(ctx, keepAlive, new Response(200, TEXT, "ok\n"));
             case "/readyz" -> respond(ctx, keepAlive, handlers.ready().getAsBoolean()
                     ? new Response(200, TEXT, "ready\n") : new Response(503, TEXT, "not ready\n"));
-            case "/metrics" -> offload(ctx, keepAlive, false,
-                    () -> new Response(200, PROMETHEUS, handlers.metrics().get()));
+            case "/metrics" -> {
+                if (handlers.metrics() == null) {
+                    respond(ctx, keepAlive, new Response(404, TEXT, "no such path: /metrics; this port serves /healthz,"
+                            + " /readyz and " + BUNDLE_PREFIX + "TRUST-DOMAIN\n"));
+                } else {
+                    offload(ctx, keepAlive, false, () -> new Response(200, PROMETHEUS, handlers.metrics().get()));
+                }
+            }
             default -> {
                 if (handlers.admin() != null && path.startsWith(ADMIN_PREFIX)) {
                     admin(ctx, keepAlive, request, path.substring(ADMIN_PREFIX.length()));
@@ -78,7 +84,8 @@ final class EndpointRoutes extends SimpleChannelInboundHandler<FullHttpRequest> 
                     respond(ctx, keepAlive, new Response(404, TEXT, "no such path: " + path + "; this port serves "
                             + (handlers.admin() != null ? "/healthz, /readyz, /metrics, " + BUNDLE_PREFIX
                                     + "TRUST-DOMAIN and " + ADMIN_PREFIX + "METHOD"
-                                    : "/healthz, /readyz and /metrics") + "\n"));
+                                    : handlers.bundles() != null ? "/healthz, /readyz and " + BUNDLE_PREFIX
+                                    + "TRUST-DOMAIN" : "/healthz, /readyz and /metrics") + "\n"));
                 }
             }
         }

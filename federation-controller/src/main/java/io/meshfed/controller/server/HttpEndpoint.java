@@ -131,6 +131,18 @@ public final class HttpEndpoint implements AutoCloseable {
                         requireNonNull(bundles, "bundles")), MAX_ADMIN_BODY, "controller-https");
     }
 
+    /**
+     * The {@code https_web} SPIFFE bundle endpoint: HTTPS with a web PKI certificate ({@code tls} asks for no client
+     * certificate), serving {@code GET /.well-known/spiffe-bundle/<td>} and health and readiness only.
+     */
+    public static HttpEndpoint bundleEndpoint(InetSocketAddress address, SslContext tls, Timeouts timeouts,
+            BooleanSupplier ready, java.util.function.Function<String, java.util.Optional<String>> bundles)
+            throws IOException {
+        return new HttpEndpoint(address, requireNonNull(tls, "tls"), timeouts,
+                new EndpointRoutes.Handlers(ready, null, null, requireNonNull(bundles, "bundles")), MAX_HEADERS,
+                "controller-bundles");
+    }
+
     /** Plain HTTP with health, readiness and metrics only. */
     public static HttpEndpoint probes(InetSocketAddress address, Timeouts timeouts, BooleanSupplier ready,
             Supplier<String> metrics) throws IOException {

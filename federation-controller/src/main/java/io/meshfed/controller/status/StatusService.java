@@ -45,12 +45,15 @@ public final class StatusService {
     private final Instant startedAt;
     private final PortRange outboundPorts;
     private final io.meshfed.controller.rotation.RootRotations rotations;
+    private final io.meshfed.controller.federation.FederationOperations federations;
 
     /** @param outboundPorts the range every network allocates outbound listen ports from */
     public StatusService(Store store, FederationIdentity identity, TrustState trust, ConfigStreamService streams,
             ClusterConnectors connectors, io.meshfed.controller.connector.consul.ConsulConnectors consul, Clock clock,
-            PortRange outboundPorts, io.meshfed.controller.rotation.RootRotations rotations) {
+            PortRange outboundPorts, io.meshfed.controller.rotation.RootRotations rotations,
+            io.meshfed.controller.federation.FederationOperations federations) {
         this.rotations = requireNonNull(rotations, "rotations");
+        this.federations = requireNonNull(federations, "federations");
         this.outboundPorts = requireNonNull(outboundPorts, "outboundPorts");
         this.store = requireNonNull(store, "store");
         this.identity = requireNonNull(identity, "identity");
@@ -95,6 +98,7 @@ public final class StatusService {
                 .addAllClusters(connectors.status())
                 .addAllConsulMembers(consul.status())
                 .addAllRotations(rotations.inProgress())
+                .addAllFederations(federations.states())
                 .setOutboundPortRange(outboundPorts.toString())
                 .addAllOutboundPortShortfalls(Records.list(store, Kind.PORT_SHORTFALL, PortShortfallRecord.class)
                         .stream().map(p -> OutboundPortShortfall.newBuilder().setNetwork(p.network())
