@@ -70,6 +70,8 @@ public final class StatusCommand extends AdminCommand {
                 : "\n" + io.meshfed.cli.render.ConsulTable.render(s.getConsulMembersList());
         String rotations = s.getRotationsCount() == 0 ? ""
                 : "\nRoot rotations in progress:\n" + RotationCommands.table(s.getRotationsList());
-        return sb + t.render() + clusters + consul + rotations;
+        String federations = s.getFederationsCount() == 0 ? ""
+                : "\nSPIFFE federations:\n" + FederationCommands.table(s.getFederationsList());
+        return sb + t.render() + clusters + consul + rotations + federations;
     }
 }

@@ -6,6 +6,8 @@ import picocli.CommandLine.Command;
 @Command(name = "trust", mixinStandardHelpOptions = true,
         description = "Certificate authorities, SVIDs and trust bundles.",
         subcommands = {CaCommand.class, IssueCommand.class, VerifyCommand.class, BundleCommand.class,
-            io.meshfed.cli.admin.RotationCommands.Rotate.class, io.meshfed.cli.admin.RotationCommands.Rotation.class})
+            io.meshfed.cli.admin.RotationCommands.Rotate.class, io.meshfed.cli.admin.RotationCommands.Rotation.class,
+            io.meshfed.cli.admin.FederationCommands.Federate.class,
+            io.meshfed.cli.admin.FederationCommands.Federation.class})
 public final class TrustCommand {
 }
