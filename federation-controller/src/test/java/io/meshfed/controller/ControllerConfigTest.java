@@ -162,6 +162,27 @@ class ControllerConfigTest {
     }
 
     @Test
+    void theWebBundleEndpointNeedsItsListenerCertificateAndKeyTogether() throws Exception {
+        assertThat(new ControllerConfig.Builder().build().federation().webEndpoint()).isFalse();
+        assertThat(new ControllerConfig.Builder().build().federation().fetchTimeout()).hasSeconds(10);
+        Path yaml = dir.resolve("bundles.yaml");
+        Files.writeString(yaml, "bundleEndpointListen: 127.0.0.9:8443\nbundleEndpointCertFile: web.crt\n"
+                + "bundleEndpointKeyFile: web.key\nfederationFetchTimeout: 3s\n");
+        var federation = new ControllerConfig.Builder().yaml(yaml).build().federation();
+        assertThat(federation.webEndpoint()).isTrue();
+        assertThat(federation.bundleEndpointListen().getPort()).isEqualTo(8443);
+        assertThat(federation.bundleEndpointKeyFile()).hasToString("web.key");
+        assertThat(federation.fetchTimeout()).hasSeconds(3);
+        assertThat(new ControllerConfig.Builder().yaml(yaml).flag("bundleEndpointListen", "127.0.0.9:9443",
+                "--bundle-endpoint-listen").build().federation().bundleEndpointListen().getPort()).isEqualTo(9443);
+        assertThatThrownBy(() -> new ControllerConfig.Builder().environment(Map.of("MESHFED_BUNDLE_ENDPOINT_LISTEN",
+                "127.0.0.9:8443")).build()).hasMessageContaining("bundleEndpointListen, bundleEndpointCertFile and"
+                        + " bundleEndpointKeyFile go together").hasMessageContaining("environment variable");
+        assertThatThrownBy(() -> new ControllerConfig.Builder().environment(Map.of(
+                "MESHFED_FEDERATION_FETCH_TIMEOUT", "5m")).build()).hasMessageContaining("at most 1m");
+    }
+
+    @Test
     void anUninitialisedDataDirectoryIsAClearError() {
         ControllerConfig config = new ControllerConfig.Builder().flag("dataDir", dir.resolve("empty").toString(),
                 "--data-dir").flag("listen", "127.0.0.1:0", "--listen").flag("httpListen", "127.0.0.1:0", "x").build();
