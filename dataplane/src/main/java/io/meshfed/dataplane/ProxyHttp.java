@@ -195,8 +195,12 @@ public final class ProxyHttp implements AutoCloseable {
                     respond(ctx, keepAlive, version.isEmpty() ? 503 : 200, version.isEmpty() ? "no config yet\n"
                             : "ready, config " + version + "\n");
                 }
-                case "/metrics" -> respond(ctx, keepAlive, 200, registry.scrape() + "# config version in effect\n"
-                        + prefix.replace('.', '_') + "_config_info{version=\"" + proxy.routes().version() + "\"} 1\n");
+                case "/metrics" -> {
+                    String info = prefix.replace('.', '_') + "_config_info";
+                    respond(ctx, keepAlive, 200, registry.scrape() + "# HELP " + info + " The config version in"
+                            + " effect, as its label (the value is always 1).\n# TYPE " + info + " gauge\n" + info
+                            + "{version=\"" + proxy.routes().version() + "\"} 1\n");
+                }
                 default -> respond(ctx, keepAlive, 404, "no such path: " + path
                         + "; this port serves /healthz, /readyz and /metrics\n");
             }

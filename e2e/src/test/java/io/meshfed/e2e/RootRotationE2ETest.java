@@ -20,7 +20,6 @@ import io.meshfed.client.Joiner;
 import io.meshfed.client.NodeSession;
 import io.meshfed.client.StateDir;
 import java.io.IOException;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -98,7 +97,7 @@ class RootRotationE2ETest {
     @BeforeEach
     void startLoad() throws Exception {
         for (String target : targets) {
-            await().atMost(PHASE_WAIT).ignoreExceptions().until(() -> get(target).equals(HELLO));
+            await().atMost(PHASE_WAIT).ignoreExceptions().until(() -> PlainHttp.get(target).equals(HELLO));
         }
         load = Load.start(targets);
     }
@@ -106,44 +105,6 @@ class RootRotationE2ETest {
     @AfterEach
     void stopLoad() throws Exception {
         load.close();
-    }
-
-    /** A GET on a new connection to {@code target} ("host:port" or "host:port/path"); the body of a 200, else throws. */
-    static String get(String target) throws IOException {
-        int slash = target.indexOf('/');
-        String hostPort = slash < 0 ? target : target.substring(0, slash);
-        String path = slash < 0 ? "/" : target.substring(slash);
-        int colon = hostPort.lastIndexOf(':');
-        try (Socket s = new Socket(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)))) {
-            s.setSoTimeout(10_000);
-            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: hello.demo\r\nConnection: close\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
-            String response = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            int split = response.indexOf("\r\n\r\n");
-            if (!response.startsWith("HTTP/1.1 200") || split < 0) {
-                throw new IOException("unexpected answer: '" + response + "'");
-            }
-            String body = response.substring(split + 4);
-            if (response.toLowerCase(java.util.Locale.ROOT).contains("transfer-encoding: chunked")) {
-                body = unchunk(body);
-            }
-            return body;
-        }
-    }
-
-    private static String unchunk(String chunked) {
-        StringBuilder sb = new StringBuilder();
-        int i = 0;
-        while (i < chunked.length()) {
-            int eol = chunked.indexOf("\r\n", i);
-            int size = Integer.parseInt(chunked.substring(i, eol).trim(), 16);
-            if (size == 0) {
-                break;
-            }
-            sb.append(chunked, eol + 2, eol + 2 + size);
-            i = eol + 2 + size + 2;
-        }
-        return sb.toString();
     }
 
     /** Calls every target in turn, each call on a new connection, until closed; counts and keeps every failure. */
@@ -167,7 +128,7 @@ class RootRotationE2ETest {
         private void loop(String target) {
             while (running) {
                 try {
-                    String body = get(target);
+                    String body = PlainHttp.get(target);
                     if (body.equals(HELLO)) {
                         ok.incrementAndGet();
                     } else {

@@ -50,6 +50,12 @@ public class EdgeApplication {
                 .REJECT_COMMANDS);
     }
 
+    /** Prometheus naming for every meter (see {@link PrometheusConventions}); Spring Boot applies it to each registry. */
+    @Bean
+    io.micrometer.core.instrument.config.MeterFilter prometheusConventions() {
+        return new PrometheusConventions();
+    }
+
     /** {@code lb://} routes send the service's name as {@code Host} (see {@link MeshServiceHost}). */
     @Bean
     MeshServiceHost meshServiceHost() {

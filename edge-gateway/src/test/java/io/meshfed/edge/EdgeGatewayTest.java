@@ -89,7 +89,7 @@ class EdgeGatewayTest {
                 assertThat(get(management, "/actuator/health").body()).contains("\"status\":\"UP\"");
                 assertThat(get(management, "/actuator/prometheus").body())
                         .contains("spring_cloud_gateway_requests_seconds_count{")
-                        .contains("routeId=\"meshfed-hello\"").contains("routeId=\"static\"");
+                        .contains("route_id=\"meshfed-hello\"").contains("route_id=\"static\"");
             }
         } finally {
             hello.stop(0);
