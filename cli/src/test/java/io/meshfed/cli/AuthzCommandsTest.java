@@ -1,15 +1,11 @@
 package io.meshfed.cli;
 
+import io.meshfed.cli.RealControllerCli.Result;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.meshfed.api.AdminFiles;
 import io.meshfed.api.v1.CallerRule;
 import io.meshfed.api.v1.ListRequest;
 import io.meshfed.controller.testing.TestFederation;
-import io.meshfed.trust.SpiffeBundleJson;
-import io.meshfed.trust.SvidFiles;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,19 +27,13 @@ class AuthzCommandsTest {
     Path dir;
     private TestFederation federation;
     private Map<String, String> env;
+    private RealControllerCli cli;
 
     @BeforeEach
     void start() throws Exception {
         federation = TestFederation.start(dir.resolve("controller"));
-        Path home = dir.resolve("home");
-        Files.createDirectories(home);
-        SvidFiles.write(federation.adminSvid(), home.resolve(AdminFiles.CERTIFICATE), home.resolve(AdminFiles.KEY));
-        Files.writeString(home.resolve(AdminFiles.BUNDLE), SpiffeBundleJson.encode(
-                federation.identity.bundle(TestFederation.FEDERATION_TD)));
-        String address = federation.address().getHostString() + ":" + federation.address().getPort();
-        Files.writeString(home.resolve(AdminFiles.CONFIG), "{\"controllerAddress\": \"" + address
-                + "\", \"trustDomain\": \"" + TestFederation.FEDERATION_TD + "\"}\n");
-        env = Map.of(AdminFiles.HOME_VARIABLE, home.toString());
+        cli = RealControllerCli.adminOf(federation, dir.resolve("home"));
+        env = cli.env();
     }
 
     @AfterEach
@@ -51,20 +41,13 @@ class AuthzCommandsTest {
         federation.close();
     }
 
-    record Result(int exit, String out, String err) {}
 
     private Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true), env);
-        return new Result(code, out.toString(), err.toString());
+        return cli.run(args);
     }
 
     private Result ok(String... args) {
-        Result r = run(args);
-        assertThat(r.exit()).as(r.err()).isZero();
-        assertThat(r.err()).isEmpty();
-        return r;
+        return cli.ok(args);
     }
 
     private void golden(String name, String... args) throws Exception {

@@ -1,15 +1,11 @@
 package io.meshfed.cli;
 
+import io.meshfed.cli.RealControllerCli.Result;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.meshfed.api.AdminFiles;
 import io.meshfed.controller.connector.consul.testing.ConsulAcl;
 import io.meshfed.controller.connector.consul.testing.ConsulTestServer;
 import io.meshfed.controller.testing.TestFederation;
-import io.meshfed.trust.SpiffeBundleJson;
-import io.meshfed.trust.SvidFiles;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -31,20 +27,14 @@ class ConsulCommandsTest {
     private TestFederation federation;
     private ConsulTestServer consul;
     private Map<String, String> env;
+    private RealControllerCli cli;
 
     @BeforeEach
     void start() throws Exception {
         federation = TestFederation.start(dir.resolve("controller"));
         consul = ConsulTestServer.start("dc1");
-        Path home = dir.resolve("home");
-        Files.createDirectories(home);
-        SvidFiles.write(federation.adminSvid(), home.resolve(AdminFiles.CERTIFICATE), home.resolve(AdminFiles.KEY));
-        Files.writeString(home.resolve(AdminFiles.BUNDLE), SpiffeBundleJson.encode(
-                federation.identity.bundle(TestFederation.FEDERATION_TD)));
-        String address = federation.address().getHostString() + ":" + federation.address().getPort();
-        Files.writeString(home.resolve(AdminFiles.CONFIG), "{\"controllerAddress\": \"" + address
-                + "\", \"trustDomain\": \"" + TestFederation.FEDERATION_TD + "\"}\n");
-        env = Map.of(AdminFiles.HOME_VARIABLE, home.toString());
+        cli = RealControllerCli.adminOf(federation, dir.resolve("home"));
+        env = cli.env();
     }
 
     @AfterEach
@@ -53,13 +43,9 @@ class ConsulCommandsTest {
         federation.close();
     }
 
-    record Result(int exit, String out, String err) {}
 
     private Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true), env);
-        return new Result(code, out.toString(), err.toString());
+        return cli.run(args);
     }
 
     @Test

@@ -1,14 +1,10 @@
 package io.meshfed.cli;
 
+import io.meshfed.cli.RealControllerCli.Result;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.meshfed.api.AdminFiles;
 import io.meshfed.controller.testing.TestFederation;
-import io.meshfed.trust.SpiffeBundleJson;
-import io.meshfed.trust.SvidFiles;
 import io.meshfed.trust.federation.testing.BundleEndpointTestServer;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,19 +26,14 @@ class FederationCommandsTest {
     private TestFederation federation;
     private BundleEndpointTestServer spire;
     private Map<String, String> env;
+    private RealControllerCli cli;
     private Path caFile;
 
     @BeforeEach
     void start() throws Exception {
         federation = TestFederation.start(dir.resolve("controller"));
-        Path home = Files.createDirectories(dir.resolve("home"));
-        SvidFiles.write(federation.adminSvid(), home.resolve(AdminFiles.CERTIFICATE), home.resolve(AdminFiles.KEY));
-        Files.writeString(home.resolve(AdminFiles.BUNDLE), SpiffeBundleJson.encode(
-                federation.identity.bundle(TestFederation.FEDERATION_TD)));
-        String address = federation.address().getHostString() + ":" + federation.address().getPort();
-        Files.writeString(home.resolve(AdminFiles.CONFIG), "{\"controllerAddress\": \"" + address
-                + "\", \"trustDomain\": \"" + TestFederation.FEDERATION_TD + "\"}\n");
-        env = Map.of(AdminFiles.HOME_VARIABLE, home.toString());
+        cli = RealControllerCli.adminOf(federation, dir.resolve("home"));
+        env = cli.env();
         spire = BundleEndpointTestServer.start(BundleEndpointTestServer.Profile.HTTPS_WEB, SPIRE,
                 InetAddress.getLoopbackAddress());
         caFile = Files.writeString(dir.resolve("spire-web-ca.pem"), spire.webCaPem());
@@ -54,20 +45,13 @@ class FederationCommandsTest {
         federation.close();
     }
 
-    record Result(int exit, String out, String err) {}
 
     private Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true), env);
-        return new Result(code, out.toString(), err.toString());
+        return cli.run(args);
     }
 
     private Result ok(String... args) {
-        Result r = run(args);
-        assertThat(r.exit()).as(r.err()).isZero();
-        assertThat(r.err()).isEmpty();
-        return r;
+        return cli.ok(args);
     }
 
     @Test

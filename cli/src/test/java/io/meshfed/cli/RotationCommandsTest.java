@@ -1,21 +1,17 @@
 package io.meshfed.cli;
 
+import io.meshfed.cli.RealControllerCli.Result;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.github.jopenlibs.vault.Vault;
 import io.github.jopenlibs.vault.VaultConfig;
 import io.grpc.StatusRuntimeException;
-import io.meshfed.api.AdminFiles;
 import io.meshfed.api.v1.ListRequest;
 import io.meshfed.api.v1.Role;
 import io.meshfed.controller.testing.TestFederation;
-import io.meshfed.trust.SpiffeBundleJson;
 import io.meshfed.trust.SpiffeId;
-import io.meshfed.trust.SvidFiles;
 import io.meshfed.trust.ca.vault.testing.VaultTestServer;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -40,19 +36,14 @@ class RotationCommandsTest {
     private TestFederation federation;
     private VaultTestServer vault;
     private Map<String, String> env;
+    private RealControllerCli cli;
     private Path tokenFile;
 
     @BeforeEach
     void start() throws Exception {
         federation = TestFederation.start(dir.resolve("controller"));
-        Path home = Files.createDirectories(dir.resolve("home"));
-        SvidFiles.write(federation.adminSvid(), home.resolve(AdminFiles.CERTIFICATE), home.resolve(AdminFiles.KEY));
-        Files.writeString(home.resolve(AdminFiles.BUNDLE), SpiffeBundleJson.encode(
-                federation.identity.bundle(TestFederation.FEDERATION_TD)));
-        String address = federation.address().getHostString() + ":" + federation.address().getPort();
-        Files.writeString(home.resolve(AdminFiles.CONFIG), "{\"controllerAddress\": \"" + address
-                + "\", \"trustDomain\": \"" + TestFederation.FEDERATION_TD + "\"}\n");
-        env = Map.of(AdminFiles.HOME_VARIABLE, home.toString());
+        cli = RealControllerCli.adminOf(federation, dir.resolve("home"));
+        env = cli.env();
         vault = VaultTestServer.start();
         tokenFile = dir.resolve("vault-token");
         Files.writeString(tokenFile, vault.rootToken());
@@ -66,20 +57,13 @@ class RotationCommandsTest {
         federation.close();
     }
 
-    record Result(int exit, String out, String err) {}
 
     private Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true), env);
-        return new Result(code, out.toString(), err.toString());
+        return cli.run(args);
     }
 
     private Result ok(String... args) {
-        Result r = run(args);
-        assertThat(r.exit()).as(r.err()).isZero();
-        assertThat(r.err()).isEmpty();
-        return r;
+        return cli.ok(args);
     }
 
     private Result refused(int exit, String... args) {
