@@ -202,6 +202,7 @@ public final class BundleEndpointTestServer implements AutoCloseable {
         this.sequence = sequence;
     }
 
+    /** Sets {@code spiffe_refresh_hint}; null leaves it out of the bundle (the consumer's default applies). */
     public void refreshHint(Duration hint) {
         this.refreshHint = hint;
     }
@@ -244,7 +245,10 @@ public final class BundleEndpointTestServer implements AutoCloseable {
         ecParameters(jwt, (ECPublicKey) jwtKey.getPublic());
         jwt.put("kid", "spire-jwt-" + Integer.toHexString(jwtKey.getPublic().hashCode()));
         root.put("spiffe_sequence", sequence);
-        root.put("spiffe_refresh_hint", refreshHint.toSeconds());
+        Duration hint = refreshHint;
+        if (hint != null) {
+            root.put("spiffe_refresh_hint", hint.toSeconds());
+        }
         return root.toString();
     }
 
