@@ -85,6 +85,16 @@ class EdgeGatewayTest {
                 await().atMost(Duration.ofSeconds(20)).until(() -> get(port, "/hello/there").statusCode() == 404);
                 assertThat(get(port, "/static/y").body()).isEqualTo("static /static/y");
 
+                // Spring Cloud Gateway's forms: an id with '_', and a route without predicates, which matches every
+                // request that no route of a lower order took.
+                admin.applyRoutes(RouteSet.newBuilder().addRoutes(Route.newBuilder().setId("path_route")
+                        .setUri("lb://hello.demo").setOrder(1000)).build());
+                await().atMost(Duration.ofSeconds(20)).until(() -> get(port, "/anything/else").statusCode() == 200);
+                assertThat(get(port, "/anything/else").body()).isEqualTo("hello from hello.demo /anything/else");
+                assertThat(get(port, "/static/z").body()).isEqualTo("static /static/z");
+                admin.deleteRoute(DeleteRouteRequest.newBuilder().setId("path_route").build());
+                await().atMost(Duration.ofSeconds(20)).until(() -> get(port, "/anything/else").statusCode() == 404);
+
                 int management = Integer.parseInt(edge.getEnvironment().getProperty("local.management.port"));
                 assertThat(get(management, "/actuator/health").body()).contains("\"status\":\"UP\"");
                 assertThat(get(management, "/actuator/prometheus").body())

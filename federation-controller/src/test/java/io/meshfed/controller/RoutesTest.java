@@ -96,14 +96,15 @@ class RoutesTest {
             refused(() -> admin.applyRoutes(RouteSet.newBuilder().addRoutes(good)
                     .addRoutes(route("bad", 0, "lb://hello")).build()), Status.Code.INVALID_ARGUMENT,
                     "route 'bad': uri 'lb://hello' must be lb://<service>.<namespace>");
-            refused(() -> admin.applyRoutes(RouteSet.newBuilder().addRoutes(route("Bad_Id", 0, "lb://a.b")).build()),
-                    Status.Code.INVALID_ARGUMENT, "route id 'Bad_Id' must be a DNS label");
+            refused(() -> admin.applyRoutes(RouteSet.newBuilder().addRoutes(route("_bad id", 0, "lb://a.b")).build()),
+                    Status.Code.INVALID_ARGUMENT, "route id '_bad id' must be 1 to 253 letters, digits, '_', '-',"
+                            + " '.' or '~', starting with a letter or digit");
+            refused(() -> admin.applyRoutes(RouteSet.newBuilder().addRoutes(route("x".repeat(254), 0, "lb://a.b"))
+                    .build()), Status.Code.INVALID_ARGUMENT, "must be 1 to 253 letters");
             refused(() -> admin.applyRoutes(RouteSet.newBuilder().addRoutes(route("x", 0, "ftp://host")).build()),
                     Status.Code.INVALID_ARGUMENT, "must start with lb://, http://, https://, ws://, wss:// or lb:ws://");
             refused(() -> admin.applyRoutes(RouteSet.newBuilder().addRoutes(route("ws", 0, "lb:ws://chat")).build()),
                     Status.Code.INVALID_ARGUMENT, "must be lb://<service>.<namespace>");
-            refused(() -> admin.applyRoutes(RouteSet.newBuilder().addRoutes(good.toBuilder().clearPredicates())
-                    .build()), Status.Code.INVALID_ARGUMENT, "needs at least one predicate");
             refused(() -> admin.applyRoutes(RouteSet.newBuilder().addRoutes(good).addRoutes(good).build()),
                     Status.Code.INVALID_ARGUMENT, "route 'good' appears twice");
             refused(() -> admin.applyRoutes(RouteSet.newBuilder().addRoutes(good.toBuilder()
@@ -111,9 +112,13 @@ class RoutesTest {
                     "filter name 'Strip Prefix' must be a factory name");
             assertThat(admin.listRoutes(ListRequest.getDefaultInstance()).getRoutesCount()).isZero();
 
+            // Spring Cloud Gateway's own forms: an id such as path_route, and a route without predicates.
             admin.applyRoutes(RouteSet.newBuilder().addRoutes(route("chat", 0, "lb:ws://chat.demo"))
-                    .addRoutes(route("feed", 0, "wss://feed.example.com/v1")).build());
-            assertThat(admin.listRoutes(ListRequest.getDefaultInstance()).getRoutesCount()).isEqualTo(2);
+                    .addRoutes(route("feed", 0, "wss://feed.example.com/v1"))
+                    .addRoutes(route("path_route", 0, "lb://hello.demo"))
+                    .addRoutes(route("catch-all", 100, "lb://hello.demo").toBuilder().clearPredicates()).build());
+            assertThat(admin.listRoutes(ListRequest.getDefaultInstance()).getRoutesList()).extracting(Route::getId)
+                    .containsExactly("chat", "feed", "path_route", "catch-all");
         }
     }
 }

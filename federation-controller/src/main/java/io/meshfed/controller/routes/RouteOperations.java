@@ -86,8 +86,9 @@ public final class RouteOperations {
 
     static void validate(Route r) {
         String name = "route '" + r.getId() + "'";
-        if (!DnsLabel.matches(r.getId())) {
-            throw invalid("route id '" + r.getId() + "' " + DnsLabel.RULE);
+        if (!ROUTE_ID.matcher(r.getId()).matches()) {
+            throw invalid("route id '" + r.getId() + "' must be 1 to 253 letters, digits, '_', '-', '.' or '~',"
+                    + " starting with a letter or digit (e.g. path_route)");
         }
         String uri = r.getUri();
         String service = uri.startsWith("lb://") ? uri.substring(5)
@@ -111,12 +112,17 @@ public final class RouteOperations {
             throw invalid(name + ": uri '" + uri + "' must start with lb://, http://, https://,"
                     + " ws://, wss:// or lb:ws://");
         }
-        if (r.getPredicatesCount() == 0) {
-            throw invalid(name + ": needs at least one predicate, e.g. Path=/hello/**");
-        }
+        // No predicates: the route matches every request, as in Spring Cloud Gateway (order it after the others).
         r.getPredicatesList().forEach(d -> checkFactory(name, "predicate", d.getName()));
         r.getFiltersList().forEach(d -> checkFactory(name, "filter", d.getName()));
     }
+
+    /**
+     * Spring Cloud Gateway takes any string as a route id; ids here are also store keys, CLI arguments
+     * ({@code meshfed route delete ID}) and metric labels, so they keep to URL-safe characters.
+     */
+    private static final java.util.regex.Pattern ROUTE_ID = java.util.regex.Pattern.compile(
+            "[A-Za-z0-9][A-Za-z0-9._~-]{0,252}");
 
     private static void checkFactory(String route, String what, String factory) {
         if (!FACTORY.matcher(factory).matches()) {
