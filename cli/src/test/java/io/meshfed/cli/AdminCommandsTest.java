@@ -157,7 +157,7 @@ class AdminCommandsTest {
         assertThat(service.err()).contains("'a.b.c' is not SERVICE.NAMESPACE");
         Result nobody = run("export", "hello.demo");
         assertThat(nobody.exit()).isEqualTo(2);
-        assertThat(nobody.err()).contains("say whom to export to (--to MEMBER or --all), or give --failover");
+        assertThat(nobody.err()).contains("say whom to export to (--to MEMBER|TRUST-DOMAIN or --all), or give --failover");
         assertThat(run("export", "hello.demo", "--all", "--to", "x").exit()).isEqualTo(2);
         Result role = run("token", "create", "--member", "east", "--role", "root");
         assertThat(role.exit()).isEqualTo(2);

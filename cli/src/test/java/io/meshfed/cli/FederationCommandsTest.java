@@ -66,6 +66,13 @@ class FederationCommandsTest {
                 .contains("\"x509Authorities\": 1");
         assertThat(ok("status").out()).contains("SPIFFE federations:").containsPattern("spire\\.example .* ok ");
 
+        // The federated trust domain can be named in an export (a name with dots is a trust domain).
+        assertThat(run("export", "hello.demo", "--to", "other.example").err()).isEqualTo("meshfed: this controller"
+                + " does not federate with trust domain other.example; meshfed trust federate other.example"
+                + " --bundle-endpoint URL --profile ... first\n");
+        assertThat(ok("export", "hello.demo", "--to", SPIRE).out()).containsPattern("hello\\.demo +spire\\.example");
+        assertThat(ok("unexport", "hello.demo", "--to", SPIRE).out()).containsPattern("hello\\.demo +nobody");
+
         spire.serveRaw("garbage");
         Result failing = ok("trust", "federate", SPIRE, "--bundle-endpoint", spire.url().toString(), "--profile",
                 "https_web", "--ca-file", caFile.toString());

@@ -125,16 +125,45 @@ class FederatedCallerTest {
                 assertThat(eastGw.gateway().refusals(RefusalReason.UNTRUSTED_PEER)).isEqualTo(1);
 
                 // authz allow for its trust domain: the call reaches the workload.
-                admin.putCallerPolicy(CallerPolicyRequest.newBuilder().setService("hello").setNamespace("demo")
-                        .setEffect(CallerRule.Effect.ALLOW).setFrom("spiffe://spire.example/ns/demo/*").build());
+                String policy = admin.putCallerPolicy(CallerPolicyRequest.newBuilder().setService("hello")
+                        .setNamespace("demo").setEffect(CallerRule.Effect.ALLOW)
+                        .setFrom("spiffe://spire.example/ns/demo/*").build()).getId();
                 await().atMost(WAIT).untilAsserted(() -> {
                     try (SSLSocket s = client(eastGw, workload, trusted, sni)) {
                         assertThat(EchoBackend.exchange(s, "from spire")).isEqualTo("from spire");
                     }
                 });
+
+                // Or an export to the federated trust domain: with the policy gone, the export alone lets it in,
+                // and unexporting shuts it out again.
+                admin.deleteCallerPolicy(io.meshfed.api.v1.DeleteCallerPolicyRequest.newBuilder().setId(policy)
+                        .build());
+                long unauthorized = eastGw.gateway().refusals(RefusalReason.UNAUTHORIZED);
+                await().atMost(WAIT).untilAsserted(() -> {
+                    assertThat(refused(eastGw, workload, trusted, sni)).isTrue();
+                    assertThat(eastGw.gateway().refusals(RefusalReason.UNAUTHORIZED)).isGreaterThan(unauthorized);
+                });
+                assertThat(admin.export(ExportRequest.newBuilder().setService("hello").setNamespace("demo")
+                        .addToTrustDomains("spire.example").build()).getToTrustDomainsList())
+                        .containsExactly("spire.example");
+                await().atMost(WAIT).untilAsserted(() -> {
+                    try (SSLSocket s = client(eastGw, workload, trusted, sni)) {
+                        assertThat(EchoBackend.exchange(s, "exported")).isEqualTo("exported");
+                    }
+                });
+                admin.unexport(ExportRequest.newBuilder().setService("hello").setNamespace("demo")
+                        .addToTrustDomains("spire.example").build());
+                await().atMost(WAIT).untilAsserted(() -> assertThat(refused(eastGw, workload, trusted, sni)).isTrue());
+                admin.export(ExportRequest.newBuilder().setService("hello").setNamespace("demo")
+                        .addToTrustDomains("spire.example").build());
+                await().atMost(WAIT).untilAsserted(() -> {
+                    try (SSLSocket s = client(eastGw, workload, trusted, sni)) {
+                        assertThat(EchoBackend.exchange(s, "again")).isEqualTo("again");
+                    }
+                });
                 int reached = backend.connections().get();
 
-                // The federation ends: untrusted again, though the policy stays.
+                // The federation ends: untrusted again, though the export stays.
                 admin.deleteFederation(DeleteFederationRequest.newBuilder().setTrustDomain("spire.example").build());
                 await().atMost(WAIT).untilAsserted(() -> {
                     assertThat(refused(eastGw, workload, trusted, sni)).isTrue();

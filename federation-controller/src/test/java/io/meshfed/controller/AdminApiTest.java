@@ -105,7 +105,7 @@ class AdminApiTest {
         fails(() -> admin.export(ExportRequest.newBuilder().setService("hello").setNamespace("demo")
                 .addToMembers("ghost").build()), Status.Code.NOT_FOUND, "member 'ghost' does not exist");
         fails(() -> admin.export(ExportRequest.newBuilder().setService("hello").build()),
-                Status.Code.INVALID_ARGUMENT, "--to MEMBER or --all");
+                Status.Code.INVALID_ARGUMENT, "--to MEMBER, --to TRUST-DOMAIN (federated) or --all");
         ExportState all = admin.export(ExportRequest.newBuilder().setService("hello").setNamespace("demo")
                 .setToAll(true).build());
         assertThat(all.getToAll()).isTrue();

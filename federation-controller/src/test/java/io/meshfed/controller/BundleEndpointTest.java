@@ -72,57 +72,6 @@ class BundleEndpointTest {
     }
 
     @Test
-    void theHttpsWebListenerServesTheBundlesWithTheConfiguredWebCertificateAndNothingElse() throws Exception {
-        java.security.KeyPair caKeys = io.meshfed.trust.KeyAlgorithm.EC_P256.generate();
-        java.security.cert.X509Certificate webCa = io.meshfed.trust.internal.CertificateBuilder.builder()
-                .subject("CN=web CA,O=meshfed-test").selfSigned(caKeys.getPublic(), caKeys.getPrivate())
-                .validity(Instant.now().minusSeconds(3600), Instant.now().plusSeconds(86400)).ca(true, null)
-                .keyUsage(org.bouncycastle.asn1.x509.KeyUsage.keyCertSign).build();
-        java.security.KeyPair keys = io.meshfed.trust.KeyAlgorithm.EC_P256.generate();
-        java.security.cert.X509Certificate cert = io.meshfed.trust.internal.CertificateBuilder.builder()
-                .subject("CN=bundles.acme.example").issuedBy(webCa, caKeys.getPrivate()).publicKey(keys.getPublic())
-                .validity(Instant.now().minusSeconds(3600), Instant.now().plusSeconds(86400)).ca(false, null)
-                .keyUsage(org.bouncycastle.asn1.x509.KeyUsage.digitalSignature)
-                .extendedKeyUsage(org.bouncycastle.asn1.x509.KeyPurposeId.id_kp_serverAuth)
-                .dnsSan("localhost").ipSan("127.0.0.1").build();
-        Path certFile = dir.resolve("web.crt");
-        Path keyFile = dir.resolve("web.key");
-        Files.writeString(certFile, io.meshfed.trust.Pem.writeCertificates(java.util.List.of(cert, webCa)));
-        Files.writeString(keyFile, io.meshfed.trust.Pem.writePrivateKey(keys.getPrivate()));
-        federation.close();
-        federation = TestFederation.start(dir.resolve("controller"), c -> c.withFederation(
-                new io.meshfed.controller.federation.FederationSettings(new java.net.InetSocketAddress("127.0.0.1", 0),
-                        certFile, keyFile, null)));
-        int port = federation.controller().webBundleEndpointAddress().orElseThrow().getPort();
-
-        // A client that knows only the web CA (as a SPIRE server configured with https_web and a CA file).
-        java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        trust.setCertificateEntry("web-ca", webCa);
-        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
-                javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trust);
-        javax.net.ssl.SSLContext tls = javax.net.ssl.SSLContext.getInstance("TLS");
-        tls.init(null, tmf.getTrustManagers(), null);
-        java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder().sslContext(tls).build();
-        for (String host : new String[] {"127.0.0.1", "localhost"}) { // the certificate names both
-            HttpResponse<String> r = client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("https://"
-                    + host + ":" + port + "/.well-known/spiffe-bundle/" + EAST.name())).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-            assertThat(SpiffeBundleJson.decode(EAST, r.body()).x509Authorities()).containsExactlyElementsOf(
-                    federation.identity.bundle(EAST).x509Authorities());
-        }
-        // Neither metrics nor the admin API are on this public listener.
-        for (String path : new String[] {"/metrics", "/v1/admin/Status"}) {
-            HttpResponse<String> r = client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
-                    "https://127.0.0.1:" + port + path)).build(), HttpResponse.BodyHandlers.ofString());
-            assertThat(r.statusCode()).as(path).isEqualTo(404);
-            assertThat(r.body()).contains("this port serves /healthz, /readyz and /.well-known/spiffe-bundle/");
-        }
-    }
-
-    @Test
     void aWebListenerWhoseCertificateDoesNotLoadStopsTheStartNamingTheFile() throws Exception {
         Path certFile = Files.writeString(dir.resolve("broken.crt"), "not a certificate\n");
         Path keyFile = Files.writeString(dir.resolve("broken.key"), "not a key\n");

@@ -253,6 +253,41 @@ class SpiffeFederationTest {
     }
 
     @Test
+    void anExportNamesOnlyAFederatedTrustDomainAndReachesTheGatewaysInFrontOfTheService() throws Exception {
+        start(Profile.HTTPS_WEB, c -> c);
+        var admin = federation.admin();
+        federation.clusterEndpoints("east", io.meshfed.api.v1.WorkloadReport.newBuilder().addWorkloads(
+                io.meshfed.api.v1.WorkloadInstance.newBuilder().setService("hello").setNamespace("demo")
+                        .setAddress("127.0.0.1").setPort(8080).setHealthy(true)).build());
+        io.meshfed.api.v1.ExportRequest toSpire = io.meshfed.api.v1.ExportRequest.newBuilder().setService("hello")
+                .setNamespace("demo").addToTrustDomains(SPIRE).build();
+        assertThatThrownBy(() -> admin.export(toSpire)).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+            assertThat(e.getStatus().getDescription()).contains("does not federate with trust domain " + SPIRE);
+        });
+        assertThatThrownBy(() -> admin.export(toSpire.toBuilder().setToTrustDomains(0, "east.acme.mesh").build()))
+                .hasMessageContaining("INVALID_ARGUMENT").hasMessageContaining("is member east's; export to it with"
+                        + " --to east");
+        assertThatThrownBy(() -> admin.export(toSpire.toBuilder().setToTrustDomains(0, "Not A Domain").build()))
+                .hasMessageContaining("INVALID_ARGUMENT").hasMessageContaining("trust domain 'Not A Domain'");
+
+        assertThat(federateWeb().getState()).isEqualTo("ok");
+        assertThat(admin.export(toSpire).getToTrustDomainsList()).containsExactly(SPIRE);
+        gateway.awaitSnapshot(x -> x.getAuthorizationList().stream().anyMatch(a -> a.getService().equals("hello")
+                && a.getAllowedTrustDomainsList().contains(SPIRE)), Duration.ofSeconds(30));
+        assertThat(admin.unexport(toSpire).getToTrustDomainsList()).isEmpty();
+        gateway.awaitSnapshot(x -> x.getAuthorizationList().stream().noneMatch(a -> a.getAllowedTrustDomainsList()
+                .contains(SPIRE)), Duration.ofSeconds(30));
+        // --all never includes an outside trust domain.
+        admin.export(io.meshfed.api.v1.ExportRequest.newBuilder().setService("hello").setNamespace("demo")
+                .setToAll(true).build());
+        assertThat(gateway.awaitSnapshot(x -> x.getAuthorizationList().stream().anyMatch(a -> a.getService()
+                .equals("hello") && a.getAllowedTrustDomainsList().contains("east.acme.mesh")), Duration.ofSeconds(30))
+                .getAuthorizationList()).allSatisfy(a -> assertThat(a.getAllowedTrustDomainsList())
+                        .doesNotContain(SPIRE));
+    }
+
+    @Test
     void aFederatedTrustDomainsSvidGetsNothingFromTheController() throws Exception {
         start(Profile.HTTPS_WEB, c -> c);
         assertThat(federateWeb().getState()).isEqualTo("ok");

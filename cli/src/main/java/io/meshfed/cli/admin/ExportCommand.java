@@ -15,7 +15,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code meshfed export SERVICE.NAMESPACE --to MEMBER|--all [--failover NET,...]}. */
+/** {@code meshfed export SERVICE.NAMESPACE --to MEMBER|TRUST-DOMAIN|--all [--failover NET,...]}. */
 @Command(name = "export", mixinStandardHelpOptions = true,
         description = {"Make a service (the same name and namespace in every member) visible to members.",
             "Nothing is visible across members until it is exported.",
@@ -37,7 +37,9 @@ public final class ExportCommand extends AdminCommand {
 
     /** --to (repeatable) or --all. */
     static final class Targets {
-        @Option(names = "--to", paramLabel = "MEMBER", description = "A member to export to; repeatable.")
+        @Option(names = "--to", paramLabel = "MEMBER|TRUST-DOMAIN", description = "A member to export to, or an"
+                + " outside trust domain this federation federates with (a name with dots, e.g. spire.example: its"
+                + " identities may call the service); repeatable.")
         List<String> members;
 
         @Option(names = "--all", description = "Every member, present and future.")
@@ -46,14 +48,19 @@ public final class ExportCommand extends AdminCommand {
 
     static ExportRequest request(String service, Targets targets) {
         String[] parts = serviceAndNamespace(service);
+        List<String> to = targets.members == null ? List.of() : targets.members;
+        // Member names are DNS labels; a name with a dot is a trust domain.
         return ExportRequest.newBuilder().setService(parts[0]).setNamespace(parts[1])
-                .addAllToMembers(targets.members == null ? List.of() : targets.members).setToAll(targets.all).build();
+                .addAllToMembers(to.stream().filter(t -> !t.contains(".")).toList())
+                .addAllToTrustDomains(to.stream().filter(t -> t.contains(".")).toList())
+                .setToAll(targets.all).build();
     }
 
     private ExportRequest request() {
         if (targets == null && (failover == null || failover.isEmpty())) {
             throw new ParameterException(spec.commandLine(), "Missing required argument: say whom to export to"
-                    + " (--to MEMBER or --all), or give --failover NETWORK,... to change an export's failover order");
+                    + " (--to MEMBER|TRUST-DOMAIN or --all), or give --failover NETWORK,... to change an export's"
+                    + " failover order");
         }
         ExportRequest.Builder r = (targets == null ? request(service, new Targets()) : request(service, targets))
                 .toBuilder();
@@ -75,8 +82,9 @@ public final class ExportCommand extends AdminCommand {
     }
 
     static String render(ExportState e) {
-        String to = e.getToAll() ? "all members" : e.getToMembersCount() == 0 ? "nobody" : String.join(", ",
-                e.getToMembersList());
+        List<String> whom = new java.util.ArrayList<>(e.getToAll() ? List.of("all members") : e.getToMembersList());
+        whom.addAll(e.getToTrustDomainsList());
+        String to = whom.isEmpty() ? "nobody" : String.join(", ", whom);
         if (e.getFailoverNetworksCount() == 0) {
             return new Table("SERVICE", "EXPORTED TO").row(e.getService() + "." + e.getNamespace(), to).render();
         }

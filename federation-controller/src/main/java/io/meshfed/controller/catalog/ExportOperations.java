@@ -33,6 +33,8 @@ public final class ExportOperations {
 
     /** At most this many failover networks per service. */
     public static final int MAX_FAILOVER_NETWORKS = 32;
+    /** The most outside trust domains one export names. */
+    public static final int MAX_TRUST_DOMAINS = 32;
 
     private final Store store;
     private final PortAllocations ports;
@@ -65,14 +67,22 @@ public final class ExportOperations {
         String namespace = request.getNamespace().isEmpty() ? "default" : request.getNamespace();
         checkName("namespace", namespace);
         List<String> failover = failoverNetworks(request);
-        if (!request.getToAll() && request.getToMembersCount() == 0 && failover.isEmpty()) {
-            throw invalid("say whom to " + (add ? "export to" : "withdraw from") + ": --to MEMBER or --all"
-                    + (add ? " (or only --failover NET,... to set its failover order)" : ""));
+        List<String> trustDomains = trustDomains(request);
+        boolean whom = request.getToAll() || request.getToMembersCount() > 0 || !trustDomains.isEmpty();
+        if (!whom && failover.isEmpty()) {
+            throw invalid("say whom to " + (add ? "export to" : "withdraw from") + ": --to MEMBER, --to"
+                    + " TRUST-DOMAIN (federated) or --all" + (add ? " (or only --failover NET,... to set its"
+                    + " failover order)" : ""));
         }
         ExportRecord result = store.transact(tx -> {
             for (String m : request.getToMembersList()) {
                 if (Records.get(tx, Kind.MEMBER, m, MemberRecord.class).isEmpty()) {
                     throw new NotFoundException("member '" + m + "' does not exist");
+                }
+            }
+            if (add) {
+                for (String td : trustDomains) {
+                    checkFederated(tx, td);
                 }
             }
             for (String n : failover) {
@@ -83,7 +93,7 @@ public final class ExportOperations {
             String key = ExportRecord.key(request.getService(), namespace);
             java.util.Optional<ExportRecord> stored = Records.get(tx, Kind.EXPORT, key, ExportRecord.class);
             ExportRecord current = stored.orElse(new ExportRecord(request.getService(), namespace, false, List.of()));
-            if (!request.getToAll() && request.getToMembersCount() == 0) {
+            if (!whom) {
                 // Only the failover order changes; whoever made the policy (an admin, a cluster's offer) still has.
                 if (!stored.isPresent()) {
                     throw new FailedPreconditionException("service " + key + " is not exported; export it with --to"
@@ -96,27 +106,30 @@ public final class ExportOperations {
                     order.removeAll(failover);
                 }
                 ExportRecord next = new ExportRecord(current.service(), current.namespace(), current.toAll(),
-                        current.toMembers(), current.offeredBy(), order);
+                        current.toMembers(), current.offeredBy(), order, current.toTrustDomains());
                 Records.put(tx, Kind.EXPORT, key, next, StoreTransaction.ANY);
                 return next;
             }
             TreeSet<String> members = new TreeSet<>(current.toMembers());
+            TreeSet<String> domains = new TreeSet<>(current.toTrustDomains());
             boolean toAll = current.toAll();
             List<String> order = new ArrayList<>(current.failoverNetworks());
             if (add) {
                 members.addAll(request.getToMembersList());
+                domains.addAll(trustDomains);
                 toAll |= request.getToAll();
                 if (!failover.isEmpty()) {
                     order = failover; // a new order replaces the old one
                 }
             } else {
                 members.removeAll(request.getToMembersList());
+                domains.removeAll(trustDomains);
                 toAll &= !request.getToAll();
                 order.removeAll(failover);
             }
             // The admin's decision covers every member's instances from now on.
             ExportRecord next = new ExportRecord(request.getService(), namespace, toAll, List.copyOf(members), null,
-                    order);
+                    order, List.copyOf(domains));
             if (next.isEmpty() && current.offeredBy() == null) { // its failover order goes with it
                 tx.delete(Kind.EXPORT.storeName(), key, StoreTransaction.ANY);
             } else {
@@ -127,9 +140,44 @@ public final class ExportOperations {
             ports.reconcile(tx); // the importing networks' listen ports follow the decision
             return next;
         });
-        AUDIT.info("{} {}.{} to all={} members={} failover={}", add ? "export" : "unexport", request.getService(),
-                namespace, request.getToAll(), request.getToMembersList(), failover);
+        AUDIT.info("{} {}.{} to all={} members={} trust domains={} failover={}", add ? "export" : "unexport",
+                request.getService(), namespace, request.getToAll(), request.getToMembersList(), trustDomains,
+                failover);
         return exportState(result);
+    }
+
+    /** The request's outside trust domains, parsed (at most {@value #MAX_TRUST_DOMAINS}). */
+    private static List<String> trustDomains(ExportRequest request) {
+        if (request.getToTrustDomainsCount() > MAX_TRUST_DOMAINS) {
+            throw invalid("at most " + MAX_TRUST_DOMAINS + " trust domains per export, not "
+                    + request.getToTrustDomainsCount());
+        }
+        List<String> out = new ArrayList<>();
+        for (String td : request.getToTrustDomainsList()) {
+            try {
+                out.add(io.meshfed.trust.TrustDomain.parse(td).name());
+            } catch (IllegalArgumentException e) {
+                throw invalid("trust domain '" + td + "': " + e.getMessage());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * An export to an outside trust domain needs a federation with it (else no proxy could verify its SVIDs); a
+     * member's trust domain is exported to by its member's name, the federation's own to nobody.
+     */
+    private static void checkFederated(StoreTransaction tx, String td) {
+        java.util.Optional<MemberRecord> member = io.meshfed.controller.identity.TrustState.memberOf(tx,
+                io.meshfed.trust.TrustDomain.parse(td));
+        if (member.isPresent()) {
+            throw invalid("trust domain " + td + " is member " + member.get().name() + "'s; export to it with --to "
+                    + member.get().name());
+        }
+        if (Records.get(tx, Kind.FEDERATION, td, io.meshfed.controller.model.FederationRecord.class).isEmpty()) {
+            throw new FailedPreconditionException("this controller does not federate with trust domain " + td
+                    + "; meshfed trust federate " + td + " --bundle-endpoint URL --profile ... first");
+        }
     }
 
     /** The request's failover networks, checked as names, in order; a network named twice is refused. */
@@ -153,6 +201,6 @@ public final class ExportOperations {
     public static ExportState exportState(ExportRecord e) {
         return ExportState.newBuilder().setService(e.service()).setNamespace(e.namespace()).setToAll(e.toAll())
                 .addAllToMembers(e.toMembers()).setOfferedBy(e.offeredBy() == null ? "" : e.offeredBy())
-                .addAllFailoverNetworks(e.failoverNetworks()).build();
+                .addAllFailoverNetworks(e.failoverNetworks()).addAllToTrustDomains(e.toTrustDomains()).build();
     }
 }

@@ -196,6 +196,10 @@ public final class SnapshotBuilder {
                 allowed.add(m.trustDomain());
             }
         }
+        // Federated outside trust domains the admin exported the service to (never through --all).
+        if (export != null && all.stream().anyMatch(i -> i.network().equals(network) && export.covers(i.member()))) {
+            allowed.addAll(export.toTrustDomains());
+        }
         // The admin's caller policies ride along: the proxies apply deny rules first and add allow rules to the
         // trust domains above (see AuthorizationPolicy.rules).
         snapshot.addAuthorization(AuthorizationPolicy.newBuilder().setService(key.name())
