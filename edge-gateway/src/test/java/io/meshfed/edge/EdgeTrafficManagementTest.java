@@ -81,8 +81,11 @@ class EdgeTrafficManagementTest {
                         .addPredicates(def("Path", "/version/**")))
                 .addRoutes(Route.newBuilder().setId("retry").setUri("lb://flaky.demo")
                         .addPredicates(def("Path", "/flaky/**"))
+                        // Retry as Spring Cloud Gateway's reference shows it, with its nested backoff block (the
+                        // CLI flattens it to these keys); a binding failure would drop the route.
                         .addFilters(named("Retry", "retries", "2", "statuses", "INTERNAL_SERVER_ERROR",
-                                "methods", "GET")))
+                                "methods", "GET", "backoff.firstBackoff", "10ms", "backoff.maxBackoff", "50ms",
+                                "backoff.factor", "2", "backoff.basedOnPreviousValue", "false")))
                 .addRoutes(Route.newBuilder().setId("limited").setUri("lb://hello-v1.demo")
                         .addPredicates(def("Path", "/limited/**"))
                         .addFilters(named("RequestRateLimiter", "local-rate-limiter.replenish-rate", "1",

@@ -115,9 +115,34 @@ final class RouteFile {
         b.setName(d.get("name").asText());
         for (Iterator<Map.Entry<String, JsonNode>> a = d.path("args").fields(); a.hasNext(); ) {
             Map.Entry<String, JsonNode> e = a.next();
-            b.addArgs(RouteArg.newBuilder().setKey(e.getKey()).setValue(e.getValue().asText()));
+            flatten(where + ".args", e.getKey(), e.getValue(), b, 0);
         }
         return b.build();
+    }
+
+    /** How deep nested arguments may go (Retry's backoff is one level). */
+    static final int MAX_ARG_DEPTH = 4;
+
+    /**
+     * An argument as Spring Cloud Gateway binds it: a nested mapping ({@code backoff: {firstBackoff: 10ms}}) becomes
+     * {@code backoff.firstBackoff=10ms}, a list ({@code statuses: [BAD_GATEWAY]}) {@code statuses[0]=BAD_GATEWAY}.
+     */
+    private static void flatten(String where, String key, JsonNode value, RouteDefinition.Builder b, int depth) {
+        if (depth > MAX_ARG_DEPTH) {
+            throw new CliException(where + ": argument " + key + " nests deeper than " + MAX_ARG_DEPTH + " levels");
+        }
+        if (value.isObject()) {
+            for (Iterator<Map.Entry<String, JsonNode>> f = value.fields(); f.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = f.next();
+                flatten(where, key + "." + e.getKey(), e.getValue(), b, depth + 1);
+            }
+        } else if (value.isArray()) {
+            for (int i = 0; i < value.size(); i++) {
+                flatten(where, key + "[" + i + "]", value.get(i), b, depth + 1);
+            }
+        } else {
+            b.addArgs(RouteArg.newBuilder().setKey(key).setValue(value.isNull() ? "" : value.asText()));
+        }
     }
 
     /** The shortcut form back, for tables: {@code Path=/hello/**}. */
