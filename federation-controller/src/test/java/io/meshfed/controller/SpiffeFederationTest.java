@@ -241,7 +241,9 @@ class SpiffeFederationTest {
                 new Bad(good.toBuilder().setTrustDomain("acme.mesh").build(), Status.Code.FAILED_PRECONDITION,
                         "is this federation's own"),
                 new Bad(good.toBuilder().setTrustDomain("east.acme.mesh").build(), Status.Code.FAILED_PRECONDITION,
-                        "is member east's"))) {
+                        "is member east's"),
+                new Bad(good.toBuilder().setTrustDomain("later.acme.mesh").build(), Status.Code.FAILED_PRECONDITION,
+                        "lies under this federation's own (acme.mesh), where members' trust domains are made"))) {
             assertThatThrownBy(() -> admin.federateTrustDomain(bad.request()))
                     .as(bad.reason()).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
                         assertThat(e.getStatus().getCode()).isEqualTo(bad.code());
@@ -285,6 +287,47 @@ class SpiffeFederationTest {
                 .equals("hello") && a.getAllowedTrustDomainsList().contains("east.acme.mesh")), Duration.ofSeconds(30))
                 .getAuthorizationList()).allSatisfy(a -> assertThat(a.getAllowedTrustDomainsList())
                         .doesNotContain(SPIRE));
+    }
+
+    @Test
+    void aTrustDomainFederatedOrNamedByAnExportCannotBecomeAMembers() throws Exception {
+        start(Profile.HTTPS_WEB, c -> c);
+        var admin = federation.admin();
+        assertThat(federateWeb().getState()).isEqualTo("ok");
+        admin.export(io.meshfed.api.v1.ExportRequest.newBuilder().setService("payments").setNamespace("demo")
+                .addToTrustDomains(SPIRE).build());
+        AddMemberRequest takeover = AddMemberRequest.newBuilder().setName("partner").setType("vm").setNetwork("east")
+                .setTrustDomain(SPIRE).build();
+        assertThatThrownBy(() -> admin.addMember(takeover)).isInstanceOfSatisfying(StatusRuntimeException.class,
+                e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+                    assertThat(e.getStatus().getDescription()).contains("trust domain " + SPIRE + " is an outside"
+                            + " trust domain this controller federates with");
+                });
+        // With the federation gone, the export that names it still keeps the name from becoming a member's: the
+        // member's CA would sign identities the admin let in as the outside domain's.
+        admin.deleteFederation(DeleteFederationRequest.newBuilder().setTrustDomain(SPIRE).build());
+        assertThatThrownBy(() -> admin.addMember(takeover)).isInstanceOfSatisfying(StatusRuntimeException.class,
+                e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+                    assertThat(e.getStatus().getDescription()).contains("exports name trust domain " + SPIRE
+                            + " as an outside one (payments.demo)");
+                });
+        assertThat(federation.dataDir.resolve("ca").resolve(SPIRE)).as("no CA was made for it").doesNotExist();
+        admin.unexport(io.meshfed.api.v1.ExportRequest.newBuilder().setService("payments").setNamespace("demo")
+                .addToTrustDomains(SPIRE).build());
+        assertThat(admin.addMember(takeover).getTrustDomain()).isEqualTo(SPIRE);
+    }
+
+    @Test
+    void anEndpointsWordsInAnErrorAreBounded() throws Exception {
+        start(Profile.HTTPS_WEB, c -> c);
+        assertThat(federateWeb().getState()).isEqualTo("ok");
+        spire.serveRaw("{\"keys\": [], \"spiffe_refresh_hint\": \"" + "x".repeat(200_000) + "\"}");
+        FederationState failed = federateWeb();
+        assertThat(failed.getState()).isEqualTo("failing");
+        assertThat(failed.getLastError()).contains("not a valid bundle of " + SPIRE);
+        assertThat(failed.getLastError().length()).isLessThan(700);
     }
 
     @Test

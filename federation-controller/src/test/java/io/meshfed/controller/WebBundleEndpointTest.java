@@ -164,15 +164,20 @@ class WebBundleEndpointTest {
     @Test
     void anotherControllerFederatesWithItOverHttpsWeb() throws Exception {
         startWithWebEndpoint();
-        // Another federation (its own acme.mesh, no members) consumes east.acme.mesh from ours.
+        // A member of ours with a trust domain outside acme.mesh: another federation (its own acme.mesh, no members)
+        // consumes it from ours (it may not federate names under its own trust domain, where its members' are).
+        io.meshfed.trust.TrustDomain partner = io.meshfed.trust.TrustDomain.parse("partner.example");
+        federation.admin().addMember(AddMemberRequest.newBuilder().setName("partner").setType("vm")
+                .setNetwork("east").setTrustDomain(partner.name()).build());
         other = TestFederation.start(dir.resolve("other"));
         FederationState state = other.admin().federateTrustDomain(FederateTrustDomainRequest.newBuilder()
-                .setTrustDomain(EAST.name()).setBundleEndpoint(url("/.well-known/spiffe-bundle/" + EAST.name())
+                .setTrustDomain(partner.name()).setBundleEndpoint(url("/.well-known/spiffe-bundle/" + partner.name())
                         .toString()).setProfile("https_web").setCaPem(Pem.writeCertificates(List.of(webCa)))
                 .build());
         assertThat(state.getState()).as(state.toString()).isEqualTo("ok");
         assertThat(state.getLastError()).isEmpty();
-        assertThat(state.getX509Authorities()).isEqualTo(federation.identity.bundle(EAST).x509Authorities().size());
+        assertThat(state.getX509Authorities()).isEqualTo(federation.identity.bundle(partner).x509Authorities()
+                .size());
     }
 
     @Test

@@ -34,6 +34,12 @@ public final class SpiffeBundleJson {
 
     private SpiffeBundleJson() {}
 
+    /** At most 64 characters of a value, for an error message: the document may come from anyone. */
+    private static String excerpt(JsonNode value) {
+        String text = value.toString();
+        return text.length() <= 64 ? text : text.substring(0, 64) + "…";
+    }
+
     public static String encode(TrustBundle bundle) {
         ObjectNode root = MAPPER.createObjectNode();
         ArrayNode keys = root.putArray("keys");
@@ -85,14 +91,16 @@ public final class SpiffeBundleJson {
         JsonNode sequence = root.get("spiffe_sequence");
         if (sequence != null && !sequence.isNull()) {
             if (!sequence.canConvertToLong() || !sequence.isIntegralNumber() || sequence.asLong() < 0) {
-                throw new TrustFormatException("spiffe_sequence must be a non-negative integer, got " + sequence);
+                throw new TrustFormatException("spiffe_sequence must be a non-negative integer, got "
+                        + excerpt(sequence));
             }
             builder.sequenceNumber(sequence.asLong());
         }
         JsonNode hint = root.get("spiffe_refresh_hint");
         if (hint != null && !hint.isNull()) {
             if (!hint.isIntegralNumber() || hint.asLong() <= 0) {
-                throw new TrustFormatException("spiffe_refresh_hint must be a positive number of seconds, got " + hint);
+                throw new TrustFormatException("spiffe_refresh_hint must be a positive number of seconds, got "
+                        + excerpt(hint));
             }
             builder.refreshHint(Duration.ofSeconds(hint.asLong()));
         }

@@ -159,6 +159,11 @@ public final class FederationOperations {
             throw new FailedPreconditionException("trust domain " + td + " is member " + member.get().name()
                     + "'s; a member's bundle comes from its CA, never from a bundle endpoint");
         }
+        if (td.name().endsWith("." + federationTrustDomain.name())) {
+            throw new FailedPreconditionException("trust domain " + td + " lies under this federation's own ("
+                    + federationTrustDomain + "), where members' trust domains are made; only outside trust domains"
+                    + " can be federated");
+        }
     }
 
     private static TrustDomain trustDomain(String text) {

@@ -46,6 +46,8 @@ public final class FederationRefresher implements AutoCloseable {
     public static final Duration MIN_REFRESH = Duration.ofSeconds(10);
     public static final Duration MAX_REFRESH = Duration.ofHours(24);
     public static final Duration RETRY = Duration.ofSeconds(30);
+    /** The longest error text kept and logged: part of it may come from the endpoint. */
+    static final int MAX_ERROR = 512;
 
     private final Store store;
     private final BundleFetcher fetcher;
@@ -145,6 +147,9 @@ public final class FederationRefresher implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.warn("fetching the bundle of {} failed", trustDomain, e);
             error = "internal error: " + e;
+        }
+        if (error != null && error.length() > MAX_ERROR) {
+            error = error.substring(0, MAX_ERROR) + "… (cut at " + MAX_ERROR + " characters)"; // the endpoint's words
         }
         Duration next = error == null ? bounded(fetched.refreshHint().orElse(DEFAULT_REFRESH))
                 : min(RETRY, bounded(lastGood.flatMap(TrustBundle::refreshHint).orElse(DEFAULT_REFRESH)));

@@ -156,6 +156,28 @@ public final class MembershipService {
         return createMember(request, type.name());
     }
 
+    /**
+     * A trust domain this controller federates with, or that an export names as an outside one, cannot become a
+     * member's: the member's CA would then sign identities that the admin let in as the outside domain's (its
+     * exports and policies), and the outside domain's bundle would silently leave the set.
+     */
+    private static void refuseOutsideTrustDomain(io.meshfed.controller.store.StoreReader reader, TrustDomain td) {
+        if (Records.get(reader, Kind.FEDERATION, td.name(), io.meshfed.controller.model.FederationRecord.class)
+                .isPresent()) {
+            throw new FailedPreconditionException("trust domain " + td + " is an outside trust domain this controller"
+                    + " federates with; a member needs a trust domain of its own (or end the federation first:"
+                    + " meshfed trust federation delete " + td + ")");
+        }
+        List<String> exports = Records.list(reader, Kind.EXPORT, io.meshfed.controller.model.ExportRecord.class)
+                .stream().filter(e -> e.toTrustDomains().contains(td.name()))
+                .map(e -> io.meshfed.controller.model.ExportRecord.key(e.service(), e.namespace())).sorted().toList();
+        if (!exports.isEmpty()) {
+            throw new FailedPreconditionException("exports name trust domain " + td + " as an outside one ("
+                    + String.join(", ", exports) + "); a member needs a trust domain of its own (or unexport"
+                    + " first: meshfed unexport SERVICE --to " + td + ")");
+        }
+    }
+
     private Member createMember(AddMemberRequest request, String type) {
         checkName("member", request.getName());
         TrustDomain td;
@@ -169,6 +191,7 @@ public final class MembershipService {
         if (td.equals(identity.federationTrustDomain())) {
             throw invalid("trust domain " + td + " is the federation's own; a member needs its own trust domain");
         }
+        refuseOutsideTrustDomain(store, td); // before its CA is made
         List<String> cidrs = cidrs(request);
         if (Records.get(store, Kind.NETWORK, request.getNetwork(), NetworkRecord.class).isEmpty()) {
             throw new FailedPreconditionException("network '" + request.getNetwork() + "' does not exist;"
@@ -184,6 +207,7 @@ public final class MembershipService {
             throw new FailedPreconditionException(e.getMessage(), e);
         }
         MemberRecord record = store.transact(tx -> {
+            refuseOutsideTrustDomain(tx, td); // again, in the transaction that adds the member
             var existing = Records.get(tx, Kind.MEMBER, request.getName(), MemberRecord.class);
             if (existing.isPresent()) {
                 MemberRecord e = existing.get();
