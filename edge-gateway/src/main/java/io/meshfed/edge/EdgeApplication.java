@@ -109,11 +109,37 @@ public class EdgeApplication {
                 .build());
     }
 
-    /** Joins and follows the config stream; each snapshot replaces the controller's routes live. */
+    /** Set once the application is ready: from then on every snapshot's routes are built before it is taken. */
+    private final java.util.concurrent.atomic.AtomicBoolean ready = new java.util.concurrent.atomic.AtomicBoolean();
+
+    @org.springframework.context.event.EventListener(org.springframework.boot.context.event.ApplicationReadyEvent.class)
+    void ready() {
+        ready.set(true);
+    }
+
+    /**
+     * Joins and follows the config stream; each snapshot replaces the controller's routes live, once every route of
+     * it builds with this gateway's factories (else it is NACKed naming the route, see {@link RouteBindingCheck}). The
+     * cached snapshot applied at start was checked when it was taken, before the factories exist.
+     */
     @Bean(destroyMethod = "close")
-    EdgeNode edgeNode(EdgeProperties properties, FederatedRoutes routes, ApplicationEventPublisher events)
-            throws Exception {
+    EdgeNode edgeNode(EdgeProperties properties, FederatedRoutes routes, ApplicationEventPublisher events,
+            org.springframework.context.ApplicationContext context) throws Exception {
+        RouteBindingCheck check = new RouteBindingCheck(
+                () -> RouteBindingCheck.byName(context.getBeansOfType(
+                        org.springframework.cloud.gateway.handler.predicate.RoutePredicateFactory.class).values()
+                        .stream().<org.springframework.cloud.gateway.handler.predicate.RoutePredicateFactory<?>>map(
+                                f -> f).toList(), f -> f.name()),
+                () -> RouteBindingCheck.byName(context.getBeansOfType(
+                        org.springframework.cloud.gateway.filter.factory.GatewayFilterFactory.class).values()
+                        .stream().<org.springframework.cloud.gateway.filter.factory.GatewayFilterFactory<?>>map(
+                                f -> f).toList(), f -> f.name()),
+                () -> context.getBean(org.springframework.cloud.gateway.support.ConfigurationService.class));
         return EdgeNode.start(properties, snapshot -> {
+            if (ready.get()) {
+                check.check(snapshot);
+            }
+        }, snapshot -> {
             routes.update(snapshot);
             events.publishEvent(new RefreshRoutesEvent(routes));
         }, Clock.systemUTC());

@@ -33,6 +33,12 @@ public final class EdgeNode implements AutoCloseable {
     }
 
     static EdgeNode start(EdgeProperties p, Consumer<ConfigSnapshot> listener, Clock clock) throws Exception {
+        return start(p, s -> { }, listener, clock);
+    }
+
+    /** As {@link #start(EdgeProperties, Consumer, Clock)}; {@code check} throws to NACK a snapshot first. */
+    static EdgeNode start(EdgeProperties p, Consumer<ConfigSnapshot> check, Consumer<ConfigSnapshot> listener,
+            Clock clock) throws Exception {
         String problem = p.problem();
         if (problem != null) {
             throw new IllegalStateException(problem);
@@ -57,6 +63,7 @@ public final class EdgeNode implements AutoCloseable {
         }
         ConfigSubscriber subscriber = ConfigSubscriber.start(session, s -> {
             FederatedRoutes.validate(s);
+            check.accept(s);
             upstreams.update(s);
             listener.accept(s);
         });

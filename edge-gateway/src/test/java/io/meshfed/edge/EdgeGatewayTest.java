@@ -95,6 +95,27 @@ class EdgeGatewayTest {
                 admin.deleteRoute(DeleteRouteRequest.newBuilder().setId("path_route").build());
                 await().atMost(Duration.ofSeconds(20)).until(() -> get(port, "/anything/else").statusCode() == 404);
 
+                // A route the edge cannot build is not dropped with a log line: the snapshot is NACKed naming the
+                // route, the filter and the binding error, and the routes in effect stay.
+                for (var broken : java.util.List.of(
+                        java.util.Map.entry(def("Retry", "many"), "route broken: filter Retry does not load"),
+                        java.util.Map.entry(io.meshfed.api.v1.RouteDefinition.newBuilder().setName("Retry")
+                                .addArgs(io.meshfed.api.v1.RouteArg.newBuilder().setKey("backoff.firstBackoff")
+                                        .setValue("soon")).build(), "route broken: filter Retry does not load"),
+                        java.util.Map.entry(def("NoSuchFilter", "1"), "route broken: no filter named NoSuchFilter"))) {
+                    admin.applyRoutes(RouteSet.newBuilder().addRoutes(Route.newBuilder().setId("broken")
+                            .setUri("lb://hello.demo").addPredicates(def("Path", "/broken/**"))
+                            .addFilters(broken.getKey())).build());
+                    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(admin.status(
+                            io.meshfed.api.v1.ListRequest.getDefaultInstance()).getSubscribersList()).anySatisfy(sub -> {
+                                assertThat(sub.getSpiffeId()).isEqualTo("spiffe://west.acme.mesh/meshfed/edge/edge-1");
+                                assertThat(sub.getLastError()).contains(broken.getValue());
+                            }));
+                    assertThat(get(port, "/broken/x").statusCode()).isEqualTo(404); // never took effect
+                    assertThat(get(port, "/static/w").body()).isEqualTo("static /static/w");
+                    admin.deleteRoute(DeleteRouteRequest.newBuilder().setId("broken").build());
+                }
+
                 int management = Integer.parseInt(edge.getEnvironment().getProperty("local.management.port"));
                 assertThat(get(management, "/actuator/health").body()).contains("\"status\":\"UP\"");
                 assertThat(get(management, "/actuator/prometheus").body())

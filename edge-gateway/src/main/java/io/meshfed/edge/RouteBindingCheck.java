@@ -1,0 +1,106 @@
+package io.meshfed.edge;
+
+import io.meshfed.api.v1.ConfigSnapshot;
+import io.meshfed.api.v1.Route;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Supplier;
+import org.springframework.cloud.gateway.filter.FilterDefinition;
+import org.springframework.cloud.gateway.filter.factory.GatewayFilterFactory;
+import org.springframework.cloud.gateway.handler.predicate.PredicateDefinition;
+import org.springframework.cloud.gateway.handler.predicate.RoutePredicateFactory;
+import org.springframework.cloud.gateway.route.RouteDefinition;
+import org.springframework.cloud.gateway.support.ConfigurationService;
+import org.springframework.cloud.gateway.support.HasRouteId;
+
+/**
+ * Builds every route of a snapshot with this gateway's own predicate and filter factories and binder, as Spring Cloud
+ * Gateway's route locator will, and throws naming the route, the factory and the binding error when one does not
+ * load: the snapshot is then NACKed with that reason (shown in {@code meshfed status}) instead of the route being
+ * dropped with a log line. The factories are looked up when a snapshot arrives (some of them depend on the edge
+ * node that receives the snapshots).
+ */
+final class RouteBindingCheck {
+    private final Supplier<Map<String, RoutePredicateFactory<?>>> predicates;
+    private final Supplier<Map<String, GatewayFilterFactory<?>>> filters;
+    private final Supplier<ConfigurationService> configuration;
+
+    RouteBindingCheck(Supplier<Map<String, RoutePredicateFactory<?>>> predicates,
+            Supplier<Map<String, GatewayFilterFactory<?>>> filters, Supplier<ConfigurationService> configuration) {
+        this.predicates = predicates;
+        this.filters = filters;
+        this.configuration = configuration;
+    }
+
+    /** The factories by the name routes use ({@code Path}, {@code Retry}). */
+    static <F> Map<String, F> byName(Iterable<F> factories, java.util.function.Function<F, String> name) {
+        Map<String, F> m = new TreeMap<>();
+        factories.forEach(f -> m.put(name.apply(f), f));
+        return m;
+    }
+
+    void check(ConfigSnapshot snapshot) {
+        if (snapshot.getRoutesCount() == 0) {
+            return;
+        }
+        Map<String, RoutePredicateFactory<?>> predicateFactories = predicates.get();
+        Map<String, GatewayFilterFactory<?>> filterFactories = filters.get();
+        ConfigurationService binder = configuration.get();
+        for (Route r : snapshot.getRoutesList()) {
+            RouteDefinition d = FederatedRoutes.definition(r);
+            for (PredicateDefinition p : d.getPredicates()) {
+                RoutePredicateFactory<?> factory = predicateFactories.get(p.getName());
+                if (factory == null) {
+                    throw new IllegalArgumentException("route " + r.getId() + ": no predicate named " + p.getName()
+                            + " (this edge gateway has " + String.join(", ", predicateFactories.keySet()) + ")");
+                }
+                try {
+                    predicate(binder, factory, p);
+                } catch (RuntimeException e) {
+                    throw new IllegalArgumentException("route " + r.getId() + ": predicate " + p.getName()
+                            + " does not load: " + reason(e), e);
+                }
+            }
+            for (FilterDefinition f : d.getFilters()) {
+                GatewayFilterFactory<?> factory = filterFactories.get(f.getName());
+                if (factory == null) {
+                    throw new IllegalArgumentException("route " + r.getId() + ": no filter named " + f.getName()
+                            + " (this edge gateway has " + String.join(", ", filterFactories.keySet()) + ")");
+                }
+                try {
+                    filter(binder, factory, f, d.getId());
+                } catch (RuntimeException e) {
+                    throw new IllegalArgumentException("route " + r.getId() + ": filter " + f.getName()
+                            + " does not load: " + reason(e), e);
+                }
+            }
+        }
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static void predicate(ConfigurationService binder, RoutePredicateFactory factory, PredicateDefinition p) {
+        Object config = binder.with(factory).name(p.getName()).properties(p.getArgs()).bind();
+        factory.applyAsync(config);
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static void filter(ConfigurationService binder, GatewayFilterFactory factory, FilterDefinition f,
+            String routeId) {
+        Object config = binder.with(factory).name(f.getName()).properties(f.getArgs()).bind();
+        if (config instanceof HasRouteId withId) {
+            withId.setRouteId(routeId);
+        }
+        factory.apply(config);
+    }
+
+    /** The innermost message, which names the property and the value (a binding error wraps it twice). */
+    private static String reason(Throwable e) {
+        String message = e.getMessage();
+        for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+            if (c.getMessage() != null) {
+                message = message + "; " + c.getMessage();
+            }
+        }
+        return message == null ? e.toString() : message.length() > 400 ? message.substring(0, 400) + "…" : message;
+    }
+}
