@@ -122,6 +122,18 @@ class EdgeHttpFeaturesTest {
     }
 
     @Test
+    void aLaterSnapshotWithEveryOneOfTheseRoutesBuildsAndIsTaken() throws Exception {
+        // The first snapshot arrived before the edge was ready; this one goes through RouteBindingCheck with every
+        // factory above (headers, RewritePath, Mirror, PreserveHostHeader, a websocket route).
+        federation.admin().applyRoutes(RouteSet.newBuilder().addRoutes(Route.newBuilder().setId("later")
+                .setUri("lb://hello.demo").addPredicates(def("Path", "/later/**"))).build());
+        await().atMost(Duration.ofSeconds(30)).until(() -> get(port, "/later/x").statusCode() == 200);
+        assertThat(federation.admin().status(io.meshfed.api.v1.ListRequest.getDefaultInstance()).getSubscribersList())
+                .filteredOn(s -> s.getSpiffeId().contains("/meshfed/edge/"))
+                .allSatisfy(s -> assertThat(s.getLastError()).isEmpty());
+    }
+
+    @Test
     void headersAreAddedRemovedAndThePathRewritten() throws Exception {
         HttpResponse<String> response = get(port, "/headers/orders/7?x=1", "X-Secret", "hunter2", "X-Kept", "yes");
 

@@ -119,6 +119,20 @@ class EdgeTrafficManagementTest {
     }
 
     @Test
+    void aLaterSnapshotWithEveryOneOfTheseRoutesBuildsAndIsTaken() throws Exception {
+        // The first snapshot arrived before the edge was ready; this one goes through RouteBindingCheck with every
+        // factory above (Weight, Header, Retry with backoff, RequestRateLimiter, FaultInjection, CircuitBreaker).
+        var admin = federation.admin();
+        admin.applyRoutes(RouteSet.newBuilder().addRoutes(Route.newBuilder().setId("later").setUri(
+                "lb://hello-v1.demo").addPredicates(def("Path", "/later/**"))).build());
+        await().atMost(Duration.ofSeconds(30)).until(() -> get(port, "/later/x").statusCode() == 200);
+        assertThat(admin.status(io.meshfed.api.v1.ListRequest.getDefaultInstance()).getSubscribersList())
+                .filteredOn(s -> s.getSpiffeId().contains("/meshfed/edge/"))
+                .allSatisfy(s -> assertThat(s.getLastError()).isEmpty());
+        assertThat(get(port, "/version/a", "X-Version", "v2").body()).isEqualTo("v2 /version/a");
+    }
+
+    @Test
     void aNinetyTenWeightedSplitHoldsOverAThousandRequests() throws Exception {
         int toV1 = 0;
         for (int i = 0; i < 1000; i++) {
