@@ -198,7 +198,8 @@ public final class SnapshotBuilder {
         }
         // Federated outside trust domains the admin exported the service to (never through --all).
         // A name that became a member's trust domain since counts for nothing here (member add refuses that too).
-        if (export != null && all.stream().anyMatch(i -> i.network().equals(network) && export.covers(i.member()))) {
+        if (export != null && !export.toTrustDomains().isEmpty()
+                && all.stream().anyMatch(i -> i.network().equals(network) && export.covers(i.member()))) {
             java.util.Set<String> memberDomains = view.members().values().stream().map(MemberRecord::trustDomain)
                     .collect(java.util.stream.Collectors.toSet());
             export.toTrustDomains().stream().filter(td -> !memberDomains.contains(td)).forEach(allowed::add);

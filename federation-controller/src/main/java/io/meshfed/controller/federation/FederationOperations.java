@@ -2,7 +2,7 @@ package io.meshfed.controller.federation;
 
 import static java.util.Objects.requireNonNull;
 
-import com.google.protobuf.Timestamp;
+import com.google.protobuf.util.Timestamps;
 import io.meshfed.api.v1.DeleteFederationRequest;
 import io.meshfed.api.v1.FederateTrustDomainRequest;
 import io.meshfed.api.v1.FederationList;
@@ -228,21 +228,17 @@ public final class FederationOperations {
         bundle.ifPresent(x -> b.setX509Authorities(x.x509Authorities().size())
                 .setJwtAuthorities(x.jwtAuthorities().size()));
         if (f.lastSuccessMillis() > 0) {
-            b.setLastSuccess(timestamp(f.lastSuccessMillis()));
+            b.setLastSuccess(Timestamps.fromMillis(f.lastSuccessMillis()));
         }
         if (f.lastAttemptMillis() > 0) {
-            b.setLastAttempt(timestamp(f.lastAttemptMillis()));
+            b.setLastAttempt(Timestamps.fromMillis(f.lastAttemptMillis()));
         }
         if (f.nextRefreshMillis() > 0) {
-            b.setNextRefresh(timestamp(f.nextRefreshMillis()));
+            b.setNextRefresh(Timestamps.fromMillis(f.nextRefreshMillis()));
         }
         return b.build();
     }
 
-    private static Timestamp timestamp(long millis) {
-        return Timestamp.newBuilder().setSeconds(Math.floorDiv(millis, 1000))
-                .setNanos((int) Math.floorMod(millis, 1000) * 1_000_000).build();
-    }
 
     private static String nullToEmpty(String s) {
         return s == null ? "" : s;

@@ -2,7 +2,7 @@ package io.meshfed.controller.identity;
 
 import static java.util.Objects.requireNonNull;
 
-import com.google.protobuf.Timestamp;
+import com.google.protobuf.util.Timestamps;
 import io.meshfed.api.v1.IdentityInfo;
 import io.meshfed.api.v1.IdentityList;
 import io.meshfed.api.v1.ListIdentitiesRequest;
@@ -145,10 +145,10 @@ public final class IdentityOperations {
             b.setNamespace(r.scope().namespace()).addAllServices(r.scope().services());
         }
         if (r.joinedAtMillis() > 0) {
-            b.setJoinedAt(timestamp(r.joinedAtMillis()));
+            b.setJoinedAt(Timestamps.fromMillis(r.joinedAtMillis()));
         }
         if (r.revoked()) {
-            b.setRevokedAt(timestamp(r.revokedAtMillis()));
+            b.setRevokedAt(Timestamps.fromMillis(r.revokedAtMillis()));
         }
         return b.build();
     }
@@ -161,8 +161,4 @@ public final class IdentityOperations {
         }
     }
 
-    private static Timestamp timestamp(long millis) {
-        Instant t = Instant.ofEpochMilli(millis);
-        return Timestamp.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano()).build();
-    }
 }

@@ -2,7 +2,7 @@ package io.meshfed.controller.rotation;
 
 import static java.util.Objects.requireNonNull;
 
-import com.google.protobuf.Timestamp;
+import com.google.protobuf.util.Timestamps;
 import io.meshfed.api.v1.AbortRotationRequest;
 import io.meshfed.api.v1.RotateTrustDomainRequest;
 import io.meshfed.api.v1.SubscriberStatus;
@@ -285,12 +285,13 @@ public final class RootRotations implements AutoCloseable {
         TrustDomain td = TrustDomain.parse(r.trustDomain());
         TrustRotation.Builder b = TrustRotation.newBuilder().setTrustDomain(r.trustDomain()).setNumber(r.number())
                 .setPhase(r.phase().label()).setFromBackend(r.fromBackend()).setToBackend(r.toBackend())
-                .setStartedAt(timestamp(r.startedAtMillis())).setPhaseSince(timestamp(r.phaseSinceMillis()))
+                .setStartedAt(Timestamps.fromMillis(r.startedAtMillis()))
+                .setPhaseSince(Timestamps.fromMillis(r.phaseSinceMillis()))
                 .setFromRootSha256(rootSha(td, r.fromGeneration())).setToRootSha256(rootSha(td, r.toGeneration()));
         RotationGate.Verdict v = r.phase().finished() ? null : verdicts.get(r.trustDomain());
         if (v != null) {
             b.addAllWaitingFor(v.waitingFor());
-            v.deadline().ifPresent(d -> b.setDeadline(timestamp(d.toEpochMilli())));
+            v.deadline().ifPresent(d -> b.setDeadline(Timestamps.fromMillis(d.toEpochMilli())));
         }
         return b.build();
     }
@@ -303,10 +304,6 @@ public final class RootRotations implements AutoCloseable {
         }
     }
 
-    private static Timestamp timestamp(long millis) {
-        return Timestamp.newBuilder().setSeconds(Math.floorDiv(millis, 1000))
-                .setNanos((int) Math.floorMod(millis, 1000) * 1_000_000).build();
-    }
 
     private static TrustDomain trustDomain(String name) {
         if (name.isEmpty()) {
