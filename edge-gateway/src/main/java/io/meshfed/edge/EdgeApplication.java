@@ -125,16 +125,7 @@ public class EdgeApplication {
     @Bean(destroyMethod = "close")
     EdgeNode edgeNode(EdgeProperties properties, FederatedRoutes routes, ApplicationEventPublisher events,
             org.springframework.context.ApplicationContext context) throws Exception {
-        RouteBindingCheck check = new RouteBindingCheck(
-                () -> RouteBindingCheck.byName(context.getBeansOfType(
-                        org.springframework.cloud.gateway.handler.predicate.RoutePredicateFactory.class).values()
-                        .stream().<org.springframework.cloud.gateway.handler.predicate.RoutePredicateFactory<?>>map(
-                                f -> f).toList(), f -> f.name()),
-                () -> RouteBindingCheck.byName(context.getBeansOfType(
-                        org.springframework.cloud.gateway.filter.factory.GatewayFilterFactory.class).values()
-                        .stream().<org.springframework.cloud.gateway.filter.factory.GatewayFilterFactory<?>>map(
-                                f -> f).toList(), f -> f.name()),
-                () -> context.getBean(org.springframework.cloud.gateway.support.ConfigurationService.class));
+        RouteBindingCheck check = new RouteBindingCheck(context);
         return EdgeNode.start(properties, snapshot -> {
             if (ready.get()) {
                 check.check(snapshot);

@@ -4,7 +4,8 @@ import io.meshfed.api.v1.ConfigSnapshot;
 import io.meshfed.api.v1.Route;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.function.Supplier;
+import java.util.function.Function;
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.cloud.gateway.filter.FilterDefinition;
 import org.springframework.cloud.gateway.filter.factory.GatewayFilterFactory;
 import org.springframework.cloud.gateway.handler.predicate.PredicateDefinition;
@@ -21,21 +22,16 @@ import org.springframework.cloud.gateway.support.HasRouteId;
  * node that receives the snapshots).
  */
 final class RouteBindingCheck {
-    private final Supplier<Map<String, RoutePredicateFactory<?>>> predicates;
-    private final Supplier<Map<String, GatewayFilterFactory<?>>> filters;
-    private final Supplier<ConfigurationService> configuration;
+    private final ListableBeanFactory beans;
 
-    RouteBindingCheck(Supplier<Map<String, RoutePredicateFactory<?>>> predicates,
-            Supplier<Map<String, GatewayFilterFactory<?>>> filters, Supplier<ConfigurationService> configuration) {
-        this.predicates = predicates;
-        this.filters = filters;
-        this.configuration = configuration;
+    RouteBindingCheck(ListableBeanFactory beans) {
+        this.beans = beans;
     }
 
-    /** The factories by the name routes use ({@code Path}, {@code Retry}). */
-    static <F> Map<String, F> byName(Iterable<F> factories, java.util.function.Function<F, String> name) {
+    /** The factories of one kind by the name routes use ({@code Path}, {@code Retry}). */
+    private <F> Map<String, F> byName(Class<F> kind, Function<F, String> name) {
         Map<String, F> m = new TreeMap<>();
-        factories.forEach(f -> m.put(name.apply(f), f));
+        beans.getBeansOfType(kind).values().forEach(f -> m.put(name.apply(f), f));
         return m;
     }
 
@@ -43,9 +39,13 @@ final class RouteBindingCheck {
         if (snapshot.getRoutesCount() == 0) {
             return;
         }
-        Map<String, RoutePredicateFactory<?>> predicateFactories = predicates.get();
-        Map<String, GatewayFilterFactory<?>> filterFactories = filters.get();
-        ConfigurationService binder = configuration.get();
+        @SuppressWarnings("rawtypes")
+        Map<String, RoutePredicateFactory> predicateFactories = byName(RoutePredicateFactory.class,
+                RoutePredicateFactory::name);
+        @SuppressWarnings("rawtypes")
+        Map<String, GatewayFilterFactory> filterFactories = byName(GatewayFilterFactory.class,
+                GatewayFilterFactory::name);
+        ConfigurationService binder = beans.getBean(ConfigurationService.class);
         for (Route r : snapshot.getRoutesList()) {
             RouteDefinition d = FederatedRoutes.definition(r);
             for (PredicateDefinition p : d.getPredicates()) {
