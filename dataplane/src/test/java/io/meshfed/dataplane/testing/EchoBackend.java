@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class EchoBackend implements AutoCloseable {
     private final ServerSocket socket;
     private final AtomicInteger connections = new AtomicInteger();
+    private final Thread acceptor;
 
     public EchoBackend() throws IOException {
         this(0);
@@ -33,9 +34,9 @@ public final class EchoBackend implements AutoCloseable {
         socket = new ServerSocket();
         socket.setReuseAddress(port != 0); // to take a closed one's port again; never for a new one (Linux may share it)
         socket.bind(new java.net.InetSocketAddress(InetAddress.getByName(address), port), 50);
-        Thread accept = new Thread(this::serve, "echo-backend");
-        accept.setDaemon(true);
-        accept.start();
+        acceptor = new Thread(this::serve, "echo-backend");
+        acceptor.setDaemon(true);
+        acceptor.start();
     }
 
     /**
@@ -106,8 +107,22 @@ public final class EchoBackend implements AutoCloseable {
         }
     }
 
+    /**
+     * Closes the listening socket and returns only once it is gone. While the accept thread is blocked in the kernel,
+     * {@link ServerSocket#close()} only signals it: the kernel's listening socket lives until that accept call
+     * returns, and in that window it still completes handshakes, and may even hand one more connection to this
+     * backend. A test that stops a backend and connects at once would otherwise reach a backend it believes down.
+     */
     @Override
     public void close() throws IOException {
         socket.close();
+        try {
+            acceptor.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (acceptor.isAlive()) {
+            throw new IOException("the echo backend's accept thread did not stop");
+        }
     }
 }
