@@ -24,6 +24,37 @@ class SqliteStoreTest extends StoreContract {
         return SqliteStore.open(dir.resolve("state.db"));
     }
 
+    @Override
+    protected Store newStoreRetaining(long retainedChanges) {
+        return SqliteStore.open(dir.resolve("small.db"), retainedChanges);
+    }
+
+    @Override
+    protected Store openSecondHandle() {
+        return SqliteStore.open(dir.resolve("state.db"));
+    }
+
+    @Override
+    protected boolean sharesDatabase() {
+        return false;
+    }
+
+    @Test
+    void theLockGoesWithTheHandleAndAnotherProcessIsRefusedWhileItIsHeld() throws Exception {
+        store.put("Member", "east", "{}", StoreTransaction.ABSENT);
+        // Another process: the lock is the operating system's, not this JVM's.
+        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), StoreWriterMain.class.getName(),
+                dir.resolve("state.db").toString()).redirectErrorStream(true).start();
+        String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(child.exitValue()).isNotZero();
+        assertThat(out).contains("is in use by another controller").doesNotContain("ACK ");
+        store.close();
+        store = SqliteStore.open(dir.resolve("state.db")); // closed: the lock is free again
+        assertThat(store.get("Member", "east")).isPresent();
+    }
+
     @Test
     void everythingSurvivesAReopen() {
         store.put("Member", "east", "{\"network\":\"east\"}", StoreTransaction.ABSENT);
@@ -80,21 +111,6 @@ class SqliteStoreTest extends StoreContract {
             assertThat(reopened.revision()).isGreaterThanOrEqualTo(acknowledged.get(acknowledged.size() - 1));
             // The store is consistent: the change log and the revision agree.
             assertThat(reopened.changesSince(0, Integer.MAX_VALUE)).hasSize((int) reopened.revision());
-        }
-    }
-
-    @Test
-    void compactedChangesAskTheReaderToRelist() throws Exception {
-        var method = SqliteStore.class.getDeclaredMethod("open", Path.class, long.class);
-        method.setAccessible(true);
-        try (Store small = (Store) method.invoke(null, dir.resolve("small.db"), 100L)) {
-            for (int i = 0; i < 1200; i++) {
-                small.put("Item", "i" + (i % 50), "{}", StoreTransaction.ANY);
-            }
-            assertThatThrownBy(() -> small.changesSince(5, 10)).isInstanceOf(CompactedException.class)
-                    .hasMessageContaining("list again");
-            assertThat(small.changesSince(1150, 100)).hasSize(50);
-            assertThat(small.list("Item")).hasSize(50);
         }
     }
 }

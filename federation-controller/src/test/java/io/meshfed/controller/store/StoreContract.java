@@ -3,6 +3,8 @@ package io.meshfed.controller.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,13 +20,24 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The contract of {@link Store}. Every implementation runs it unchanged: SQLite today, PostgreSQL for HA later.
+ * The contract of {@link Store}. Every implementation runs it unchanged: SQLite (embedded) and PostgreSQL (HA). A
+ * store either shares its database between handles (several controller replicas on one PostgreSQL) or refuses a
+ * second handle with its reason (two controllers on one SQLite file would corrupt it); the cases for both are here.
  */
 public abstract class StoreContract {
     protected Store store;
 
     /** A new, empty store. */
     protected abstract Store newStore() throws Exception;
+
+    /** A new, empty store that keeps only about {@code retainedChanges} change-log entries. */
+    protected abstract Store newStoreRetaining(long retainedChanges) throws Exception;
+
+    /** Another handle on the database of the latest {@link #newStore()}, as a second replica would open it. */
+    protected abstract Store openSecondHandle() throws Exception;
+
+    /** Whether handles share one database ({@link #openSecondHandle()} works) or the second is refused. */
+    protected abstract boolean sharesDatabase();
 
     @BeforeEach
     void open() throws Exception {
@@ -175,5 +188,106 @@ public abstract class StoreContract {
         assertThat(closedOne).containsExactly(1L);
         bad.close();
         b.close();
+    }
+
+    @Test
+    void compactedChangesAskTheReaderToRelist() throws Exception {
+        try (Store small = newStoreRetaining(100)) {
+            for (int i = 0; i < 1200; i++) {
+                small.put("Item", "i" + (i % 50), "{}", StoreTransaction.ANY);
+            }
+            assertThatThrownBy(() -> small.changesSince(5, 10)).isInstanceOf(CompactedException.class)
+                    .hasMessageContaining("list again");
+            assertThatThrownBy(() -> small.watch(5, c -> { })).isInstanceOf(CompactedException.class)
+                    .hasMessageContaining("list again");
+            assertThat(small.changesSince(1150, 100)).extracting(Change::revision).hasSize(50)
+                    .startsWith(1151L).endsWith(1200L);
+            assertThat(small.list("Item")).hasSize(50);
+            // What is left follows on without a gap: a watch from the oldest retained revision hears the rest.
+            long oldest = small.changesSince(1100, 1).get(0).revision() - 1;
+            List<Long> heard = new CopyOnWriteArrayList<>();
+            try (Store.Watch w = small.watch(oldest, c -> heard.add(c.revision()))) {
+                small.put("Item", "after", "{}", StoreTransaction.ANY);
+                await().atMost(Duration.ofSeconds(10)).until(() -> heard.contains(1201L));
+                assertThat(heard).first().isEqualTo(oldest + 1);
+                assertThat(heard).hasSize((int) (1201 - oldest)).doesNotHaveDuplicates().isSorted();
+            }
+        }
+    }
+
+    @Test
+    void aSecondHandleIsRefusedWithItsReasonWhenTheDatabaseIsNotShared() {
+        assumeFalse(sharesDatabase(), "this store shares its database between handles");
+        store.put("Member", "east", "{}", StoreTransaction.ABSENT);
+        assertThatThrownBy(this::openSecondHandle).isInstanceOf(StoreException.class)
+                .hasMessageContaining("in use by another");
+        // The first handle is unharmed.
+        assertThat(store.put("Member", "west", "{}", StoreTransaction.ABSENT).revision()).isEqualTo(2);
+    }
+
+    @Test
+    void twoHandlesTakeUniqueOrderedRevisionsAndSeeEachOthersWrites() throws Exception {
+        assumeTrue(sharesDatabase(), "this store refuses a second handle");
+        try (Store other = openSecondHandle()) {
+            Resource a = store.put("Member", "east", "{\"v\":1}", StoreTransaction.ABSENT);
+            assertThat(other.get("Member", "east")).get().extracting(Resource::json).isEqualTo("{\"v\":1}");
+            // A compare-and-set against what one handle read fails once the other wrote.
+            other.put("Member", "east", "{\"v\":2}", a.revision());
+            assertThatThrownBy(() -> store.put("Member", "east", "{\"v\":3}", a.revision()))
+                    .isInstanceOf(ConflictException.class).hasMessageContaining("expected " + a.revision());
+            assertThat(store.revision()).isEqualTo(2);
+
+            ExecutorService writers = Executors.newFixedThreadPool(4);
+            List<Future<List<Long>>> futures = new ArrayList<>();
+            for (int w = 0; w < 4; w++) {
+                Store handle = w % 2 == 0 ? store : other;
+                int writer = w;
+                futures.add(writers.submit(() -> {
+                    List<Long> mine = new ArrayList<>();
+                    for (int i = 0; i < 50; i++) {
+                        mine.add(handle.put("Item", "w" + writer + "-" + i, "{}", StoreTransaction.ANY).revision());
+                    }
+                    return mine;
+                }));
+            }
+            List<Long> all = new ArrayList<>();
+            try {
+                for (Future<List<Long>> f : futures) {
+                    List<Long> mine = f.get(60, TimeUnit.SECONDS);
+                    assertThat(mine).as("one writer's revisions rise").isSorted();
+                    all.addAll(mine);
+                }
+            } finally {
+                writers.shutdownNow();
+            }
+            Collections.sort(all);
+            List<Long> expected = new ArrayList<>();
+            for (long r = 3; r <= 202; r++) {
+                expected.add(r);
+            }
+            assertThat(all).as("every revision taken once, none skipped").isEqualTo(expected);
+            assertThat(other.revision()).isEqualTo(202);
+            assertThat(store.changesSince(0, 1000)).extracting(Change::revision).hasSize(202).isSorted();
+        }
+    }
+
+    @Test
+    void aWatchHearsTheOtherHandlesWritesInOrderWithoutGapOrRepeat() throws Exception {
+        assumeTrue(sharesDatabase(), "this store refuses a second handle");
+        try (Store other = openSecondHandle()) {
+            store.put("Item", "before", "{}", StoreTransaction.ANY);
+            List<Change> heard = new CopyOnWriteArrayList<>();
+            try (Store.Watch w = store.watch(store.revision(), heard::add)) {
+                for (int i = 0; i < 30; i++) {
+                    (i % 3 == 0 ? store : other).put("Item", "i" + i, "{\"i\":" + i + "}", StoreTransaction.ANY);
+                }
+                other.delete("Item", "i0", StoreTransaction.ANY);
+                await().atMost(Duration.ofSeconds(15)).until(() -> heard.size() == 31);
+                assertThat(heard).extracting(Change::revision).isEqualTo(
+                        java.util.stream.LongStream.rangeClosed(2, 32).boxed().toList());
+                assertThat(heard.get(1).json()).isEqualTo("{\"i\":1}");
+                assertThat(heard.get(30).op()).isEqualTo(Change.Op.DELETE);
+            }
+        }
     }
 }

@@ -31,13 +31,16 @@ import org.sqlite.SQLiteDataSource;
 /**
  * The embedded store: one SQLite file in WAL mode with {@code synchronous=FULL}, so every commit is on disk before
  * {@link #transact} returns. One connection, guarded by one lock (SQLite has one writer anyway); watchers are told on
- * one notification thread in commit order. Schema migrations by Flyway from {@code db/migration/sqlite}.
+ * one notification thread in commit order. Schema migrations by Flyway from {@code db/migration/sqlite}. One process
+ * at a time: a second controller on the same file is refused (see {@link ProcessLock}), since two would each count
+ * revisions on their own and corrupt the change log.
  */
 public final class SqliteStore implements Store {
     /** Change-log entries kept; older ones are compacted away and watchers that far behind must relist. */
     static final long DEFAULT_RETAINED_CHANGES = 100_000;
 
     private final Path file;
+    private final ProcessLock processLock;
     private final Connection connection;
     private final ReentrantLock lock = new ReentrantLock(); // guards connection, revision, compactedThrough
     private final ExecutorService notifier;
@@ -47,8 +50,10 @@ public final class SqliteStore implements Store {
     private long compactedThrough;
     private boolean closed;
 
-    private SqliteStore(Path file, Connection connection, long retainedChanges) throws SQLException {
+    private SqliteStore(Path file, ProcessLock processLock, Connection connection, long retainedChanges)
+            throws SQLException {
         this.file = file;
+        this.processLock = processLock;
         this.connection = connection;
         this.retainedChanges = retainedChanges;
         this.revision = meta("revision");
@@ -69,8 +74,13 @@ public final class SqliteStore implements Store {
         return open(file, DEFAULT_RETAINED_CHANGES);
     }
 
-    static SqliteStore open(Path file, long retainedChanges) {
+    /** As {@link #open(Path)}, keeping {@code retainedChanges} change-log entries. */
+    public static SqliteStore open(Path file, long retainedChanges) {
         requireNonNull(file, "file");
+        if (retainedChanges < 1) {
+            throw new IllegalArgumentException("retainedChanges must be positive");
+        }
+        ProcessLock processLock = null;
         try {
             Path parent = file.toAbsolutePath().getParent();
             OwnerOnly.directory(parent);
@@ -78,6 +88,7 @@ public final class SqliteStore implements Store {
             OwnerOnly.file(file);
             OwnerOnly.ifExists(Path.of(file + "-wal"));
             OwnerOnly.ifExists(Path.of(file + "-shm"));
+            processLock = ProcessLock.acquire(file);
             SQLiteConfig config = new SQLiteConfig();
             config.setJournalMode(SQLiteConfig.JournalMode.WAL);
             config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
@@ -89,9 +100,13 @@ public final class SqliteStore implements Store {
                     .loggers("slf4j").load().migrate();
             Connection connection = dataSource.getConnection();
             connection.setAutoCommit(false);
-            return new SqliteStore(file, connection, retainedChanges);
+            return new SqliteStore(file, processLock, connection, retainedChanges);
         } catch (SQLException | java.io.IOException | RuntimeException e) {
-            throw new StoreException("cannot open the store " + file + ": " + e.getMessage(), e);
+            if (processLock != null) {
+                processLock.close();
+            }
+            throw e instanceof StoreException se ? se
+                    : new StoreException("cannot open the store " + file + ": " + e.getMessage(), e);
         }
     }
 
@@ -244,6 +259,8 @@ public final class SqliteStore implements Store {
                 connection.close();
             } catch (SQLException e) {
                 throw new StoreException("store " + file + " did not close cleanly: " + e.getMessage(), e);
+            } finally {
+                processLock.close();
             }
         } finally {
             lock.unlock();
