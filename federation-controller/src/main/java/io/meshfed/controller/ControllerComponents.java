@@ -46,7 +46,7 @@ import io.meshfed.controller.server.PeerIdentity;
 import io.meshfed.controller.server.Readiness;
 import io.meshfed.controller.status.StatusService;
 import io.meshfed.controller.store.Store;
-import io.meshfed.controller.store.sqlite.SqliteStore;
+import io.meshfed.controller.store.backends.StoreBackends;
 import io.meshfed.controller.stream.ConfigStreamService;
 import io.meshfed.trust.SpiffeId;
 import io.meshfed.trust.tls.PeerAuthorizer;
@@ -129,7 +129,7 @@ final class ControllerComponents implements AutoCloseable {
         ScheduledExecutorService timer = timing.timer();
         // The CAs first: loading them fails on a directory that holds no federation, before a store is made there.
         FederationIdentity identity = FederationIdentity.load(config.dataDir(), clock);
-        Store store = SqliteStore.open(config.dataDir().resolve("state.db"));
+        Store store = StoreBackends.standard().open(config.store());
         started.add("store", store);
         started.add("timer and store reads", timing); // its tasks' components close before it
         IdentityOperations.recordEarlierJoins(store);

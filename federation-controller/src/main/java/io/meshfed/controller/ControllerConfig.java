@@ -48,19 +48,28 @@ import java.util.Set;
  *                                  #   certificate chain (PEM); required with bundleEndpointListen
  * bundleEndpointKeyFile: web.key   # MESHFED_BUNDLE_ENDPOINT_KEY_FILE  --bundle-endpoint-key-file  its key (PEM)
  * federationFetchTimeout: 10s      # MESHFED_FEDERATION_FETCH_TIMEOUT  one fetch of an outside trust domain's bundle
+ * store: postgres://meshfed@db:5432/meshfed  # MESHFED_STORE  --store  where the state is kept: sqlite:PATH
+ *                                  #   (default sqlite:DATA-DIR/state.db) or postgres://USER@HOST[:PORT]/DATABASE[?…]
+ *                                  #   (shared by HA replicas); never with a password in it
+ * storePasswordFile: /run/secrets/pg  # MESHFED_STORE_PASSWORD_FILE  --store-password-file  the database password's
+ *                                  #   file; or the password itself in MESHFED_STORE_PASSWORD (no flag, no YAML key)
  * </pre>
  */
 public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocketAddress httpListen,
         String advertiseAddress, Duration pushDebounce, Duration agentGracePeriod, Duration clusterStaleGrace,
         Duration svidMaxTtl, Map<String, Duration> svidMaxTtlByTrustDomain, int configStreamsPerIdentity,
         int memberPortQuota, InetSocketAddress probeListen, int maxPodsPerCluster, PortRange outboundPorts,
-        io.meshfed.controller.federation.FederationSettings federation) {
+        io.meshfed.controller.federation.FederationSettings federation,
+        io.meshfed.controller.store.StoreSettings store) {
     public static final String DEFAULT_LISTEN = "127.0.0.1:15012";
+    /** The environment variable that may hold the store's database password (there is no flag for it). */
+    public static final String STORE_PASSWORD_VARIABLE = "MESHFED_STORE_PASSWORD";
     public static final String DEFAULT_HTTP_LISTEN = "127.0.0.1:15014";
     private static final Set<String> KEYS = Set.of("dataDir", "listen", "httpListen", "advertiseAddress",
             "pushDebounce", "agentGracePeriod", "clusterStaleGrace", "svidMaxTtl", "svidMaxTtlByTrustDomain",
             "configStreamsPerIdentity", "memberPortQuota", "probeListen", "maxPodsPerCluster", "outboundPortRange",
-            "bundleEndpointListen", "bundleEndpointCertFile", "bundleEndpointKeyFile", "federationFetchTimeout");
+            "bundleEndpointListen", "bundleEndpointCertFile", "bundleEndpointKeyFile", "federationFetchTimeout",
+            "store", "storePasswordFile");
     public static final Duration DEFAULT_AGENT_GRACE_PERIOD = Duration.ofSeconds(30);
     /** How long a member cluster's endpoints stay (stale) while its API server is unreachable. */
     public static final Duration DEFAULT_CLUSTER_STALE_GRACE = Duration.ofMinutes(5);
@@ -88,6 +97,7 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
                 : configStreamsPerIdentity;
         outboundPorts = outboundPorts == null ? PortRange.DEFAULT : outboundPorts;
         federation = federation == null ? io.meshfed.controller.federation.FederationSettings.DEFAULTS : federation;
+        store = store == null ? io.meshfed.controller.store.StoreSettings.inDataDirectory(dataDir) : store;
         if (memberPortQuota < 1 || memberPortQuota > outboundPorts.size()) {
             throw new ConfigException("memberPortQuota " + memberPortQuota + " is outside 1-"
                     + outboundPorts.size() + " (the size of the outbound port range " + outboundPorts + ")");
@@ -97,6 +107,17 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
             throw new ConfigException("maxPodsPerCluster " + maxPodsPerCluster + " is outside 1-"
                     + MAX_MAX_PODS_PER_CLUSTER);
         }
+    }
+
+    /** In the embedded store of the data directory. */
+    public ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocketAddress httpListen,
+            String advertiseAddress, Duration pushDebounce, Duration agentGracePeriod, Duration clusterStaleGrace,
+            Duration svidMaxTtl, Map<String, Duration> svidMaxTtlByTrustDomain, int configStreamsPerIdentity,
+            int memberPortQuota, InetSocketAddress probeListen, int maxPodsPerCluster, PortRange outboundPorts,
+            io.meshfed.controller.federation.FederationSettings federation) {
+        this(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod, clusterStaleGrace,
+                svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota, probeListen,
+                maxPodsPerCluster, outboundPorts, federation, null);
     }
 
     /** With the default pod bound and outbound port range. */
@@ -131,54 +152,63 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
     public ControllerConfig withSvidMaxTtl(Duration max, Map<String, Duration> byTrustDomain) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
                 clusterStaleGrace, max, byTrustDomain, configStreamsPerIdentity, memberPortQuota, probeListen,
-                maxPodsPerCluster, outboundPorts, federation);
+                maxPodsPerCluster, outboundPorts, federation, store);
     }
 
     /** The same configuration with another limit of config streams per SPIFFE ID. */
     public ControllerConfig withConfigStreamsPerIdentity(int limit) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
                 clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, limit, memberPortQuota, probeListen,
-                maxPodsPerCluster, outboundPorts, federation);
+                maxPodsPerCluster, outboundPorts, federation, store);
     }
 
     /** The same configuration with another grace period for agents without a config stream. */
     public ControllerConfig withAgentGracePeriod(Duration grace) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, grace,
                 clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota,
-                probeListen, maxPodsPerCluster, outboundPorts, federation);
+                probeListen, maxPodsPerCluster, outboundPorts, federation, store);
     }
 
     /** The same configuration with another port quota per member. */
     public ControllerConfig withMemberPortQuota(int quota) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
                 clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, quota, probeListen,
-                maxPodsPerCluster, outboundPorts, federation);
+                maxPodsPerCluster, outboundPorts, federation, store);
     }
 
     /** The same configuration with another bound of pods per member cluster for pod attestation. */
     public ControllerConfig withMaxPodsPerCluster(int max) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
                 clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota,
-                probeListen, max, outboundPorts, federation);
+                probeListen, max, outboundPorts, federation, store);
     }
 
     /** The same configuration with another outbound port range. */
     public ControllerConfig withOutboundPorts(PortRange range) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
                 clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota,
-                probeListen, maxPodsPerCluster, range, federation);
+                probeListen, maxPodsPerCluster, range, federation, store);
+    }
+
+    /** The same configuration in another store. */
+    public ControllerConfig withStore(io.meshfed.controller.store.StoreSettings settings) {
+        return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
+                clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota,
+                probeListen, maxPodsPerCluster, outboundPorts, federation, settings);
     }
 
     /** The same configuration with other federation settings (bundle endpoint, fetch timeout). */
     public ControllerConfig withFederation(io.meshfed.controller.federation.FederationSettings settings) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
                 clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota,
-                probeListen, maxPodsPerCluster, outboundPorts, settings);
+                probeListen, maxPodsPerCluster, outboundPorts, settings, store);
     }
 
     /** The settings as given, before validation: each value with where it came from. */
     public static final class Builder {
         private final Map<String, String[]> values = new java.util.LinkedHashMap<>();
+        /** MESHFED_STORE_PASSWORD: only ever from the environment, and kept out of {@link #values}. */
+        private String environmentStorePassword;
 
         public Builder() {
             set("dataDir", "meshfed-data", "default");
@@ -199,6 +229,8 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
             set("bundleEndpointCertFile", "", "default");
             set("bundleEndpointKeyFile", "", "default");
             set("federationFetchTimeout", "10s", "default");
+            set("store", "", "default");
+            set("storePasswordFile", "", "default");
         }
 
         private void set(String key, String value, String source) {
@@ -264,7 +296,11 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
                     Map.entry("MESHFED_BUNDLE_ENDPOINT_LISTEN", "bundleEndpointListen"),
                     Map.entry("MESHFED_BUNDLE_ENDPOINT_CERT_FILE", "bundleEndpointCertFile"),
                     Map.entry("MESHFED_BUNDLE_ENDPOINT_KEY_FILE", "bundleEndpointKeyFile"),
-                    Map.entry("MESHFED_FEDERATION_FETCH_TIMEOUT", "federationFetchTimeout"));
+                    Map.entry("MESHFED_FEDERATION_FETCH_TIMEOUT", "federationFetchTimeout"),
+                    Map.entry("MESHFED_STORE", "store"),
+                    Map.entry("MESHFED_STORE_PASSWORD_FILE", "storePasswordFile"));
+            String password = env.get(STORE_PASSWORD_VARIABLE);
+            environmentStorePassword = password == null || password.isEmpty() ? null : password;
             names.forEach((var, key) -> {
                 String v = env.get(var);
                 if (v != null && !v.isEmpty()) {
@@ -287,7 +323,36 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
                     duration("clusterStaleGrace"), svidMaxTtl("svidMaxTtl"), svidMaxTtlByTrustDomain(),
                     streamLimit(), integer("memberPortQuota"),
                     get("probeListen").isBlank() ? null : address("probeListen"), maxPodsPerCluster(),
-                    portRange("outboundPortRange"), federation());
+                    portRange("outboundPortRange"), federation(), store());
+        }
+
+        private io.meshfed.controller.store.StoreSettings store() {
+            String location = get("store").trim();
+            boolean fromFile = !get("storePasswordFile").isBlank();
+            if (fromFile && environmentStorePassword != null) {
+                throw new ConfigException("the store password is given twice: in storePasswordFile (from "
+                        + values.get("storePasswordFile")[1] + ") and in " + STORE_PASSWORD_VARIABLE
+                        + "; give it one way");
+            }
+            io.meshfed.controller.store.StoreSettings.Password password = fromFile
+                    ? io.meshfed.controller.store.StoreSettings.Password.fromFile(path("storePasswordFile"))
+                    : environmentStorePassword != null
+                            ? io.meshfed.controller.store.StoreSettings.Password.fromEnvironment(
+                                    STORE_PASSWORD_VARIABLE, environmentStorePassword)
+                            : io.meshfed.controller.store.StoreSettings.Password.NONE;
+            if (location.isEmpty() && password.given()) {
+                throw new ConfigException("a store password is given (" + password.source() + ") but no store:"
+                        + " the default is the SQLite file in the data directory, which takes none");
+            }
+            io.meshfed.controller.store.StoreSettings settings = location.isEmpty()
+                    ? io.meshfed.controller.store.StoreSettings.inDataDirectory(path("dataDir"))
+                    : new io.meshfed.controller.store.StoreSettings(location, password);
+            try {
+                io.meshfed.controller.store.backends.StoreBackends.standard().check(settings);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("store (from " + values.get("store")[1] + "): " + e.getMessage());
+            }
+            return settings;
         }
 
         private io.meshfed.controller.federation.FederationSettings federation() {

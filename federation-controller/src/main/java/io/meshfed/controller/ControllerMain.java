@@ -31,7 +31,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "meshfed controller", mixinStandardHelpOptions = true,
         description = "Run the federation controller on an initialised data directory.",
-        subcommands = {ControllerMain.Init.class})
+        subcommands = {ControllerMain.Init.class, MigrateCommand.class})
 public final class ControllerMain implements Callable<Integer> {
     /** The prefix of its error lines ({@code meshfed: ...}, like the CLI's). */
     static final String PROGRAM = "meshfed";
@@ -80,6 +80,15 @@ public final class ControllerMain implements Callable<Integer> {
                     + "20000-32767; no meshfed port may lie in it).")
     String outboundPortRange;
 
+    @Option(names = "--store", paramLabel = "LOCATION",
+            description = "Where the state is kept: sqlite:PATH (default sqlite:DATA-DIR/state.db) or"
+                    + " postgres://USER@HOST[:PORT]/DATABASE, shared by replicas. Never with a password in it.")
+    String store;
+
+    @Option(names = "--store-password-file", paramLabel = "FILE",
+            description = "The store database's password, in a file (or in MESHFED_STORE_PASSWORD).")
+    String storePasswordFile;
+
     @Option(names = "--debug", description = "Debug logging, including the effective configuration.")
     boolean debug;
 
@@ -125,7 +134,9 @@ public final class ControllerMain implements Callable<Integer> {
                 .flag("bundleEndpointListen", bundleEndpointListen, "--bundle-endpoint-listen")
                 .flag("bundleEndpointCertFile", bundleEndpointCertFile, "--bundle-endpoint-cert-file")
                 .flag("bundleEndpointKeyFile", bundleEndpointKeyFile, "--bundle-endpoint-key-file")
-                .flag("outboundPortRange", outboundPortRange, "--outbound-port-range");
+                .flag("outboundPortRange", outboundPortRange, "--outbound-port-range")
+                .flag("store", store, "--store")
+                .flag("storePasswordFile", storePasswordFile, "--store-password-file");
         ControllerConfig config = builder.build();
         org.slf4j.LoggerFactory.getLogger(ControllerMain.class).debug("effective configuration: {}",
                 builder.describe());

@@ -190,4 +190,52 @@ class ControllerConfigTest {
                 .hasMessageContaining("no federation in " + dir.resolve("empty"))
                 .hasMessageContaining("meshfed init --controller HOST:PORT --data-dir");
     }
+
+    @Test
+    void theStoreIsTheDataDirectorysSqliteFileUnlessALocationIsGiven() throws Exception {
+        ControllerConfig defaults = new ControllerConfig.Builder().flag("dataDir", "/var/lib/meshfed", "--data-dir")
+                .build();
+        assertThat(defaults.store().location()).isEqualTo("sqlite:/var/lib/meshfed/state.db");
+        Path password = dir.resolve("pg.pw");
+        Files.writeString(password, "pw-from-file\n");
+        Path yaml = dir.resolve("c.yaml");
+        Files.writeString(yaml, "store: postgres://meshfed@db1:5432,db2:5432/federation?sslmode=verify-full\n"
+                + "storePasswordFile: " + password + "\n");
+        ControllerConfig pg = new ControllerConfig.Builder().yaml(yaml).build();
+        assertThat(pg.store().location()).startsWith("postgres://meshfed@db1");
+        assertThat(pg.store().password().read()).isEqualTo("pw-from-file");
+        ControllerConfig fromEnv = new ControllerConfig.Builder().environment(Map.of(
+                "MESHFED_STORE", "postgresql://meshfed@db/federation", "MESHFED_STORE_PASSWORD", "pw-from-env"))
+                .build();
+        assertThat(fromEnv.store().password().read()).isEqualTo("pw-from-env");
+        // The configuration is printed with --debug: it says where the password comes from, never what it is.
+        assertThat(fromEnv.toString()).contains("environment variable MESHFED_STORE_PASSWORD")
+                .doesNotContain("pw-from-env");
+        assertThat(pg.toString()).contains("file " + password).doesNotContain("pw-from-file");
+        ControllerConfig flags = new ControllerConfig.Builder().flag("store", "sqlite:/tmp/other.db", "--store")
+                .build();
+        assertThat(flags.store().location()).isEqualTo("sqlite:/tmp/other.db");
+    }
+
+    @Test
+    void aBadStoreOrPasswordSourceNamesTheCauseAndNeverEchoesAPassword() throws Exception {
+        assertThatThrownBy(() -> new ControllerConfig.Builder().flag("store", "postgres://meshfed:hunter2@db/f",
+                "--store").build()).isInstanceOf(ControllerConfig.ConfigException.class)
+                .hasMessageContaining("store (from flag --store)").hasMessageContaining("must not carry a password")
+                .message().doesNotContain("hunter2");
+        assertThatThrownBy(() -> new ControllerConfig.Builder().flag("store", "mysql://meshfed:hunter2@db/f",
+                "--store").build()).isInstanceOf(ControllerConfig.ConfigException.class)
+                .hasMessageContaining("known: sqlite:PATH, postgres://USER@HOST[:PORT]/DATABASE")
+                .message().doesNotContain("hunter2");
+        assertThatThrownBy(() -> new ControllerConfig.Builder().environment(Map.of("MESHFED_STORE",
+                "postgres://meshfed@db/f", "MESHFED_STORE_PASSWORD", "x", "MESHFED_STORE_PASSWORD_FILE", "/p"))
+                .build()).isInstanceOf(ControllerConfig.ConfigException.class).hasMessageContaining("given twice");
+        assertThatThrownBy(() -> new ControllerConfig.Builder().environment(Map.of("MESHFED_STORE_PASSWORD", "x"))
+                .build()).isInstanceOf(ControllerConfig.ConfigException.class).hasMessageContaining("but no store");
+        assertThatThrownBy(() -> new ControllerConfig.Builder().environment(Map.of("MESHFED_STORE",
+                "sqlite:/tmp/x.db", "MESHFED_STORE_PASSWORD", "x")).build()).isInstanceOf(ControllerConfig.ConfigException.class)
+                .hasMessageContaining("store (from environment variable MESHFED_STORE): a SQLite store takes no password");
+        assertThatThrownBy(() -> new ControllerConfig.Builder().flag("store", "sqlite:", "--store").build())
+                .hasMessageContaining("names no file");
+    }
 }

@@ -12,7 +12,10 @@ import io.meshfed.api.v1.RegistrationServiceGrpc;
 import io.meshfed.api.v1.Role;
 import io.meshfed.api.v1.WorkloadInstance;
 import io.meshfed.api.v1.WorkloadReport;
+import io.meshfed.controller.store.StoreSettings;
+import io.meshfed.controller.store.postgres.PostgresLocation;
 import io.meshfed.controller.testing.TestFederation;
+import io.meshfed.controller.testing.TestPostgres;
 import io.meshfed.controller.testing.TestSubscriber;
 import io.meshfed.trust.SpiffeId;
 import io.meshfed.trust.X509Svid;
@@ -21,14 +24,41 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A restarted controller restores every member, token state, CA and export, and subscribers resync. */
+/**
+ * A restarted controller restores every member, token state, CA and export, and subscribers resync: on the embedded
+ * SQLite store and on a PostgreSQL database.
+ */
 class RestartTest {
     @TempDir
     Path dir;
 
     @Test
     void everythingIsRestoredAndSubscribersResync() throws Exception {
-        try (TestFederation federation = TestFederation.start(dir)) {
+        restoresEverything(java.util.function.UnaryOperator.identity());
+        assertThat(dir.resolve("state.db")).exists();
+    }
+
+    @Test
+    void everythingIsRestoredFromPostgresql() throws Exception {
+        try (TestPostgres postgres = TestPostgres.start()) {
+            PostgresLocation database = postgres.newDatabase();
+            Path passwordFile = dir.resolve("pg-password");
+            java.nio.file.Files.writeString(passwordFile, TestPostgres.PASSWORD + "\n");
+            StoreSettings settings = new StoreSettings(database.toString(),
+                    StoreSettings.Password.fromFile(passwordFile));
+            restoresEverything(c -> c.withStore(settings));
+            assertThat(dir.resolve("state.db")).as("the state is in PostgreSQL, not in the data directory")
+                    .doesNotExist();
+            try (var store = io.meshfed.controller.store.postgres.PostgresStore.open(database,
+                    TestPostgres.PASSWORD)) {
+                assertThat(store.list("Member")).extracting(io.meshfed.controller.store.Resource::name)
+                        .contains("east");
+            }
+        }
+    }
+
+    private void restoresEverything(java.util.function.UnaryOperator<ControllerConfig> store) throws Exception {
+        try (TestFederation federation = TestFederation.start(dir, store)) {
             var admin = federation.admin();
             admin.createNetwork(CreateNetworkRequest.newBuilder().setName("east").setGatewayAddress("127.0.1.1:15443")
                     .build());

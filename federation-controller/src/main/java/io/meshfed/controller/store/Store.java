@@ -36,6 +36,9 @@ public interface Store extends StoreReader, AutoCloseable {
         return transact(tx -> tx.delete(kind, name, expectedRevision));
     }
 
+    /** The kinds that have at least one resource, in name order (a migration copies each). */
+    List<String> kinds();
+
     /**
      * The changes after {@code revision}, oldest first, at most {@code limit}.
      *

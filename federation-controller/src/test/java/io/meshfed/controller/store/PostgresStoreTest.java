@@ -38,6 +38,11 @@ class PostgresStoreTest extends StoreContract {
     }
 
     @Override
+    protected Store reopen() {
+        return PostgresStore.open(database, TestPostgres.PASSWORD);
+    }
+
+    @Override
     protected Store openSecondHandle() {
         return PostgresStore.open(database, TestPostgres.PASSWORD);
     }
@@ -45,19 +50,6 @@ class PostgresStoreTest extends StoreContract {
     @Override
     protected boolean sharesDatabase() {
         return true;
-    }
-
-    @Test
-    void everythingSurvivesAReopen() {
-        store.put("Member", "east", "{\"network\":\"east\"}", StoreTransaction.ABSENT);
-        store.put("Member", "west", "{}", StoreTransaction.ABSENT);
-        store.delete("Member", "west", StoreTransaction.ANY);
-        store.close();
-        store = PostgresStore.open(database, TestPostgres.PASSWORD);
-        assertThat(store.revision()).isEqualTo(3);
-        assertThat(store.get("Member", "east").orElseThrow().json()).isEqualTo("{\"network\":\"east\"}");
-        assertThat(store.changesSince(0, 10)).hasSize(3);
-        assertThat(store.put("Member", "north", "{}", StoreTransaction.ABSENT).revision()).isEqualTo(4);
     }
 
     @Test

@@ -33,6 +33,9 @@ public abstract class StoreContract {
     /** A new, empty store that keeps only about {@code retainedChanges} change-log entries. */
     protected abstract Store newStoreRetaining(long retainedChanges) throws Exception;
 
+    /** The database of the latest {@link #newStore()} opened again, after that handle was closed. */
+    protected abstract Store reopen() throws Exception;
+
     /** Another handle on the database of the latest {@link #newStore()}, as a second replica would open it. */
     protected abstract Store openSecondHandle() throws Exception;
 
@@ -77,6 +80,13 @@ public abstract class StoreContract {
         store.put("Network", "north", "{}", StoreTransaction.ANY);
         assertThat(store.list("Member")).extracting(Resource::name).containsExactly("east", "west");
         assertThat(store.list("Network")).extracting(Resource::name).containsExactly("north");
+        assertThat(store.kinds()).containsExactly("Member", "Network");
+        // Bytewise, whatever the database's locale: upper case before lower, '-' before digits.
+        store.put("Member", "a-1", "{}", StoreTransaction.ANY);
+        store.put("Member", "Zulu", "{}", StoreTransaction.ANY);
+        store.put("Member", "a1", "{}", StoreTransaction.ANY);
+        assertThat(store.list("Member")).extracting(Resource::name).containsExactly("Zulu", "a-1", "a1", "east",
+                "west");
     }
 
     @Test
@@ -188,6 +198,19 @@ public abstract class StoreContract {
         assertThat(closedOne).containsExactly(1L);
         bad.close();
         b.close();
+    }
+
+    @Test
+    void everythingSurvivesAReopen() throws Exception {
+        store.put("Member", "east", "{\"network\":\"east\"}", StoreTransaction.ABSENT);
+        store.put("Member", "west", "{}", StoreTransaction.ABSENT);
+        store.delete("Member", "west", StoreTransaction.ANY);
+        store.close();
+        store = reopen();
+        assertThat(store.revision()).isEqualTo(3);
+        assertThat(store.get("Member", "east").orElseThrow().json()).isEqualTo("{\"network\":\"east\"}");
+        assertThat(store.changesSince(0, 10)).hasSize(3);
+        assertThat(store.put("Member", "north", "{}", StoreTransaction.ABSENT).revision()).isEqualTo(4);
     }
 
     @Test

@@ -6,11 +6,11 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.meshfed.controller.store.Change;
 import io.meshfed.controller.store.CompactedException;
-import io.meshfed.controller.store.ConflictException;
 import io.meshfed.controller.store.Resource;
 import io.meshfed.controller.store.Store;
 import io.meshfed.controller.store.StoreException;
-import io.meshfed.controller.store.StoreTransaction;
+import io.meshfed.controller.store.jdbc.JdbcTables;
+import io.meshfed.controller.store.jdbc.JdbcTransaction;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -51,6 +51,7 @@ public final class PostgresStore implements Store {
     private static final int LISTEN_POLL_MILLIS = 1_000;
 
     private final PostgresLocation location;
+    private final JdbcTables tables;
     private final HikariDataSource pool;
     private final long retainedChanges;
     private final List<WatchImpl> watches = new CopyOnWriteArrayList<>();
@@ -64,6 +65,7 @@ public final class PostgresStore implements Store {
     private PostgresStore(PostgresLocation location, java.util.Properties login, HikariDataSource pool,
             long retainedChanges) {
         this.location = location;
+        this.tables = new JdbcTables("store " + location, "name COLLATE \"C\"");
         this.login = login;
         this.pool = pool;
         this.retainedChanges = retainedChanges;
@@ -171,12 +173,17 @@ public final class PostgresStore implements Store {
 
     @Override
     public Optional<Resource> get(String kind, String name) {
-        return read(c -> selectOne(c, kind, name));
+        return read(c -> tables.selectOne(c, kind, name));
     }
 
     @Override
     public List<Resource> list(String kind) {
-        return read(c -> selectAll(c, kind));
+        return read(c -> tables.selectAll(c, kind));
+    }
+
+    @Override
+    public List<String> kinds() {
+        return read(tables::kinds);
     }
 
     @Override
@@ -194,15 +201,15 @@ public final class PostgresStore implements Store {
             c.setAutoCommit(false);
             try {
                 // The writers' lock: held to the commit, so revisions are taken and committed in order.
-                Tx tx = new Tx(c, meta(c, "revision", true));
+                JdbcTransaction tx = new JdbcTransaction(tables, c, meta(c, "revision", true));
                 result = body.run(tx);
-                wrote = !tx.changes.isEmpty();
+                wrote = tx.wrote();
                 if (wrote) {
-                    setMeta(c, "revision", tx.revision);
-                    compactIfDue(c, tx.revision);
+                    setMeta(c, "revision", tx.revision());
+                    compactIfDue(c, tx.revision());
                     try (PreparedStatement s = c.prepareStatement("SELECT pg_notify(?, ?)")) {
                         s.setString(1, CHANNEL);
-                        s.setString(2, Long.toString(tx.revision));
+                        s.setString(2, Long.toString(tx.revision()));
                         s.execute(); // delivered at the commit, to every handle's listener
                     }
                     c.commit();
@@ -426,169 +433,23 @@ public final class PostgresStore implements Store {
         }
     }
 
-    private static List<Change> selectChanges(Connection c, long fromRevision, int limit) throws SQLException {
-        // The log and where it starts, read in one statement: a compaction between two reads cannot hide a gap.
-        try (PreparedStatement s = c.prepareStatement(
-                "SELECT m.value, ch.revision, ch.op, ch.kind, ch.name, ch.json FROM store_meta m"
-                        + " LEFT JOIN LATERAL (SELECT revision, op, kind, name, json FROM changes"
-                        + " WHERE revision > ? ORDER BY revision LIMIT ?) ch ON true"
-                        + " WHERE m.key = 'compacted_through'")) {
-            s.setLong(1, fromRevision);
-            s.setInt(2, limit);
-            List<Change> out = new ArrayList<>();
-            try (ResultSet rs = s.executeQuery()) {
-                while (rs.next()) {
-                    long compacted = rs.getLong(1);
-                    if (fromRevision < compacted) {
-                        throw compactedAway(compacted, fromRevision);
-                    }
-                    if (rs.getObject(2) != null) {
-                        out.add(new Change(rs.getLong(2), Change.Op.valueOf(rs.getString(3)), rs.getString(4),
-                                rs.getString(5), rs.getString(6)));
-                    }
-                }
+    /**
+     * The log after {@code fromRevision}, read in one snapshot with where it starts, so that a compaction between the
+     * two reads cannot hide a gap.
+     */
+    private List<Change> selectChanges(Connection c, long fromRevision, int limit) throws SQLException {
+        c.setAutoCommit(false);
+        c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+        try {
+            long compacted = meta(c, "compacted_through", false);
+            if (fromRevision < compacted) {
+                throw compactedAway(compacted, fromRevision);
             }
-            return out;
-        }
-    }
-
-    private static Optional<Resource> selectOne(Connection c, String kind, String name) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement(
-                "SELECT kind, name, json, revision, created_revision FROM resources WHERE kind = ? AND name = ?")) {
-            s.setString(1, kind);
-            s.setString(2, name);
-            try (ResultSet rs = s.executeQuery()) {
-                return rs.next() ? Optional.of(resource(rs)) : Optional.empty();
-            }
-        }
-    }
-
-    private static List<Resource> selectAll(Connection c, String kind) throws SQLException {
-        // COLLATE "C": ordered by name as the SQLite store orders them (bytewise), whatever the database's locale.
-        try (PreparedStatement s = c.prepareStatement("SELECT kind, name, json, revision, created_revision"
-                + " FROM resources WHERE kind = ? ORDER BY name COLLATE \"C\"")) {
-            s.setString(1, kind);
-            List<Resource> out = new ArrayList<>();
-            try (ResultSet rs = s.executeQuery()) {
-                while (rs.next()) {
-                    out.add(resource(rs));
-                }
-            }
-            return out;
-        }
-    }
-
-    private static Resource resource(ResultSet rs) throws SQLException {
-        return new Resource(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getLong(5));
-    }
-
-    /** A transaction on one pooled connection that holds the writers' lock. */
-    private final class Tx implements StoreTransaction {
-        private final Connection connection;
-        private long revision;
-        private final List<Change> changes = new ArrayList<>();
-
-        Tx(Connection connection, long revision) {
-            this.connection = connection;
-            this.revision = revision;
-        }
-
-        @Override
-        public long revision() {
-            return revision;
-        }
-
-        @Override
-        public Optional<Resource> get(String kind, String name) {
-            try {
-                return selectOne(connection, kind, name);
-            } catch (SQLException e) {
-                throw new StoreException("store " + location + " read failed: " + e.getMessage(), e);
-            }
-        }
-
-        @Override
-        public List<Resource> list(String kind) {
-            try {
-                return selectAll(connection, kind);
-            } catch (SQLException e) {
-                throw new StoreException("store " + location + " read failed: " + e.getMessage(), e);
-            }
-        }
-
-        private void check(String kind, String name, Optional<Resource> current, long expected) {
-            if (expected == ANY) {
-                return;
-            }
-            long actual = current.map(Resource::revision).orElse(ABSENT);
-            if (actual != expected) {
-                throw new ConflictException(kind + " '" + name + "' is at revision " + actual + ", expected "
-                        + (expected == ABSENT ? "none (it must not exist)" : String.valueOf(expected)));
-            }
-        }
-
-        @Override
-        public Resource put(String kind, String name, String json, long expectedRevision) {
-            requireNonNull(kind, "kind");
-            requireNonNull(name, "name");
-            requireNonNull(json, "json");
-            try {
-                Optional<Resource> current = selectOne(connection, kind, name);
-                check(kind, name, current, expectedRevision);
-                long next = revision + 1;
-                try (PreparedStatement s = connection.prepareStatement(
-                        "INSERT INTO resources (kind, name, json, revision, created_revision) VALUES (?, ?, ?, ?, ?)"
-                                + " ON CONFLICT (kind, name) DO UPDATE SET json = excluded.json,"
-                                + " revision = excluded.revision")) {
-                    s.setString(1, kind);
-                    s.setString(2, name);
-                    s.setString(3, json);
-                    s.setLong(4, next);
-                    s.setLong(5, next);
-                    s.executeUpdate();
-                }
-                logChange(next, Change.Op.PUT, kind, name, json);
-                revision = next;
-                return new Resource(kind, name, json, next, current.map(Resource::createdRevision).orElse(next));
-            } catch (SQLException e) {
-                throw new StoreException("store " + location + " write failed: " + e.getMessage(), e);
-            }
-        }
-
-        @Override
-        public boolean delete(String kind, String name, long expectedRevision) {
-            try {
-                Optional<Resource> current = selectOne(connection, kind, name);
-                check(kind, name, current, expectedRevision);
-                if (current.isEmpty()) {
-                    return false;
-                }
-                long next = revision + 1;
-                try (PreparedStatement s = connection.prepareStatement(
-                        "DELETE FROM resources WHERE kind = ? AND name = ?")) {
-                    s.setString(1, kind);
-                    s.setString(2, name);
-                    s.executeUpdate();
-                }
-                logChange(next, Change.Op.DELETE, kind, name, null);
-                revision = next;
-                return true;
-            } catch (SQLException e) {
-                throw new StoreException("store " + location + " write failed: " + e.getMessage(), e);
-            }
-        }
-
-        private void logChange(long rev, Change.Op op, String kind, String name, String json) throws SQLException {
-            try (PreparedStatement s = connection.prepareStatement(
-                    "INSERT INTO changes (revision, op, kind, name, json) VALUES (?, ?, ?, ?, ?)")) {
-                s.setLong(1, rev);
-                s.setString(2, op.name());
-                s.setString(3, kind);
-                s.setString(4, name);
-                s.setString(5, json);
-                s.executeUpdate();
-            }
-            changes.add(new Change(rev, op, kind, name, json));
+            return tables.selectChanges(c, fromRevision, limit);
+        } finally {
+            c.rollback(); // read only
+            c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+            c.setAutoCommit(true);
         }
     }
 

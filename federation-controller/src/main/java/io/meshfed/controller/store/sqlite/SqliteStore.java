@@ -4,18 +4,17 @@ import static java.util.Objects.requireNonNull;
 
 import io.meshfed.controller.store.Change;
 import io.meshfed.controller.store.CompactedException;
-import io.meshfed.controller.store.ConflictException;
 import io.meshfed.controller.store.OwnerOnly;
 import io.meshfed.controller.store.Resource;
 import io.meshfed.controller.store.Store;
 import io.meshfed.controller.store.StoreException;
-import io.meshfed.controller.store.StoreTransaction;
+import io.meshfed.controller.store.jdbc.JdbcTables;
+import io.meshfed.controller.store.jdbc.JdbcTransaction;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -40,6 +39,7 @@ public final class SqliteStore implements Store {
     static final long DEFAULT_RETAINED_CHANGES = 100_000;
 
     private final Path file;
+    private final JdbcTables tables;
     private final ProcessLock processLock;
     private final Connection connection;
     private final ReentrantLock lock = new ReentrantLock(); // guards connection, revision, compactedThrough
@@ -53,6 +53,7 @@ public final class SqliteStore implements Store {
     private SqliteStore(Path file, ProcessLock processLock, Connection connection, long retainedChanges)
             throws SQLException {
         this.file = file;
+        this.tables = new JdbcTables("store " + file, "name COLLATE BINARY");
         this.processLock = processLock;
         this.connection = connection;
         this.retainedChanges = retainedChanges;
@@ -140,12 +141,17 @@ public final class SqliteStore implements Store {
 
     @Override
     public Optional<Resource> get(String kind, String name) {
-        return locked(() -> selectOne(kind, name));
+        return locked(() -> tables.selectOne(connection, kind, name));
     }
 
     @Override
     public List<Resource> list(String kind) {
-        return locked(() -> selectAll(kind));
+        return locked(() -> tables.selectAll(connection, kind));
+    }
+
+    @Override
+    public List<String> kinds() {
+        return locked(() -> tables.kinds(connection));
     }
 
     @Override
@@ -154,12 +160,12 @@ public final class SqliteStore implements Store {
         lock.lock();
         try {
             checkOpen();
-            Tx tx = new Tx(revision);
+            JdbcTransaction tx = new JdbcTransaction(tables, connection, revision);
             T result;
             try {
                 result = body.run(tx);
-                if (!tx.changes.isEmpty()) {
-                    setMeta("revision", tx.revision);
+                if (tx.wrote()) {
+                    setMeta("revision", tx.revision());
                     connection.commit();
                 } else {
                     connection.rollback();
@@ -171,10 +177,10 @@ public final class SqliteStore implements Store {
                 rollbackQuietly();
                 throw e;
             }
-            if (!tx.changes.isEmpty()) {
-                revision = tx.revision;
+            if (tx.wrote()) {
+                revision = tx.revision();
                 compactIfDue();
-                List<Change> committed = List.copyOf(tx.changes);
+                List<Change> committed = tx.changes();
                 // The watchers of this moment: one registered later has this change in its backlog already.
                 List<WatchImpl> targets = List.copyOf(watches);
                 notifier.execute(() -> committed.forEach(c -> targets.forEach(w -> w.deliver(c))));
@@ -211,19 +217,7 @@ public final class SqliteStore implements Store {
             throw new CompactedException("changes up to revision " + compactedThrough
                     + " were compacted; cannot read from revision " + fromRevision + "; list again");
         }
-        List<Change> out = new ArrayList<>();
-        try (PreparedStatement s = connection.prepareStatement(
-                "SELECT revision, op, kind, name, json FROM changes WHERE revision > ? ORDER BY revision LIMIT ?")) {
-            s.setLong(1, fromRevision);
-            s.setInt(2, limit);
-            try (ResultSet rs = s.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new Change(rs.getLong(1), Change.Op.valueOf(rs.getString(2)), rs.getString(3),
-                            rs.getString(4), rs.getString(5)));
-                }
-            }
-        }
-        return out;
+        return tables.selectChanges(connection, fromRevision, limit);
     }
 
     @Override
@@ -300,143 +294,6 @@ public final class SqliteStore implements Store {
             throw new StoreException("store " + file + " read failed: " + e.getMessage(), e);
         } finally {
             lock.unlock();
-        }
-    }
-
-    private Optional<Resource> selectOne(String kind, String name) throws SQLException {
-        try (PreparedStatement s = connection.prepareStatement(
-                "SELECT kind, name, json, revision, created_revision FROM resources WHERE kind = ? AND name = ?")) {
-            s.setString(1, kind);
-            s.setString(2, name);
-            try (ResultSet rs = s.executeQuery()) {
-                return rs.next() ? Optional.of(resource(rs)) : Optional.empty();
-            }
-        }
-    }
-
-    private List<Resource> selectAll(String kind) throws SQLException {
-        try (PreparedStatement s = connection.prepareStatement(
-                "SELECT kind, name, json, revision, created_revision FROM resources WHERE kind = ? ORDER BY name")) {
-            s.setString(1, kind);
-            List<Resource> out = new ArrayList<>();
-            try (ResultSet rs = s.executeQuery()) {
-                while (rs.next()) {
-                    out.add(resource(rs));
-                }
-            }
-            return out;
-        }
-    }
-
-    private static Resource resource(ResultSet rs) throws SQLException {
-        return new Resource(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getLong(5));
-    }
-
-    /** A transaction on the locked connection. */
-    private final class Tx implements StoreTransaction {
-        private long revision;
-        private final List<Change> changes = new ArrayList<>();
-
-        Tx(long revision) {
-            this.revision = revision;
-        }
-
-        @Override
-        public long revision() {
-            return revision;
-        }
-
-        @Override
-        public Optional<Resource> get(String kind, String name) {
-            try {
-                return selectOne(kind, name);
-            } catch (SQLException e) {
-                throw new StoreException("store " + file + " read failed: " + e.getMessage(), e);
-            }
-        }
-
-        @Override
-        public List<Resource> list(String kind) {
-            try {
-                return selectAll(kind);
-            } catch (SQLException e) {
-                throw new StoreException("store " + file + " read failed: " + e.getMessage(), e);
-            }
-        }
-
-        private void check(String kind, String name, Optional<Resource> current, long expected) {
-            if (expected == ANY) {
-                return;
-            }
-            long actual = current.map(Resource::revision).orElse(ABSENT);
-            if (actual != expected) {
-                throw new ConflictException(kind + " '" + name + "' is at revision " + actual + ", expected "
-                        + (expected == ABSENT ? "none (it must not exist)" : String.valueOf(expected)));
-            }
-        }
-
-        @Override
-        public Resource put(String kind, String name, String json, long expectedRevision) {
-            requireNonNull(kind, "kind");
-            requireNonNull(name, "name");
-            requireNonNull(json, "json");
-            try {
-                Optional<Resource> current = selectOne(kind, name);
-                check(kind, name, current, expectedRevision);
-                long next = revision + 1;
-                try (PreparedStatement s = connection.prepareStatement(
-                        "INSERT INTO resources (kind, name, json, revision, created_revision) VALUES (?, ?, ?, ?, ?)"
-                                + " ON CONFLICT(kind, name) DO UPDATE SET json = excluded.json,"
-                                + " revision = excluded.revision")) {
-                    s.setString(1, kind);
-                    s.setString(2, name);
-                    s.setString(3, json);
-                    s.setLong(4, next);
-                    s.setLong(5, next);
-                    s.executeUpdate();
-                }
-                logChange(next, Change.Op.PUT, kind, name, json);
-                revision = next;
-                return new Resource(kind, name, json, next, current.map(Resource::createdRevision).orElse(next));
-            } catch (SQLException e) {
-                throw new StoreException("store " + file + " write failed: " + e.getMessage(), e);
-            }
-        }
-
-        @Override
-        public boolean delete(String kind, String name, long expectedRevision) {
-            try {
-                Optional<Resource> current = selectOne(kind, name);
-                check(kind, name, current, expectedRevision);
-                if (current.isEmpty()) {
-                    return false;
-                }
-                long next = revision + 1;
-                try (PreparedStatement s = connection.prepareStatement(
-                        "DELETE FROM resources WHERE kind = ? AND name = ?")) {
-                    s.setString(1, kind);
-                    s.setString(2, name);
-                    s.executeUpdate();
-                }
-                logChange(next, Change.Op.DELETE, kind, name, null);
-                revision = next;
-                return true;
-            } catch (SQLException e) {
-                throw new StoreException("store " + file + " write failed: " + e.getMessage(), e);
-            }
-        }
-
-        private void logChange(long rev, Change.Op op, String kind, String name, String json) throws SQLException {
-            try (PreparedStatement s = connection.prepareStatement(
-                    "INSERT INTO changes (revision, op, kind, name, json) VALUES (?, ?, ?, ?, ?)")) {
-                s.setLong(1, rev);
-                s.setString(2, op.name());
-                s.setString(3, kind);
-                s.setString(4, name);
-                s.setString(5, json);
-                s.executeUpdate();
-            }
-            changes.add(new Change(rev, op, kind, name, json));
         }
     }
 
