@@ -117,6 +117,11 @@ public final class Controller implements AutoCloseable {
         return components.store();
     }
 
+    /** This replica's part in the leader election (on SQLite it always leads). */
+    public io.meshfed.controller.leader.LeaderElection leadership() {
+        return components.leadership();
+    }
+
     public ConfigStreamService streams() {
         return components.streams();
     }

@@ -46,6 +46,7 @@ import io.meshfed.controller.server.PeerIdentity;
 import io.meshfed.controller.server.Readiness;
 import io.meshfed.controller.status.StatusService;
 import io.meshfed.controller.store.Store;
+import io.meshfed.controller.leader.LeaderElection;
 import io.meshfed.controller.store.backends.StoreBackends;
 import io.meshfed.controller.stream.ConfigStreamService;
 import io.meshfed.trust.SpiffeId;
@@ -95,6 +96,7 @@ final class ControllerComponents implements AutoCloseable {
     private final HttpEndpoint http;
     private final HttpEndpoint probes; // null when off
     private final HttpEndpoint webBundles; // null when off
+    private LeaderElection election;
 
     private ControllerComponents(StartedComponents started, Store store, ConfigStreamService streams,
             InetSocketAddress grpcAddress, HttpEndpoint http, HttpEndpoint probes, HttpEndpoint webBundles) {
@@ -131,6 +133,9 @@ final class ControllerComponents implements AutoCloseable {
         FederationIdentity identity = FederationIdentity.load(config.dataDir(), clock);
         Store store = StoreBackends.standard().open(config.store());
         started.add("store", store);
+        LeaderElection election = new LeaderElection(store, LeaderElection.holderName(), config.leaderLeaseTtl(),
+                config.leaderLeaseTtl().dividedBy(6));
+        Store leaderOnly = election.fenced(); // the leader-only components write only while this replica leads
         started.add("timer and store reads", timing); // its tasks' components close before it
         IdentityOperations.recordEarlierJoins(store);
         EarlierNetworks.assignUnambiguousGatewayMembers(store);
@@ -156,17 +161,17 @@ final class ControllerComponents implements AutoCloseable {
                 timing.storeReads(), config.pushDebounce(),
                 config.agentGracePeriod(), config.configStreamsPerIdentity(), revoked);
         started.add("config streams", streams);
-        ClusterConnectors connectors = new ClusterConnectors(store, identity, trust, streams, metrics, clock, timer,
-                config.clusterStaleGrace(), ports, config.maxPodsPerCluster());
-        ConsulConnectors consulConnectors = new ConsulConnectors(store, identity, trust, streams, metrics, clock,
+        ClusterConnectors connectors = new ClusterConnectors(leaderOnly, identity, trust, streams, metrics, clock,
+                timer, config.clusterStaleGrace(), ports, config.maxPodsPerCluster());
+        ConsulConnectors consulConnectors = new ConsulConnectors(leaderOnly, identity, trust, streams, metrics, clock,
                 timer, config.clusterStaleGrace(), ConsulConnectors.DEFAULT_WAIT, ports);
         MembershipService membership = new MembershipService(store, identity, ports);
         JoinTokenOperations tokens = new JoinTokenOperations(store, identity, new JoinTokens(store, clock));
         ExportOperations exports = new ExportOperations(store, ports);
         SvidLifetimes lifetimes = new SvidLifetimes(config.svidMaxTtl(), config.svidMaxTtlByTrustDomain());
-        RootRotations rotations = new RootRotations(store, trust, new RootRotations.Sources(streams::status,
+        RootRotations rotations = new RootRotations(leaderOnly, trust, new RootRotations.Sources(streams::status,
                 connectors::trustBundleVersions, lifetimes::max), clock, timer, ROTATION_TICK);
-        FederationRefresher federationRefresher = new FederationRefresher(store,
+        FederationRefresher federationRefresher = new FederationRefresher(leaderOnly,
                 new BundleFetcher(config.federation().fetchTimeout(), clock), clock, timer);
         FederationOperations federations = new FederationOperations(store, identity.federationTrustDomain(),
                 federationRefresher, clock);
@@ -186,14 +191,14 @@ final class ControllerComponents implements AutoCloseable {
         AdminServiceImpl admin = new AdminServiceImpl(membership, tokens, exports, status, routes, clusters,
                 consul, identities, callers, rotations, federations);
 
-        connectors.start();
         started.add("cluster connectors", connectors);
-        consulConnectors.start();
         started.add("consul connectors", consulConnectors);
-        rotations.start();
         started.add("root rotations", rotations);
-        federationRefresher.start();
         started.add("federation refresher", federationRefresher);
+        // Started once the leader is known; closed first, so the components follow before they close.
+        election.add(connectors).add(consulConnectors).add(rotations).add(federationRefresher);
+        election.start();
+        started.add("leader election", election);
 
         SpiffeId adminId = identity.adminId();
         SpiffeTrustManager trustManager = new SpiffeTrustManager(credentials, PeerAuthorizer.anyVerified(), clock,
@@ -255,7 +260,10 @@ final class ControllerComponents implements AutoCloseable {
                 + " revision {}", identity.federationTrustDomain(), grpcAddress, http.address(), provider,
                 (probes == null ? "" : ", probes on HTTP " + probes.address()) + (webBundles == null ? ""
                         : ", the https_web SPIFFE bundle endpoint on " + webBundles.address()), store.revision());
-        return new ControllerComponents(started, store, streams, grpcAddress, http, probes, webBundles);
+        ControllerComponents components = new ControllerComponents(started, store, streams, grpcAddress, http, probes,
+                webBundles);
+        components.election = election;
+        return components;
     }
 
     /**
@@ -293,6 +301,10 @@ final class ControllerComponents implements AutoCloseable {
 
     Store store() {
         return store;
+    }
+
+    LeaderElection leadership() {
+        return election;
     }
 
     ConfigStreamService streams() {

@@ -53,6 +53,8 @@ import java.util.Set;
  *                                  #   (shared by HA replicas); never with a password in it
  * storePasswordFile: /run/secrets/pg  # MESHFED_STORE_PASSWORD_FILE  --store-password-file  the database password's
  *                                  #   file; or the password itself in MESHFED_STORE_PASSWORD (no flag, no YAML key)
+ * leaderLeaseTtl: 6s               # MESHFED_LEADER_LEASE_TTL  replicas on one PostgreSQL: a leader silent this long
+ *                                  #   is replaced (it renews six times as often)
  * </pre>
  */
 public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocketAddress httpListen,
@@ -60,8 +62,10 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
         Duration svidMaxTtl, Map<String, Duration> svidMaxTtlByTrustDomain, int configStreamsPerIdentity,
         int memberPortQuota, InetSocketAddress probeListen, int maxPodsPerCluster, PortRange outboundPorts,
         io.meshfed.controller.federation.FederationSettings federation,
-        io.meshfed.controller.store.StoreSettings store) {
+        io.meshfed.controller.store.StoreSettings store, Duration leaderLeaseTtl) {
     public static final String DEFAULT_LISTEN = "127.0.0.1:15012";
+    /** How long replicas wait for a silent leader before one of them takes over (it renews six times as often). */
+    public static final Duration DEFAULT_LEADER_LEASE_TTL = Duration.ofSeconds(6);
     /** The environment variable that may hold the store's database password (there is no flag for it). */
     public static final String STORE_PASSWORD_VARIABLE = "MESHFED_STORE_PASSWORD";
     public static final String DEFAULT_HTTP_LISTEN = "127.0.0.1:15014";
@@ -69,7 +73,7 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
             "pushDebounce", "agentGracePeriod", "clusterStaleGrace", "svidMaxTtl", "svidMaxTtlByTrustDomain",
             "configStreamsPerIdentity", "memberPortQuota", "probeListen", "maxPodsPerCluster", "outboundPortRange",
             "bundleEndpointListen", "bundleEndpointCertFile", "bundleEndpointKeyFile", "federationFetchTimeout",
-            "store", "storePasswordFile");
+            "store", "storePasswordFile", "leaderLeaseTtl");
     public static final Duration DEFAULT_AGENT_GRACE_PERIOD = Duration.ofSeconds(30);
     /** How long a member cluster's endpoints stay (stale) while its API server is unreachable. */
     public static final Duration DEFAULT_CLUSTER_STALE_GRACE = Duration.ofMinutes(5);
@@ -98,6 +102,10 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
         outboundPorts = outboundPorts == null ? PortRange.DEFAULT : outboundPorts;
         federation = federation == null ? io.meshfed.controller.federation.FederationSettings.DEFAULTS : federation;
         store = store == null ? io.meshfed.controller.store.StoreSettings.inDataDirectory(dataDir) : store;
+        leaderLeaseTtl = leaderLeaseTtl == null ? DEFAULT_LEADER_LEASE_TTL : leaderLeaseTtl;
+        if (leaderLeaseTtl.compareTo(Duration.ofSeconds(1)) < 0 || leaderLeaseTtl.compareTo(Duration.ofMinutes(5)) > 0) {
+            throw new ConfigException("leaderLeaseTtl " + leaderLeaseTtl.toMillis() + "ms is outside 1s-5m");
+        }
         if (memberPortQuota < 1 || memberPortQuota > outboundPorts.size()) {
             throw new ConfigException("memberPortQuota " + memberPortQuota + " is outside 1-"
                     + outboundPorts.size() + " (the size of the outbound port range " + outboundPorts + ")");
@@ -117,7 +125,7 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
             io.meshfed.controller.federation.FederationSettings federation) {
         this(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod, clusterStaleGrace,
                 svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota, probeListen,
-                maxPodsPerCluster, outboundPorts, federation, null);
+                maxPodsPerCluster, outboundPorts, federation, null, null);
     }
 
     /** With the default pod bound and outbound port range. */
@@ -152,56 +160,63 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
     public ControllerConfig withSvidMaxTtl(Duration max, Map<String, Duration> byTrustDomain) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
                 clusterStaleGrace, max, byTrustDomain, configStreamsPerIdentity, memberPortQuota, probeListen,
-                maxPodsPerCluster, outboundPorts, federation, store);
+                maxPodsPerCluster, outboundPorts, federation, store, leaderLeaseTtl);
     }
 
     /** The same configuration with another limit of config streams per SPIFFE ID. */
     public ControllerConfig withConfigStreamsPerIdentity(int limit) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
                 clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, limit, memberPortQuota, probeListen,
-                maxPodsPerCluster, outboundPorts, federation, store);
+                maxPodsPerCluster, outboundPorts, federation, store, leaderLeaseTtl);
     }
 
     /** The same configuration with another grace period for agents without a config stream. */
     public ControllerConfig withAgentGracePeriod(Duration grace) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, grace,
                 clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota,
-                probeListen, maxPodsPerCluster, outboundPorts, federation, store);
+                probeListen, maxPodsPerCluster, outboundPorts, federation, store, leaderLeaseTtl);
     }
 
     /** The same configuration with another port quota per member. */
     public ControllerConfig withMemberPortQuota(int quota) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
                 clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, quota, probeListen,
-                maxPodsPerCluster, outboundPorts, federation, store);
+                maxPodsPerCluster, outboundPorts, federation, store, leaderLeaseTtl);
     }
 
     /** The same configuration with another bound of pods per member cluster for pod attestation. */
     public ControllerConfig withMaxPodsPerCluster(int max) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
                 clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota,
-                probeListen, max, outboundPorts, federation, store);
+                probeListen, max, outboundPorts, federation, store, leaderLeaseTtl);
     }
 
     /** The same configuration with another outbound port range. */
     public ControllerConfig withOutboundPorts(PortRange range) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
                 clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota,
-                probeListen, maxPodsPerCluster, range, federation, store);
+                probeListen, maxPodsPerCluster, range, federation, store, leaderLeaseTtl);
+    }
+
+    /** The same configuration with another leader lease time. */
+    public ControllerConfig withLeaderLeaseTtl(Duration ttl) {
+        return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
+                clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota,
+                probeListen, maxPodsPerCluster, outboundPorts, federation, store, ttl);
     }
 
     /** The same configuration in another store. */
     public ControllerConfig withStore(io.meshfed.controller.store.StoreSettings settings) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
                 clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota,
-                probeListen, maxPodsPerCluster, outboundPorts, federation, settings);
+                probeListen, maxPodsPerCluster, outboundPorts, federation, settings, leaderLeaseTtl);
     }
 
     /** The same configuration with other federation settings (bundle endpoint, fetch timeout). */
     public ControllerConfig withFederation(io.meshfed.controller.federation.FederationSettings settings) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
                 clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota,
-                probeListen, maxPodsPerCluster, outboundPorts, settings, store);
+                probeListen, maxPodsPerCluster, outboundPorts, settings, store, leaderLeaseTtl);
     }
 
     /** The settings as given, before validation: each value with where it came from. */
@@ -231,6 +246,7 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
             set("federationFetchTimeout", "10s", "default");
             set("store", "", "default");
             set("storePasswordFile", "", "default");
+            set("leaderLeaseTtl", "6s", "default");
         }
 
         private void set(String key, String value, String source) {
@@ -298,7 +314,8 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
                     Map.entry("MESHFED_BUNDLE_ENDPOINT_KEY_FILE", "bundleEndpointKeyFile"),
                     Map.entry("MESHFED_FEDERATION_FETCH_TIMEOUT", "federationFetchTimeout"),
                     Map.entry("MESHFED_STORE", "store"),
-                    Map.entry("MESHFED_STORE_PASSWORD_FILE", "storePasswordFile"));
+                    Map.entry("MESHFED_STORE_PASSWORD_FILE", "storePasswordFile"),
+                    Map.entry("MESHFED_LEADER_LEASE_TTL", "leaderLeaseTtl"));
             String password = env.get(STORE_PASSWORD_VARIABLE);
             environmentStorePassword = password == null || password.isEmpty() ? null : password;
             names.forEach((var, key) -> {
@@ -323,7 +340,16 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
                     duration("clusterStaleGrace"), svidMaxTtl("svidMaxTtl"), svidMaxTtlByTrustDomain(),
                     streamLimit(), integer("memberPortQuota"),
                     get("probeListen").isBlank() ? null : address("probeListen"), maxPodsPerCluster(),
-                    portRange("outboundPortRange"), federation(), store());
+                    portRange("outboundPortRange"), federation(), store(), leaderLeaseTtl());
+        }
+
+        private Duration leaderLeaseTtl() {
+            Duration ttl = duration("leaderLeaseTtl");
+            if (ttl.compareTo(Duration.ofSeconds(1)) < 0 || ttl.compareTo(Duration.ofMinutes(5)) > 0) {
+                throw new ConfigException("leaderLeaseTtl (from " + values.get("leaderLeaseTtl")[1] + "): must be"
+                        + " from 1s to 5m, got " + get("leaderLeaseTtl"));
+            }
+            return ttl;
         }
 
         private io.meshfed.controller.store.StoreSettings store() {

@@ -296,7 +296,7 @@ class ClusterConnectorTest {
         return b.build();
     }
 
-    private static void scale(KubernetesClient c, String... addresses) {
+    static void scale(KubernetesClient c, String... addresses) {
         c.discovery().v1().endpointSlices().inNamespace("demo").resource(helloSlice(List.of(8080), addresses)).update();
     }
 

@@ -73,6 +73,7 @@ public final class MemberConnectors<R, C extends MemberConnectors.Connector> imp
     private final Map<String, Running<C>> running = new ConcurrentHashMap<>();
     private final SerialExecutor control;
     private Store.Watch watch;
+    private boolean listening;
 
     /** @param label names the executors and log lines ({@code cluster}, {@code consul}) */
     public MemberConnectors(String label, Kind kind, Class<R> type, Function<R, String> name,
@@ -91,7 +92,11 @@ public final class MemberConnectors<R, C extends MemberConnectors.Connector> imp
         this.control = SerialExecutor.start(label + "-connectors", timer);
     }
 
-    public void start() {
+    /** Starts a connector per record and follows the records' changes (again after {@link #stopAll}). */
+    public synchronized void start() {
+        if (watch != null) {
+            return;
+        }
         long revision = store.revision();
         for (R r : Records.list(store, kind, type)) {
             String n = name.apply(r);
@@ -102,7 +107,33 @@ public final class MemberConnectors<R, C extends MemberConnectors.Connector> imp
                 control.executeIfRunning(() -> reconcile(change.name()));
             }
         });
-        streams.onViewRefreshed(view -> running.values().forEach(r -> r.connector().catalogChanged(view)));
+        if (!listening) {
+            listening = true;
+            streams.onViewRefreshed(view -> running.values().forEach(r -> r.connector().catalogChanged(view)));
+        }
+    }
+
+    /**
+     * Stops following the records and stops every connector, leaving what they wrote in the store: this replica is
+     * no longer the leader. {@link #start} starts them again.
+     */
+    public synchronized void stopAll() {
+        if (watch == null) {
+            return;
+        }
+        watch.close();
+        watch = null;
+        try {
+            control.submit(() -> {
+                running.values().forEach(MemberConnectors::stop);
+                running.clear();
+                return null;
+            }).get(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            LOG.warn("{} connectors did not all stop: {}", label, e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private void reconcile(String member) {

@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * <p>Fetches and their writes run one at a time on the {@code federation-refresh} thread; timers only hand work to
  * it; the schedule is touched only there.
  */
-public final class FederationRefresher implements AutoCloseable {
+public final class FederationRefresher implements AutoCloseable, io.meshfed.controller.leader.LeaderOnly {
     private static final Logger LOG = LoggerFactory.getLogger(FederationRefresher.class);
     public static final Duration DEFAULT_REFRESH = Duration.ofMinutes(5);
     public static final Duration MIN_REFRESH = Duration.ofSeconds(10);
@@ -69,8 +69,37 @@ public final class FederationRefresher implements AutoCloseable {
         this.timer = requireNonNull(timer, "timer");
     }
 
+    @Override
+    public void lead() {
+        start();
+    }
+
+    /** This replica stopped leading: no more fetches here until it leads again. */
+    @Override
+    public synchronized void follow() {
+        if (watch == null) {
+            return;
+        }
+        watch.close();
+        watch = null;
+        try {
+            executor.submit(() -> {
+                scheduled.values().forEach(f -> f.cancel(false));
+                scheduled.clear();
+            }).get(10, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            org.slf4j.LoggerFactory.getLogger(FederationRefresher.class).warn("federation refreshes did not all stop: {}",
+                    e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** Schedules every stored federation (at its stored next refresh) and follows the store's changes. */
-    public void start() {
+    public synchronized void start() {
+        if (watch != null) {
+            return;
+        }
         watch = store.watch(store.revision(), change -> {
             if (change.kind().equals(Kind.FEDERATION.storeName())) {
                 executor.execute(this::reconcile);

@@ -18,7 +18,8 @@ public enum Kind {
     POD_IDENTITIES("PodIdentities", PodIdentitiesRecord.class),
     ROTATION("Rotation", RotationRecord.class),
     FEDERATION("Federation", FederationRecord.class),
-    META("Meta", MetaRecord.class);
+    META("Meta", MetaRecord.class),
+    LEASE("Lease", LeaseRecord.class);
 
     private final String storeName;
     private final Class<?> type;

@@ -52,7 +52,7 @@ import org.slf4j.LoggerFactory;
  * new CA issued. Each step waits for its {@link RotationGate}; the driver checks every {@code tick} and moves a
  * rotation with a compare-and-set on its record, so a restart (or a second replica) resumes where the store says.
  */
-public final class RootRotations implements AutoCloseable {
+public final class RootRotations implements AutoCloseable, io.meshfed.controller.leader.LeaderOnly {
     private static final Logger LOG = LoggerFactory.getLogger(RootRotations.class);
     private static final Logger AUDIT = LoggerFactory.getLogger("meshfed.audit");
 
@@ -82,7 +82,24 @@ public final class RootRotations implements AutoCloseable {
         this.tick = requireNonNull(tick, "tick");
     }
 
+    @Override
+    public void lead() {
+        start();
+    }
+
+    /** This replica stopped leading: rotations wait for the next leader's checks. */
+    @Override
+    public synchronized void follow() {
+        if (ticking != null) {
+            ticking.cancel(false);
+            ticking = null;
+        }
+    }
+
     public synchronized void start() {
+        if (ticking != null) {
+            return;
+        }
         ticking = timer.scheduleWithFixedDelay(this::tickQuietly, tick.toMillis(), tick.toMillis(),
                 TimeUnit.MILLISECONDS);
     }
@@ -90,6 +107,9 @@ public final class RootRotations implements AutoCloseable {
     /** Starts a rotation: makes and checks the new CA, then stores the rotation in add-root with both roots. */
     public TrustRotation rotate(RotateTrustDomainRequest request) {
         TrustDomain td = trustDomain(request.getTrustDomain());
+        // Only the leader replica rotates: through the fenced store an empty transaction refuses here, before a
+        // new CA is made (on a single controller it always passes).
+        store.transact(tx -> null);
         if (td.equals(identity.federationTrustDomain())) {
             throw new FailedPreconditionException("trust domain " + td.name() + " is the federation's own: join tokens"
                     + " and admins pin its root, so it is not rotated this way; rotate a member's trust domain");

@@ -103,6 +103,10 @@ public final class ErrorMapping {
             return Status.ABORTED.withDescription("another change committed at the same moment (" + e.getMessage()
                     + "); nothing was written: send the request again").withCause(e);
         }
+        if (failure instanceof io.meshfed.controller.leader.NotLeaderException e) {
+            return Status.UNAVAILABLE.withDescription(e.getMessage() + ": send it to the leader replica, or again"
+                    + " once one is elected").withCause(e);
+        }
         if (failure instanceof StoreException e) {
             LOG.warn("{} failed: the store cannot be used", method, e);
             return Status.UNAVAILABLE.withDescription("the controller's store cannot be used now; try again later"

@@ -36,6 +36,14 @@ public interface Store extends StoreReader, AutoCloseable {
         return transact(tx -> tx.delete(kind, name, expectedRevision));
     }
 
+    /**
+     * Whether no other process can have this store open while this handle is (SQLite's file lock): then no other
+     * replica can hold a lease in it, whatever the store says.
+     */
+    default boolean exclusive() {
+        return false;
+    }
+
     /** The kinds that have at least one resource, in name order (a migration copies each). */
     List<String> kinds();
 

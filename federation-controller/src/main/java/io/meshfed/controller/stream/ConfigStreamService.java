@@ -99,7 +99,11 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
         this.storeReads = requireNonNull(storeReads, "storeReads");
         this.loop = SerialExecutor.start("config-stream", timer);
         this.view = CatalogView.load(store, trust); // at start, before any stream
-        this.watch = store.watch(view.revision(), change -> submit(this::scheduleRefresh));
+        this.watch = store.watch(view.revision(), change -> {
+            if (!change.kind().equals(io.meshfed.controller.model.Kind.LEASE.storeName())) { // renewed every second
+                submit(this::scheduleRefresh);
+            }
+        });
         metrics.gauge("meshfed.subscribers", "Config stream subscribers connected", this::subscriberCount);
         // An agent is connected while it holds a stream slot (the map is thread-safe; the leases have their own
         // executor).

@@ -25,7 +25,7 @@ import java.util.concurrent.ScheduledExecutorService;
  * published in Consul removed, then its connector stops), each made with the member's token opened from its
  * sealed form.
  */
-public final class ConsulConnectors implements AutoCloseable {
+public final class ConsulConnectors implements AutoCloseable, io.meshfed.controller.leader.LeaderOnly {
     /** How long a blocking query waits at the agent: Consul's own default. */
     public static final Duration DEFAULT_WAIT = Duration.ofMinutes(5);
 
@@ -55,6 +55,17 @@ public final class ConsulConnectors implements AutoCloseable {
 
     PortAllocations ports() {
         return ports;
+    }
+
+    @Override
+    public void lead() {
+        start();
+    }
+
+    /** This replica stopped leading: every connector stops, leaving what it wrote; {@link #lead} starts them again. */
+    @Override
+    public void follow() {
+        connectors.stopAll();
     }
 
     public void start() {

@@ -24,7 +24,7 @@ import java.util.concurrent.ScheduledExecutorService;
  * {@link MemberConnectors} runtime (new credentials, a rotation, replace the connector; a removed cluster stops
  * it), each made with the cluster's kubeconfig opened from its sealed form.
  */
-public final class ClusterConnectors implements AutoCloseable {
+public final class ClusterConnectors implements AutoCloseable, io.meshfed.controller.leader.LeaderOnly {
     private final Store store;
     private final PortAllocations ports;
     private final MemberConnectors<ClusterRecord, ClusterConnector> connectors;
@@ -54,6 +54,17 @@ public final class ClusterConnectors implements AutoCloseable {
     /** The outbound listen ports the connectors' writes reconcile. */
     PortAllocations ports() {
         return ports;
+    }
+
+    @Override
+    public void lead() {
+        start();
+    }
+
+    /** This replica stopped leading: every connector stops, leaving what it wrote; {@link #lead} starts them again. */
+    @Override
+    public void follow() {
+        connectors.stopAll();
     }
 
     public void start() {

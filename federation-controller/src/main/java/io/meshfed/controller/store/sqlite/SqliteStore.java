@@ -149,6 +149,12 @@ public final class SqliteStore implements Store {
         return locked(() -> tables.selectAll(connection, kind));
     }
 
+    /** One process at a time holds the file ({@link ProcessLock}). */
+    @Override
+    public boolean exclusive() {
+        return true;
+    }
+
     @Override
     public List<String> kinds() {
         return locked(() -> tables.kinds(connection));

@@ -1,0 +1,112 @@
+package io.meshfed.controller;
+
+import static io.meshfed.controller.testing.TestSubscriber.remote;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.meshfed.api.v1.AddMemberRequest;
+import io.meshfed.api.v1.ClusterState;
+import io.meshfed.api.v1.CreateNetworkRequest;
+import io.meshfed.api.v1.ListRequest;
+import io.meshfed.api.v1.NetworkEndpoints;
+import io.meshfed.api.v1.RotateTrustDomainRequest;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.meshfed.controller.store.StoreSettings;
+import io.meshfed.controller.store.postgres.PostgresLocation;
+import io.meshfed.controller.testing.MockCluster;
+import io.meshfed.controller.testing.TestFederation;
+import io.meshfed.controller.testing.TestPostgres;
+import io.meshfed.controller.testing.TestSubscriber;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two controller replicas on one PostgreSQL: both serve admin calls and config streams, only the leader runs the
+ * member connectors, and when it stops the other takes over and runs them.
+ */
+class ReplicasTest {
+    private static final Duration WAIT = Duration.ofSeconds(20);
+    private static TestPostgres postgres;
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void startPostgres() {
+        postgres = TestPostgres.start();
+    }
+
+    @AfterAll
+    static void stopPostgres() {
+        postgres.close();
+    }
+
+    @Test
+    void bothServeOnlyTheLeaderRunsConnectorsAndTheFollowerTakesOverWhenItStops() throws Exception {
+        PostgresLocation database = postgres.newDatabase();
+        StoreSettings settings = new StoreSettings(database.toString(),
+                StoreSettings.Password.fromEnvironment("MESHFED_STORE_PASSWORD", TestPostgres.PASSWORD));
+        UnaryOperator<ControllerConfig> replica = c -> c.withStore(settings).withLeaderLeaseTtl(Duration.ofSeconds(2));
+        try (MockCluster cluster = new MockCluster(); TestFederation b = startBoth(replica)) {
+            TestFederation a = first;
+            assertThat(a.controller().leadership().isLeader()).isTrue();
+            assertThat(b.controller().leadership().isLeader()).isFalse();
+            assertThat(b.controller().leadership().lease()).get().satisfies(l ->
+                    assertThat(l.holder()).isEqualTo(a.controller().leadership().holder()));
+
+            // Admin writes through the follower land in the shared store; the leader's connector takes the cluster.
+            var admin = b.admin();
+            admin.createNetwork(CreateNetworkRequest.newBuilder().setName("vm-net").setGatewayAddress("127.0.30.1:15443")
+                    .build());
+            admin.addMember(AddMemberRequest.newBuilder().setName("vms").setType("vm").setNetwork("vm-net").build());
+            ClusterConnectorTest.register(admin, "cluster-a", "net-a", "127.0.10.1:15443", cluster);
+            ClusterConnectorTest.exportHello(cluster.client(), "10.1.0.5");
+            try (TestSubscriber vm = new TestSubscriber(b.channel(b.memberSvid("vms.acme.mesh", "/ns/demo/vm/vm-1")))) {
+                vm.awaitSnapshot(s -> remote(s, "hello", "net-a").map(NetworkEndpoints::getHealthyEndpoints)
+                        .orElse(0) == 1, WAIT);
+                await().atMost(WAIT).until(() -> state(a), "synced"::equals);
+                assertThat(state(b)).as("the follower runs no connector").isEqualTo("connecting");
+
+                // What only the leader does, asked of the follower: refused with the reason, naming the leader.
+                assertThatThrownBy(() -> b.admin().rotateTrustDomain(RotateTrustDomainRequest.newBuilder()
+                        .setTrustDomain("vms.acme.mesh").build())).isInstanceOfSatisfying(StatusRuntimeException.class,
+                                e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE))
+                        .hasMessageContaining("is not the leader")
+                        .hasMessageContaining("the lease is " + a.controller().leadership().holder() + "'s");
+                assertThat(a.admin().listRotations(ListRequest.getDefaultInstance()).getRotationsCount()).isZero();
+
+                a.close(); // the leader stops: it releases the lease, and the follower need not wait a lease time
+                await().atMost(Duration.ofSeconds(10)).until(() -> b.controller().leadership().isLeader());
+                await().atMost(WAIT).until(() -> state(b), "synced"::equals);
+                // The new leader's connector follows the cluster: a second endpoint reaches the VM, on the stream it
+                // kept all along.
+                ClusterConnectorTest.scale(cluster.client(), "10.1.0.5", "10.1.0.6");
+                vm.awaitSnapshot(s -> remote(s, "hello", "net-a").map(NetworkEndpoints::getHealthyEndpoints)
+                        .orElse(0) == 2, WAIT);
+            }
+        }
+    }
+
+    private TestFederation first;
+
+    private TestFederation startBoth(UnaryOperator<ControllerConfig> replica) throws Exception {
+        first = TestFederation.start(dir, replica);
+        try {
+            return TestFederation.start(dir, replica);
+        } catch (Exception | Error e) {
+            first.close();
+            throw e;
+        }
+    }
+
+    private static String state(TestFederation f) throws Exception {
+        return f.admin().listClusters(ListRequest.getDefaultInstance()).getClustersList().stream()
+                .filter(c -> c.getName().equals("cluster-a")).map(ClusterState::getState).findFirst().orElse("absent");
+    }
+}
