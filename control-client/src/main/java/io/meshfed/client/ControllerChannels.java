@@ -1,8 +1,6 @@
 package io.meshfed.client;
 
 import io.grpc.ManagedChannel;
-import io.meshfed.api.HostPort;
-import java.net.InetSocketAddress;
 import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyChannelBuilder;
 import io.meshfed.trust.SpiffeId;
@@ -27,30 +25,38 @@ public final class ControllerChannels {
 
     static ManagedChannel forJoin(String address, PinnedRootTrustManager trust) throws SSLException {
         TlsProvider provider = TlsProvider.preferred();
-        return builder(address).sslContext(GrpcSslContexts.configure(
+        return builder(java.util.List.of(address)).sslContext(GrpcSslContexts.configure(
                 SpiffeTls.nettyClientBuilder(provider, trust, null), provider.netty()).build()).build();
     }
 
     /** mTLS with the node's current SVID; the controller must present {@code controllerId}. */
     public static ManagedChannel mtls(String address, TlsCredentials credentials, SpiffeId controllerId, Clock clock)
             throws SSLException {
+        return mtls(java.util.List.of(address), credentials, controllerId, clock);
+    }
+
+    /**
+     * mTLS to any of the controller replicas at {@code addresses} (each {@code HOST:PORT}; a name with several
+     * addresses counts for all): the channel spreads nodes over them and moves to another when one goes away. Every
+     * replica must present {@code controllerId}.
+     */
+    public static ManagedChannel mtls(java.util.List<String> addresses, TlsCredentials credentials,
+            SpiffeId controllerId, Clock clock) throws SSLException {
         TlsProvider provider = TlsProvider.preferred();
         SpiffeTrustManager trust = new SpiffeTrustManager(credentials, PeerAuthorizer.ids(Set.of(controllerId)), clock);
-        return builder(address).sslContext(GrpcSslContexts.configure(
+        return builder(addresses).sslContext(GrpcSslContexts.configure(
                 SpiffeTls.nettyClientBuilder(provider, trust, new SpiffeKeyManager(credentials)), provider.netty())
                 .build()).keepAliveTime(30, TimeUnit.SECONDS).build();
     }
 
-    private static NettyChannelBuilder builder(String address) {
-        InetSocketAddress target;
-        try {
-            target = HostPort.parse(address);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("controller address '" + address + "' " + e.getMessage());
-        }
+    @SuppressWarnings("deprecation") // nameResolverFactory: the channel's own resolver, not a global registration
+    private static NettyChannelBuilder builder(java.util.List<String> addresses) {
+        ControllerAddresses resolver = new ControllerAddresses(addresses);
         // A config snapshot of a large federation (100,000 endpoints, a cluster's attested pods) is several MiB;
         // gRPC's 4 MiB default would leave a subscriber unable to take any new snapshot, revocations included.
-        return NettyChannelBuilder.forAddress(target.getHostString(), target.getPort())
+        return NettyChannelBuilder.forTarget(resolver.target()).nameResolverFactory(resolver)
+                .defaultServiceConfig(java.util.Map.of("loadBalancingConfig", java.util.List.of(
+                        java.util.Map.of("pick_first", java.util.Map.of("shuffleAddressList", true)))))
                 .maxInboundMessageSize(MAX_SNAPSHOT_BYTES);
     }
 }

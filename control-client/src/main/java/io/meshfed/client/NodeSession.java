@@ -73,7 +73,7 @@ public final class NodeSession implements AutoCloseable {
         }
         ControllerInfo controller = state.controller();
         TlsCredentials credentials = TlsCredentials.of(svid, state.bundles());
-        ManagedChannel channel = ControllerChannels.mtls(controller.getAddresses(0), credentials,
+        ManagedChannel channel = ControllerChannels.mtls(controller.getAddressesList(), credentials,
                 SpiffeId.parse(controller.getSpiffeId()), clock);
         NodeSession session = new NodeSession(state, credentials, channel, clock);
         session.scheduleRenewal();

@@ -47,6 +47,7 @@ import io.meshfed.controller.server.Readiness;
 import io.meshfed.controller.status.StatusService;
 import io.meshfed.controller.store.Store;
 import io.meshfed.controller.leader.LeaderElection;
+import io.meshfed.controller.leader.ReplicaPresence;
 import io.meshfed.controller.store.backends.StoreBackends;
 import io.meshfed.controller.stream.ConfigStreamService;
 import io.meshfed.trust.SpiffeId;
@@ -136,6 +137,7 @@ final class ControllerComponents implements AutoCloseable {
         LeaderElection election = new LeaderElection(store, LeaderElection.holderName(), config.leaderLeaseTtl(),
                 config.leaderLeaseTtl().dividedBy(6));
         Store leaderOnly = election.fenced(); // the leader-only components write only while this replica leads
+        ReplicaPresence presence = new ReplicaPresence(store, election.holder(), config.leaderLeaseTtl());
         started.add("timer and store reads", timing); // its tasks' components close before it
         IdentityOperations.recordEarlierJoins(store);
         EarlierNetworks.assignUnambiguousGatewayMembers(store);
@@ -159,7 +161,7 @@ final class ControllerComponents implements AutoCloseable {
         started.add("revoked withdrawals", new RevokedWithdrawals(store, revoked, withdrawal, timer));
         ConfigStreamService streams = new ConfigStreamService(store, trust, metrics, clock, timer,
                 timing.storeReads(), config.pushDebounce(),
-                config.agentGracePeriod(), config.configStreamsPerIdentity(), revoked);
+                config.agentGracePeriod(), config.configStreamsPerIdentity(), revoked, presence::streamedElsewhere);
         started.add("config streams", streams);
         ClusterConnectors connectors = new ClusterConnectors(leaderOnly, identity, trust, streams, metrics, clock,
                 timer, config.clusterStaleGrace(), ports, config.maxPodsPerCluster());
@@ -196,7 +198,10 @@ final class ControllerComponents implements AutoCloseable {
         started.add("root rotations", rotations);
         started.add("federation refresher", federationRefresher);
         // Started once the leader is known; closed first, so the components follow before they close.
-        election.add(connectors).add(consulConnectors).add(rotations).add(federationRefresher);
+        election.add(streams.agentLeases()).add(connectors).add(consulConnectors).add(rotations)
+                .add(federationRefresher);
+        presence.start(streams::streamIdentities);
+        started.add("replica presence", presence);
         election.start();
         started.add("leader election", election);
 

@@ -26,7 +26,8 @@ import java.util.Set;
  * httpListen: 127.0.0.1:15014      # MESHFED_HTTP_LISTEN     --http-listen  HTTPS: health, metrics, JSON admin
  * probeListen: 0.0.0.0:15016       # MESHFED_PROBE_LISTEN    --probe-listen plain HTTP: health, metrics only
  *                                  #   (default empty: off)
- * advertiseAddress: ctl.example:15012  # MESHFED_ADVERTISE_ADDRESS  told to joiners (default: listen)
+ * advertiseAddress: ctl.example:15012  # MESHFED_ADVERTISE_ADDRESS  told to joiners (default: listen); replicas:
+ *                                  #   several, comma-separated (ctl-1:15012,ctl-2:15012), or one name per replica
  * pushDebounce: 50ms               # MESHFED_PUSH_DEBOUNCE
  * agentGracePeriod: 30s            # MESHFED_AGENT_GRACE_PERIOD  an agent's stream may be gone this long before
  *                                  #   its workloads are marked unhealthy
@@ -95,6 +96,16 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
         agentGracePeriod = agentGracePeriod == null ? DEFAULT_AGENT_GRACE_PERIOD : agentGracePeriod;
         clusterStaleGrace = clusterStaleGrace == null ? DEFAULT_CLUSTER_STALE_GRACE : clusterStaleGrace;
         advertiseAddress = advertiseAddress == null ? "" : advertiseAddress; // empty: the bound listen address
+        for (String a : advertiseAddress.split(",")) {
+            if (!a.isBlank()) {
+                try {
+                    io.meshfed.api.HostPort.parse(a.trim());
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException("advertiseAddress '" + a.trim() + "' " + e.getMessage()
+                            + " (HOST:PORT, or several comma-separated: one per controller replica)");
+                }
+            }
+        }
         svidMaxTtl = svidMaxTtl == null ? DEFAULT_SVID_MAX_TTL : svidMaxTtl;
         svidMaxTtlByTrustDomain = svidMaxTtlByTrustDomain == null ? Map.of() : Map.copyOf(svidMaxTtlByTrustDomain);
         configStreamsPerIdentity = configStreamsPerIdentity <= 0 ? DEFAULT_CONFIG_STREAMS_PER_IDENTITY
@@ -196,6 +207,13 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
                 clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota,
                 probeListen, maxPodsPerCluster, range, federation, store, leaderLeaseTtl);
+    }
+
+    /** The same configuration listening for gRPC at {@code address} and telling joiners {@code advertise}. */
+    public ControllerConfig withListen(InetSocketAddress address, String advertise) {
+        return new ControllerConfig(dataDir, address, httpListen, advertise, pushDebounce, agentGracePeriod,
+                clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota,
+                probeListen, maxPodsPerCluster, outboundPorts, federation, store, leaderLeaseTtl);
     }
 
     /** The same configuration with another leader lease time. */

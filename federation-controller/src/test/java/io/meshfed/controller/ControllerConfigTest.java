@@ -238,4 +238,15 @@ class ControllerConfigTest {
         assertThatThrownBy(() -> new ControllerConfig.Builder().flag("store", "sqlite:", "--store").build())
                 .hasMessageContaining("names no file");
     }
+
+    @Test
+    void severalAdvertisedAddressesAreEachCheckedForReplicas() {
+        ControllerConfig replicas = new ControllerConfig.Builder().flag("advertiseAddress",
+                "ctl-1.example:15012, ctl-2.example:15012", "--advertise-address").build();
+        assertThat(replicas.advertiseAddress()).contains("ctl-2.example:15012");
+        assertThatThrownBy(() -> new ControllerConfig.Builder().flag("advertiseAddress",
+                "ctl-1.example:15012,ctl-2.example", "--advertise-address").build())
+                .isInstanceOf(ControllerConfig.ConfigException.class)
+                .hasMessageContaining("advertiseAddress 'ctl-2.example'").hasMessageContaining("one per controller replica");
+    }
 }

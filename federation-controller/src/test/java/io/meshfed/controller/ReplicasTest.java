@@ -93,6 +93,46 @@ class ReplicasTest {
         }
     }
 
+    @Test
+    void theLeaderExpiresAnAgentOnlyWhenNoReplicaHoldsItsStream() throws Exception {
+        PostgresLocation database = postgres.newDatabase();
+        StoreSettings settings = new StoreSettings(database.toString(),
+                StoreSettings.Password.fromEnvironment("MESHFED_STORE_PASSWORD", TestPostgres.PASSWORD));
+        Duration grace = Duration.ofSeconds(2);
+        UnaryOperator<ControllerConfig> replica = c -> c.withStore(settings).withLeaderLeaseTtl(Duration.ofSeconds(2))
+                .withAgentGracePeriod(grace);
+        try (TestFederation b = startBoth(replica)) {
+            TestFederation a = first;
+            assertThat(a.controller().leadership().isLeader()).isTrue();
+            var admin = b.admin();
+            admin.createNetwork(CreateNetworkRequest.newBuilder().setName("east").setGatewayAddress("127.0.1.1:15443")
+                    .build());
+            admin.addMember(AddMemberRequest.newBuilder().setName("east").setType("vm").setNetwork("east").build());
+            admin.export(io.meshfed.api.v1.ExportRequest.newBuilder().setService("hello").setNamespace("demo")
+                    .setToAll(true).build());
+            io.meshfed.trust.X509Svid agent = b.join(b.agentToken("east", "demo", "hello.demo"),
+                    io.meshfed.api.v1.Role.ROLE_AGENT, "east", "vm-1",
+                    io.meshfed.trust.SpiffeId.parse("spiffe://east.acme.mesh/ns/demo/vm/vm-1")).svid();
+            try (TestSubscriber stream = new TestSubscriber(b.channel(agent))) { // its stream is on the follower
+                io.meshfed.api.v1.RegistrationServiceGrpc.newBlockingStub(b.channel(agent)).reportWorkloads(
+                        io.meshfed.api.v1.WorkloadReport.newBuilder().addWorkloads(io.meshfed.api.v1.WorkloadInstance
+                                .newBuilder().setService("hello").setNamespace("demo").setAddress("10.0.1.5")
+                                .setPort(8080).setHealthy(true).setInbound("10.0.1.5:15006")).build());
+                assertThat(healthy(a)).isEqualTo(1);
+                // Several grace periods: the leader, which holds no stream of the agent, keeps its workloads.
+                await().during(grace.multipliedBy(3)).atMost(grace.multipliedBy(4)).until(() -> healthy(a) == 1);
+            }
+            // The stream is gone from every replica: after the grace period the leader withdraws the workloads.
+            await().atMost(Duration.ofSeconds(15)).until(() -> healthy(a) == 0);
+        }
+    }
+
+    private static long healthy(TestFederation f) throws Exception {
+        return f.admin().listServices(ListRequest.getDefaultInstance()).getServicesList().stream()
+                .filter(s -> s.getName().equals("hello")).flatMap(s -> s.getNetworksList().stream())
+                .flatMap(n -> n.getEndpointsList().stream()).filter(io.meshfed.api.v1.CatalogEndpoint::getHealthy).count();
+    }
+
     private TestFederation first;
 
     private TestFederation startBoth(UnaryOperator<ControllerConfig> replica) throws Exception {

@@ -19,10 +19,11 @@ import org.slf4j.LoggerFactory;
 /**
  * An agent's workloads stay in the catalog only while the agent is alive: when its config stream has been gone for
  * the grace period (a crashed or cut-off VM cannot report its services down), every workload it reported is marked
- * unhealthy, which withdraws it from everyone's snapshot. The agent reports again as soon as it reconnects. At
- * controller start every agent gets the grace period to reconnect.
+ * unhealthy, which withdraws it from everyone's snapshot. The agent reports again as soon as it reconnects. Only the
+ * leader replica expires agents, and an agent counts as connected while any live replica holds its stream; when a
+ * replica starts to lead (at controller start, on one controller) every agent gets the grace period to reconnect.
  */
-public final class AgentLeases implements AutoCloseable {
+public final class AgentLeases implements AutoCloseable, io.meshfed.controller.leader.LeaderOnly {
     private static final Logger LOG = LoggerFactory.getLogger(AgentLeases.class);
 
     private final Store store;
@@ -31,6 +32,8 @@ public final class AgentLeases implements AutoCloseable {
     private final Predicate<String> connected;
     /** Agents with an expiry check scheduled; one each, however often they report. Confined to {@code executor}. */
     private final Set<String> pending = new HashSet<>();
+    /** Whether this replica leads, so expires agents; confined to {@code executor}. */
+    private boolean leading;
 
     /**
      * @param timer where the grace periods are timed (a fake one in tests)
@@ -44,8 +47,48 @@ public final class AgentLeases implements AutoCloseable {
         this.connected = requireNonNull(connected, "connected");
     }
 
-    /** Gives every agent with reported workloads the grace period to reconnect (at controller start). */
-    public void startAll() {
+    @Override
+    public void lead() {
+        executor.executeIfRunning(() -> {
+            leading = true;
+            startAll();
+            sweepLater();
+        });
+    }
+
+    /**
+     * While leading, every half grace period: an agent whose stream no replica holds gets its grace period, also
+     * when its stream ended on another replica (whose own end-of-stream call only reaches its own leases).
+     */
+    private void sweepLater() {
+        executor.schedule(() -> {
+            if (!leading) {
+                return;
+            }
+            try {
+                for (WorkloadSetRecord set : Records.list(store, Kind.WORKLOADS, WorkloadSetRecord.class)) {
+                    if (set.reportedByAgent() && !connected.test(set.agent())) {
+                        startLease(set.agent());
+                    }
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("cannot look for agents without a config stream: {}", e.toString());
+            }
+            sweepLater();
+        }, grace.dividedBy(2).compareTo(java.time.Duration.ofSeconds(1)) < 0 ? java.time.Duration.ofSeconds(1)
+                : grace.dividedBy(2));
+    }
+
+    @Override
+    public void follow() {
+        executor.executeIfRunning(() -> {
+            leading = false;
+            pending.clear(); // the scheduled checks find nothing pending and do nothing
+        });
+    }
+
+    /** Gives every agent with reported workloads the grace period to reconnect (when this replica starts to lead). */
+    private void startAll() {
         for (WorkloadSetRecord set : Records.list(store, Kind.WORKLOADS, WorkloadSetRecord.class)) {
             if (set.reportedByAgent()) { // a Kubernetes cluster's set is kept by its connector
                 disconnected(set.agent());
@@ -81,7 +124,9 @@ public final class AgentLeases implements AutoCloseable {
 
     private void expireUnlessBack(String agent) {
         executor.checkInContext();
-        pending.remove(agent);
+        if (!pending.remove(agent) || !leading) {
+            return;
+        }
         if (connected.test(agent)) {
             return;
         }

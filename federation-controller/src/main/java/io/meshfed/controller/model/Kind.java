@@ -19,7 +19,8 @@ public enum Kind {
     ROTATION("Rotation", RotationRecord.class),
     FEDERATION("Federation", FederationRecord.class),
     META("Meta", MetaRecord.class),
-    LEASE("Lease", LeaseRecord.class);
+    LEASE("Lease", LeaseRecord.class),
+    REPLICA("Replica", ReplicaRecord.class);
 
     private final String storeName;
     private final Class<?> type;

@@ -8,7 +8,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 
 /**
- * The controller address joiners are told to use: the configured {@code advertiseAddress}, or, when none is
+ * The controller addresses joiners are told to use: the configured {@code advertiseAddress} (one or more
+ * {@code HOST:PORT}, comma-separated: every replica's, or one name with an address per replica), or, when none is
  * configured, the listen host with the port the gRPC listener was bound to (the port may be 0 in the configuration).
  * Known once the listener is bound; a join answered in the moment between binding and {@link #bound} waits for it.
  */
@@ -33,6 +34,7 @@ public final class AdvertisedAddress implements Supplier<List<String>> {
 
     @Override
     public List<String> get() {
-        return List.of(address.join());
+        return java.util.Arrays.stream(address.join().split(",")).map(String::trim).filter(s -> !s.isEmpty())
+                .toList();
     }
 }

@@ -88,7 +88,8 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
      */
     public ConfigStreamService(Store store, TrustState trust, ControllerMetrics metrics, Clock clock,
             ScheduledExecutorService timer, Executor storeReads, Duration debounce, Duration agentGracePeriod,
-            int streamsPerIdentity, RevokedIdentities revoked) {
+            int streamsPerIdentity, RevokedIdentities revoked,
+            java.util.function.Predicate<String> streamedElsewhere) {
         this.streamsPerIdentity = streamsPerIdentity;
         this.revoked = requireNonNull(revoked, "revoked");
         this.store = requireNonNull(store, "store");
@@ -100,7 +101,8 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
         this.loop = SerialExecutor.start("config-stream", timer);
         this.view = CatalogView.load(store, trust); // at start, before any stream
         this.watch = store.watch(view.revision(), change -> {
-            if (!change.kind().equals(io.meshfed.controller.model.Kind.LEASE.storeName())) { // renewed every second
+            if (!change.kind().equals(io.meshfed.controller.model.Kind.LEASE.storeName()) // renewed every second
+                    && !change.kind().equals(io.meshfed.controller.model.Kind.REPLICA.storeName())) {
                 submit(this::scheduleRefresh);
             }
         });
@@ -108,8 +110,7 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
         // An agent is connected while it holds a stream slot (the map is thread-safe; the leases have their own
         // executor).
         this.leases = new io.meshfed.controller.catalog.AgentLeases(store, timer, agentGracePeriod,
-                openStreams::containsKey);
-        leases.startAll();
+                id -> openStreams.containsKey(id) || streamedElsewhere.test(id)); // leads (and starts) with the leader
         revoked.onRevoked(id -> submit(() -> closeRevoked(id)));
     }
 
@@ -252,6 +253,11 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
                 });
             }
         };
+    }
+
+    /** The SPIFFE IDs with a config stream on this replica now. */
+    public java.util.Set<String> streamIdentities() {
+        return java.util.Set.copyOf(openStreams.keySet());
     }
 
     /** The agents' leases (their grace periods), for status and tests. */
