@@ -1,6 +1,7 @@
 package io.meshfed.client;
 
 import io.grpc.ManagedChannel;
+import io.meshfed.api.ControllerAddresses;
 import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyChannelBuilder;
 import io.meshfed.trust.SpiffeId;

@@ -178,7 +178,7 @@ final class ControllerComponents implements AutoCloseable {
         FederationOperations federations = new FederationOperations(store, identity.federationTrustDomain(),
                 federationRefresher, clock);
         StatusService status = new StatusService(store, identity, trust, streams, connectors, consulConnectors, clock,
-                config.outboundPorts(), rotations, federations);
+                config.outboundPorts(), rotations, federations, election);
         RouteOperations routes = new RouteOperations(store);
         ClusterOperations clusters = new ClusterOperations(store, identity, membership, connectors);
         ConsulOperations consul = new ConsulOperations(store, identity, membership, consulConnectors);

@@ -160,7 +160,8 @@ public final class ControllerMain implements Callable<Integer> {
         CommandLine.Model.CommandSpec spec;
 
         @Option(names = "--controller", required = true, paramLabel = "HOST:PORT",
-                description = "Where the controller will listen (gRPC); saved for the admin commands.")
+                description = "Where the controller will listen (gRPC), or every replica's address, comma-separated;"
+                        + " saved for the admin commands.")
         String controller;
 
         @Option(names = "--data-dir", required = true, paramLabel = "DIR", description = "The controller's data directory.")
@@ -178,9 +179,9 @@ public final class ControllerMain implements Callable<Integer> {
         public Integer call() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
             try {
-                io.meshfed.api.HostPort.parse(controller);
+                io.meshfed.api.ControllerAddresses.parse(controller); // one, or every replica's, comma-separated
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("--controller '" + controller + "' " + e.getMessage());
+                throw new IllegalArgumentException("--controller '" + controller + "': " + e.getMessage());
             }
             if (adminTtlHours < 1) {
                 throw new IllegalArgumentException("--admin-ttl must be at least 1 hour");

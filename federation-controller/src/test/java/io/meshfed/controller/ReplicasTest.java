@@ -59,6 +59,10 @@ class ReplicasTest {
             assertThat(b.controller().leadership().isLeader()).isFalse();
             assertThat(b.controller().leadership().lease()).get().satisfies(l ->
                     assertThat(l.holder()).isEqualTo(a.controller().leadership().holder()));
+            var status = b.admin().status(ListRequest.getDefaultInstance());
+            assertThat(status.getLeader()).isEqualTo(a.controller().leadership().holder());
+            assertThat(status.getLeaderEpoch()).isEqualTo(1);
+            assertThat(status.getReplica()).isEqualTo(b.controller().leadership().holder());
 
             // Admin writes through the follower land in the shared store; the leader's connector takes the cluster.
             var admin = b.admin();

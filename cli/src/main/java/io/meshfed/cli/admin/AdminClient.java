@@ -73,14 +73,16 @@ public final class AdminClient implements AutoCloseable {
                 PeerAuthorizer.ids(Set.of(MeshfedIds.controller(td))), clock);
         TlsProvider provider = TlsProvider.preferred();
         String address = config.getControllerAddress();
-        java.net.InetSocketAddress target;
+        io.meshfed.api.ControllerAddresses targets;
         try {
-            target = io.meshfed.api.HostPort.parse(address);
+            targets = io.meshfed.api.ControllerAddresses.parse(address);
         } catch (IllegalArgumentException e) {
-            throw new CliException("controllerAddress '" + address + "' in " + configFile + " " + e.getMessage());
+            throw new CliException("controllerAddress '" + address + "' in " + configFile + ": " + e.getMessage());
         }
         try {
-            ManagedChannel channel = NettyChannelBuilder.forAddress(target.getHostString(), target.getPort())
+            // Several replicas (comma-separated): any of them answers, another one when it is gone.
+            @SuppressWarnings("deprecation")
+            ManagedChannel channel = NettyChannelBuilder.forTarget(targets.target()).nameResolverFactory(targets)
                     .sslContext(GrpcSslContexts.configure(SpiffeTls.nettyClientBuilder(provider, trust,
                             new SpiffeKeyManager(credentials)), provider.netty()).build())
                     .build();

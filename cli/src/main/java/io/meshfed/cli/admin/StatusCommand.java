@@ -50,6 +50,11 @@ public final class StatusCommand extends AdminCommand {
         StringBuilder sb = new StringBuilder();
         sb.append("controller  trust domain ").append(s.getTrustDomain()).append(", store revision ")
                 .append(s.getStoreRevision()).append(", up since ").append(time(s.getStartedAt())).append('\n');
+        if (!s.getLeader().isEmpty()) { // replicas on one shared store
+            sb.append("leader      ").append(s.getLeader()).append(" (epoch ").append(s.getLeaderEpoch()).append(')')
+                    .append(s.getLeader().equals(s.getReplica()) ? ", this replica" : ", answered by " + s.getReplica())
+                    .append('\n');
+        }
         if (!s.getOutboundPortRange().isEmpty()) {
             sb.append("outbound    ports ").append(s.getOutboundPortRange()).append(" in each importing network")
                     .append(s.getOutboundPortShortfallsCount() == 0 ? ", every imported service port has one" : "")

@@ -51,7 +51,9 @@ public final class StatusService {
     public StatusService(Store store, FederationIdentity identity, TrustState trust, ConfigStreamService streams,
             ClusterConnectors connectors, io.meshfed.controller.connector.consul.ConsulConnectors consul, Clock clock,
             PortRange outboundPorts, io.meshfed.controller.rotation.RootRotations rotations,
-            io.meshfed.controller.federation.FederationOperations federations) {
+            io.meshfed.controller.federation.FederationOperations federations,
+            io.meshfed.controller.leader.LeaderElection leadership) {
+        this.leadership = requireNonNull(leadership, "leadership");
         this.rotations = requireNonNull(rotations, "rotations");
         this.federations = requireNonNull(federations, "federations");
         this.outboundPorts = requireNonNull(outboundPorts, "outboundPorts");
@@ -89,8 +91,12 @@ public final class StatusService {
         return catalog.build();
     }
 
+    private final io.meshfed.controller.leader.LeaderElection leadership;
+
     public ControllerStatus status() {
-        return ControllerStatus.newBuilder()
+        ControllerStatus.Builder replicas = ControllerStatus.newBuilder().setReplica(leadership.holder());
+        leadership.lease().ifPresent(l -> replicas.setLeader(l.holder()).setLeaderEpoch(l.epoch()));
+        return replicas
                 .setTrustDomain(identity.federationTrustDomain().name())
                 .setStoreRevision(store.revision())
                 .setStartedAt(timestamp(startedAt))

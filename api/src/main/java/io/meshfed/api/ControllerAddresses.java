@@ -1,9 +1,8 @@
-package io.meshfed.client;
+package io.meshfed.api;
 
 import io.grpc.EquivalentAddressGroup;
 import io.grpc.NameResolver;
 import io.grpc.Status;
-import io.meshfed.api.HostPort;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -18,11 +17,12 @@ import java.util.concurrent.Executor;
  * fails). With {@code pick_first} over a shuffled list the nodes spread over the replicas, and one whose replica
  * goes away reconnects to another one, keeping its cached config meanwhile.
  */
-final class ControllerAddresses extends NameResolver.Factory {
-    static final String SCHEME = "meshfed-controllers";
+public final class ControllerAddresses extends NameResolver.Factory {
+    public static final String SCHEME = "meshfed-controllers";
     private final List<String> hostPorts;
 
-    ControllerAddresses(List<String> hostPorts) {
+    /** @throws IllegalArgumentException naming an address that is not HOST:PORT */
+    public ControllerAddresses(List<String> hostPorts) {
         if (hostPorts.isEmpty()) {
             throw new IllegalArgumentException("no controller address");
         }
@@ -36,8 +36,14 @@ final class ControllerAddresses extends NameResolver.Factory {
         this.hostPorts = List.copyOf(hostPorts);
     }
 
-    /** The target to build a channel for. */
-    String target() {
+    /** Splits a comma-separated list ({@code ctl-1:15012,ctl-2:15012}). */
+    public static ControllerAddresses parse(String commaSeparated) {
+        return new ControllerAddresses(java.util.Arrays.stream(commaSeparated.split(",")).map(String::trim)
+                .filter(s -> !s.isEmpty()).toList());
+    }
+
+    /** The target to build a channel for, with this as its name resolver. */
+    public String target() {
         return SCHEME + ":///" + hostPorts.get(0);
     }
 

@@ -1,0 +1,169 @@
+package io.meshfed.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.meshfed.controller.testing.TestPostgres;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two `meshfed controller` processes on one PostgreSQL, as an operator runs them for HA: the admin CLI, given both
+ * addresses at init, is answered by either; SIGKILL of the leader gives a new leader within 10 s; a leader stopped
+ * (SIGSTOP) for longer than its lease is replaced, and once it runs again (SIGCONT) it notices, stops its
+ * leader-only work and does not lead again while the other holds the lease.
+ */
+class ControllerReplicasE2ETest {
+    private static final Pattern LEADER = Pattern.compile("leader +(\\S+) \\(epoch (\\d+)\\)");
+    @TempDir
+    Path work;
+    private final List<Process> started = new ArrayList<>();
+    private final Map<Long, Path> logs = new HashMap<>();
+
+    @AfterEach
+    void stopAll() {
+        for (Process p : started) {
+            ProcessHandle.of(p.pid()).ifPresent(h -> signal(h.pid(), "CONT"));
+            p.destroyForcibly();
+        }
+    }
+
+    private Map<String, String> env() {
+        return Map.of("MESHFED_HOME", work.resolve("home").toString());
+    }
+
+    private Processes.Result meshfed(String... args) throws Exception {
+        List<String> command = new ArrayList<>();
+        command.add(Processes.root().resolve("meshfed").toString());
+        command.addAll(List.of(args));
+        return Processes.run(work, Duration.ofMinutes(5), command, env());
+    }
+
+    private Process startReplica(int grpc, String advertise, String store) throws Exception {
+        int n = started.size();
+        Path log = work.resolve("controller-" + n + ".log");
+        ProcessBuilder builder = new ProcessBuilder(Processes.root().resolve("meshfed").toString(), "controller",
+                "--data-dir", work.resolve("data").toString(), "--listen", "127.0.0.1:" + grpc,
+                "--http-listen", "127.0.0.1:" + Processes.freePort(), "--advertise-address", advertise,
+                "--store", store).directory(work.toFile()).redirectError(log.toFile());
+        builder.environment().putAll(env());
+        builder.environment().put("MESHFED_STORE_PASSWORD", TestPostgres.PASSWORD);
+        builder.environment().put("MESHFED_LEADER_LEASE_TTL", "3s");
+        Process p = builder.start();
+        started.add(p);
+        logs.put(p.pid(), log);
+        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        String line;
+        while (System.nanoTime() < deadline && (line = out.readLine()) != null) {
+            if (line.startsWith("meshfed controller ready")) {
+                return p;
+            }
+        }
+        throw new AssertionError("controller did not report ready; log:\n" + Files.readString(log));
+    }
+
+    /** The leader as `meshfed status` reports it: holder and epoch; null when no leader is known (yet). */
+    private String[] leader() throws Exception {
+        Processes.Result r = meshfed("status");
+        Matcher m = LEADER.matcher(r.stdout());
+        return r.exitCode() == 0 && m.find() ? new String[] {m.group(1), m.group(2)} : null;
+    }
+
+    /** The process id in a holder's name, {@code HOST-PID-RANDOM}. */
+    private static long pid(String holder) {
+        String[] parts = holder.split("-");
+        return Long.parseLong(parts[parts.length - 2]);
+    }
+
+    private static void signal(long pid, String signal) {
+        try {
+            new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).start().waitFor(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private String[] awaitLeader(java.util.function.Predicate<String[]> wanted, Duration within) throws Exception {
+        long deadline = System.nanoTime() + within.toNanos();
+        String[] last = null;
+        while (System.nanoTime() < deadline) {
+            last = leader();
+            if (last != null && wanted.test(last)) {
+                return last;
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("no such leader within " + within + "; last: "
+                + (last == null ? "none" : last[0] + " epoch " + last[1]));
+    }
+
+    @Test
+    void aKilledLeaderIsReplacedWithin10sAndAPausedOneStepsDownWhenItResumes() throws Exception {
+        try (TestPostgres postgres = TestPostgres.start()) {
+            String store = postgres.newDatabase().toString();
+            int grpcA = Processes.freePort();
+            int grpcB = Processes.freePort();
+            String both = "127.0.0.1:" + grpcA + ",127.0.0.1:" + grpcB;
+            Processes.Result init = meshfed("init", "--controller", both, "--data-dir", work.resolve("data").toString(),
+                    "--trust-domain", "acme.mesh");
+            assertThat(init.exitCode()).as(init.toString()).isZero();
+            Process a = startReplica(grpcA, both, store);
+            Process b = startReplica(grpcB, both, store);
+            Processes.Result net = meshfed("network", "create", "east", "--gateway-address", "127.0.1.1:15443");
+            assertThat(net.exitCode()).as(net.toString()).isZero();
+
+            String[] first = awaitLeader(l -> true, Duration.ofSeconds(10));
+            assertThat(first[1]).isEqualTo("1");
+            Process leader = pid(first[0]) == a.pid() ? a : b;
+            Process follower = leader == a ? b : a;
+            assertThat(pid(first[0])).isEqualTo(leader.pid());
+
+            // SIGKILL the leader: no release, the lease must run out. The CLI goes to the other replica by itself.
+            leader.destroyForcibly();
+            long killed = System.nanoTime();
+            String[] second = awaitLeader(l -> pid(l[0]) == follower.pid(), Duration.ofSeconds(15));
+            Duration failover = Duration.ofNanos(System.nanoTime() - killed);
+            assertThat(second[1]).isEqualTo("2");
+            assertThat(failover).as("a new leader within 10 s (lease 3 s)").isLessThan(Duration.ofSeconds(10));
+            System.out.println("leader failover after SIGKILL: " + failover.toMillis() + " ms");
+            assertThat(meshfed("network", "list").stdout()).contains("east"); // the state is all there
+
+            // A third replica in place of the killed one, then SIGSTOP the leader past its lease.
+            Process c = startReplica(leader == a ? grpcA : grpcB, both, store);
+            signal(follower.pid(), "STOP");
+            String[] third = awaitLeader(l -> pid(l[0]) == c.pid(), Duration.ofSeconds(15));
+            assertThat(third[1]).isEqualTo("3");
+            signal(follower.pid(), "CONT");
+            Path pausedLog = logs.get(follower.pid());
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+            while (System.nanoTime() < deadline && !Files.readString(pausedLog).contains("lost the leader lease")) {
+                Thread.sleep(200);
+            }
+            assertThat(Files.readString(pausedLog)).contains("lost the leader lease of epoch 2")
+                    .contains("stopping its leader-only work");
+            // No split brain: the resumed one does not lead again while the new leader renews.
+            Thread.sleep(4_000);
+            String[] after = leader();
+            assertThat(after).isNotNull();
+            assertThat(pid(after[0])).isEqualTo(c.pid());
+            assertThat(after[1]).isEqualTo("3");
+            String pausedText = Files.readString(pausedLog);
+            assertThat(pausedText.indexOf("is the leader now", pausedText.indexOf("lost the leader lease")))
+                    .as("it did not lead again").isEqualTo(-1);
+        }
+    }
+}
