@@ -22,8 +22,6 @@ import io.meshfed.controller.testing.TestSubscriber;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.function.UnaryOperator;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,19 +31,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ReplicasTest {
     private static final Duration WAIT = Duration.ofSeconds(20);
-    private static TestPostgres postgres;
+    private static final TestPostgres postgres = TestPostgres.shared();
     @TempDir
     Path dir;
-
-    @BeforeAll
-    static void startPostgres() {
-        postgres = TestPostgres.start();
-    }
-
-    @AfterAll
-    static void stopPostgres() {
-        postgres.close();
-    }
 
     @Test
     void bothServeOnlyTheLeaderRunsConnectorsAndTheFollowerTakesOverWhenItStops() throws Exception {

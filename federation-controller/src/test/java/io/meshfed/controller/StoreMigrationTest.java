@@ -24,8 +24,6 @@ import java.io.StringWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -36,19 +34,9 @@ import picocli.CommandLine;
  * change nothing.
  */
 class StoreMigrationTest {
-    private static TestPostgres postgres;
+    private static final TestPostgres postgres = TestPostgres.shared();
     @TempDir
     Path dir;
-
-    @BeforeAll
-    static void startPostgres() {
-        postgres = TestPostgres.start();
-    }
-
-    @AfterAll
-    static void stopPostgres() {
-        postgres.close();
-    }
 
     record Run(int exit, String out, String err) {}
 

@@ -17,8 +17,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,19 +28,9 @@ import org.junit.jupiter.api.io.TempDir;
 class LeaderElectionTest {
     private static final Duration TTL = Duration.ofMillis(1500);
     private static final Duration RENEW = Duration.ofMillis(250);
-    private static TestPostgres postgres;
+    private static final TestPostgres postgres = TestPostgres.shared();
     @TempDir
     Path dir;
-
-    @BeforeAll
-    static void startPostgres() {
-        postgres = TestPostgres.start();
-    }
-
-    @AfterAll
-    static void stopPostgres() {
-        postgres.close();
-    }
 
     /** A leader-only component that records what it is told and writes through the fenced store while leading. */
     static final class Component implements LeaderOnly {

@@ -13,8 +13,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,19 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ReplicaPresenceTest {
     private static final Duration TTL = Duration.ofMillis(900);
-    private static TestPostgres postgres;
+    private static final TestPostgres postgres = TestPostgres.shared();
     @TempDir
     Path dir;
-
-    @BeforeAll
-    static void startPostgres() {
-        postgres = TestPostgres.start();
-    }
-
-    @AfterAll
-    static void stopPostgres() {
-        postgres.close();
-    }
 
     @Test
     void theOtherReplicasLiveStreamsCountAndASilentOrStoppedOnesDoNot() {

@@ -6,24 +6,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.meshfed.controller.store.postgres.PostgresLocation;
 import io.meshfed.controller.store.postgres.PostgresStore;
 import io.meshfed.controller.testing.TestPostgres;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The store contract on a real PostgreSQL, plus what only a database server has: logins and a server that restarts. */
 class PostgresStoreTest extends StoreContract {
-    private static TestPostgres postgres;
+    private static final TestPostgres postgres = TestPostgres.shared();
     private PostgresLocation database;
-
-    @BeforeAll
-    static void startPostgres() {
-        postgres = TestPostgres.start();
-    }
-
-    @AfterAll
-    static void stopPostgres() {
-        postgres.close();
-    }
 
     @Override
     protected Store newStore() {
@@ -98,5 +86,59 @@ class PostgresStoreTest extends StoreContract {
                 .hasMessageContaining("names no database");
         assertThatThrownBy(() -> PostgresLocation.parse("mysql://meshfed@db/x"))
                 .hasMessageContaining("starts with postgres://");
+    }
+
+    /**
+     * The database goes down under a steady writer and a watcher, and comes back: writes fail with the store's
+     * error meanwhile, then go on; everything acknowledged is there, and the watcher hears every revision once, in
+     * order, having caught up on what it missed.
+     */
+    @Test
+    void aDatabaseRestartUnderLoadLosesNothingAcknowledgedAndTheWatcherCatchesUp() throws Exception {
+        try (TestPostgres own = TestPostgres.startRestartable()) {
+            PostgresLocation db = own.newDatabase();
+            try (Store s = PostgresStore.open(db, TestPostgres.PASSWORD)) {
+                java.util.List<Long> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+                java.util.List<Integer> acknowledged = new java.util.concurrent.CopyOnWriteArrayList<>();
+                java.util.concurrent.atomic.AtomicInteger failures = new java.util.concurrent.atomic.AtomicInteger();
+                java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+                try (Store.Watch w = s.watch(0, c -> heard.add(c.revision()))) {
+                    Thread writer = new Thread(() -> {
+                        for (int i = 0; !stop.get(); ) {
+                            try {
+                                s.put("Item", "item-" + i, "{\"i\":" + i + "}", StoreTransaction.ANY);
+                                acknowledged.add(i++);
+                            } catch (StoreException e) {
+                                failures.incrementAndGet();
+                                try {
+                                    Thread.sleep(100);
+                                } catch (InterruptedException ie) {
+                                    return;
+                                }
+                            }
+                        }
+                    });
+                    writer.start();
+                    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20))
+                            .until(() -> acknowledged.size() >= 50);
+                    own.stop();
+                    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20))
+                            .until(() -> failures.get() > 0);
+                    own.startAgain();
+                    int before = acknowledged.size();
+                    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                            .until(() -> acknowledged.size() >= before + 50);
+                    stop.set(true);
+                    writer.join(30_000);
+                    for (int i : acknowledged) {
+                        assertThat(s.get("Item", "item-" + i)).as("item-" + i).isPresent();
+                    }
+                    long revision = s.revision();
+                    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20))
+                            .until(() -> heard.size() >= revision);
+                    assertThat(heard).isEqualTo(java.util.stream.LongStream.rangeClosed(1, revision).boxed().toList());
+                }
+            }
+        }
     }
 }

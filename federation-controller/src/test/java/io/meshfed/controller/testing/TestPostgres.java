@@ -21,19 +21,69 @@ public final class TestPostgres implements AutoCloseable {
     public static final String USER = "meshfed";
     public static final String PASSWORD = "s3cret-Pw-for-tests";
     private static final AtomicInteger DATABASES = new AtomicInteger();
-    private final EmbeddedPostgres server;
+    private static TestPostgres shared;
+    private EmbeddedPostgres server;
+    /** Set for a server that can be stopped and started again on the same data and port. */
+    private final Path dataDir;
+    private final int port;
 
-    private TestPostgres(EmbeddedPostgres server) {
+    /**
+     * One server for every test of this JVM that needs one, started on first use and stopped when the JVM exits
+     * (each test takes a database of its own from it).
+     */
+    public static synchronized TestPostgres shared() {
+        if (shared == null) {
+            shared = start();
+            Runtime.getRuntime().addShutdownHook(new Thread(shared::close, "test-postgres-stop"));
+        }
+        return shared;
+    }
+
+    private TestPostgres(EmbeddedPostgres server, Path dataDir) {
         this.server = server;
+        this.dataDir = dataDir;
+        this.port = server.getPort();
+    }
+
+    /** A server of its own that {@link #stop()} and {@link #startAgain()} take down and bring back, data kept. */
+    public static TestPostgres startRestartable() {
+        try {
+            Path dir = Files.createTempDirectory("test-postgres");
+            EmbeddedPostgres server = builder().setDataDirectory(dir).setCleanDataDirectory(false).start();
+            TestPostgres pg = new TestPostgres(server, dir);
+            pg.admin("CREATE ROLE " + USER + " LOGIN PASSWORD '" + PASSWORD + "'");
+            return pg;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start the embedded PostgreSQL", e);
+        }
+    }
+
+    /** Stops the server as a crash or a maintenance restart would, keeping its data. */
+    public void stop() {
+        try {
+            server.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Starts a stopped restartable server again, on the same data and port. */
+    public void startAgain() {
+        try {
+            server = builder().setDataDirectory(dataDir).setCleanDataDirectory(false).setPort(port).start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start the embedded PostgreSQL again", e);
+        }
+    }
+
+    private static EmbeddedPostgres.Builder builder() {
+        return EmbeddedPostgres.builder().setServerConfig("listen_addresses", "127.0.0.1")
+                .setDataDirectoryCustomizer(dir -> requirePasswordFor(dir.toPath()));
     }
 
     public static TestPostgres start() {
         try {
-            EmbeddedPostgres server = EmbeddedPostgres.builder()
-                    .setServerConfig("listen_addresses", "127.0.0.1")
-                    .setDataDirectoryCustomizer(dir -> requirePasswordFor(dir.toPath()))
-                    .start();
-            TestPostgres pg = new TestPostgres(server);
+            TestPostgres pg = new TestPostgres(builder().start(), null);
             pg.admin("CREATE ROLE " + USER + " LOGIN PASSWORD '" + PASSWORD + "'");
             return pg;
         } catch (IOException e) {
@@ -53,7 +103,7 @@ public final class TestPostgres implements AutoCloseable {
     }
 
     public int port() {
-        return server.getPort();
+        return port;
     }
 
     /** A new, empty database owned by {@link #USER}, and where it is. */
@@ -78,10 +128,13 @@ public final class TestPostgres implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            server.close();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        stop();
+        if (dataDir != null) {
+            try (var files = Files.walk(dataDir)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            } catch (IOException e) {
+                // a temporary directory: left behind at worst
+            }
         }
     }
 }
