@@ -198,11 +198,17 @@ class ControllerConfigTest {
         assertThat(defaults.store().location()).isEqualTo("sqlite:/var/lib/meshfed/state.db");
         Path password = dir.resolve("pg.pw");
         Files.writeString(password, "pw-from-file\n");
+        Files.setPosixFilePermissions(password, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
         Path yaml = dir.resolve("c.yaml");
         Files.writeString(yaml, "store: postgres://meshfed@db1:5432,db2:5432/federation?sslmode=verify-full\n"
                 + "storePasswordFile: " + password + "\n");
         ControllerConfig pg = new ControllerConfig.Builder().yaml(yaml).build();
         assertThat(pg.store().location()).startsWith("postgres://meshfed@db1");
+        assertThatThrownBy(() -> pg.store().password().read())
+                .isInstanceOf(io.meshfed.controller.store.StoreException.class)
+                .hasMessageContaining("is accessible by group or others (rw-r--r--)")
+                .hasMessageContaining("chmod 600 " + password).message().doesNotContain("pw-from-file");
+        Files.setPosixFilePermissions(password, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         assertThat(pg.store().password().read()).isEqualTo("pw-from-file");
         ControllerConfig fromEnv = new ControllerConfig.Builder().environment(Map.of(
                 "MESHFED_STORE", "postgresql://meshfed@db/federation", "MESHFED_STORE_PASSWORD", "pw-from-env"))

@@ -44,6 +44,8 @@ class RestartTest {
             PostgresLocation database = postgres.newDatabase();
             Path passwordFile = dir.resolve("pg-password");
             java.nio.file.Files.writeString(passwordFile, TestPostgres.PASSWORD + "\n");
+            java.nio.file.Files.setPosixFilePermissions(passwordFile,
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
             StoreSettings settings = new StoreSettings(database.toString(),
                     StoreSettings.Password.fromFile(passwordFile));
             restoresEverything(c -> c.withStore(settings));

@@ -59,7 +59,10 @@ public record StoreSettings(String location, Password password) {
         }
     }
 
-    /** The first line of a file (a trailing newline is not part of it), read when the store is opened. */
+    /**
+     * The first line of a file (a trailing newline is not part of it), read when the store is opened; the file must
+     * be its owner's only, like every secret file meshfed reads.
+     */
     record FromFile(Path file) implements Password {
         public FromFile {
             requireNonNull(file, "file");
@@ -68,6 +71,14 @@ public record StoreSettings(String location, Password password) {
         @Override
         public String read() {
             try {
+                if (file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+                    var mode = Files.getPosixFilePermissions(file);
+                    if (mode.stream().anyMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS"))) {
+                        throw new StoreException("the store password file " + file + " is accessible by group or"
+                                + " others (" + java.nio.file.attribute.PosixFilePermissions.toString(mode)
+                                + "); restrict it with: chmod 600 " + file, null);
+                    }
+                }
                 String text = Files.readString(file, StandardCharsets.UTF_8);
                 int end = text.indexOf('\n');
                 String line = (end < 0 ? text : text.substring(0, end)).replace("\r", "");
