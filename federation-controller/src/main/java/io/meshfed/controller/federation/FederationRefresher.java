@@ -60,7 +60,7 @@ public final class FederationRefresher implements AutoCloseable, io.meshfed.cont
     });
     /** Pending fetch per trust domain; only on {@link #executor}. */
     private final Map<String, ScheduledFuture<?>> scheduled = new HashMap<>();
-    private Store.Watch watch;
+    private volatile Store.Watch watch; // set while this replica leads
 
     public FederationRefresher(Store store, BundleFetcher fetcher, Clock clock, ScheduledExecutorService timer) {
         this.store = requireNonNull(store, "store");
@@ -88,8 +88,7 @@ public final class FederationRefresher implements AutoCloseable, io.meshfed.cont
                 scheduled.clear();
             }).get(10, TimeUnit.SECONDS);
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-            org.slf4j.LoggerFactory.getLogger(FederationRefresher.class).warn("federation refreshes did not all stop: {}",
-                    e.toString());
+            LOG.warn("federation refreshes did not all stop: {}", e.toString());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -108,8 +107,14 @@ public final class FederationRefresher implements AutoCloseable, io.meshfed.cont
         executor.execute(this::reconcile);
     }
 
-    /** Fetches the federation's bundle now, on the refresh thread, and returns the record as written. */
+    /**
+     * Fetches the federation's bundle now, on the refresh thread, and returns the record as written; empty on a
+     * replica that does not lead (the leader fetches it, a retry's delay after it was stored).
+     */
     public Optional<FederationRecord> refreshNow(String trustDomain) {
+        if (watch == null) {
+            return Optional.empty();
+        }
         Future<Optional<FederationRecord>> done = executor.submit(() -> refresh(trustDomain));
         try {
             return done.get();
