@@ -69,6 +69,11 @@ public final class MemberConnectors<R, C extends MemberConnectors.Connector> imp
     private final ConfigStreamService streams;
     private final ControllerMetrics metrics;
     private final Factory<R, C> factory;
+    private final Function<C, com.google.protobuf.MessageOrBuilder> status;
+    /** What was published last, on {@code control} only. */
+    private Map<String, String> published = Map.of();
+    /** How often the leader publishes its connectors' states for the other replicas (when they changed). */
+    static final Duration PUBLISH_EVERY = Duration.ofSeconds(2);
     /** Changed on {@code control} only; read anywhere (status, catalog views). */
     private final Map<String, Running<C>> running = new ConcurrentHashMap<>();
     private final SerialExecutor control;
@@ -78,7 +83,8 @@ public final class MemberConnectors<R, C extends MemberConnectors.Connector> imp
     /** @param label names the executors and log lines ({@code cluster}, {@code consul}) */
     public MemberConnectors(String label, Kind kind, Class<R> type, Function<R, String> name,
             ToLongFunction<R> generation, Store store, ScheduledExecutorService timer, ConfigStreamService streams,
-            ControllerMetrics metrics, Factory<R, C> factory) {
+            ControllerMetrics metrics, Factory<R, C> factory, Function<C, com.google.protobuf.MessageOrBuilder> status) {
+        this.status = status;
         this.label = label;
         this.kind = kind;
         this.type = type;
@@ -107,6 +113,9 @@ public final class MemberConnectors<R, C extends MemberConnectors.Connector> imp
                 control.executeIfRunning(() -> reconcile(change.name()));
             }
         });
+        if (!store.exclusive()) { // on a store only this process holds, no other replica would read them
+            control.execute(this::publishLater);
+        }
         if (!listening) {
             listening = true;
             streams.onViewRefreshed(view -> running.values().forEach(r -> r.connector().catalogChanged(view)));
@@ -134,6 +143,41 @@ public final class MemberConnectors<R, C extends MemberConnectors.Connector> imp
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** While started: every {@link #PUBLISH_EVERY}, the connectors' states into the store when they changed. */
+    private void publishLater() {
+        control.schedule(() -> {
+            if (watch == null) {
+                return; // stopped: the next start publishes again
+            }
+            Map<String, String> now = new java.util.TreeMap<>();
+            running.forEach((member, r) -> {
+                try {
+                    now.put(member, com.google.protobuf.util.JsonFormat.printer().omittingInsignificantWhitespace()
+                            .print(status.apply(r.connector())));
+                } catch (com.google.protobuf.InvalidProtocolBufferException | RuntimeException e) {
+                    LOG.debug("{} {}: state not published: {}", label, member, e.toString());
+                }
+            });
+            if (!now.equals(published)) {
+                try {
+                    store.transact(tx -> Records.put(tx, Kind.CONNECTOR_STATUS, label,
+                            new io.meshfed.controller.model.ConnectorStatusRecord(now, System.currentTimeMillis()),
+                            io.meshfed.controller.store.StoreTransaction.ANY));
+                    published = now;
+                } catch (RuntimeException e) {
+                    LOG.warn("{} connectors: cannot publish their states: {}", label, e.toString());
+                }
+            }
+            publishLater();
+        }, PUBLISH_EVERY);
+    }
+
+    /** A member's connector state as the leader published it (proto3 JSON), for a replica that does not run it. */
+    public Optional<String> published(String member) {
+        return Records.get(store, Kind.CONNECTOR_STATUS, label, io.meshfed.controller.model.ConnectorStatusRecord.class)
+                .map(r -> r.states().get(member));
     }
 
     private void reconcile(String member) {

@@ -20,7 +20,8 @@ public enum Kind {
     FEDERATION("Federation", FederationRecord.class),
     META("Meta", MetaRecord.class),
     LEASE("Lease", LeaseRecord.class),
-    REPLICA("Replica", ReplicaRecord.class);
+    REPLICA("Replica", ReplicaRecord.class),
+    CONNECTOR_STATUS("ConnectorStatus", ConnectorStatusRecord.class);
 
     private final String storeName;
     private final Class<?> type;

@@ -102,7 +102,8 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
         this.view = CatalogView.load(store, trust); // at start, before any stream
         this.watch = store.watch(view.revision(), change -> {
             if (!change.kind().equals(io.meshfed.controller.model.Kind.LEASE.storeName()) // renewed every second
-                    && !change.kind().equals(io.meshfed.controller.model.Kind.REPLICA.storeName())) {
+                    && !change.kind().equals(io.meshfed.controller.model.Kind.REPLICA.storeName())
+                    && !change.kind().equals(io.meshfed.controller.model.Kind.CONNECTOR_STATUS.storeName())) {
                 submit(this::scheduleRefresh);
             }
         });

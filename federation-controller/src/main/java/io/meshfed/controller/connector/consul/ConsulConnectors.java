@@ -50,7 +50,20 @@ public final class ConsulConnectors implements AutoCloseable, io.meshfed.control
                     }
                     return new ConsulConnector(c, token, store, trust, metrics, clock, staleGrace, wait, ports,
                             executor);
-                });
+                }, ConsulConnector::status);
+    }
+
+    /** The state the leader replica published for a member whose connector runs there, not here. */
+    private Optional<ConsulState> published(String name) {
+        return connectors.published(name).map(json -> {
+            ConsulState.Builder b = ConsulState.newBuilder();
+            try {
+                com.google.protobuf.util.JsonFormat.parser().ignoringUnknownFields().merge(json, b);
+            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                return null;
+            }
+            return b.build();
+        });
     }
 
     PortAllocations ports() {
@@ -77,7 +90,8 @@ public final class ConsulConnectors implements AutoCloseable, io.meshfed.control
         List<ConsulState> states = new ArrayList<>();
         for (ConsulRecord c : Records.list(store, Kind.CONSUL, ConsulRecord.class)) {
             states.add(connectors.running(c.name()).filter(r -> r.generation() == c.generation())
-                    .map(ConsulConnector::status).orElseGet(() -> ConsulState.newBuilder().setName(c.name())
+                    .map(ConsulConnector::status)
+                    .or(() -> published(c.name()).filter(s -> s.getGeneration() == c.generation())).orElseGet(() -> ConsulState.newBuilder().setName(c.name())
                             .setNetwork(c.network()).setTrustDomain(c.trustDomain()).setAddress(c.address())
                             .setDatacenter(c.datacenter()).setState("connecting").setGeneration(c.generation())
                             .build()));

@@ -48,7 +48,20 @@ public final class ClusterConnectors implements AutoCloseable, io.meshfed.contro
                     }
                     return new ClusterConnector(c, kubeconfig, store, trust, metrics, clock, staleGrace, ports,
                             maxPodsPerCluster, executor);
-                });
+                }, ClusterConnector::status);
+    }
+
+    /** The state the leader replica published for a cluster whose connector runs there, not here. */
+    private Optional<ClusterState> published(String name) {
+        return connectors.published(name).map(json -> {
+            ClusterState.Builder b = ClusterState.newBuilder();
+            try {
+                com.google.protobuf.util.JsonFormat.parser().ignoringUnknownFields().merge(json, b);
+            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                return null;
+            }
+            return b.build();
+        });
     }
 
     /** The outbound listen ports the connectors' writes reconcile. */
@@ -75,8 +88,9 @@ public final class ClusterConnectors implements AutoCloseable, io.meshfed.contro
     public List<ClusterState> status() {
         List<ClusterState> states = new ArrayList<>();
         for (ClusterRecord c : Records.list(store, Kind.CLUSTER, ClusterRecord.class)) {
-            states.add(connectors.running(c.name()).map(ClusterConnector::status).orElseGet(() ->
-                    ClusterState.newBuilder().setName(c.name()).setNetwork(c.network())
+            states.add(connectors.running(c.name()).map(ClusterConnector::status)
+                    .or(() -> published(c.name()).filter(s -> s.getCredentialsGeneration() == c.generation()))
+                    .orElseGet(() -> ClusterState.newBuilder().setName(c.name()).setNetwork(c.network())
                             .setTrustDomain(c.trustDomain()).setServer(c.server()).setState("connecting")
                             .setCredentialsGeneration(c.generation()).build()));
         }
