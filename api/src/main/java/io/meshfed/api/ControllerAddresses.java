@@ -38,8 +38,13 @@ public final class ControllerAddresses extends NameResolver.Factory {
 
     /** Splits a comma-separated list ({@code ctl-1:15012,ctl-2:15012}). */
     public static ControllerAddresses parse(String commaSeparated) {
-        return new ControllerAddresses(java.util.Arrays.stream(commaSeparated.split(",")).map(String::trim)
-                .filter(s -> !s.isEmpty()).toList());
+        return new ControllerAddresses(split(commaSeparated));
+    }
+
+    /** The entries of a comma-separated list, trimmed, empty ones left out; not checked. */
+    public static List<String> split(String commaSeparated) {
+        return java.util.Arrays.stream(commaSeparated.split(",")).map(String::trim).filter(s -> !s.isEmpty())
+                .toList();
     }
 
     /** The target to build a channel for, with this as its name resolver. */

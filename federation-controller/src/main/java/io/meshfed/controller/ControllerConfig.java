@@ -67,6 +67,8 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
     public static final String DEFAULT_LISTEN = "127.0.0.1:15012";
     /** How long replicas wait for a silent leader before one of them takes over (it renews six times as often). */
     public static final Duration DEFAULT_LEADER_LEASE_TTL = Duration.ofSeconds(6);
+    static final Duration MIN_LEADER_LEASE_TTL = Duration.ofSeconds(1);
+    static final Duration MAX_LEADER_LEASE_TTL = Duration.ofMinutes(5);
     /** The environment variable that may hold the store's database password (there is no flag for it). */
     public static final String STORE_PASSWORD_VARIABLE = "MESHFED_STORE_PASSWORD";
     public static final String DEFAULT_HTTP_LISTEN = "127.0.0.1:15014";
@@ -96,14 +98,12 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
         agentGracePeriod = agentGracePeriod == null ? DEFAULT_AGENT_GRACE_PERIOD : agentGracePeriod;
         clusterStaleGrace = clusterStaleGrace == null ? DEFAULT_CLUSTER_STALE_GRACE : clusterStaleGrace;
         advertiseAddress = advertiseAddress == null ? "" : advertiseAddress; // empty: the bound listen address
-        for (String a : advertiseAddress.split(",")) {
-            if (!a.isBlank()) {
-                try {
-                    io.meshfed.api.HostPort.parse(a.trim());
-                } catch (IllegalArgumentException e) {
-                    throw new ConfigException("advertiseAddress '" + a.trim() + "' " + e.getMessage()
-                            + " (HOST:PORT, or several comma-separated: one per controller replica)");
-                }
+        for (String a : io.meshfed.api.ControllerAddresses.split(advertiseAddress)) {
+            try {
+                io.meshfed.api.HostPort.parse(a);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("advertiseAddress '" + a + "' " + e.getMessage()
+                        + " (HOST:PORT, or several comma-separated: one per controller replica)");
             }
         }
         svidMaxTtl = svidMaxTtl == null ? DEFAULT_SVID_MAX_TTL : svidMaxTtl;
@@ -114,7 +114,7 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
         federation = federation == null ? io.meshfed.controller.federation.FederationSettings.DEFAULTS : federation;
         store = store == null ? io.meshfed.controller.store.StoreSettings.inDataDirectory(dataDir) : store;
         leaderLeaseTtl = leaderLeaseTtl == null ? DEFAULT_LEADER_LEASE_TTL : leaderLeaseTtl;
-        if (leaderLeaseTtl.compareTo(Duration.ofSeconds(1)) < 0 || leaderLeaseTtl.compareTo(Duration.ofMinutes(5)) > 0) {
+        if (!leaseTtlInBounds(leaderLeaseTtl)) {
             throw new ConfigException("leaderLeaseTtl " + leaderLeaseTtl.toMillis() + "ms is outside 1s-5m");
         }
         if (memberPortQuota < 1 || memberPortQuota > outboundPorts.size()) {
@@ -214,6 +214,10 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
         return new ControllerConfig(dataDir, address, httpListen, advertise, pushDebounce, agentGracePeriod,
                 clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota,
                 probeListen, maxPodsPerCluster, outboundPorts, federation, store, leaderLeaseTtl);
+    }
+
+    private static boolean leaseTtlInBounds(Duration ttl) {
+        return ttl.compareTo(MIN_LEADER_LEASE_TTL) >= 0 && ttl.compareTo(MAX_LEADER_LEASE_TTL) <= 0;
     }
 
     /** The same configuration with another leader lease time. */
@@ -363,7 +367,7 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
 
         private Duration leaderLeaseTtl() {
             Duration ttl = duration("leaderLeaseTtl");
-            if (ttl.compareTo(Duration.ofSeconds(1)) < 0 || ttl.compareTo(Duration.ofMinutes(5)) > 0) {
+            if (!leaseTtlInBounds(ttl)) {
                 throw new ConfigException("leaderLeaseTtl (from " + values.get("leaderLeaseTtl")[1] + "): must be"
                         + " from 1s to 5m, got " + get("leaderLeaseTtl"));
             }

@@ -174,10 +174,24 @@ public final class MemberConnectors<R, C extends MemberConnectors.Connector> imp
         }, PUBLISH_EVERY);
     }
 
-    /** A member's connector state as the leader published it (proto3 JSON), for a replica that does not run it. */
-    public Optional<String> published(String member) {
-        return Records.get(store, Kind.CONNECTOR_STATUS, label, io.meshfed.controller.model.ConnectorStatusRecord.class)
-                .map(r -> r.states().get(member));
+    /**
+     * The members' connector states as the leader published them, read from the store once and each parsed into a
+     * builder from {@code builders}: what a replica that does not run them shows. One that does not parse is left out.
+     */
+    public <B extends com.google.protobuf.Message.Builder> Map<String, B> published(
+            java.util.function.Supplier<B> builders) {
+        Map<String, B> states = new java.util.HashMap<>();
+        Records.get(store, Kind.CONNECTOR_STATUS, label, io.meshfed.controller.model.ConnectorStatusRecord.class)
+                .ifPresent(r -> r.states().forEach((member, json) -> {
+                    B b = builders.get();
+                    try {
+                        com.google.protobuf.util.JsonFormat.parser().ignoringUnknownFields().merge(json, b);
+                        states.put(member, b);
+                    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                        LOG.debug("{} {}: published state does not parse: {}", label, member, e.toString());
+                    }
+                }));
+        return states;
     }
 
     private void reconcile(String member) {

@@ -34,7 +34,6 @@ public final class AdvertisedAddress implements Supplier<List<String>> {
 
     @Override
     public List<String> get() {
-        return java.util.Arrays.stream(address.join().split(",")).map(String::trim).filter(s -> !s.isEmpty())
-                .toList();
+        return io.meshfed.api.ControllerAddresses.split(address.join());
     }
 }

@@ -53,19 +53,6 @@ public final class ConsulConnectors implements AutoCloseable, io.meshfed.control
                 }, ConsulConnector::status);
     }
 
-    /** The state the leader replica published for a member whose connector runs there, not here. */
-    private Optional<ConsulState> published(String name) {
-        return connectors.published(name).map(json -> {
-            ConsulState.Builder b = ConsulState.newBuilder();
-            try {
-                com.google.protobuf.util.JsonFormat.parser().ignoringUnknownFields().merge(json, b);
-            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-                return null;
-            }
-            return b.build();
-        });
-    }
-
     PortAllocations ports() {
         return ports;
     }
@@ -88,10 +75,13 @@ public final class ConsulConnectors implements AutoCloseable, io.meshfed.control
     /** Each member's state, sorted by name; a registered member without a connector of its generation is connecting. */
     public List<ConsulState> status() {
         List<ConsulState> states = new ArrayList<>();
+        // Those whose connector runs on the leader replica, not here, as it published them.
+        var published = connectors.published(ConsulState::newBuilder);
         for (ConsulRecord c : Records.list(store, Kind.CONSUL, ConsulRecord.class)) {
             states.add(connectors.running(c.name()).filter(r -> r.generation() == c.generation())
                     .map(ConsulConnector::status)
-                    .or(() -> published(c.name()).filter(s -> s.getGeneration() == c.generation())).orElseGet(() -> ConsulState.newBuilder().setName(c.name())
+                    .or(() -> Optional.ofNullable(published.get(c.name())).map(ConsulState.Builder::build)
+                            .filter(s -> s.getGeneration() == c.generation())).orElseGet(() -> ConsulState.newBuilder().setName(c.name())
                             .setNetwork(c.network()).setTrustDomain(c.trustDomain()).setAddress(c.address())
                             .setDatacenter(c.datacenter()).setState("connecting").setGeneration(c.generation())
                             .build()));

@@ -51,19 +51,6 @@ public final class ClusterConnectors implements AutoCloseable, io.meshfed.contro
                 }, ClusterConnector::status);
     }
 
-    /** The state the leader replica published for a cluster whose connector runs there, not here. */
-    private Optional<ClusterState> published(String name) {
-        return connectors.published(name).map(json -> {
-            ClusterState.Builder b = ClusterState.newBuilder();
-            try {
-                com.google.protobuf.util.JsonFormat.parser().ignoringUnknownFields().merge(json, b);
-            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-                return null;
-            }
-            return b.build();
-        });
-    }
-
     /** The outbound listen ports the connectors' writes reconcile. */
     PortAllocations ports() {
         return ports;
@@ -87,9 +74,12 @@ public final class ClusterConnectors implements AutoCloseable, io.meshfed.contro
     /** Each cluster's connection state, sorted by name; registered clusters without a connector say so. */
     public List<ClusterState> status() {
         List<ClusterState> states = new ArrayList<>();
+        // Those whose connector runs on the leader replica, not here, as it published them.
+        var published = connectors.published(ClusterState::newBuilder);
         for (ClusterRecord c : Records.list(store, Kind.CLUSTER, ClusterRecord.class)) {
             states.add(connectors.running(c.name()).map(ClusterConnector::status)
-                    .or(() -> published(c.name()).filter(s -> s.getCredentialsGeneration() == c.generation()))
+                    .or(() -> Optional.ofNullable(published.get(c.name())).map(ClusterState.Builder::build)
+                            .filter(s -> s.getCredentialsGeneration() == c.generation()))
                     .orElseGet(() -> ClusterState.newBuilder().setName(c.name()).setNetwork(c.network())
                             .setTrustDomain(c.trustDomain()).setServer(c.server()).setState("connecting")
                             .setCredentialsGeneration(c.generation()).build()));

@@ -17,15 +17,19 @@ import java.util.Optional;
  */
 public final class JdbcTables {
     private final String store;
-    private final String orderByName;
+    private final String bytewise;
 
     /**
      * @param store the store as messages name it, e.g. {@code store /var/lib/meshfed/state.db}
-     * @param bytewiseName the SQL expression of {@code name} that sorts bytewise, e.g. {@code name COLLATE "C"}
+     * @param bytewise the dialect's collation that sorts text bytewise, e.g. {@code COLLATE "C"}
      */
-    public JdbcTables(String store, String bytewiseName) {
+    public JdbcTables(String store, String bytewise) {
         this.store = store;
-        this.orderByName = " ORDER BY " + bytewiseName;
+        this.bytewise = bytewise;
+    }
+
+    private String orderBy(String column) {
+        return " ORDER BY " + column + " " + bytewise;
     }
 
     public StoreException readFailed(SQLException e) {
@@ -49,7 +53,7 @@ public final class JdbcTables {
 
     public List<Resource> selectAll(Connection c, String kind) throws SQLException {
         try (PreparedStatement s = c.prepareStatement("SELECT kind, name, json, revision, created_revision"
-                + " FROM resources WHERE kind = ?" + orderByName)) {
+                + " FROM resources WHERE kind = ?" + orderBy("name"))) {
             s.setString(1, kind);
             List<Resource> out = new ArrayList<>();
             try (ResultSet rs = s.executeQuery()) {
@@ -63,8 +67,8 @@ public final class JdbcTables {
 
     public List<String> kinds(Connection c) throws SQLException {
         List<String> out = new ArrayList<>();
-        try (PreparedStatement s = c.prepareStatement("SELECT kind FROM resources GROUP BY kind"
-                + orderByName.replace("name", "kind")); ResultSet rs = s.executeQuery()) {
+        try (PreparedStatement s = c.prepareStatement("SELECT kind FROM resources GROUP BY kind" + orderBy("kind"));
+                ResultSet rs = s.executeQuery()) {
             while (rs.next()) {
                 out.add(rs.getString(1));
             }

@@ -65,7 +65,7 @@ public final class PostgresStore implements Store {
     private PostgresStore(PostgresLocation location, java.util.Properties login, HikariDataSource pool,
             long retainedChanges) {
         this.location = location;
-        this.tables = new JdbcTables("store " + location, "name COLLATE \"C\"");
+        this.tables = new JdbcTables("store " + location, "COLLATE \"C\"");
         this.login = login;
         this.pool = pool;
         this.retainedChanges = retainedChanges;

@@ -53,7 +53,7 @@ public final class SqliteStore implements Store {
     private SqliteStore(Path file, ProcessLock processLock, Connection connection, long retainedChanges)
             throws SQLException {
         this.file = file;
-        this.tables = new JdbcTables("store " + file, "name COLLATE BINARY");
+        this.tables = new JdbcTables("store " + file, "COLLATE BINARY");
         this.processLock = processLock;
         this.connection = connection;
         this.retainedChanges = retainedChanges;
