@@ -276,7 +276,8 @@ class ConsulE2ETest {
             a.stub().unexport(ExportRequest.newBuilder().setService("ledger").setNamespace("shop").addToMembers("dc1")
                     .build());
         }
-        await().atMost(Component.timeout()).until(() -> consul.registered(NODE, "meshfed-import-ledger-shop-7000")
+        await().atMost(Component.timeout()).untilAsserted(() -> assertThat(consul.registered(NODE,
+                "meshfed-import-ledger-shop-7000")).as(() -> "still registered after the unexport\n" + logs("controller"))
                 .isEmpty());
     }
 

@@ -26,8 +26,9 @@ import org.slf4j.LoggerFactory;
  * name an export policy gives), and one watch of {@code /v1/health/service/:name} per such service reads its
  * instances and their checks. Every watch follows the index rules ({@link BlockingIndex}), never queries again
  * sooner than {@link #MIN_INTERVAL} after an answer whose index did not move, and backs off with jitter (1 s doubling
- * to 30 s) after an error. The listener gets the whole set, sorted, each time it changes, and every error with its
- * reason; {@link #synced()} says whether every exported service has been read since the last error.
+ * to 30 s) after an error. The listener gets an {@link Answer} each time the set or the watch's progress changes,
+ * and every error with its reason. An answer says, as of the moment it was made, whether it is settled and synced:
+ * read at the listener's later time, the watch's flags could already count an answer that the listener has not got.
  */
 public final class ConsulCatalogWatch implements AutoCloseable {
     /** The tag that exports a Consul service into the federation. */
@@ -50,13 +51,28 @@ public final class ConsulCatalogWatch implements AutoCloseable {
     static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
     private static final Logger LOG = LoggerFactory.getLogger(ConsulCatalogWatch.class);
 
+    /**
+     * What the watch has read, made under its lock.
+     *
+     * @param workloads the exported workloads, sorted
+     * @param tagged    the names of the services among them that the datacenter itself exports (by the tag; the
+     *                  rest are named by an admin's export policy)
+     * @param settled   the catalog has been read and every exported service has had an answer (a failure included):
+     *                  {@code workloads} is the whole of what can be read, not the first services of a starting watch
+     * @param synced    settled, and every exported service was read without failing since
+     */
+    public record Answer(List<WorkloadSetRecord.Workload> workloads, Set<String> tagged, boolean settled,
+            boolean synced) {
+        public Answer {
+            workloads = List.copyOf(workloads);
+            tagged = Set.copyOf(tagged);
+        }
+    }
+
     /** What the watch reports. Called from its threads; implementations hand the work on. */
     public interface Listener {
-        /**
-         * The exported workloads now, sorted, and the names of the services among them that the datacenter itself
-         * exports (by the tag; the rest are named by an admin's export policy); called when either changes.
-         */
-        void workloads(List<WorkloadSetRecord.Workload> workloads, Set<String> tagged);
+        /** What the watch has read, each time the workloads, the tagged names or the answer's flags change. */
+        void changed(Answer answer);
 
         /** A read failed; {@code reason} names the endpoint and what Consul answered. */
         void error(String reason);
@@ -73,9 +89,8 @@ public final class ConsulCatalogWatch implements AutoCloseable {
     private final Map<String, ServiceWatch> watches = new ConcurrentHashMap<>();
     private final Map<String, List<WorkloadSetRecord.Workload>> instances = new ConcurrentHashMap<>();
     private volatile Map<String, List<String>> lastCatalog;
-    private volatile List<WorkloadSetRecord.Workload> published;
+    private volatile Answer published;
     private volatile Set<String> tagged = Set.of();
-    private volatile Set<String> publishedTagged;
     private volatile boolean catalogRead;
     private volatile boolean closed;
     private Thread catalogThread;
@@ -104,16 +119,12 @@ public final class ConsulCatalogWatch implements AutoCloseable {
     }
 
     /** Whether the catalog and every exported service have been read, and no read failed since. */
-    public boolean synced() {
+    public synchronized boolean synced() {
         return catalogRead && watches.values().stream().allMatch(w -> w.read);
     }
 
-    /**
-     * Whether the catalog has been read and every exported service has had an answer, a failure included: what the
-     * listener has is then the whole of what can be read (a service that cannot be read is not in it), not the
-     * first services of a watch that is still starting.
-     */
-    public boolean settled() {
+    /** Whether the catalog has been read and every exported service has had an answer, a failure included. */
+    public synchronized boolean settled() {
         return catalogRead && watches.values().stream().allMatch(w -> w.answered);
     }
 
@@ -144,23 +155,32 @@ public final class ConsulCatalogWatch implements AutoCloseable {
                 Response<Map<String, List<String>>> r = client.getCatalogServices(
                         new QueryParams(datacenter, waitSeconds, index), token);
                 long next = BlockingIndex.next(index, r.getConsulIndex());
-                catalogRead = true;
                 backoff = FIRST_BACKOFF;
-                lastCatalog = r.getValue();
-                select(r.getValue());
+                catalogAnswered(r.getValue());
                 pace(index, next, started);
                 index = next;
             } catch (RuntimeException e) {
                 if (closed) {
                     return;
                 }
-                catalogRead = false;
+                catalogFailed();
                 report(CATALOG, e);
                 sleep(jittered(backoff));
                 backoff = doubled(backoff);
                 index = 0;
             }
         }
+    }
+
+    private synchronized void catalogAnswered(Map<String, List<String>> catalog) {
+        catalogRead = true;
+        lastCatalog = catalog;
+        select(catalog);
+    }
+
+    private synchronized void catalogFailed() {
+        catalogRead = false;
+        publish();
     }
 
     private synchronized void select(Map<String, List<String>> catalog) {
@@ -202,15 +222,38 @@ public final class ConsulCatalogWatch implements AutoCloseable {
 
     /**
      * Takes a service watch's answer, unless the watch was replaced or stopped meanwhile: under the same lock as
-     * {@link #select}, so a service no longer exported cannot come back with its last answer.
+     * {@link #select}, so a service no longer exported cannot come back with its last answer. The watch counts as
+     * read in the same step as its instances join the set, so no answer is settled without them.
      */
     private synchronized boolean accept(ServiceWatch from, List<WorkloadSetRecord.Workload> workloads) {
-        if (closed || from.stopped || watches.get(from.name) != from) {
+        if (!current(from)) {
             return false;
         }
         instances.put(from.name, workloads);
+        from.read = true;
+        from.answered = true;
         publish();
         return true;
+    }
+
+    /**
+     * A service watch's read failed: it has answered, but is not read. A refusal (403) also drops its instances:
+     * the token may no longer read them, so nothing of them is vouched for.
+     */
+    private synchronized void failedRead(ServiceWatch from, boolean forbidden) {
+        if (!current(from)) {
+            return;
+        }
+        if (forbidden) {
+            instances.put(from.name, List.of());
+        }
+        from.read = false;
+        from.answered = true;
+        publish();
+    }
+
+    private boolean current(ServiceWatch w) {
+        return !closed && !w.stopped && watches.get(w.name) == w;
     }
 
     private synchronized void publish() {
@@ -219,12 +262,10 @@ public final class ConsulCatalogWatch implements AutoCloseable {
         all.sort(Comparator.comparing(WorkloadSetRecord.Workload::namespace)
                 .thenComparing(WorkloadSetRecord.Workload::service).thenComparing(WorkloadSetRecord.Workload::address)
                 .thenComparingInt(WorkloadSetRecord.Workload::port));
-        List<WorkloadSetRecord.Workload> now = List.copyOf(all);
-        Set<String> taggedNow = tagged;
-        if ((!now.equals(published) || !taggedNow.equals(publishedTagged)) && !closed) {
+        Answer now = new Answer(all, tagged, settled(), synced());
+        if (!now.equals(published) && !closed) {
             published = now;
-            publishedTagged = taggedNow;
-            listener.workloads(now, taggedNow);
+            listener.changed(now);
         }
     }
 
@@ -233,8 +274,8 @@ public final class ConsulCatalogWatch implements AutoCloseable {
         private final String name;
         private final Thread thread;
         private volatile boolean stopped;
-        private volatile boolean read;
-        private volatile boolean answered;
+        private boolean read; // read and answered: under the watch's lock
+        private boolean answered;
 
         ServiceWatch(String name) {
             this.name = name;
@@ -263,8 +304,6 @@ public final class ConsulCatalogWatch implements AutoCloseable {
                         LOG.warn("consul member {}: {}", member, leftOut);
                     }
                     lastLeftOut = leftOut;
-                    read = true; // before the listener hears of it, so it sees the watch read
-                    answered = true;
                     if (!accept(this, result.workloads())) {
                         return;
                     }
@@ -275,11 +314,7 @@ public final class ConsulCatalogWatch implements AutoCloseable {
                     if (stopped || closed) {
                         return;
                     }
-                    read = false;
-                    answered = true;
-                    if (e instanceof OperationException o && o.getStatusCode() == 403) {
-                        accept(this, List.of()); // the token may no longer read it: nothing of it is vouched for
-                    }
+                    failedRead(this, e instanceof OperationException o && o.getStatusCode() == 403);
                     report("health/service/" + name, e);
                     sleep(jittered(backoff));
                     backoff = doubled(backoff);

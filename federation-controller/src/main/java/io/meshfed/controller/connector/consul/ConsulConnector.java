@@ -52,7 +52,6 @@ import org.slf4j.LoggerFactory;
 final class ConsulConnector implements MemberConnectors.Connector {
     private static final Logger LOG = LoggerFactory.getLogger(ConsulConnector.class);
     private static final Duration CATALOG_DELAY = Duration.ofMillis(500);
-    private static final Duration HEALTH_CHECK = Duration.ofSeconds(1);
     private static final Duration PUBLISH_RETRY = Duration.ofSeconds(2);
     /** How often what is published is compared with what Consul holds (a registration lost there comes back). */
     static final Duration PUBLISH_REFRESH = Duration.ofSeconds(15);
@@ -83,14 +82,11 @@ final class ConsulConnector implements MemberConnectors.Connector {
     private volatile String publishError = "";
     private volatile int exportedServices;
     private volatile int importedServices;
-    private List<WorkloadSetRecord.Workload> latest; // the watch's last answer; null until its first
-    private Set<String> latestTagged = Set.of();
-    private boolean unwritten; // an answer came while the watch was not settled
+    private ConsulCatalogWatch.Answer latest; // the watch's last answer; null until its first
     private volatile CatalogView latestView;
     private List<PublishedImports.Registration> appliedImports;
     private final Debounced pendingPublish;
     private SerialExecutor.Scheduled withdrawal;
-    private SerialExecutor.Scheduled healthCheck;
     private SerialExecutor.Scheduled publishRefresh;
     /** The names admins' export policies give, as of the latest catalog view; the watch reads it. */
     private volatile Set<String> policyNames = Set.of();
@@ -136,8 +132,8 @@ final class ConsulConnector implements MemberConnectors.Connector {
                 NamespaceFrom.parse(record.namespaceFrom()), () -> policyNames, wait,
                 new ConsulCatalogWatch.Listener() {
                     @Override
-                    public void workloads(List<WorkloadSetRecord.Workload> workloads, Set<String> tagged) {
-                        executor.executeIfRunning(() -> read(workloads, tagged));
+                    public void changed(ConsulCatalogWatch.Answer answer) {
+                        executor.executeIfRunning(() -> read(answer));
                     }
 
                     @Override
@@ -146,7 +142,6 @@ final class ConsulConnector implements MemberConnectors.Connector {
                     }
                 });
         watch.start();
-        healthCheck = executor.repeat(this::checkHealth, HEALTH_CHECK, HEALTH_CHECK);
         publishRefresh = executor.repeat(() -> {
             if (publisher != null) {
                 publisher.forget();
@@ -180,29 +175,29 @@ final class ConsulConnector implements MemberConnectors.Connector {
         });
     }
 
-    private void read(List<WorkloadSetRecord.Workload> workloads, Set<String> tagged) {
+    private void read(ConsulCatalogWatch.Answer answer) {
         executor.checkInContext();
-        latest = workloads;
-        latestTagged = tagged;
+        latest = answer;
         sync();
     }
 
     /**
-     * Writes the last answer as the member's workload set and offers, once the watch has settled (before, a
-     * starting watch would withdraw the services it has not read yet); the member is synced after it.
+     * Writes the last answer as the member's workload set and offers, if it is settled (before, a starting watch
+     * would withdraw the services it has not read yet); the member is synced after a synced answer. The watch
+     * sends another answer when it settles or syncs, even with the same workloads, and after an outage it sends
+     * one when it reads again: the member comes back then, whether or not its catalog changed.
      */
     private void sync() {
         executor.checkInContext();
-        if (closed || latest == null) {
+        if (closed || latest == null || !latest.settled()) {
             return;
         }
-        if (!watch.settled()) {
-            unwritten = true; // checkHealth writes it once the watch has settled
-            return;
+        if (state.unreachable() && !latest.synced()) {
+            return; // an agent that went away is back once every service reads again; till then what is stored stays
         }
-        unwritten = false;
+        ConsulCatalogWatch.Answer answer = latest;
         try {
-            List<WorkloadSetRecord.Workload> read = latest;
+            List<WorkloadSetRecord.Workload> read = answer.workloads();
             String over = "";
             if (read.size() > MAX_INSTANCES) {
                 over = read.size() + " instances, more than the " + MAX_INSTANCES + " one datacenter may have; the"
@@ -217,7 +212,7 @@ final class ConsulConnector implements MemberConnectors.Connector {
                 ports.computeIfAbsent(w.namespace() + "/" + w.service(), k -> new TreeSet<>()).add(w.port());
             }
             List<MemberExports.Offer> offers = next.workloads().stream()
-                    .filter(w -> latestTagged.contains(w.service()))
+                    .filter(w -> answer.tagged().contains(w.service()))
                     .map(w -> w.namespace() + "/" + w.service()).distinct()
                     .map(k -> new MemberExports.Offer(k.substring(k.indexOf('/') + 1), k.substring(0, k.indexOf('/')),
                             List.copyOf(ports.get(k)))).toList();
@@ -238,11 +233,13 @@ final class ConsulConnector implements MemberConnectors.Connector {
                 withdrawal.cancel();
                 withdrawal = null;
             }
-            boolean whole = watch.synced();
+            boolean whole = answer.synced();
             // A first read in which a service failed is written (what could be read), but the member is not
             // synced until that service has been read too: status says why meanwhile.
-            if (whole || state != ConnectorState.CONNECTING) {
-                if (state != ConnectorState.SYNCED) {
+            if (whole || state == ConnectorState.SYNCED) {
+                if (state.unreachable()) {
+                    LOG.info("consul member {}: agent reachable again; resynced", record.name());
+                } else if (state != ConnectorState.SYNCED) {
                     LOG.info("consul member {}: synced ({} services)", record.name(), exportedServices);
                 }
                 state = ConnectorState.SYNCED;
@@ -283,25 +280,6 @@ final class ConsulConnector implements MemberConnectors.Connector {
         metrics.member(record.name(), TYPE, "watch_error");
         if (reason.contains(ConsulCatalogWatch.UNREACHABLE) || reason.startsWith(ConsulCatalogWatch.CATALOG)) {
             becameUnreachable(); // the catalog or the agent itself cannot be read; one service's failure is not that
-        }
-    }
-
-    /**
-     * Every second: an answer that came before the watch settled is written, and an agent back after an outage is
-     * synced again even when its catalog did not change.
-     */
-    private void checkHealth() {
-        executor.checkInContext();
-        if (closed || watch == null) {
-            return;
-        }
-        if (unwritten && watch.settled()) {
-            sync();
-        } else if (state == ConnectorState.CONNECTING && latest != null && watch.synced()) {
-            sync();
-        } else if (state.unreachable() && watch.synced()) {
-            LOG.info("consul member {}: agent reachable again; resyncing", record.name());
-            sync();
         }
     }
 
@@ -447,8 +425,7 @@ final class ConsulConnector implements MemberConnectors.Connector {
             executor.submit(() -> {
                 closed = true;
                 pendingPublish.cancel();
-                for (SerialExecutor.Scheduled s : new SerialExecutor.Scheduled[] {withdrawal, healthCheck,
-                    publishRefresh}) {
+                for (SerialExecutor.Scheduled s : new SerialExecutor.Scheduled[] {withdrawal, publishRefresh}) {
                     if (s != null) {
                         s.cancel();
                     }

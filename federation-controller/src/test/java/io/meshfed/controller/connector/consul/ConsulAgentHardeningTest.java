@@ -74,7 +74,7 @@ class ConsulAgentHardeningTest {
             ConsulCatalogWatch watch = new ConsulCatalogWatch("evil", connection.client(), null, "dc1",
                     NamespaceFrom.TAG, Set::of, Duration.ofSeconds(2), new ConsulCatalogWatch.Listener() {
                         @Override
-                        public void workloads(List<WorkloadSetRecord.Workload> workloads, Set<String> tagged) {
+                        public void changed(ConsulCatalogWatch.Answer answer) {
                         }
 
                         @Override

@@ -51,9 +51,9 @@ class ConsulCatalogWatchTest {
                 WAIT,
                 new ConsulCatalogWatch.Listener() {
                     @Override
-                    public void workloads(List<Workload> workloads, Set<String> tagged) {
-                        latestTagged.set(tagged);
-                        latest.set(workloads);
+                    public void changed(ConsulCatalogWatch.Answer answer) {
+                        latestTagged.set(answer.tagged());
+                        latest.set(answer.workloads());
                     }
 
                     @Override
@@ -102,6 +102,59 @@ class ConsulCatalogWatchTest {
 
         consul.check("serfHealth:vm-2", "critical");
         awaitWorkloads(l -> l.stream().filter(x -> x.address().equals("10.0.0.22")).noneMatch(Workload::healthy));
+    }
+
+    /**
+     * The first answers of a starting watch: the catalog's (no instances yet) and then the service's. A listener that
+     * is slow to act on the first (as the connector's executor may be) must not find it settled because the service
+     * has been read meanwhile: a settled answer without the service's instances would sync the member with nothing.
+     * Many starts, so that the service's answer lands at every point of the listener's work.
+     */
+    @Test
+    void noAnswerIsSettledWithoutTheInstancesOfEveryExportedService() throws Exception {
+        legacyFleet();
+        for (int run = 0; run < 25; run++) {
+            List<ConsulCatalogWatch.Answer> answers = new CopyOnWriteArrayList<>();
+            long firstDelay = run % 5 * 5L;
+            ConsulCatalogWatch w = new ConsulCatalogWatch("legacy", connection.client(), null, "dc1",
+                    NamespaceFrom.TAG, Set::of, WAIT, new ConsulCatalogWatch.Listener() {
+                        @Override
+                        public void changed(ConsulCatalogWatch.Answer answer) {
+                            if (answers.isEmpty()) {
+                                sleepQuietly(firstDelay);
+                            }
+                            answers.add(answer);
+                        }
+
+                        @Override
+                        public void error(String reason) {
+                            errors.add(reason);
+                        }
+                    });
+            w.start();
+            try {
+                await().atMost(Duration.ofSeconds(10)).until(() -> !answers.isEmpty()
+                        && answers.get(answers.size() - 1).synced());
+            } finally {
+                w.close();
+            }
+            assertThat(answers).as("run %d: %s", run, answers).allSatisfy(a -> {
+                if (a.settled()) {
+                    assertThat(a.workloads()).hasSize(2);
+                }
+            });
+            assertThat(answers.get(0).settled()).as("the catalog's answer, before billing was read").isFalse();
+            assertThat(answers.get(answers.size() - 1).workloads()).hasSize(2);
+        }
+        assertThat(errors).isEmpty();
+    }
+
+    private static void sleepQuietly(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     @Test
