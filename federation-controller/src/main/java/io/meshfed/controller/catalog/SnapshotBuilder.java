@@ -16,11 +16,8 @@ import io.meshfed.controller.model.ExportRecord;
 import io.meshfed.controller.model.MemberRecord;
 import io.meshfed.controller.model.PortAllocationRecord;
 import io.meshfed.controller.server.Protos;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -88,7 +85,7 @@ public final class SnapshotBuilder {
         if (audience == SnapshotAudience.EAST_WEST_GATEWAY) {
             snapshot.addAllAttestedSources(AttestedSources.of(view, member));
         }
-        return snapshot.setVersion(version(snapshot.build())).build();
+        return snapshot.setVersion(io.meshfed.api.config.ConfigVersion.of(snapshot.build())).build();
     }
 
     /**
@@ -209,15 +206,5 @@ public final class SnapshotBuilder {
         snapshot.addAuthorization(AuthorizationPolicy.newBuilder().setService(key.name())
                 .setNamespace(key.namespace()).addAllAllowedTrustDomains(allowed)
                 .addAllRules(view.callerRules(key)));
-    }
-
-    /** Content hash; version, nonce and subscriber are blank when it is computed. */
-    static String version(ConfigSnapshot content) {
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(content.toByteArray());
-            return HexFormat.of().formatHex(digest, 0, 12);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

@@ -1,0 +1,2 @@
+/** The config stream's content contracts shared by the controller and every subscriber: versions and deltas. */
+package io.meshfed.api.config;
