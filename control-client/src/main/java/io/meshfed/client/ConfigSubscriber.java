@@ -3,6 +3,7 @@ package io.meshfed.client;
 import static java.util.Objects.requireNonNull;
 
 import io.grpc.stub.StreamObserver;
+import io.meshfed.api.config.ConfigDeltas;
 import io.meshfed.api.v1.Ack;
 import io.meshfed.api.v1.ConfigRequest;
 import io.meshfed.api.v1.ConfigServiceGrpc;
@@ -18,8 +19,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The node's end of the config stream. At start it applies the snapshot cached on disk, so the node works before
- * (and without) the controller. Each snapshot received is applied; if the applier throws, it is NACKed with the
- * reason and the previous one stays; otherwise it is ACKed, cached, and its bundle set put in use. When the stream
+ * (and without) the controller. It asks for deltas: a delta received is applied to the snapshot in effect
+ * ({@link ConfigDeltas#apply}), and one that is not for that snapshot, or does not give the version it names, is
+ * NACKed with the reason (the controller then sends the whole snapshot). Each whole snapshot so received or made is
+ * applied; if the applier throws, it is NACKed with the reason and the previous one stays; otherwise it is ACKed,
+ * cached, and its bundle set put in use. When the stream
  * ends it reconnects with backoff (1 s doubling to 30 s), telling the controller the version it holds. The applier,
  * the ACKs and the reconnects run on one serial executor, the node's (its config applier's) or one of its own.
  */
@@ -40,6 +44,8 @@ public final class ConfigSubscriber implements AutoCloseable {
     private final SerialExecutor executor;
     private final ScheduledExecutorService ownTimer; // null when the executor was given
     private volatile String version = "";
+    /** The whole snapshot in effect, the base of the next delta; null before the first. Confined to `executor`. */
+    private ConfigSnapshot held;
     private volatile boolean connected;
     private volatile java.time.Instant lastUp; // when the stream was last seen up; null: not since start
     private final java.util.concurrent.atomic.AtomicLong sessions = new java.util.concurrent.atomic.AtomicLong();
@@ -95,6 +101,7 @@ public final class ConfigSubscriber implements AutoCloseable {
             try {
                 applier.apply(cached);
                 version = cached.getVersion();
+                held = cached;
                 LOG.info("applied cached config version {} from {}", cached.getVersion(), session.state().path());
             } catch (Exception e) {
                 LOG.warn("cached config version {} rejected: {}", cached.getVersion(), e.toString());
@@ -193,7 +200,8 @@ public final class ConfigSubscriber implements AutoCloseable {
         synchronized (this) {
             requests = stream;
         }
-        send(ConfigRequest.newBuilder().setSubscribe(Subscribe.newBuilder().setVersion(version)).build());
+        send(ConfigRequest.newBuilder().setSubscribe(Subscribe.newBuilder().setVersion(version).setDeltas(true))
+                .build());
         reportSvid();
     }
 
@@ -211,20 +219,23 @@ public final class ConfigSubscriber implements AutoCloseable {
         send(ConfigRequest.newBuilder().setSvid(report).build());
     }
 
-    private void receive(ConfigSnapshot snapshot) {
+    private void receive(ConfigSnapshot received) {
         executor.checkInContext();
         if (closed) {
             return;
         }
+        ConfigSnapshot snapshot;
         try {
+            snapshot = ConfigDeltas.apply(held, received);
             applier.apply(snapshot);
         } catch (Exception e) {
             String reason = e.getMessage() == null ? e.toString() : e.getMessage();
-            LOG.warn("rejected config version {}: {}", snapshot.getVersion(), reason);
-            send(ConfigRequest.newBuilder().setNack(Nack.newBuilder().setVersion(snapshot.getVersion())
-                    .setNonce(snapshot.getNonce()).setReason(reason)).build());
+            LOG.warn("rejected config version {}: {}", received.getVersion(), reason);
+            send(ConfigRequest.newBuilder().setNack(Nack.newBuilder().setVersion(received.getVersion())
+                    .setNonce(received.getNonce()).setReason(reason)).build());
             return;
         }
+        held = snapshot;
         version = snapshot.getVersion();
         session.credentials().updateBundles(StateDir.Convert.bundleSet(snapshot.getBundles()));
         if (!snapshot.getSvidIssuerRoot().isEmpty()) {

@@ -123,6 +123,45 @@ class ControlClientTest {
     }
 
     @Test
+    void aSubscriberTakesDeltasAndHoldsExactlyWhatAWholeSnapshotGives() throws Exception {
+        StateDir state = joinGateway("gw");
+        List<ConfigSnapshot> applied = new CopyOnWriteArrayList<>();
+        String id = "spiffe://east.acme.mesh/meshfed/gateway/gw";
+        try (NodeSession session = NodeSession.open(state, Clock.systemUTC());
+                ConfigSubscriber subscriber = ConfigSubscriber.start(session, applied::add)) {
+            await().atMost(WAIT).until(() -> statusOf(id).getAckedVersion().equals(subscriber.version())
+                    && !subscriber.version().isEmpty());
+            for (int n = 1; n <= 3; n++) {
+                int i = n;
+                String before = subscriber.version();
+                federation.admin().export(ExportRequest.newBuilder().setService("hello-" + i).setNamespace("demo")
+                        .setToAll(true).build());
+                federation.admin().createNetwork(CreateNetworkRequest.newBuilder().setName("net-" + i)
+                        .setGatewayAddress("127.0.3." + i + ":15443").build());
+                await().atMost(WAIT).until(() -> !subscriber.version().equals(before)
+                        && statusOf(id).getAckedVersion().equals(subscriber.version())
+                        && applied.get(applied.size() - 1).getGatewaysCount() == i);
+            }
+            SubscriberStatus status = statusOf(id);
+            assertThat(status.getTakesDeltas()).isTrue();
+            assertThat(status.getWholePushes()).as("the first push only").isEqualTo(1);
+            assertThat(status.getDeltaPushes()).isPositive();
+            assertThat(status.getLastError()).isEmpty();
+            ConfigSnapshot last = applied.get(applied.size() - 1);
+            assertThat(last.hasDelta()).as("the applier is handed whole snapshots").isFalse();
+            assertThat(io.meshfed.api.config.ConfigVersion.of(last)).isEqualTo(last.getVersion())
+                    .isEqualTo(subscriber.version());
+            assertThat(state.snapshot()).map(ConfigSnapshot::hasDelta).contains(false);
+            try (io.meshfed.controller.testing.TestSubscriber whole = new io.meshfed.controller.testing.TestSubscriber(
+                    federation.channel(federation.memberSvid("east.acme.mesh", "/meshfed/gateway/other")))) {
+                ConfigSnapshot reference = whole.awaitSnapshot(s -> s.getVersion().equals(last.getVersion()), WAIT);
+                assertThat(last.toBuilder().clearNonce().clearSubscriber().build())
+                        .isEqualTo(reference.toBuilder().clearNonce().clearSubscriber().build());
+            }
+        }
+    }
+
+    @Test
     void aSnapshotTheApplierRejectsIsNackedAndThePreviousOneStays() throws Exception {
         StateDir state = joinGateway("gw");
         String id = "spiffe://east.acme.mesh/meshfed/gateway/gw";

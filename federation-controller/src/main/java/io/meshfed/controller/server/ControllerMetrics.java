@@ -94,8 +94,14 @@ public final class ControllerMetrics {
                 .tag("call", call).tag("reason", reason).register(registry).increment();
     }
 
-    public void pushed() {
+    /** A push went out: {@code kind} "whole" or "delta", of {@code bytes} (without the per-push nonce). */
+    public void pushed(String kind, long bytes) {
         pushes.increment();
+        Counter.builder("meshfed.config.push").baseUnit("bytes").tag("kind", kind)
+                .description("Bytes of config pushed to subscribers, whole snapshots and deltas").register(registry)
+                .increment(bytes);
+        Counter.builder("meshfed.config.push.messages").tag("kind", kind)
+                .description("Config pushes by kind: whole snapshots and deltas").register(registry).increment();
     }
 
     public void nacked() {

@@ -72,6 +72,7 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
     private boolean loading;
     private boolean changedWhileLoading;
     private final Store.Watch watch;
+    private final SnapshotDeltas deltas;
 
     private final io.meshfed.controller.catalog.AgentLeases leases;
     private final int streamsPerIdentity;
@@ -99,6 +100,7 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
         this.debounce = requireNonNull(debounce, "debounce");
         this.storeReads = requireNonNull(storeReads, "storeReads");
         this.loop = SerialExecutor.start("config-stream", timer);
+        this.deltas = new SnapshotDeltas(storeReads, this::submit, this::flushAll);
         this.view = CatalogView.load(store, trust); // at start, before any stream
         this.watch = store.watch(view.revision(), change -> {
             if (!change.kind().equals(io.meshfed.controller.model.Kind.LEASE.storeName()) // renewed every second
@@ -134,6 +136,17 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
         long ackedBundleVersion;
         /** The SVID the subscriber last reported, null until it does. */
         SvidReports.Reported svid;
+        /** It asked for deltas (Subscribe.deltas). */
+        boolean takesDeltas;
+        /**
+         * The whole snapshot it holds once it applied what it was sent last: the base of the next delta; null when
+         * the next push is whole (first push, after a NACK).
+         */
+        PreparedSnapshot base;
+        /** The latest push was a delta. */
+        boolean sentDelta;
+        long deltaPushes;
+        long wholePushes;
         PreparedSnapshot pending;
         /** The store revision of the newest snapshot offered (pending or sent); an older one is never sent. */
         long offeredRevision = -1;
@@ -171,16 +184,29 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
             if (closed || pending == null || !out.isReady()) {
                 return;
             }
+            PreparedSnapshot target = pending;
+            // A slow subscriber's delta spans every change since its base: coalesced, never a backlog.
+            PreparedSnapshot content = takesDeltas && base != null ? deltas.message(base, target) : target;
+            if (content == null) {
+                return; // the delta is being made on the worker; flushAll runs once it is
+            }
             String nonce = Long.toString(nonces.incrementAndGet(), 36);
-            PreparedSnapshot.Push message = PreparedSnapshot.Push.of(pending, nonce, spiffeId.toString());
-            sentVersion = pending.version();
-            sentBundleVersion = pending.bundleVersion();
+            PreparedSnapshot.Push message = PreparedSnapshot.Push.of(content, nonce, spiffeId.toString());
+            sentVersion = target.version();
+            sentBundleVersion = target.bundleVersion();
+            sentDelta = content != target;
+            if (sentDelta) {
+                deltaPushes++;
+            } else {
+                wholePushes++;
+            }
+            base = target;
             pending = null;
             sentNonce = nonce;
             sentAt = clock.instant();
             try {
                 out.onNext(message);
-                metrics.pushed();
+                metrics.pushed(sentDelta ? "delta" : "whole", content.bytes().length);
             } catch (RuntimeException e) {
                 close();
             }
@@ -338,6 +364,10 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
                 if (!s.heldVersion.isEmpty()) {
                     s.ackedVersion = s.heldVersion;
                 }
+                s.takesDeltas = request.getSubscribe().getDeltas();
+                if (s.takesDeltas && !s.heldVersion.isEmpty()) {
+                    s.base = deltas.remembered(s.heldVersion).orElse(null); // else its first push is whole
+                }
                 offerCurrent(s);
             }
             case ACK -> {
@@ -355,6 +385,14 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
                 metrics.nacked();
                 LOG.warn("{} rejected config version {}: {}", s.spiffeId, request.getNack().getVersion(),
                         request.getNack().getReason());
+                s.base = null; // it keeps what it held before: the next push is whole
+                if (s.sentDelta && request.getNack().getNonce().equals(s.sentNonce)) {
+                    // A delta it could not apply: the same version, whole, now.
+                    s.sentDelta = false;
+                    s.sentVersion = "";
+                    s.heldVersion = s.ackedVersion;
+                    offerCurrent(s);
+                }
             }
             case SVID -> {
                 SvidReports.Result r = SvidReports.read(request.getSvid(), s.spiffeId, view.bundles(), clock);
@@ -365,6 +403,14 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
                 }
             }
             default -> LOG.warn("{} sent an empty config request", s.spiffeId);
+        }
+    }
+
+    /** A delta was made: the subscribers waiting for one are sent it. */
+    private void flushAll() {
+        loop.checkInContext();
+        for (Subscriber s : List.copyOf(subscribers.values())) {
+            s.flush();
         }
     }
 
@@ -434,6 +480,7 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
             return;
         }
         snapshotCache.put(key, snapshot);
+        deltas.remember(snapshot);
         for (Subscriber s : List.copyOf(subscribers.values())) {
             if (key(s).equals(key)) {
                 s.offer(snapshot, revision);
@@ -498,6 +545,7 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
         if (loaded != null && loaded.view().revision() >= view.revision()) {
             view = loaded.view();
             snapshotCache = new HashMap<>(loaded.snapshots());
+            loaded.snapshots().values().forEach(deltas::remember);
             building.clear(); // builds still running are of an older view and are dropped when they return
             for (Subscriber s : List.copyOf(subscribers.values())) {
                 offerCurrent(s);
@@ -544,6 +592,7 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
                         .setLastError(s.lastError)
                         .setAckedBundleVersion(s.ackedBundleVersion)
                         .setSvidRootSha256(s.svid == null ? "" : s.svid.rootSha256())
+                        .setTakesDeltas(s.takesDeltas).setDeltaPushes(s.deltaPushes).setWholePushes(s.wholePushes)
                         .setSvidNotAfter(s.svid == null ? Timestamp.getDefaultInstance()
                                 : Timestamp.newBuilder().setSeconds(s.svid.notAfter().getEpochSecond()).build())
                         .build());

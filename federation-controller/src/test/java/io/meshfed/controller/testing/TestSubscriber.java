@@ -15,7 +15,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 
-/** A config-stream subscriber as a gateway would run it: subscribes, then ACKs (or NACKs) every snapshot. */
+/**
+ * A config-stream subscriber as a gateway would run it: subscribes, then ACKs (or NACKs) every snapshot. One that
+ * takes deltas applies each to the snapshot it holds (a delta it cannot apply is NACKed with the reason); what the
+ * test reads is always the whole snapshot.
+ */
 public final class TestSubscriber implements AutoCloseable {
     /** What a snapshot says of {@code service} in {@code network}; empty when the snapshot has none of it. */
     public static java.util.Optional<io.meshfed.api.v1.NetworkEndpoints> remote(ConfigSnapshot s, String service,
@@ -34,15 +38,43 @@ public final class TestSubscriber implements AutoCloseable {
     private volatile long acceptedAtNanos;
     private final AtomicReference<Throwable> error = new AtomicReference<>();
     private final StreamObserver<ConfigRequest> requests;
+    /** Every message as it came, delta or whole. */
+    private final java.util.List<ConfigSnapshot> messages = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final java.util.List<String> nacks = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private ConfigSnapshot held; // on the gRPC callback thread only
 
     public TestSubscriber(ManagedChannel channel, String heldVersion, Predicate<ConfigSnapshot> reject) {
+        this(channel, heldVersion, null, false, reject);
+    }
+
+    /** A subscriber that takes deltas, holding {@code held} (null: nothing) and saying it holds {@code heldVersion}. */
+    public static TestSubscriber takingDeltas(ManagedChannel channel, String heldVersion, ConfigSnapshot held,
+            Predicate<ConfigSnapshot> reject) {
+        return new TestSubscriber(channel, heldVersion, held, true, reject);
+    }
+
+    private TestSubscriber(ManagedChannel channel, String heldVersion, ConfigSnapshot heldSnapshot, boolean deltas,
+            Predicate<ConfigSnapshot> reject) {
+        this.held = heldSnapshot;
         requests = ConfigServiceGrpc.newStub(channel).streamConfig(new StreamObserver<>() {
             @Override
-            public void onNext(ConfigSnapshot snapshot) {
+            public void onNext(ConfigSnapshot message) {
+                messages.add(message);
+                ConfigSnapshot snapshot;
+                try {
+                    snapshot = io.meshfed.api.config.ConfigDeltas.apply(held, message);
+                } catch (io.meshfed.api.config.ConfigDeltas.Mismatch e) {
+                    nacks.add(e.getMessage());
+                    send(ConfigRequest.newBuilder().setNack(Nack.newBuilder().setVersion(message.getVersion())
+                            .setNonce(message.getNonce()).setReason(e.getMessage())).build());
+                    return;
+                }
                 if (reject.test(snapshot)) {
+                    nacks.add("test rejects this version");
                     send(ConfigRequest.newBuilder().setNack(Nack.newBuilder().setVersion(snapshot.getVersion())
                             .setNonce(snapshot.getNonce()).setReason("test rejects this version")).build());
                 } else {
+                    held = snapshot;
                     accepted.set(snapshot);
                     acceptedAtNanos = System.nanoTime();
                     send(ConfigRequest.newBuilder().setAck(Ack.newBuilder().setVersion(snapshot.getVersion())
@@ -63,7 +95,18 @@ public final class TestSubscriber implements AutoCloseable {
             public void onCompleted() {
             }
         });
-        send(ConfigRequest.newBuilder().setSubscribe(Subscribe.newBuilder().setVersion(heldVersion)).build());
+        send(ConfigRequest.newBuilder().setSubscribe(Subscribe.newBuilder().setVersion(heldVersion)
+                .setDeltas(deltas)).build());
+    }
+
+    /** Every message received, as it came (a delta is a snapshot message with its delta set). */
+    public java.util.List<ConfigSnapshot> messages() {
+        return java.util.List.copyOf(messages);
+    }
+
+    /** The reasons of the NACKs it sent. */
+    public java.util.List<String> nacks() {
+        return java.util.List.copyOf(nacks);
     }
 
     public TestSubscriber(ManagedChannel channel) {

@@ -1,0 +1,104 @@
+package io.meshfed.controller.stream;
+
+import io.meshfed.api.config.ConfigDeltas;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The deltas the config streams send, made once per pair of versions on the store-read worker (many subscribers
+ * share a snapshot, so they share its deltas too) and kept, the latest {@link #MAX_DELTAS}, for the subscribers
+ * still to be sent one. Also the snapshots recently sent ({@link #MAX_HISTORY}, {@link #MAX_HISTORY_BYTES}): a
+ * subscriber that reconnects holding one of them gets a delta from it, not the whole snapshot. Confined to the
+ * streams' loop, but for the computation.
+ */
+final class SnapshotDeltas {
+    private static final Logger LOG = LoggerFactory.getLogger(SnapshotDeltas.class);
+    static final int MAX_DELTAS = 512;
+    static final int MAX_HISTORY = 32;
+    static final long MAX_HISTORY_BYTES = 64L << 20;
+
+    /** A delta, or none when it would not be smaller than the whole snapshot. */
+    private static final Optional<PreparedSnapshot> NOT_SMALLER = Optional.empty();
+
+    private final Executor worker;
+    private final Consumer<Runnable> loop;
+    private final Runnable made;
+    private final Map<String, Optional<PreparedSnapshot>> deltas = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Optional<PreparedSnapshot>> eldest) {
+            return size() > MAX_DELTAS;
+        }
+    };
+    private final Set<String> computing = new HashSet<>();
+    private final LinkedHashMap<String, PreparedSnapshot> history = new LinkedHashMap<>(16, 0.75f, true);
+    private long historyBytes;
+
+    /**
+     * @param worker where deltas are computed
+     * @param loop   hands a task back to the streams' loop
+     * @param made   runs on the loop each time a delta has been made (the subscribers waiting for it are sent it)
+     */
+    SnapshotDeltas(Executor worker, Consumer<Runnable> loop, Runnable made) {
+        this.worker = worker;
+        this.loop = loop;
+        this.made = made;
+    }
+
+    /** Remembers a snapshot that subscribers are sent, so that one reconnecting with it can get deltas. */
+    void remember(PreparedSnapshot snapshot) {
+        if (history.putIfAbsent(snapshot.version(), snapshot) == null) {
+            historyBytes += snapshot.bytes().length;
+        }
+        var it = history.entrySet().iterator();
+        while ((history.size() > MAX_HISTORY || historyBytes > MAX_HISTORY_BYTES) && it.hasNext()) {
+            historyBytes -= it.next().getValue().bytes().length;
+            it.remove();
+        }
+    }
+
+    /** A recently sent snapshot of this version, if it is still remembered. */
+    Optional<PreparedSnapshot> remembered(String version) {
+        return Optional.ofNullable(history.get(version));
+    }
+
+    /**
+     * What to send a subscriber that holds {@code base} so that it holds {@code target}: the delta, or
+     * {@code target} itself when the delta would not be smaller; null while the delta is being made (the
+     * {@code made} callback runs once it is).
+     */
+    PreparedSnapshot message(PreparedSnapshot base, PreparedSnapshot target) {
+        String key = base.version() + ">" + target.version();
+        Optional<PreparedSnapshot> known = deltas.get(key);
+        if (known != null) {
+            return known.orElse(target);
+        }
+        if (computing.add(key)) {
+            worker.execute(() -> {
+                Optional<PreparedSnapshot> result;
+                try {
+                    PreparedSnapshot delta = PreparedSnapshot.of(ConfigDeltas.between(base.content(),
+                            target.content()));
+                    result = delta.bytes().length < target.bytes().length ? Optional.of(delta) : NOT_SMALLER;
+                } catch (RuntimeException e) {
+                    LOG.error("cannot make the delta from config version {} to {}; sending it whole: {}",
+                            base.version(), target.version(), e.toString());
+                    result = NOT_SMALLER;
+                }
+                Optional<PreparedSnapshot> done = result;
+                loop.accept(() -> {
+                    computing.remove(key);
+                    deltas.put(key, done);
+                    made.run();
+                });
+            });
+        }
+        return null;
+    }
+}
