@@ -20,7 +20,8 @@ import java.util.List;
  * last of N subscribers has received (and ACKed) the new snapshot. Real gRPC over mTLS on loopback, the real
  * controller with its SQLite store; subscribers in this JVM. Also the heap the process holds with E endpoints.
  *
- * <pre>java -cp bench/target/benchmarks.jar io.meshfed.bench.ConfigPushBenchmark push|push-full|heap ...</pre>
+ * <pre>java -cp bench/target/benchmarks.jar io.meshfed.bench.ConfigPushBenchmark
+ *     push|push-delta|push-full|push-full-delta|heap ...</pre>
  */
 public final class ConfigPushBenchmark {
     private static final int MEMBERS = 10;
@@ -37,15 +38,16 @@ public final class ConfigPushBenchmark {
         }
         int endpoints = args.length > 2 ? Integer.parseInt(args[2]) : 5000;
         int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 20;
-        boolean thin = mode.equals("push");
+        boolean thin = mode.equals("push") || mode.equals("push-delta");
+        boolean deltas = mode.endsWith("-delta");
         System.out.println((thin ? "thin subscribers (read version and nonce only)"
-                : "full subscribers (parse every snapshot in this JVM)"));
-        System.out.println("subscribers  endpoints  rounds  p50_ms  p99_ms  max_ms");
+                : "full subscribers (parse every snapshot in this JVM)") + (deltas ? ", taking deltas" : ", whole"));
+        System.out.println("subscribers  endpoints  rounds  p50_ms  p99_ms  max_ms  bytes_per_change_per_subscriber");
         for (String n : (args.length > 1 ? args[1] : "10,100,1000").split(",")) {
             if (thin) {
-                pushThin(Integer.parseInt(n), endpoints, rounds);
+                pushThin(Integer.parseInt(n), endpoints, rounds, deltas);
             } else {
-                push(Integer.parseInt(n), endpoints, rounds);
+                push(Integer.parseInt(n), endpoints, rounds, deltas);
             }
         }
     }
@@ -87,19 +89,21 @@ public final class ConfigPushBenchmark {
         }
     }
 
-    static void push(int subscribers, int endpoints, int rounds) throws Exception {
+    static void push(int subscribers, int endpoints, int rounds, boolean deltas) throws Exception {
         Path dir = Files.createTempDirectory("meshfed-bench-push");
         try (TestFederation f = federation(dir, endpoints)) {
             List<TestSubscriber> subs = new ArrayList<>();
             for (int i = 0; i < subscribers; i++) {
-                subs.add(new TestSubscriber(f.channel(f.memberSvid("m" + (i % MEMBERS) + ".acme.mesh",
-                        "/meshfed/gateway/gw-" + i))));
+                var channel = f.channel(f.memberSvid("m" + (i % MEMBERS) + ".acme.mesh", "/meshfed/gateway/gw-" + i));
+                subs.add(deltas ? TestSubscriber.takingDeltas(channel, "", null, x -> false)
+                        : new TestSubscriber(channel));
             }
             for (TestSubscriber s : subs) {
                 s.awaitSnapshot(x -> x.getServicesCount() > 0, Duration.ofMinutes(5));
             }
             long[] millis = new long[rounds];
             int perAgent = endpoints / Math.max(1, endpoints / 1000);
+            long bytesBefore = subs.stream().mapToLong(ConfigPushBenchmark::bytes).sum();
             for (int r = 0; r < rounds; r++) {
                 String[] before = subs.stream().map(s -> s.latest().getVersion()).toArray(String[]::new);
                 long start = System.nanoTime();
@@ -112,27 +116,38 @@ public final class ConfigPushBenchmark {
                 }
                 millis[r] = (last - start) / 1_000_000;
             }
-            Arrays.sort(millis);
-            System.out.printf("%11d  %9d  %6d  %6d  %6d  %6d%n", subscribers, endpoints, rounds,
-                    millis[rounds / 2], millis[Math.min(rounds - 1, (int) Math.ceil(rounds * 0.99) - 1)],
-                    millis[rounds - 1]);
+            long perChange = (subs.stream().mapToLong(ConfigPushBenchmark::bytes).sum() - bytesBefore)
+                    / ((long) rounds * subscribers);
+            print(subscribers, endpoints, rounds, millis, perChange);
             subs.forEach(TestSubscriber::close);
         }
     }
 
-    static void pushThin(int subscribers, int endpoints, int rounds) throws Exception {
+    private static long bytes(TestSubscriber s) {
+        return s.messages().stream().mapToLong(io.meshfed.api.v1.ConfigSnapshot::getSerializedSize).sum();
+    }
+
+    private static void print(int subscribers, int endpoints, int rounds, long[] millis, long bytesPerChange) {
+        Arrays.sort(millis);
+        System.out.printf("%11d  %9d  %6d  %6d  %6d  %6d  %d%n", subscribers, endpoints, rounds,
+                millis[rounds / 2], millis[Math.min(rounds - 1, (int) Math.ceil(rounds * 0.99) - 1)],
+                millis[rounds - 1], bytesPerChange);
+    }
+
+    static void pushThin(int subscribers, int endpoints, int rounds, boolean deltas) throws Exception {
         Path dir = Files.createTempDirectory("meshfed-bench-push");
         try (TestFederation f = federation(dir, endpoints)) {
             List<ThinSubscriber> subs = new ArrayList<>();
             for (int i = 0; i < subscribers; i++) {
                 subs.add(new ThinSubscriber(f.channel(f.memberSvid("m" + (i % MEMBERS) + ".acme.mesh",
-                        "/meshfed/gateway/gw-" + i))));
+                        "/meshfed/gateway/gw-" + i)), deltas));
             }
             for (ThinSubscriber s : subs) {
                 await(() -> !s.version().isEmpty());
             }
             long[] millis = new long[rounds];
             int perAgent = endpoints / Math.max(1, endpoints / 1000);
+            long bytesBefore = subs.stream().mapToLong(ThinSubscriber::bytes).sum();
             for (int r = 0; r < rounds; r++) {
                 String[] before = subs.stream().map(ThinSubscriber::version).toArray(String[]::new);
                 long start = System.nanoTime();
@@ -149,10 +164,9 @@ public final class ConfigPushBenchmark {
                 }
                 millis[r] = (last - start) / 1_000_000;
             }
-            Arrays.sort(millis);
-            System.out.printf("%11d  %9d  %6d  %6d  %6d  %6d%n", subscribers, endpoints, rounds,
-                    millis[rounds / 2], millis[Math.min(rounds - 1, (int) Math.ceil(rounds * 0.99) - 1)],
-                    millis[rounds - 1]);
+            long perChange = (subs.stream().mapToLong(ThinSubscriber::bytes).sum() - bytesBefore)
+                    / ((long) rounds * subscribers);
+            print(subscribers, endpoints, rounds, millis, perChange);
             subs.forEach(ThinSubscriber::close);
         }
     }

@@ -21,8 +21,8 @@ import java.io.UncheckedIOException;
  * figure is the controller's work, not a thousand in-process parsers sharing its cores.
  */
 final class ThinSubscriber implements AutoCloseable {
-    /** Version and nonce of one received snapshot. */
-    record Header(String version, String nonce) {}
+    /** Version and nonce of one received snapshot, and its size on the wire. */
+    record Header(String version, String nonce, long bytes) {}
 
     private static final MethodDescriptor<ConfigRequest, Header> METHOD = ConfigServiceGrpc.getStreamConfigMethod()
             .toBuilder(ProtoUtils.marshaller(ConfigRequest.getDefaultInstance()), new HeaderMarshaller()).build();
@@ -30,13 +30,16 @@ final class ThinSubscriber implements AutoCloseable {
     private final StreamObserver<ConfigRequest> requests;
     private volatile String version = "";
     private volatile long receivedAtNanos;
+    private volatile long bytes;
 
-    ThinSubscriber(ManagedChannel channel) {
+    /** @param deltas whether it asks for deltas (it never applies them: it only reads their version) */
+    ThinSubscriber(ManagedChannel channel, boolean deltas) {
         requests = ClientCalls.asyncBidiStreamingCall(channel.newCall(METHOD, CallOptions.DEFAULT),
                 new StreamObserver<>() {
                     @Override
                     public void onNext(Header h) {
                         receivedAtNanos = System.nanoTime();
+                        bytes += h.bytes();
                         version = h.version();
                         send(ConfigRequest.newBuilder().setAck(Ack.newBuilder().setVersion(h.version())
                                 .setNonce(h.nonce())).build());
@@ -51,7 +54,12 @@ final class ThinSubscriber implements AutoCloseable {
                     public void onCompleted() {
                     }
                 });
-        send(ConfigRequest.newBuilder().setSubscribe(Subscribe.getDefaultInstance()).build());
+        send(ConfigRequest.newBuilder().setSubscribe(Subscribe.newBuilder().setDeltas(deltas)).build());
+    }
+
+    /** Bytes of every message received so far. */
+    long bytes() {
+        return bytes;
     }
 
     private synchronized void send(ConfigRequest r) {
@@ -97,7 +105,7 @@ final class ThinSubscriber implements AutoCloseable {
                         default -> in.skipField(tag);
                     }
                 }
-                return new Header(version, nonce);
+                return new Header(version, nonce, in.getTotalBytesRead());
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
