@@ -3,7 +3,6 @@ package io.meshfed.controller.stream;
 import io.meshfed.api.config.ConfigDeltas;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executor;
@@ -13,16 +12,18 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The deltas the config streams send, made once per pair of versions on the store-read worker (many subscribers
- * share a snapshot, so they share its deltas too) and kept, the latest {@link #MAX_DELTAS}, for the subscribers
- * still to be sent one. Also the snapshots recently sent ({@link #MAX_HISTORY}, {@link #MAX_HISTORY_BYTES}): a
+ * share a snapshot, so they share its deltas too) and kept, the latest {@link #MAX_DELTAS} ({@link #MAX_DELTA_BYTES}
+ * at most), for the subscribers still to be sent one. Also the snapshots recently sent ({@link #MAX_HISTORY},
+ * {@link #MAX_HISTORY_BYTES}): a
  * subscriber that reconnects holding one of them gets a delta from it, not the whole snapshot. Confined to the
  * streams' loop, but for the computation.
  */
 final class SnapshotDeltas {
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotDeltas.class);
     static final int MAX_DELTAS = 512;
+    static final long MAX_DELTA_BYTES = 32L << 20;
     static final int MAX_HISTORY = 32;
-    static final long MAX_HISTORY_BYTES = 64L << 20;
+    static final long MAX_HISTORY_BYTES = 32L << 20;
 
     /** A delta, or none when it would not be smaller than the whole snapshot. */
     private static final Optional<PreparedSnapshot> NOT_SMALLER = Optional.empty();
@@ -30,12 +31,8 @@ final class SnapshotDeltas {
     private final Executor worker;
     private final Consumer<Runnable> loop;
     private final Runnable made;
-    private final Map<String, Optional<PreparedSnapshot>> deltas = new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Optional<PreparedSnapshot>> eldest) {
-            return size() > MAX_DELTAS;
-        }
-    };
+    private final LinkedHashMap<String, Optional<PreparedSnapshot>> deltas = new LinkedHashMap<>(16, 0.75f, true);
+    private long deltaBytes;
     private final Set<String> computing = new HashSet<>();
     private final LinkedHashMap<String, PreparedSnapshot> history = new LinkedHashMap<>(16, 0.75f, true);
     private long historyBytes;
@@ -49,6 +46,20 @@ final class SnapshotDeltas {
         this.worker = worker;
         this.loop = loop;
         this.made = made;
+    }
+
+    private void keep(String key, Optional<PreparedSnapshot> delta) {
+        Optional<PreparedSnapshot> before = deltas.put(key, delta);
+        deltaBytes += size(delta) - (before == null ? 0 : size(before));
+        var it = deltas.entrySet().iterator();
+        while ((deltas.size() > MAX_DELTAS || deltaBytes > MAX_DELTA_BYTES) && it.hasNext()) {
+            deltaBytes -= size(it.next().getValue());
+            it.remove();
+        }
+    }
+
+    private static long size(Optional<PreparedSnapshot> delta) {
+        return delta.map(d -> (long) d.bytes().length).orElse(0L);
     }
 
     /** Remembers a snapshot that subscribers are sent, so that one reconnecting with it can get deltas. */
@@ -94,7 +105,7 @@ final class SnapshotDeltas {
                 Optional<PreparedSnapshot> done = result;
                 loop.accept(() -> {
                     computing.remove(key);
-                    deltas.put(key, done);
+                    keep(key, done);
                     made.run();
                 });
             });
