@@ -191,6 +191,26 @@ class ConfigDeltaStreamTest {
         }
     }
 
+    /**
+     * A stolen west SVID that claims to hold east's version (versions are content hashes, but one may leak): a delta
+     * from east's snapshot would name east's services as removed. It gets its own snapshot whole.
+     */
+    @Test
+    void aSubscriberClaimingAnotherMembersVersionGetsItsOwnSnapshotWhole() throws Exception {
+        report("east", "vm-1", List.of(workload("ledger", "10.0.1.5", 8080, true)));
+        ConfigSnapshot east;
+        try (TestSubscriber s = TestSubscriber.takingDeltas(gateway("east", "gw"), "", null, x -> false)) {
+            east = s.awaitSnapshot(x -> x.getServicesCount() > 0, WAIT);
+        }
+        try (TestSubscriber thief = TestSubscriber.takingDeltas(gateway("west", "gw"), east.getVersion(), east,
+                x -> false)) {
+            ConfigSnapshot own = thief.awaitSnapshot(x -> true, WAIT);
+            assertThat(thief.messages()).singleElement().satisfies(m -> assertThat(m.hasDelta()).isFalse());
+            assertThat(own.getMember()).isEqualTo("west");
+            assertThat(thief.messages().get(0).toString()).doesNotContain("ledger");
+        }
+    }
+
     @Test
     void aReconnectHoldingARememberedVersionGetsADeltaAndOneThatCannotApplyItGetsTheWholeSnapshot()
             throws Exception {

@@ -366,7 +366,9 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
                 }
                 s.takesDeltas = request.getSubscribe().getDeltas();
                 if (s.takesDeltas && !s.heldVersion.isEmpty()) {
-                    s.base = deltas.remembered(s.heldVersion).orElse(null); // else its first push is whole
+                    // Only a snapshot of its own key: a version of another member's would make the delta name
+                    // services of that member's snapshot (as removed). Else its first push is whole.
+                    s.base = deltas.remembered(key(s), s.heldVersion).orElse(null);
                 }
                 offerCurrent(s);
             }
@@ -480,7 +482,7 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
             return;
         }
         snapshotCache.put(key, snapshot);
-        deltas.remember(snapshot);
+        deltas.remember(key, snapshot);
         for (Subscriber s : List.copyOf(subscribers.values())) {
             if (key(s).equals(key)) {
                 s.offer(snapshot, revision);
@@ -545,7 +547,7 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
         if (loaded != null && loaded.view().revision() >= view.revision()) {
             view = loaded.view();
             snapshotCache = new HashMap<>(loaded.snapshots());
-            loaded.snapshots().values().forEach(deltas::remember);
+            loaded.snapshots().forEach(deltas::remember);
             building.clear(); // builds still running are of an older view and are dropped when they return
             for (Subscriber s : List.copyOf(subscribers.values())) {
                 offerCurrent(s);

@@ -62,9 +62,12 @@ final class SnapshotDeltas {
         return delta.map(d -> (long) d.bytes().length).orElse(0L);
     }
 
-    /** Remembers a snapshot that subscribers are sent, so that one reconnecting with it can get deltas. */
-    void remember(PreparedSnapshot snapshot) {
-        if (history.putIfAbsent(snapshot.version(), snapshot) == null) {
+    /**
+     * Remembers a snapshot that the subscribers of {@code key} (member, network, audience) are sent, so that one
+     * reconnecting with it can get deltas.
+     */
+    void remember(String key, PreparedSnapshot snapshot) {
+        if (history.putIfAbsent(key + "\u0000" + snapshot.version(), snapshot) == null) {
             historyBytes += snapshot.bytes().length;
         }
         var it = history.entrySet().iterator();
@@ -74,9 +77,12 @@ final class SnapshotDeltas {
         }
     }
 
-    /** A recently sent snapshot of this version, if it is still remembered. */
-    Optional<PreparedSnapshot> remembered(String version) {
-        return Optional.ofNullable(history.get(version));
+    /**
+     * A recently sent snapshot of this version for the subscribers of {@code key}, if it is still remembered; never
+     * one of another key, whose delta would tell what that key's snapshot holds.
+     */
+    Optional<PreparedSnapshot> remembered(String key, String version) {
+        return Optional.ofNullable(history.get(key + "\u0000" + version));
     }
 
     /**

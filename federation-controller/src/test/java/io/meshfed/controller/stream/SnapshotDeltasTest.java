@@ -73,18 +73,19 @@ class SnapshotDeltasTest {
         for (int i = 0; i < SnapshotDeltas.MAX_HISTORY + 5; i++) {
             PreparedSnapshot s = snapshot(1, 1, "v" + i);
             sent.add(s);
-            deltas.remember(s);
+            deltas.remember("west", s);
         }
-        assertThat(deltas.remembered(sent.get(0).version())).isEmpty();
-        assertThat(deltas.remembered(sent.get(4).version())).isEmpty();
-        assertThat(deltas.remembered(sent.get(5).version())).contains(sent.get(5));
-        assertThat(deltas.remembered(sent.get(sent.size() - 1).version())).contains(sent.get(sent.size() - 1));
+        assertThat(deltas.remembered("west", sent.get(0).version())).isEmpty();
+        assertThat(deltas.remembered("west", sent.get(4).version())).isEmpty();
+        assertThat(deltas.remembered("west", sent.get(5).version())).contains(sent.get(5));
+        assertThat(deltas.remembered("west", sent.get(sent.size() - 1).version())).contains(sent.get(sent.size() - 1));
+        assertThat(deltas.remembered("east", sent.get(sent.size() - 1).version())).as("another key's").isEmpty();
 
         PreparedSnapshot big = snapshot(1, 1, "x".repeat((int) (SnapshotDeltas.MAX_HISTORY_BYTES / 2) + 1));
         PreparedSnapshot bigger = snapshot(1, 1, "y".repeat((int) (SnapshotDeltas.MAX_HISTORY_BYTES / 2) + 1));
-        deltas.remember(big);
-        deltas.remember(bigger);
-        assertThat(deltas.remembered(bigger.version())).contains(bigger);
-        assertThat(deltas.remembered(big.version())).as("over the byte bound: the older goes").isEmpty();
+        deltas.remember("west", big);
+        deltas.remember("west", bigger);
+        assertThat(deltas.remembered("west", bigger.version())).contains(bigger);
+        assertThat(deltas.remembered("west", big.version())).as("over the byte bound: the older goes").isEmpty();
     }
 }
