@@ -227,6 +227,14 @@ public final class ConfigSubscriber implements AutoCloseable {
         ConfigSnapshot snapshot;
         try {
             snapshot = ConfigDeltas.apply(held, received);
+        } catch (ConfigDeltas.Mismatch e) {
+            LOG.warn("cannot apply the delta to config version {}; asking for the whole snapshot: {}",
+                    received.getVersion(), e.getMessage());
+            send(ConfigRequest.newBuilder().setNack(Nack.newBuilder().setVersion(received.getVersion())
+                    .setNonce(received.getNonce()).setReason(e.getMessage()).setDeltaMismatch(true)).build());
+            return;
+        }
+        try {
             applier.apply(snapshot);
         } catch (Exception e) {
             String reason = e.getMessage() == null ? e.toString() : e.getMessage();

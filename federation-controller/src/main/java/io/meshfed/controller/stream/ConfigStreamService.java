@@ -48,6 +48,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ConfigStreamService implements io.grpc.BindableService, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ConfigStreamService.class);
+    /** After this many deltas a stream could not apply, it is sent whole snapshots only. */
+    static final int MAX_DELTA_MISMATCHES = 3;
 
     private final Store store;
     private final TrustState trust;
@@ -139,12 +141,15 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
         /** It asked for deltas (Subscribe.deltas). */
         boolean takesDeltas;
         /**
-         * The whole snapshot it holds once it applied what it was sent last: the base of the next delta; null when
-         * the next push is whole (first push, after a NACK).
+         * The version it holds once it applied what it was sent last: the base of the next delta, found again among
+         * the current and remembered snapshots of its key (a version, not the snapshot, so that a slow subscriber
+         * pins no memory); empty when the next push is whole (first push, after a NACK).
          */
-        PreparedSnapshot base;
+        String baseVersion = "";
         /** The latest push was a delta. */
         boolean sentDelta;
+        /** NACKs of deltas it could not apply; at {@link #MAX_DELTA_MISMATCHES} it is sent whole snapshots only. */
+        int deltaMismatches;
         long deltaPushes;
         long wholePushes;
         PreparedSnapshot pending;
@@ -185,8 +190,10 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
                 return;
             }
             PreparedSnapshot target = pending;
-            // A slow subscriber's delta spans every change since its base: coalesced, never a backlog.
-            PreparedSnapshot content = takesDeltas && base != null ? deltas.message(base, target) : target;
+            // A slow subscriber's delta spans every change since its base: coalesced, never a backlog. One so far
+            // behind that its base is no longer remembered gets the whole snapshot.
+            PreparedSnapshot base = takesDeltas ? snapshotOf(key(this), baseVersion) : null;
+            PreparedSnapshot content = base != null ? deltas.message(base, target) : target;
             if (content == null) {
                 return; // the delta is being made on the worker; flushAll runs once it is
             }
@@ -200,7 +207,7 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
             } else {
                 wholePushes++;
             }
-            base = target;
+            baseVersion = takesDeltas ? target.version() : "";
             pending = null;
             sentNonce = nonce;
             sentAt = clock.instant();
@@ -366,9 +373,10 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
                 }
                 s.takesDeltas = request.getSubscribe().getDeltas();
                 if (s.takesDeltas && !s.heldVersion.isEmpty()) {
-                    // Only a snapshot of its own key: a version of another member's would make the delta name
-                    // services of that member's snapshot (as removed). Else its first push is whole.
-                    s.base = deltas.remembered(key(s), s.heldVersion).orElse(null);
+                    // Found again only among its own key's snapshots (snapshotOf): a version of another member's
+                    // would make the delta name services of that member's snapshot (as removed). Else its first push
+                    // is whole.
+                    s.baseVersion = s.heldVersion;
                 }
                 offerCurrent(s);
             }
@@ -387,9 +395,17 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
                 metrics.nacked();
                 LOG.warn("{} rejected config version {}: {}", s.spiffeId, request.getNack().getVersion(),
                         request.getNack().getReason());
-                s.base = null; // it keeps what it held before: the next push is whole
-                if (s.sentDelta && request.getNack().getNonce().equals(s.sentNonce)) {
-                    // A delta it could not apply: the same version, whole, now.
+                if (!request.getNack().getNonce().equals(s.sentNonce)) {
+                    return; // of an earlier push: the latest one's answer decides
+                }
+                s.baseVersion = ""; // it keeps what it held before: the next push is whole
+                if (s.sentDelta && request.getNack().getDeltaMismatch()) {
+                    if (++s.deltaMismatches >= MAX_DELTA_MISMATCHES && s.takesDeltas) {
+                        s.takesDeltas = false;
+                        LOG.warn("{} could not apply {} deltas; its stream gets whole snapshots from now on",
+                                s.spiffeId, s.deltaMismatches);
+                    }
+                    // The same version, whole, now.
                     s.sentDelta = false;
                     s.sentVersion = "";
                     s.heldVersion = s.ackedVersion;
@@ -406,6 +422,21 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
             }
             default -> LOG.warn("{} sent an empty config request", s.spiffeId);
         }
+    }
+
+    /**
+     * The snapshot of {@code version} for the subscribers of {@code key}: the current one, or one remembered; null
+     * when neither (then the push is whole). Never another key's, whose delta would tell what that key holds.
+     */
+    private PreparedSnapshot snapshotOf(String key, String version) {
+        if (version.isEmpty()) {
+            return null;
+        }
+        PreparedSnapshot current = snapshotCache.get(key);
+        if (current != null && current.version().equals(version)) {
+            return current;
+        }
+        return deltas.remembered(key, version).orElse(null);
     }
 
     /** A delta was made: the subscribers waiting for one are sent it. */

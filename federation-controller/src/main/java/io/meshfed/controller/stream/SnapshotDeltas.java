@@ -3,6 +3,7 @@ package io.meshfed.controller.stream;
 import io.meshfed.api.config.ConfigDeltas;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executor;
@@ -22,7 +23,7 @@ final class SnapshotDeltas {
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotDeltas.class);
     static final int MAX_DELTAS = 512;
     static final long MAX_DELTA_BYTES = 32L << 20;
-    static final int MAX_HISTORY = 32;
+    static final int MAX_HISTORY = 256;
     static final long MAX_HISTORY_BYTES = 32L << 20;
 
     /** A delta, or none when it would not be smaller than the whole snapshot. */
@@ -53,7 +54,11 @@ final class SnapshotDeltas {
         deltaBytes += size(delta) - (before == null ? 0 : size(before));
         var it = deltas.entrySet().iterator();
         while ((deltas.size() > MAX_DELTAS || deltaBytes > MAX_DELTA_BYTES) && it.hasNext()) {
-            deltaBytes -= size(it.next().getValue());
+            Map.Entry<String, Optional<PreparedSnapshot>> eldest = it.next();
+            if (eldest.getKey().equals(key)) {
+                continue; // never the one just made: its subscribers are still to be sent it
+            }
+            deltaBytes -= size(eldest.getValue());
             it.remove();
         }
     }
@@ -98,22 +103,24 @@ final class SnapshotDeltas {
         }
         if (computing.add(key)) {
             worker.execute(() -> {
-                Optional<PreparedSnapshot> result;
+                Optional<PreparedSnapshot> result = NOT_SMALLER;
                 try {
                     PreparedSnapshot delta = PreparedSnapshot.of(ConfigDeltas.between(base.content(),
                             target.content()));
-                    result = delta.bytes().length < target.bytes().length ? Optional.of(delta) : NOT_SMALLER;
-                } catch (RuntimeException e) {
+                    // Not smaller, or too large to keep (it would be evicted as it is stored): whole.
+                    result = delta.bytes().length < target.bytes().length
+                            && delta.bytes().length <= MAX_DELTA_BYTES / 4 ? Optional.of(delta) : NOT_SMALLER;
+                } catch (Throwable e) { // whatever happens, the loop hears of it and sends whole
                     LOG.error("cannot make the delta from config version {} to {}; sending it whole: {}",
                             base.version(), target.version(), e.toString());
-                    result = NOT_SMALLER;
+                } finally {
+                    Optional<PreparedSnapshot> done = result;
+                    loop.accept(() -> {
+                        computing.remove(key);
+                        keep(key, done);
+                        made.run();
+                    });
                 }
-                Optional<PreparedSnapshot> done = result;
-                loop.accept(() -> {
-                    computing.remove(key);
-                    keep(key, done);
-                    made.run();
-                });
             });
         }
         return null;

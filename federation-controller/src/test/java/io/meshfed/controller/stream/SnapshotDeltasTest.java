@@ -67,6 +67,19 @@ class SnapshotDeltasTest {
         assertThat(deltas.message(small, other)).isSameAs(other);
     }
 
+    /** One too large to keep would be evicted as it is stored, and made again on every ask: it is sent whole. */
+    @Test
+    void aDeltaTooLargeToKeepIsSentWholeAndMadeOnlyOnce() {
+        int large = (int) (SnapshotDeltas.MAX_DELTA_BYTES / 4) + 1024;
+        PreparedSnapshot v1 = snapshot(50, 20, "a".repeat(large));
+        PreparedSnapshot v2 = snapshot(50, 20, "b".repeat(large));
+        deltas.message(v1, v2);
+        runAll();
+        assertThat(deltas.message(v1, v2)).isSameAs(v2);
+        assertThat(worker).as("not made again").isEmpty();
+        assertThat(made.get()).isEqualTo(1);
+    }
+
     @Test
     void theHistoryKeepsTheLatestSnapshotsWithinItsBounds() {
         List<PreparedSnapshot> sent = new ArrayList<>();

@@ -66,7 +66,7 @@ public final class TestSubscriber implements AutoCloseable {
                 } catch (io.meshfed.api.config.ConfigDeltas.Mismatch e) {
                     nacks.add(e.getMessage());
                     send(ConfigRequest.newBuilder().setNack(Nack.newBuilder().setVersion(message.getVersion())
-                            .setNonce(message.getNonce()).setReason(e.getMessage())).build());
+                            .setNonce(message.getNonce()).setReason(e.getMessage()).setDeltaMismatch(true)).build());
                     return;
                 }
                 if (reject.test(snapshot)) {
