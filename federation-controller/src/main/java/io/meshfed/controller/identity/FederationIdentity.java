@@ -39,6 +39,8 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class FederationIdentity {
     public static final String FEDERATION_FILE = "federation.json";
     public static final String KEK_FILE = "kek";
+    /** Held (a file lock) while a data directory is initialised. */
+    public static final String INIT_LOCK_FILE = "init.lock";
     public static final String CA_DIR = "ca";
     public static final String PROVIDED_DIR = io.meshfed.trust.ca.CaBackends.PROVIDED_DIR;
     public static final String PROVIDED_CERT = io.meshfed.trust.ca.CaBackends.PROVIDED_CERT;
@@ -79,6 +81,36 @@ public final class FederationIdentity {
     public static FederationIdentity initialise(Path dataDir, TrustDomain trustDomain, Clock clock) {
         requireNonNull(dataDir, "dataDir");
         requireNonNull(trustDomain, "trustDomain");
+        try {
+            io.meshfed.controller.store.OwnerOnly.directory(dataDir);
+        } catch (IOException e) {
+            throw new CaException("cannot create the data directory " + dataDir + ": " + e.getMessage(), e);
+        }
+        // Replicas that start together on one shared data directory (the Kubernetes HA variant) initialise it one at
+        // a time: the first creates the key and the CA, the others find it initialised. A lock in this process too,
+        // since a file lock is per process.
+        synchronized (FederationIdentity.class) {
+            Path lockFile = dataDir.resolve(INIT_LOCK_FILE);
+            try (java.nio.channels.FileChannel channel = openOwnerOnly(lockFile);
+                    java.nio.channels.FileLock ignored = channel.lock()) {
+                return initialiseLocked(dataDir, trustDomain, clock);
+            } catch (IOException e) {
+                throw new CaException("cannot lock " + lockFile + " to initialise the federation: " + e.getMessage(),
+                        e);
+            }
+        }
+    }
+
+    private static java.nio.channels.FileChannel openOwnerOnly(Path file) throws IOException {
+        try {
+            io.meshfed.controller.store.OwnerOnly.file(file);
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            // another replica made it a moment ago
+        }
+        return java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE);
+    }
+
+    private static FederationIdentity initialiseLocked(Path dataDir, TrustDomain trustDomain, Clock clock) {
         if (isInitialised(dataDir)) {
             FederationIdentity existing = load(dataDir, clock);
             if (!existing.federationTrustDomain.equals(trustDomain)) {
