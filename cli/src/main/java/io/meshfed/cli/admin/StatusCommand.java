@@ -64,10 +64,10 @@ public final class StatusCommand extends AdminCommand {
             sb.append("            ").append(shortfall(p)).append('\n');
         }
         sb.append("subscribers ").append(s.getSubscribersCount()).append("\n\n");
-        Table t = new Table("SUBSCRIBER", "MEMBER", "NETWORK", "ACKED", "SENT", "LAG", "LAST ERROR");
+        Table t = new Table("SUBSCRIBER", "MEMBER", "NETWORK", "ACKED", "SENT", "LAG", "PUSHES", "LAST ERROR");
         for (SubscriberStatus x : s.getSubscribersList()) {
             t.row(x.getSpiffeId(), x.getMember(), x.getNetwork(), x.getAckedVersion(), x.getSentVersion(),
-                    x.getLagMs() + "ms", x.getLastError());
+                    x.getLagMs() + "ms", pushes(x), x.getLastError());
         }
         String clusters = s.getClustersCount() == 0 ? ""
                 : "\n" + ClusterTable.render(s.getClustersList());
@@ -78,5 +78,11 @@ public final class StatusCommand extends AdminCommand {
         String federations = s.getFederationsCount() == 0 ? ""
                 : "\nSPIFFE federations:\n" + FederationCommands.table(s.getFederationsList());
         return sb + t.render() + clusters + consul + rotations + federations;
+    }
+
+    /** How a subscriber's pushes went: deltas and whole snapshots, or whole only when it takes no deltas. */
+    static String pushes(SubscriberStatus x) {
+        return x.getTakesDeltas() ? x.getWholePushes() + " whole, " + x.getDeltaPushes() + " delta"
+                : x.getWholePushes() + " whole (no deltas)";
     }
 }
