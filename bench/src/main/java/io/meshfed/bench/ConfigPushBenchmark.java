@@ -45,9 +45,9 @@ public final class ConfigPushBenchmark {
         System.out.println("subscribers  endpoints  rounds  p50_ms  p99_ms  max_ms  bytes_per_change_per_subscriber");
         for (String n : (args.length > 1 ? args[1] : "10,100,1000").split(",")) {
             if (thin) {
-                pushThin(Integer.parseInt(n), endpoints, rounds, deltas);
+                pushThin(Integer.parseInt(n), endpoints, rounds, deltas).print();
             } else {
-                push(Integer.parseInt(n), endpoints, rounds, deltas);
+                push(Integer.parseInt(n), endpoints, rounds, deltas).print();
             }
         }
     }
@@ -89,7 +89,24 @@ public final class ConfigPushBenchmark {
         }
     }
 
-    static void push(int subscribers, int endpoints, int rounds, boolean deltas) throws Exception {
+    /** One configuration's figures: change to last ACK in ms, and bytes pushed per change per subscriber. */
+    record Result(int subscribers, int endpoints, int rounds, long p50, long p99, long max, long bytesPerChange) {
+        static Result of(int subscribers, int endpoints, long[] millis, long bytesPerChange) {
+            long[] sorted = millis.clone();
+            Arrays.sort(sorted);
+            int rounds = sorted.length;
+            return new Result(subscribers, endpoints, rounds, sorted[rounds / 2],
+                    sorted[Math.min(rounds - 1, (int) Math.ceil(rounds * 0.99) - 1)], sorted[rounds - 1],
+                    bytesPerChange);
+        }
+
+        void print() {
+            System.out.printf("%11d  %9d  %6d  %6d  %6d  %6d  %d%n", subscribers, endpoints, rounds, p50, p99, max,
+                    bytesPerChange);
+        }
+    }
+
+    static Result push(int subscribers, int endpoints, int rounds, boolean deltas) throws Exception {
         Path dir = Files.createTempDirectory("meshfed-bench-push");
         try (TestFederation f = federation(dir, endpoints)) {
             List<TestSubscriber> subs = new ArrayList<>();
@@ -102,7 +119,7 @@ public final class ConfigPushBenchmark {
                 s.awaitSnapshot(x -> x.getServicesCount() > 0, Duration.ofMinutes(5));
             }
             long[] millis = new long[rounds];
-            int perAgent = endpoints / Math.max(1, endpoints / 1000);
+            int perAgent = endpoints / Math.max(1, endpoints / 250); // as federation() reported them
             long bytesBefore = subs.stream().mapToLong(ConfigPushBenchmark::bytes).sum();
             for (int r = 0; r < rounds; r++) {
                 String[] before = subs.stream().map(s -> s.latest().getVersion()).toArray(String[]::new);
@@ -118,8 +135,8 @@ public final class ConfigPushBenchmark {
             }
             long perChange = (subs.stream().mapToLong(ConfigPushBenchmark::bytes).sum() - bytesBefore)
                     / ((long) rounds * subscribers);
-            print(subscribers, endpoints, rounds, millis, perChange);
             subs.forEach(TestSubscriber::close);
+            return Result.of(subscribers, endpoints, millis, perChange);
         }
     }
 
@@ -127,14 +144,7 @@ public final class ConfigPushBenchmark {
         return s.messages().stream().mapToLong(io.meshfed.api.v1.ConfigSnapshot::getSerializedSize).sum();
     }
 
-    private static void print(int subscribers, int endpoints, int rounds, long[] millis, long bytesPerChange) {
-        Arrays.sort(millis);
-        System.out.printf("%11d  %9d  %6d  %6d  %6d  %6d  %d%n", subscribers, endpoints, rounds,
-                millis[rounds / 2], millis[Math.min(rounds - 1, (int) Math.ceil(rounds * 0.99) - 1)],
-                millis[rounds - 1], bytesPerChange);
-    }
-
-    static void pushThin(int subscribers, int endpoints, int rounds, boolean deltas) throws Exception {
+    static Result pushThin(int subscribers, int endpoints, int rounds, boolean deltas) throws Exception {
         Path dir = Files.createTempDirectory("meshfed-bench-push");
         try (TestFederation f = federation(dir, endpoints)) {
             List<ThinSubscriber> subs = new ArrayList<>();
@@ -146,7 +156,7 @@ public final class ConfigPushBenchmark {
                 await(() -> !s.version().isEmpty());
             }
             long[] millis = new long[rounds];
-            int perAgent = endpoints / Math.max(1, endpoints / 1000);
+            int perAgent = endpoints / Math.max(1, endpoints / 250); // as federation() reported them
             long bytesBefore = subs.stream().mapToLong(ThinSubscriber::bytes).sum();
             for (int r = 0; r < rounds; r++) {
                 String[] before = subs.stream().map(ThinSubscriber::version).toArray(String[]::new);
@@ -166,8 +176,8 @@ public final class ConfigPushBenchmark {
             }
             long perChange = (subs.stream().mapToLong(ThinSubscriber::bytes).sum() - bytesBefore)
                     / ((long) rounds * subscribers);
-            print(subscribers, endpoints, rounds, millis, perChange);
             subs.forEach(ThinSubscriber::close);
+            return Result.of(subscribers, endpoints, millis, perChange);
         }
     }
 

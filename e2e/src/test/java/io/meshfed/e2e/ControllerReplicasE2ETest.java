@@ -111,6 +111,133 @@ class ControllerReplicasE2ETest {
                 + (last == null ? "none" : last[0] + " epoch " + last[1]));
     }
 
+    private Processes.Result ok(String... args) throws Exception {
+        Processes.Result r = meshfed(args);
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        return r;
+    }
+
+    /** A plain HTTP GET of / through an agent's import; the body of a 200 answer, else an exception. */
+    private static String get(String host, int port) throws java.io.IOException {
+        try (java.net.Socket s = new java.net.Socket(host, port)) {
+            s.setSoTimeout(5_000);
+            s.getOutputStream().write(("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            String response = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            int split = response.indexOf("\r\n\r\n");
+            if (!response.startsWith("HTTP/1.1 200") || split < 0) {
+                throw new java.io.IOException("unexpected answer: '" + response + "'");
+            }
+            return response.substring(split + 4);
+        }
+    }
+
+    /**
+     * Three replicas under a federation with gateways and agents as real processes and requests flowing from west
+     * to east all along: SIGKILL of the leader fails no request, a new leader leads within 10 s, and a catalog change
+     * made after the failover reaches the agent and both gateways (a service exported then is reached through them).
+     */
+    @Test
+    void underLoadTheLeadersDeathFailsNoRequestAndAChangeAfterItReachesEverySubscriber() throws Exception {
+        try (TestPostgres postgres = TestPostgres.start()) {
+            String store = postgres.newDatabase().toString();
+            int[] grpc = {Processes.freePort(), Processes.freePort(), Processes.freePort()};
+            String all = "127.0.0.1:" + grpc[0] + ",127.0.0.1:" + grpc[1] + ",127.0.0.1:" + grpc[2];
+            ok("init", "--controller", all, "--data-dir", work.resolve("data").toString(), "--trust-domain",
+                    "acme.mesh");
+            List<Process> replicas = new ArrayList<>();
+            for (int port : grpc) {
+                replicas.add(startReplica(port, all, store));
+            }
+            for (String net : List.of("east", "west")) {
+                ok("network", "create", net);
+                ok("member", "add", net, "--type", "vm", "--network", net);
+            }
+            Path logsDir = Files.createDirectories(work.resolve("logs"));
+            try (VmFleet fleet = new VmFleet(work, logsDir, env(), "127.0.0.1:" + grpc[0])) {
+                int app = VmFleet.freePort("127.0.6.2");
+                fleet.sample("east", "hello.shop", "127.0.6.2", app);
+                String service = "    port: 8080\n    target: 127.0.6.2:" + app + "\n    protocol: http\n"
+                        + "    check:\n      http: /healthz\n";
+                fleet.agent("east", "127.0.6", "shop", List.of("hello.shop", "ledger.shop"),
+                        "services:\n  - name: hello\n" + service + "  - name: ledger\n" + service);
+                fleet.gateway("east", "127.0.6");
+                int hello = VmFleet.freePort("127.0.7.2");
+                int ledger = VmFleet.freePort("127.0.7.2");
+                fleet.agent("west", "127.0.7", "shop", List.of(), "imports:\n"
+                        + "  - service: hello\n    namespace: shop\n    port: 8080\n    listen: 127.0.7.2:" + hello
+                        + "\n  - service: ledger\n    namespace: shop\n    port: 8080\n    listen: 127.0.7.2:" + ledger
+                        + "\n");
+                fleet.gateway("west", "127.0.7");
+                ok("export", "hello.shop", "--to", "west");
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (true) {
+                    try {
+                        assertThat(get("127.0.7.2", hello)).contains("hello from hello.shop in network east");
+                        break;
+                    } catch (java.io.IOException e) {
+                        if (System.nanoTime() > deadline) {
+                            throw new AssertionError("hello.shop never answered through the gateways", e);
+                        }
+                        Thread.sleep(200);
+                    }
+                }
+
+                // Bounded load from west: one request every 20 ms on a new connection, counting every failure.
+                java.util.concurrent.atomic.AtomicInteger served = new java.util.concurrent.atomic.AtomicInteger();
+                List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+                java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+                Thread load = new Thread(() -> {
+                    while (running.get()) {
+                        try {
+                            get("127.0.7.2", hello);
+                            served.incrementAndGet();
+                        } catch (java.io.IOException e) {
+                            failures.add(e.toString());
+                        }
+                        try {
+                            Thread.sleep(20);
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                    }
+                }, "west-load");
+                load.start();
+                Thread.sleep(2_000);
+                String[] first = awaitLeader(l -> true, Duration.ofSeconds(10));
+                Process leader = replicas.stream().filter(p -> p.pid() == pid(first[0])).findFirst().orElseThrow();
+                leader.destroyForcibly();
+                long killed = System.nanoTime();
+                String[] next = awaitLeader(l -> pid(l[0]) != leader.pid(), Duration.ofSeconds(15));
+                Duration failover = Duration.ofNanos(System.nanoTime() - killed);
+                assertThat(failover).as("a new leader within 10 s (lease 3 s)").isLessThan(Duration.ofSeconds(10));
+                assertThat(Long.parseLong(next[1])).isGreaterThan(Long.parseLong(first[1]));
+                Thread.sleep(5_000); // the subscribers of the killed replica move to the others meanwhile
+
+                ok("export", "ledger.shop", "--to", "west");
+                deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                String reached = null;
+                while (reached == null) {
+                    try {
+                        reached = get("127.0.7.2", ledger);
+                    } catch (java.io.IOException e) {
+                        if (System.nanoTime() > deadline) {
+                            throw new AssertionError("ledger.shop, exported after the failover, never answered", e);
+                        }
+                        Thread.sleep(200);
+                    }
+                }
+                running.set(false);
+                load.join(10_000);
+                System.out.println("leader failover under load: " + failover.toMillis() + " ms; " + served.get()
+                        + " requests served, " + failures.size() + " failed");
+                assertThat(reached).contains("hello from hello.shop in network east");
+                assertThat(failures).as("requests failed while the leader died").isEmpty();
+                assertThat(served.get()).isGreaterThan(100);
+            }
+        }
+    }
+
     @Test
     void aKilledLeaderIsReplacedWithin10sAndAPausedOneStepsDownWhenItResumes() throws Exception {
         try (TestPostgres postgres = TestPostgres.start()) {
