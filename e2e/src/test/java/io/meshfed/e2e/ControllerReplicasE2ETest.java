@@ -164,7 +164,7 @@ class ControllerReplicasE2ETest {
                 fleet.gateway("east", "127.0.6");
                 int hello = VmFleet.freePort("127.0.7.2");
                 int ledger = VmFleet.freePort("127.0.7.2");
-                fleet.agent("west", "127.0.7", "shop", List.of(), "imports:\n"
+                fleet.agent("west", "127.0.7", "shop", List.of("client.shop"), "imports:\n"
                         + "  - service: hello\n    namespace: shop\n    port: 8080\n    listen: 127.0.7.2:" + hello
                         + "\n  - service: ledger\n    namespace: shop\n    port: 8080\n    listen: 127.0.7.2:" + ledger
                         + "\n");
