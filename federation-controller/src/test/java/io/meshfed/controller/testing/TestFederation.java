@@ -207,6 +207,7 @@ public final class TestFederation implements AutoCloseable {
         return track(NettyChannelBuilder.forAddress(address())
                 .sslContext(GrpcSslContexts.configure(SpiffeTls.nettyClientBuilder(provider, trust,
                         new SpiffeKeyManager(credentials)), provider.netty()).build())
+                .maxInboundMessageSize(64 * 1024 * 1024) // as nodes take snapshots (ControllerChannels)
                 .build());
     }
 
