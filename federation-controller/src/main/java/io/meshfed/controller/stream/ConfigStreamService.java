@@ -584,7 +584,13 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
                 offerCurrent(s);
             }
             CatalogView refreshed = view;
-            viewListeners.forEach(l -> l.accept(refreshed));
+            for (java.util.function.Consumer<CatalogView> l : viewListeners) {
+                try {
+                    l.accept(refreshed);
+                } catch (RuntimeException e) { // one listener's failure must not keep the view from the others
+                    LOG.error("a catalog view listener failed at revision {}", refreshed.revision(), e);
+                }
+            }
         }
         if (changedWhileLoading) {
             changedWhileLoading = false;

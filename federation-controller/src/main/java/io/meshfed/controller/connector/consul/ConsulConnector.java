@@ -146,6 +146,9 @@ final class ConsulConnector implements MemberConnectors.Connector {
             if (publisher != null) {
                 publisher.forget();
                 appliedImports = null;
+                // From the store itself, not only the config streams' latest view: a view this connector missed
+                // must not keep an ended import registered.
+                latestView = null;
                 requestPublish(Duration.ZERO);
             }
         }, PUBLISH_REFRESH, PUBLISH_REFRESH);
@@ -363,6 +366,8 @@ final class ConsulConnector implements MemberConnectors.Connector {
             publishError = now;
             if (outcome.changes() > 0) {
                 metrics.member(record.name(), TYPE, "imports_published");
+                LOG.info("consul member {}: {} registration change(s) on node {}", record.name(), outcome.changes(),
+                        publisher.node());
             }
             if (!outcome.refused().isEmpty()) {
                 metrics.member(record.name(), TYPE, "publish_error");

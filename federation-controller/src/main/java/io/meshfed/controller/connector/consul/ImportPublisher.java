@@ -31,6 +31,11 @@ final class ImportPublisher {
     private final String member;
     /** ID to what is registered; null until read from Consul. */
     private Map<String, PublishedImports.Registration> applied;
+    /**
+     * IDs this publisher registered and has not removed since: kept through {@link #forget()}, so that a read of
+     * Consul that misses one (it has been seen to) cannot leave an ended import registered.
+     */
+    private final Set<String> registeredHere = new HashSet<>();
     private String nodeAddress;
 
     /** What an apply did: writes and removals made, and per Consul name why it is not published. */
@@ -96,6 +101,7 @@ final class ImportPublisher {
                 }
                 register(d, gatewayHost);
                 applied.put(d.id(), d);
+                registeredHere.add(d.id());
                 wanted.add(d.id());
                 changes++;
             } catch (RuntimeException e) {
@@ -105,13 +111,16 @@ final class ImportPublisher {
                 }
             }
         }
-        for (String id : List.copyOf(applied.keySet())) {
+        Set<String> held = new java.util.TreeSet<>(applied.keySet());
+        held.addAll(registeredHere);
+        for (String id : held) {
             if (!wanted.contains(id)) {
+                PublishedImports.Registration was = applied.get(id);
                 try {
                     deregister(id);
                     changes++;
                 } catch (RuntimeException e) {
-                    refused.put(applied.get(id).name(), "deregistering " + id + ": "
+                    refused.put(was == null ? id : was.name(), "deregistering " + id + ": "
                             + ConsulCatalogWatch.reason(e));
                 }
             }
@@ -158,8 +167,15 @@ final class ImportPublisher {
         r.setDatacenter(datacenter);
         r.setNode(node);
         r.setServiceId(id);
-        client.catalogDeregister(r, token);
+        try {
+            client.catalogDeregister(r, token);
+        } catch (com.ecwid.consul.v1.OperationException e) {
+            if (e.getStatusCode() != 404) {
+                throw e;
+            } // gone already
+        }
         applied.remove(id);
+        registeredHere.remove(id);
     }
 
     /** Whether the datacenter has instances of {@code name} on nodes other than meshfed's own. */
