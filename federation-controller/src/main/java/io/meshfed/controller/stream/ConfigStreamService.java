@@ -64,6 +64,11 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
     private final Map<Long, Subscriber> subscribers = new LinkedHashMap<>();
     /** The snapshots built from {@code view}, by {@link #key}. */
     private Map<String, PreparedSnapshot> snapshotCache = new HashMap<>();
+    /**
+     * The snapshots of the view before {@code view}, by key: the base of most subscribers' next delta, found here
+     * whatever the history's byte bound (at 100,000 endpoints a few keys' snapshots are over it).
+     */
+    private Map<String, PreparedSnapshot> previousSnapshots = new HashMap<>();
     /** Keys whose snapshot is being built on the worker, with the revision of the view it is built from. */
     private final Map<String, Long> building = new HashMap<>();
     private final List<java.util.function.Consumer<CatalogView>> viewListeners =
@@ -432,9 +437,11 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
         if (version.isEmpty()) {
             return null;
         }
-        PreparedSnapshot current = snapshotCache.get(key);
-        if (current != null && current.version().equals(version)) {
-            return current;
+        for (Map<String, PreparedSnapshot> generation : List.of(snapshotCache, previousSnapshots)) {
+            PreparedSnapshot s = generation.get(key);
+            if (s != null && s.version().equals(version)) {
+                return s;
+            }
         }
         return deltas.remembered(key, version).orElse(null);
     }
@@ -577,6 +584,7 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
         loading = false;
         if (loaded != null && loaded.view().revision() >= view.revision()) {
             view = loaded.view();
+            previousSnapshots = snapshotCache;
             snapshotCache = new HashMap<>(loaded.snapshots());
             loaded.snapshots().forEach(deltas::remember);
             building.clear(); // builds still running are of an older view and are dropped when they return
