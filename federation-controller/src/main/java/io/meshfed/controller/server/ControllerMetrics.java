@@ -97,12 +97,16 @@ public final class ControllerMetrics {
     /** A push went out: {@code kind} "whole" or "delta", of {@code bytes} (without the per-push nonce). */
     public void pushed(String kind, long bytes) {
         pushes.increment();
-        Counter.builder("meshfed.config.push").baseUnit("bytes").tag("kind", kind)
-                .description("Bytes of config pushed to subscribers, whole snapshots and deltas").register(registry)
+        // Built once per kind, not a builder and a registry lookup on every push.
+        pushBytes.computeIfAbsent(kind, k -> Counter.builder("meshfed.config.push").baseUnit("bytes").tag("kind", k)
+                .description("Bytes of config pushed to subscribers, whole snapshots and deltas").register(registry))
                 .increment(bytes);
-        Counter.builder("meshfed.config.push.messages").tag("kind", kind)
-                .description("Config pushes by kind: whole snapshots and deltas").register(registry).increment();
+        pushMessages.computeIfAbsent(kind, k -> Counter.builder("meshfed.config.push.messages").tag("kind", k)
+                .description("Config pushes by kind: whole snapshots and deltas").register(registry)).increment();
     }
+
+    private final java.util.Map<String, Counter> pushBytes = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Map<String, Counter> pushMessages = new java.util.concurrent.ConcurrentHashMap<>();
 
     public void nacked() {
         nacks.increment();
