@@ -107,12 +107,7 @@ public final class ConfigDeltas {
                     + delta.getBaseVersion() + ", but this subscriber holds version "
                     + (held == null ? "none" : "'" + held.getVersion() + "'"));
         }
-        Map<ServiceRef, ServiceResources> services = perService(held);
-        delta.getRemovedServicesList().forEach(services::remove);
-        for (ServiceResources r : delta.getServicesList()) {
-            services.put(ref(r.getName(), r.getNamespace()), r);
-        }
-        ConfigSnapshot.Builder out = held.toBuilder().clearServices().clearOutbound().clearAuthorization()
+        ConfigSnapshot.Builder out = withServices(held, delta.getServicesList(), delta.getRemovedServicesList())
                 .setMember(received.getMember()).setNetwork(received.getNetwork())
                 .setNonce(received.getNonce()).setSubscriber(received.getSubscriber());
         for (Part part : PARTS) {
@@ -120,6 +115,27 @@ public final class ConfigDeltas {
                 part.copy().accept(received, out);
             }
         }
+        String version = ConfigVersion.of(out.build());
+        if (!version.equals(received.getVersion())) {
+            throw new Mismatch("the delta to version " + received.getVersion() + " gives content of version "
+                    + version);
+        }
+        return out.setVersion(version).build();
+    }
+
+    /**
+     * {@code held} with what it holds for some services replaced (a {@link ServiceResources} without a service,
+     * outbound listeners or authorization takes the service out) and others removed, in the order of a whole snapshot;
+     * its version is still {@code held}'s.
+     */
+    public static ConfigSnapshot.Builder withServices(ConfigSnapshot held, Iterable<ServiceResources> replaced,
+            Iterable<ServiceRef> removed) {
+        Map<ServiceRef, ServiceResources> services = perService(held);
+        removed.forEach(services::remove);
+        for (ServiceResources r : replaced) {
+            services.put(ref(r.getName(), r.getNamespace()), r);
+        }
+        ConfigSnapshot.Builder out = held.toBuilder().clearServices().clearOutbound().clearAuthorization();
         for (ServiceResources r : services.values()) {
             if (r.hasService()) {
                 out.addServices(r.getService());
@@ -129,12 +145,7 @@ public final class ConfigDeltas {
                 out.addAuthorization(r.getAuthorization());
             }
         }
-        String version = ConfigVersion.of(out.build());
-        if (!version.equals(received.getVersion())) {
-            throw new Mismatch("the delta to version " + received.getVersion() + " gives content of version "
-                    + version);
-        }
-        return out.setVersion(version).build();
+        return out;
     }
 
     /** Everything a snapshot holds per service, sorted as snapshots sort services. */

@@ -62,7 +62,7 @@ public final class CatalogView {
     private final Map<String, MemberRecord> members;
     /** Per network, its gateways (see {@link #gateways(String)}). */
     private final Map<String, List<GatewayRecord>> gateways;
-    private final Map<ServiceKey, List<Instance>> services;
+    private final ServiceInstances services;
     private final Map<ServiceKey, ExportRecord> exports;
     /** Per network, its allocations by {@code network/port.name.namespace}. */
     private final Map<String, PortAllocationRecord> ports;
@@ -80,7 +80,7 @@ public final class CatalogView {
     private final Map<String, com.google.protobuf.ByteString> renewTowardRoots;
 
     private CatalogView(long revision, BundleSet bundles, Map<String, NetworkRecord> networks,
-            Map<String, MemberRecord> members, List<GatewayRecord> gateways, Map<ServiceKey, List<Instance>> services,
+            Map<String, MemberRecord> members, List<GatewayRecord> gateways, ServiceInstances services,
             Map<ServiceKey, ExportRecord> exports, Map<String, PortAllocationRecord> ports,
             Map<String, PortShortfallRecord> shortfalls, List<io.meshfed.api.v1.Route> routes, List<String> revoked,
             Map<String, List<PodIdentitiesRecord.Pod>> pods,
@@ -103,10 +103,54 @@ public final class CatalogView {
         this.exports = exports;
         this.ports = ports;
         this.shortfalls = shortfalls;
-        this.localities = localities(services);
+        this.localities = localities(services.services());
+        this.changedFrom = FULL_READ;
+        this.changed = Set.of();
     }
 
-    /** Reads the store once, inside one (read-only) transaction, so the view is consistent. */
+    /** A view with other workloads and everything else of {@code origin}. */
+    private CatalogView(CatalogView origin, long revision, ServiceInstances.Updated update) {
+        this.revision = revision;
+        this.bundles = origin.bundles;
+        this.networks = origin.networks;
+        this.members = origin.members;
+        this.gateways = origin.gateways;
+        this.services = update.instances();
+        this.exports = origin.exports;
+        this.ports = origin.ports;
+        this.shortfalls = origin.shortfalls;
+        this.localities = localities(services.services());
+        this.routes = origin.routes;
+        this.revoked = origin.revoked;
+        this.pods = origin.pods;
+        this.callerRules = origin.callerRules;
+        this.allowedTrustDomains = origin.allowedTrustDomains;
+        this.renewTowardRoots = origin.renewTowardRoots;
+        boolean sameLocalities = localities.equals(origin.localities);
+        this.changedFrom = sameLocalities ? origin.revision : FULL_READ;
+        this.changed = sameLocalities ? update.changed() : Set.of();
+    }
+
+    /** The kinds whose changes alter no view (renewed every second, or never read here). */
+    private static final Set<String> UNREAD_KINDS = Set.of(Kind.LEASE.storeName(), Kind.REPLICA.storeName(),
+            Kind.CONNECTOR_STATUS.storeName(), Kind.JOIN_TOKEN.storeName());
+    /** At most this many changes are applied to a view; more are read afresh. */
+    static final int MAX_CHANGES = 1_000;
+    private static final long FULL_READ = -1;
+
+    /**
+     * The revision of the view this one was made from by {@link #next} when only workloads changed in between and no
+     * network's locality moved (then only the services in {@link #changedServices} differ from it); -1 for a view
+     * read whole.
+     */
+    private final long changedFrom;
+    private final Set<ServiceKey> changed;
+
+    /**
+     * Reads the store once, inside one (read-only) transaction, so the view is consistent.
+     *
+     * @see #next
+     */
     public static CatalogView load(Store store, TrustState trust) {
         return store.transact(tx -> read(tx, trust));
     }
@@ -116,18 +160,7 @@ public final class CatalogView {
                 NetworkRecord::name);
         Map<String, MemberRecord> members = byName(Records.list(r, Kind.MEMBER, MemberRecord.class),
                 MemberRecord::name);
-        Map<ServiceKey, List<Instance>> services = new TreeMap<>();
-        for (WorkloadSetRecord set : Records.list(r, Kind.WORKLOADS, WorkloadSetRecord.class)) {
-            for (WorkloadSetRecord.Workload w : set.workloads()) {
-                services.computeIfAbsent(new ServiceKey(w.service(), w.namespace()), k -> new ArrayList<>())
-                        .add(new Instance(w.service(), w.namespace(), set.member(), set.network(), w.address(),
-                                w.port(), w.healthy(), w.locality() == null ? "" : w.locality(),
-                                w.inbound() == null ? "" : w.inbound(), set.agent(), w.weight()));
-            }
-        }
-        Comparator<Instance> order = Comparator.comparing(Instance::network).thenComparing(Instance::address)
-                .thenComparingInt(Instance::port);
-        services.replaceAll((k, v) -> v.stream().sorted(order).toList());
+        ServiceInstances services = ServiceInstances.of(r.list(Kind.WORKLOADS.storeName()));
         Map<ServiceKey, ExportRecord> exports = new TreeMap<>();
         for (ExportRecord e : Records.list(r, Kind.EXPORT, ExportRecord.class)) {
             exports.put(new ServiceKey(e.service(), e.namespace()), e);
@@ -145,6 +178,48 @@ public final class CatalogView {
                         .map(io.meshfed.controller.model.IdentityRecord::spiffeId).sorted().toList(),
                 pods(r, members), io.meshfed.controller.authz.CallerPolicyOperations.policies(r),
                 trust.renewTowardRoots(r));
+    }
+
+    /**
+     * The view of the store now: this one with the workload sets that changed since replaced, when only workload
+     * sets (or kinds no view reads) changed, and at most {@link #MAX_CHANGES}; else the store read whole. Either way
+     * it equals what {@link #load} gives at its revision.
+     */
+    public CatalogView next(Store store, TrustState trust) {
+        List<io.meshfed.controller.store.Change> changes;
+        try {
+            changes = store.changesSince(revision, MAX_CHANGES + 1);
+        } catch (io.meshfed.controller.store.CompactedException e) {
+            return load(store, trust);
+        }
+        if (changes.size() > MAX_CHANGES) {
+            return load(store, trust);
+        }
+        Map<String, WorkloadSetRecord> sets = new TreeMap<>();
+        for (io.meshfed.controller.store.Change c : changes) {
+            if (c.kind().equals(Kind.WORKLOADS.storeName())) {
+                sets.put(c.name(), c.op() == io.meshfed.controller.store.Change.Op.DELETE ? null
+                        : Records.fromJson(new io.meshfed.controller.store.Resource(c.kind(), c.name(), c.json(),
+                                c.revision(), 0), WorkloadSetRecord.class));
+            } else if (!UNREAD_KINDS.contains(c.kind())) {
+                return load(store, trust);
+            }
+        }
+        long to = changes.isEmpty() ? revision : changes.get(changes.size() - 1).revision();
+        return new CatalogView(this, to, services.with(sets));
+    }
+
+    /**
+     * The revision of the view this one was made from with only {@link #changedServices()} different, or -1 when it
+     * was read whole (then anything may differ from any earlier view).
+     */
+    public long changedFrom() {
+        return changedFrom;
+    }
+
+    /** The services whose instances differ from those of the view at {@link #changedFrom()}. */
+    public Set<ServiceKey> changedServices() {
+        return changed;
     }
 
     /** The stored pods of each Kubernetes member that exists, sorted by address. */
@@ -237,7 +312,7 @@ public final class CatalogView {
     }
 
     public Map<ServiceKey, List<Instance>> services() {
-        return services;
+        return services.services();
     }
 
     public ExportRecord export(ServiceKey key) {

@@ -10,6 +10,7 @@ import io.meshfed.api.v1.NetworkEndpoints;
 import io.meshfed.api.v1.NetworkGateway;
 import io.meshfed.api.v1.OutboundListener;
 import io.meshfed.api.v1.Service;
+import io.meshfed.api.v1.ServiceResources;
 import io.meshfed.controller.catalog.CatalogView.Instance;
 import io.meshfed.controller.catalog.CatalogView.ServiceKey;
 import io.meshfed.controller.model.ExportRecord;
@@ -59,18 +60,14 @@ public final class SnapshotBuilder {
             snapshot.setSvidIssuerRoot(view.renewTowardRoot(own.trustDomain()));
         }
         for (Map.Entry<ServiceKey, List<Instance>> e : view.services().entrySet()) {
-            ServiceKey key = e.getKey();
-            ExportRecord export = view.export(key);
-            boolean exportedHere = export != null && export.exportedTo(member);
-            boolean allowedHere = view.allowRuleNamesMember(key, member); // an admin's allow covers every instance
-            List<Instance> visible = e.getValue().stream().filter(i -> i.member().equals(member) || allowedHere
-                    || (exportedHere && export.covers(i.member()))).toList();
-            Service service = service(view, key, visible, network, export);
-            if (service.getNetworksCount() > 0) {
-                snapshot.addServices(service);
-                addOutbound(snapshot, view, key, service, network);
+            ServiceResources r = resources(view, e.getKey(), e.getValue(), member, network);
+            if (r.hasService()) {
+                snapshot.addServices(r.getService());
             }
-            addAuthorization(snapshot, view, key, e.getValue(), member, network, export);
+            snapshot.addAllOutbound(r.getOutboundList());
+            if (r.hasAuthorization()) {
+                snapshot.addAuthorization(r.getAuthorization());
+            }
         }
         new TreeMap<>(view.networks()).keySet().forEach(n -> {
             String address = view.gatewayAddress(n);
@@ -86,6 +83,59 @@ public final class SnapshotBuilder {
             snapshot.addAllAttestedSources(AttestedSources.of(view, member));
         }
         return snapshot.setVersion(io.meshfed.api.config.ConfigVersion.of(snapshot.build())).build();
+    }
+
+    /**
+     * The snapshot {@link #build} gives for {@code view}, made from {@code previous}, the snapshot of the same member,
+     * network and audience built from the view at {@code view.changedFrom()}: only the services that changed since
+     * are computed again. Falls back to {@link #build} when {@code previous} is of another view.
+     *
+     * @param previousRevision the revision of the view {@code previous} was built from
+     */
+    public static ConfigSnapshot rebuild(ConfigSnapshot previous, long previousRevision, CatalogView view,
+            String member, String network, SnapshotAudience audience) {
+        if (view.changedFrom() < 0 || view.changedFrom() != previousRevision || !previous.getMember().equals(member)
+                || !previous.getNetwork().equals(network)) {
+            return build(view, member, network, audience);
+        }
+        List<ServiceResources> replaced = new ArrayList<>();
+        List<io.meshfed.api.v1.ServiceRef> removed = new ArrayList<>();
+        for (ServiceKey key : view.changedServices()) {
+            List<Instance> instances = view.services().get(key);
+            if (instances == null) {
+                removed.add(io.meshfed.api.v1.ServiceRef.newBuilder().setName(key.name())
+                        .setNamespace(key.namespace()).build());
+            } else {
+                replaced.add(resources(view, key, instances, member, network));
+            }
+        }
+        ConfigSnapshot content = io.meshfed.api.config.ConfigDeltas.withServices(previous, replaced, removed)
+                .clearVersion().clearNonce().clearSubscriber().clearDelta().build();
+        return content.toBuilder().setVersion(io.meshfed.api.config.ConfigVersion.of(content)).build();
+    }
+
+    /**
+     * Everything the snapshot holds for one service: the service with the endpoints the member may see (none: no
+     * service), the outbound listeners for it, and its authorization policy where its instances run here.
+     */
+    private static ServiceResources resources(CatalogView view, ServiceKey key, List<Instance> instances,
+            String member, String network) {
+        ServiceResources.Builder r = ServiceResources.newBuilder().setName(key.name()).setNamespace(key.namespace());
+        ExportRecord export = view.export(key);
+        boolean exportedHere = export != null && export.exportedTo(member);
+        boolean allowedHere = view.allowRuleNamesMember(key, member); // an admin's allow covers every instance
+        List<Instance> visible = instances.stream().filter(i -> i.member().equals(member) || allowedHere
+                || (exportedHere && export.covers(i.member()))).toList();
+        Service service = service(view, key, visible, network, export);
+        if (service.getNetworksCount() > 0) {
+            r.setService(service);
+            r.addAllOutbound(outbound(view, key, service, network));
+        }
+        AuthorizationPolicy authorization = authorization(view, key, instances, member, network, export);
+        if (authorization != null) {
+            r.setAuthorization(authorization);
+        }
+        return r.build();
     }
 
     /**
@@ -157,18 +207,20 @@ public final class SnapshotBuilder {
     }
 
     /** The listen ports the subscriber's network holds for the service's ports that only other networks serve. */
-    private static void addOutbound(ConfigSnapshot.Builder snapshot, CatalogView view, ServiceKey key,
-            Service service, String network) {
+    private static List<OutboundListener> outbound(CatalogView view, ServiceKey key, Service service,
+            String network) {
+        List<OutboundListener> out = new ArrayList<>();
         TreeSet<Integer> remotePorts = new TreeSet<>();
         service.getNetworksList().stream().filter(n -> !n.getLocal())
                 .forEach(n -> n.getRoutesList().forEach(r -> remotePorts.add(r.getPort())));
         for (int port : remotePorts) {
             PortAllocationRecord allocation = view.port(network, key, port);
             if (allocation != null) {
-                snapshot.addOutbound(OutboundListener.newBuilder().setService(key.name())
-                        .setNamespace(key.namespace()).setServicePort(port).setListenPort(allocation.listenPort()));
+                out.add(OutboundListener.newBuilder().setService(key.name()).setNamespace(key.namespace())
+                        .setServicePort(port).setListenPort(allocation.listenPort()).build());
             }
         }
+        return out;
     }
 
     /**
@@ -178,10 +230,10 @@ public final class SnapshotBuilder {
      * workloads and gateway reach its own services). Another member's instance grants nothing: who may call a
      * service is an admin's decision (an export), never what some member reports.
      */
-    private static void addAuthorization(ConfigSnapshot.Builder snapshot, CatalogView view, ServiceKey key,
-            List<Instance> all, String subscriberMember, String network, ExportRecord export) {
+    private static AuthorizationPolicy authorization(CatalogView view, ServiceKey key, List<Instance> all,
+            String subscriberMember, String network, ExportRecord export) {
         if (all.stream().noneMatch(i -> i.network().equals(network))) {
-            return;
+            return null;
         }
         TreeSet<String> allowed = new TreeSet<>();
         for (MemberRecord m : view.members().values()) {
@@ -203,8 +255,7 @@ public final class SnapshotBuilder {
         }
         // The admin's caller policies ride along: the proxies apply deny rules first and add allow rules to the
         // trust domains above (see AuthorizationPolicy.rules).
-        snapshot.addAuthorization(AuthorizationPolicy.newBuilder().setService(key.name())
-                .setNamespace(key.namespace()).addAllAllowedTrustDomains(allowed)
-                .addAllRules(view.callerRules(key)));
+        return AuthorizationPolicy.newBuilder().setService(key.name()).setNamespace(key.namespace())
+                .addAllAllowedTrustDomains(allowed).addAllRules(view.callerRules(key)).build();
     }
 }

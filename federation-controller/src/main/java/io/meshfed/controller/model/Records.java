@@ -14,6 +14,10 @@ public final class Records {
     private static final ObjectMapper MAPPER = new ObjectMapper()
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
+    /** Workload sets are immutable records, read whole far more often than they change. */
+    private static final ParsedRecords<WorkloadSetRecord> WORKLOAD_SETS = new ParsedRecords<>(WorkloadSetRecord.class,
+            200_000);
+
     private Records() {}
 
     public static String toJson(Object record) {
@@ -25,6 +29,13 @@ public final class Records {
     }
 
     public static <T> T fromJson(Resource resource, Class<T> type) {
+        if (type == WorkloadSetRecord.class && resource.kind().equals(Kind.WORKLOADS.storeName())) {
+            return type.cast(WORKLOAD_SETS.parse(resource, r -> parse(r, WorkloadSetRecord.class)));
+        }
+        return parse(resource, type);
+    }
+
+    private static <T> T parse(Resource resource, Class<T> type) {
         try {
             return MAPPER.readValue(resource.json(), type);
         } catch (JsonProcessingException e) {

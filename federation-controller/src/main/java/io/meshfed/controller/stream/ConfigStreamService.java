@@ -547,10 +547,12 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
         for (Subscriber s : subscribers.values()) {
             wanted.put(s.id, new Wanted(s.member, s.audience()));
         }
+        CatalogView from = view;
+        Map<String, PreparedSnapshot> built = new HashMap<>(snapshotCache); // all of the current view
         storeReads.execute(() -> {
             Loaded loaded;
             try {
-                loaded = load(wanted.values());
+                loaded = load(from, built, wanted.values());
             } catch (RuntimeException e) {
                 LOG.error("cannot read the store to refresh config snapshots; keeping the previous ones: {}",
                         e.toString());
@@ -567,13 +569,22 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
     /** A view read on the worker and the snapshots built from it. */
     private record Loaded(CatalogView view, Map<String, PreparedSnapshot> snapshots) {}
 
-    /** On the worker: the store read and every snapshot the current subscribers need. */
-    private Loaded load(java.util.Collection<Wanted> wanted) {
-        CatalogView next = CatalogView.load(store, trust);
+    /**
+     * On the worker: the view of the store now and every snapshot the current subscribers need. When only workloads
+     * changed since {@code from}, the view is {@code from} with the changes applied, and each snapshot already built
+     * from {@code from} is rebuilt for the services that changed only.
+     */
+    private Loaded load(CatalogView from, Map<String, PreparedSnapshot> built, java.util.Collection<Wanted> wanted) {
+        CatalogView next = from.next(store, trust);
         Map<String, PreparedSnapshot> snapshots = new HashMap<>();
         for (Wanted w : wanted) {
             MemberRecord current = next.members().getOrDefault(w.member().name(), w.member());
-            snapshots.computeIfAbsent(key(current, w.audience()), k -> build(next, current, w.audience()));
+            snapshots.computeIfAbsent(key(current, w.audience()), k -> {
+                PreparedSnapshot previous = built.get(k);
+                return previous == null ? build(next, current, w.audience())
+                        : PreparedSnapshot.of(SnapshotBuilder.rebuild(previous.content(), from.revision(), next,
+                                current.name(), current.network(), w.audience().of(current)));
+            });
         }
         return new Loaded(next, snapshots);
     }
