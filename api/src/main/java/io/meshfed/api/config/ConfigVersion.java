@@ -14,10 +14,17 @@ public final class ConfigVersion {
     private ConfigVersion() {}
 
     public static String of(ConfigSnapshot snapshot) {
-        ConfigSnapshot content = snapshot.toBuilder().clearVersion().clearNonce().clearSubscriber().clearDelta()
-                .build();
+        return ofContent(snapshot.toBuilder().clearVersion().clearNonce().clearSubscriber().clearDelta().build()
+                .toByteArray());
+    }
+
+    /**
+     * The version of a snapshot whose content (version, nonce, subscriber and delta blank) serialises to
+     * {@code content}: for a caller that needs those bytes anyway and need not serialise twice.
+     */
+    public static String ofContent(byte[] content) {
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(content.toByteArray());
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(content);
             return HexFormat.of().formatHex(digest, 0, 12);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);

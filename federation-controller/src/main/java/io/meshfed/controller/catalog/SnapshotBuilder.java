@@ -48,6 +48,13 @@ public final class SnapshotBuilder {
      * the routes; an east-west gateway's the pods of its own member that it may attest.
      */
     public static ConfigSnapshot build(CatalogView view, String member, String network, SnapshotAudience audience) {
+        ConfigSnapshot content = content(view, member, network, audience);
+        return content.toBuilder().setVersion(io.meshfed.api.config.ConfigVersion.of(content)).build();
+    }
+
+    /** As {@link #build(CatalogView, String, String, SnapshotAudience)}, without its version. */
+    public static ConfigSnapshot content(CatalogView view, String member, String network,
+            SnapshotAudience audience) {
         boolean edge = audience == SnapshotAudience.EDGE_GATEWAY;
         ConfigSnapshot.Builder snapshot = ConfigSnapshot.newBuilder()
                 .setMember(member)
@@ -82,7 +89,7 @@ public final class SnapshotBuilder {
         if (audience == SnapshotAudience.EAST_WEST_GATEWAY) {
             snapshot.addAllAttestedSources(AttestedSources.of(view, member));
         }
-        return snapshot.setVersion(io.meshfed.api.config.ConfigVersion.of(snapshot.build())).build();
+        return snapshot.build();
     }
 
     /**
@@ -94,9 +101,16 @@ public final class SnapshotBuilder {
      */
     public static ConfigSnapshot rebuild(ConfigSnapshot previous, long previousRevision, CatalogView view,
             String member, String network, SnapshotAudience audience) {
+        ConfigSnapshot content = rebuiltContent(previous, previousRevision, view, member, network, audience);
+        return content.toBuilder().setVersion(io.meshfed.api.config.ConfigVersion.of(content)).build();
+    }
+
+    /** As {@link #rebuild}, without its version. */
+    public static ConfigSnapshot rebuiltContent(ConfigSnapshot previous, long previousRevision, CatalogView view,
+            String member, String network, SnapshotAudience audience) {
         if (view.changedFrom() < 0 || view.changedFrom() != previousRevision || !previous.getMember().equals(member)
                 || !previous.getNetwork().equals(network)) {
-            return build(view, member, network, audience);
+            return content(view, member, network, audience);
         }
         List<ServiceResources> replaced = new ArrayList<>();
         List<io.meshfed.api.v1.ServiceRef> removed = new ArrayList<>();
@@ -109,9 +123,8 @@ public final class SnapshotBuilder {
                 replaced.add(resources(view, key, instances, member, network));
             }
         }
-        ConfigSnapshot content = io.meshfed.api.config.ConfigDeltas.withServices(previous, replaced, removed)
-                .clearVersion().clearNonce().clearSubscriber().clearDelta().build();
-        return content.toBuilder().setVersion(io.meshfed.api.config.ConfigVersion.of(content)).build();
+        return io.meshfed.api.config.ConfigDeltas.withServices(previous, replaced, removed).clearVersion().clearNonce()
+                .clearSubscriber().clearDelta().build();
     }
 
     /**

@@ -473,7 +473,7 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
      * leaves them out (no push to agents on a route or pod change).
      */
     private static PreparedSnapshot build(CatalogView view, MemberRecord member, SnapshotAudience audience) {
-        return PreparedSnapshot.of(SnapshotBuilder.build(view, member.name(), member.network(),
+        return PreparedSnapshot.versioned(SnapshotBuilder.content(view, member.name(), member.network(),
                 audience.of(member)));
     }
 
@@ -582,8 +582,8 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
             snapshots.computeIfAbsent(key(current, w.audience()), k -> {
                 PreparedSnapshot previous = built.get(k);
                 return previous == null ? build(next, current, w.audience())
-                        : PreparedSnapshot.of(SnapshotBuilder.rebuild(previous.content(), from.revision(), next,
-                                current.name(), current.network(), w.audience().of(current)));
+                        : PreparedSnapshot.versioned(SnapshotBuilder.rebuiltContent(previous.content(),
+                                from.revision(), next, current.name(), current.network(), w.audience().of(current)));
             });
         }
         return new Loaded(next, snapshots);

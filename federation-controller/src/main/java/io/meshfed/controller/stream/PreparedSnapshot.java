@@ -18,6 +18,19 @@ record PreparedSnapshot(ConfigSnapshot content, byte[] bytes) {
         return new PreparedSnapshot(content, content.toByteArray());
     }
 
+    /**
+     * The snapshot of {@code unversioned} (version, nonce, subscriber and delta blank) with its version, serialised
+     * once: the version is the hash of those bytes, and its field follows them (a parser merges it in).
+     */
+    static PreparedSnapshot versioned(ConfigSnapshot unversioned) {
+        byte[] content = unversioned.toByteArray();
+        String version = io.meshfed.api.config.ConfigVersion.ofContent(content);
+        byte[] tail = ConfigSnapshot.newBuilder().setVersion(version).build().toByteArray();
+        byte[] bytes = java.util.Arrays.copyOf(content, content.length + tail.length);
+        System.arraycopy(tail, 0, bytes, content.length, tail.length);
+        return new PreparedSnapshot(unversioned.toBuilder().setVersion(version).build(), bytes);
+    }
+
     String version() {
         return content.getVersion();
     }
