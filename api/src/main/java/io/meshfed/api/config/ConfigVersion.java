@@ -23,8 +23,15 @@ public final class ConfigVersion {
      * {@code content}: for a caller that needs those bytes anyway and need not serialise twice.
      */
     public static String ofContent(byte[] content) {
+        return ofContent(content, content.length);
+    }
+
+    /** As {@link #ofContent(byte[])} for the first {@code length} bytes of {@code content}. */
+    public static String ofContent(byte[] content, int length) {
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(content);
+            MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+            sha256.update(content, 0, length);
+            byte[] digest = sha256.digest();
             return HexFormat.of().formatHex(digest, 0, 12);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);

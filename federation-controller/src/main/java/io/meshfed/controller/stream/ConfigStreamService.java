@@ -474,7 +474,7 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
      */
     private static PreparedSnapshot build(CatalogView view, MemberRecord member, SnapshotAudience audience) {
         return PreparedSnapshot.versioned(SnapshotBuilder.content(view, member.name(), member.network(),
-                audience.of(member)));
+                audience.of(member)), null);
     }
 
     /** Offers {@code s} the snapshot of the current view, building it on the worker when it is not cached. */
@@ -583,7 +583,8 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
                 PreparedSnapshot previous = built.get(k);
                 return previous == null ? build(next, current, w.audience())
                         : PreparedSnapshot.versioned(SnapshotBuilder.rebuiltContent(previous.content(),
-                                from.revision(), next, current.name(), current.network(), w.audience().of(current)));
+                                from.revision(), next, current.name(), current.network(), w.audience().of(current)),
+                                previous);
             });
         }
         return new Loaded(next, snapshots);

@@ -13,22 +13,30 @@ import java.io.SequenceInputStream;
  * small per-push message: subscribers parse one ordinary {@link ConfigSnapshot}, and the controller never
  * re-serialises the large part.
  */
-record PreparedSnapshot(ConfigSnapshot content, byte[] bytes) {
+record PreparedSnapshot(ConfigSnapshot content, byte[] bytes, SnapshotBytes.Layout layout) {
+    /** A snapshot (or delta) whose bytes no later snapshot reuses. */
     static PreparedSnapshot of(ConfigSnapshot content) {
-        return new PreparedSnapshot(content, content.toByteArray());
+        return new PreparedSnapshot(content, content.toByteArray(), null);
     }
 
     /**
      * The snapshot of {@code unversioned} (version, nonce, subscriber and delta blank) with its version, serialised
-     * once: the version is the hash of those bytes, and its field follows them (a parser merges it in).
+     * once: the version is the hash of those bytes, and its field follows them (a parser merges it in). The bytes of
+     * every element it shares with {@code earlier} (null: none) are copied from there, not serialised again.
      */
-    static PreparedSnapshot versioned(ConfigSnapshot unversioned) {
-        byte[] content = unversioned.toByteArray();
-        String version = io.meshfed.api.config.ConfigVersion.ofContent(content);
+    static PreparedSnapshot versioned(ConfigSnapshot unversioned, PreparedSnapshot earlier) {
+        int room = ConfigSnapshot.newBuilder().setVersion("0".repeat(24)).build().getSerializedSize();
+        SnapshotBytes.Serialised content = SnapshotBytes.of(unversioned, earlier == null ? null : earlier.layout(),
+                room);
+        int length = content.bytes().length - room;
+        String version = io.meshfed.api.config.ConfigVersion.ofContent(content.bytes(), length);
         byte[] tail = ConfigSnapshot.newBuilder().setVersion(version).build().toByteArray();
-        byte[] bytes = java.util.Arrays.copyOf(content, content.length + tail.length);
-        System.arraycopy(tail, 0, bytes, content.length, tail.length);
-        return new PreparedSnapshot(unversioned.toBuilder().setVersion(version).build(), bytes);
+        if (tail.length != room) {
+            throw new IllegalStateException("a version of " + version.length() + " characters");
+        }
+        System.arraycopy(tail, 0, content.bytes(), length, room);
+        return new PreparedSnapshot(unversioned.toBuilder().setVersion(version).build(), content.bytes(),
+                content.layout());
     }
 
     String version() {

@@ -18,7 +18,7 @@ class PreparedSnapshotTest {
                         .newBuilder().setNetwork("west").setLocal(true).setHealthyEndpoints(1).addEndpoints(Endpoint
                                 .newBuilder().setAddress("10.0.0.1").setPort(8080))))
                 .addRevokedIdentities("spiffe://west.acme.mesh/ns/demo/vm/old").build();
-        PreparedSnapshot prepared = PreparedSnapshot.versioned(content);
+        PreparedSnapshot prepared = PreparedSnapshot.versioned(content, null);
         ConfigSnapshot expected = content.toBuilder().setVersion(ConfigVersion.of(content)).build();
         assertThat(prepared.content()).isEqualTo(expected);
         assertThat(prepared.version()).isEqualTo(ConfigVersion.of(expected)).hasSize(24);
