@@ -18,13 +18,17 @@ import java.util.List;
 /**
  * How long a change takes to reach every subscriber: an agent reports one endpoint's health flip; the time until the
  * last of N subscribers has received (and ACKed) the new snapshot. Real gRPC over mTLS on loopback, the real
- * controller with its SQLite store; subscribers in this JVM. Also the heap the process holds with E endpoints.
+ * controller with its SQLite store (or, with {@code postgres} last, an embedded PostgreSQL server of its own);
+ * subscribers in this JVM. Also the heap the process holds with E endpoints.
  *
  * <pre>java -cp bench/target/benchmarks.jar io.meshfed.bench.ConfigPushBenchmark
- *     push|push-delta|push-full|push-full-delta|heap ...</pre>
+ *     push|push-delta|push-full|push-full-delta SUBSCRIBERS ENDPOINTS ROUNDS [sqlite|postgres]
+ *     heap ENDPOINTS</pre>
  */
 public final class ConfigPushBenchmark {
     private static final int MEMBERS = 10;
+    /** The store the federations of this run use: the embedded SQLite file, unless PostgreSQL was asked for. */
+    private static java.util.function.Supplier<io.meshfed.controller.store.StoreSettings> stores = () -> null;
 
     private ConfigPushBenchmark() {}
 
@@ -38,6 +42,18 @@ public final class ConfigPushBenchmark {
         }
         int endpoints = args.length > 2 ? Integer.parseInt(args[2]) : 5000;
         int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 20;
+        String store = args.length > 4 ? args[4] : "sqlite";
+        if (!store.equals("sqlite") && !store.equals("postgres")) {
+            throw new IllegalArgumentException("store must be sqlite or postgres, not '" + store + "'");
+        }
+        if (store.equals("postgres")) {
+            io.meshfed.controller.testing.TestPostgres postgres = io.meshfed.controller.testing.TestPostgres.start();
+            Runtime.getRuntime().addShutdownHook(new Thread(postgres::close, "bench-postgres-stop"));
+            stores = () -> new io.meshfed.controller.store.StoreSettings(postgres.newDatabase().toString(),
+                    io.meshfed.controller.store.StoreSettings.Password.fromEnvironment("MESHFED_STORE_PASSWORD",
+                            io.meshfed.controller.testing.TestPostgres.PASSWORD));
+        }
+        System.out.println("store: " + store);
         boolean thin = mode.equals("push") || mode.equals("push-delta");
         boolean deltas = mode.endsWith("-delta");
         System.out.println((thin ? "thin subscribers (read version and nonce only)"
@@ -58,8 +74,11 @@ public final class ConfigPushBenchmark {
      * period outlasts the run; each member may hold every service port.
      */
     static TestFederation federation(Path dir, int endpoints) throws Exception {
-        TestFederation f = TestFederation.start(dir, c -> c.withAgentGracePeriod(Duration.ofHours(12))
-                .withMemberPortQuota(900));
+        io.meshfed.controller.store.StoreSettings store = stores.get();
+        TestFederation f = TestFederation.start(dir, c -> {
+            var config = c.withAgentGracePeriod(Duration.ofHours(12)).withMemberPortQuota(900);
+            return store == null ? config : config.withStore(store);
+        });
         var admin = f.admin();
         f.addNetworksAndMembers(2, MEMBERS);
         int agents = Math.max(1, endpoints / 250);
@@ -90,19 +109,22 @@ public final class ConfigPushBenchmark {
     }
 
     /** One configuration's figures: change to last ACK in ms, and bytes pushed per change per subscriber. */
-    record Result(int subscribers, int endpoints, int rounds, long p50, long p99, long max, long bytesPerChange) {
+    record Result(int subscribers, int endpoints, int rounds, long p50, long p99, long max, long bytesPerChange,
+            long[] each) {
         static Result of(int subscribers, int endpoints, long[] millis, long bytesPerChange) {
             long[] sorted = millis.clone();
             Arrays.sort(sorted);
             int rounds = sorted.length;
             return new Result(subscribers, endpoints, rounds, sorted[rounds / 2],
                     sorted[Math.min(rounds - 1, (int) Math.ceil(rounds * 0.99) - 1)], sorted[rounds - 1],
-                    bytesPerChange);
+                    bytesPerChange, millis.clone());
         }
 
+        /** One line of the table, then each round's time in round order (the first runs colder code). */
         void print() {
             System.out.printf("%11d  %9d  %6d  %6d  %6d  %6d  %d%n", subscribers, endpoints, rounds, p50, p99, max,
                     bytesPerChange);
+            System.out.println("  each round (ms): " + Arrays.toString(each));
         }
     }
 

@@ -13,7 +13,10 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -60,7 +63,9 @@ class ControllerReplicasE2ETest {
                 "--http-listen", "127.0.0.1:" + Processes.freePort(), "--advertise-address", advertise,
                 "--store", store).directory(work.toFile()).redirectError(log.toFile());
         builder.environment().putAll(env());
-        builder.environment().put("MESHFED_STORE_PASSWORD", TestPostgres.PASSWORD);
+        if (!store.startsWith("sqlite:")) { // a SQLite store refuses a password it would not use
+            builder.environment().put("MESHFED_STORE_PASSWORD", TestPostgres.PASSWORD);
+        }
         builder.environment().put("MESHFED_LEADER_LEASE_TTL", "3s");
         Process p = builder.start();
         started.add(p);
@@ -190,25 +195,7 @@ class ControllerReplicasE2ETest {
                 }
 
                 // Bounded load from west: one request every 20 ms on a new connection, counting every failure.
-                java.util.concurrent.atomic.AtomicInteger served = new java.util.concurrent.atomic.AtomicInteger();
-                List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
-                java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
-                Thread load = new Thread(() -> {
-                    while (running.get()) {
-                        try {
-                            get("127.0.7.2", hello);
-                            served.incrementAndGet();
-                        } catch (java.io.IOException e) {
-                            failures.add(e.toString());
-                        }
-                        try {
-                            Thread.sleep(20);
-                        } catch (InterruptedException e) {
-                            return;
-                        }
-                    }
-                }, "west-load");
-                load.start();
+                Load load = new Load(hello);
                 Thread.sleep(2_000);
                 String[] first = awaitLeader(l -> true, Duration.ofSeconds(10));
                 Process leader = replicas.stream().filter(p -> p.pid() == pid(first[0])).findFirst().orElseThrow();
@@ -223,8 +210,8 @@ class ControllerReplicasE2ETest {
                 ok("export", "ledger.shop", "--to", "west");
                 String reached = awaitAnswer(ledger, "ledger.shop, exported after the failover");
                 assertThat(reached).contains("hello from hello.shop in network east");
-                assertThat(failures).as("requests failed while the leader died").isEmpty();
-                int servedBeforeRestart = served.get();
+                assertThat(load.failures()).as("requests failed while the leader died").isEmpty();
+                int servedBeforeRestart = load.served();
 
                 // PostgreSQL goes down for 5 s under the same load, then comes back on its data.
                 postgres.stop();
@@ -240,13 +227,11 @@ class ControllerReplicasE2ETest {
                 ok("export", "audit.shop", "--to", "west");
                 awaitAnswer(audit, "audit.shop, exported after the database restart");
                 Thread.sleep(3_000); // requests keep flowing after the catalog change too
-                running.set(false);
-                load.join(10_000);
+                load.close();
                 System.out.println("leader failover under load: " + failover.toMillis() + " ms; database restart"
-                        + " (5 s down), leader " + after[0] + " epoch " + after[1] + " after it; " + served.get()
-                        + " requests served, " + failures.size() + " failed");
-                assertThat(failures).as("requests failed while PostgreSQL restarted").isEmpty();
-                assertThat(served.get()).isGreaterThan(servedBeforeRestart + 100);
+                        + " (5 s down), leader " + after[0] + " epoch " + after[1] + " after it; " + load.summary());
+                assertThat(load.failures()).as("requests failed while PostgreSQL restarted").isEmpty();
+                assertThat(load.served()).isGreaterThan(servedBeforeRestart + 100);
             }
         }
     }
@@ -320,5 +305,180 @@ class ControllerReplicasE2ETest {
             assertThat(pausedText.indexOf("is the leader now", pausedText.indexOf("lost the leader lease")))
                     .as("it did not lead again").isEqualTo(-1);
         }
+    }
+
+    /**
+     * A federation on the embedded SQLite store, with gateways, agents and requests from west to east flowing, moves
+     * to PostgreSQL as the README tells an operator to: stop the controller, {@code meshfed controller migrate}, start
+     * it with {@code --store}. No request fails meanwhile (the data path runs on its cached config), a second
+     * migration into the now non-empty database is refused with its reason, the export made before is still there,
+     * and one made after the move reaches both gateways.
+     */
+    @Test
+    void aRunningSqliteFederationMovesToPostgresqlWithoutFailingARequest() throws Exception {
+        try (TestPostgres postgres = TestPostgres.start()) {
+            String target = postgres.newDatabase().toString();
+            int grpc = Processes.freePort();
+            String address = "127.0.0.1:" + grpc;
+            String sqlite = "sqlite:" + work.resolve("data").resolve("state.db");
+            ok("init", "--controller", address, "--data-dir", work.resolve("data").toString(), "--trust-domain",
+                    "acme.mesh");
+            Process controller = startReplica(grpc, address, sqlite);
+            for (String net : List.of("east", "west")) {
+                ok("network", "create", net);
+                ok("member", "add", net, "--type", "vm", "--network", net);
+            }
+            Path logsDir = Files.createDirectories(work.resolve("logs"));
+            try (VmFleet fleet = new VmFleet(work, logsDir, env(), address)) {
+                int app = VmFleet.freePort("127.0.6.2");
+                fleet.sample("east", "hello.shop", "127.0.6.2", app);
+                String service = "    port: 8080\n    target: 127.0.6.2:" + app + "\n    protocol: http\n"
+                        + "    check:\n      http: /healthz\n";
+                fleet.agent("east", "127.0.6", "shop", List.of("hello.shop", "ledger.shop"),
+                        "services:\n  - name: hello\n" + service + "  - name: ledger\n" + service);
+                fleet.gateway("east", "127.0.6");
+                int hello = VmFleet.freePort("127.0.7.2");
+                int ledger = VmFleet.freePort("127.0.7.2");
+                fleet.agent("west", "127.0.7", "shop", List.of("client.shop"), "imports:\n"
+                        + "  - service: hello\n    namespace: shop\n    port: 8080\n    listen: 127.0.7.2:" + hello
+                        + "\n  - service: ledger\n    namespace: shop\n    port: 8080\n    listen: 127.0.7.2:" + ledger
+                        + "\n");
+                fleet.gateway("west", "127.0.7");
+                ok("export", "hello.shop", "--to", "west");
+                awaitAnswer(hello, "hello.shop");
+                try (Load load = new Load(hello)) {
+                    Thread.sleep(1_000);
+                    controller.destroy(); // SIGTERM: the controller stops cleanly, as an operator stops it
+                    assertThat(controller.waitFor(30, TimeUnit.SECONDS)).as("the controller stopped").isTrue();
+                    Processes.Result migrated = meshfedWithPassword("controller", "migrate", "--from", sqlite, "--to",
+                            target);
+                    assertThat(migrated.exitCode()).as(migrated.toString()).isZero();
+                    assertThat(migrated.stdout()).contains("read back and compared");
+                    Processes.Result again = meshfedWithPassword("controller", "migrate", "--from", sqlite, "--to",
+                            target);
+                    assertThat(again.exitCode()).as(again.toString()).isNotZero();
+                    assertThat(again.stdout() + again.stderr()).containsIgnoringCase("not empty");
+                    startReplica(grpc, address, target);
+                    String catalog = ok("services").stdout();
+                    assertThat(catalog.lines().anyMatch(l -> l.matches("hello\\.shop\\s+east\\s+west\\s.*")))
+                            .as("hello.shop exported to west after the move:%n%s", catalog).isTrue();
+                    ok("export", "ledger.shop", "--to", "west");
+                    assertThat(awaitAnswer(ledger, "ledger.shop, exported after the move"))
+                            .contains("hello from hello.shop in network east");
+                    Thread.sleep(2_000);
+                    System.out.println("SQLite to PostgreSQL under load: " + load.summary());
+                    assertThat(load.failures()).as("requests failed during the move").isEmpty();
+                    assertThat(load.served()).isGreaterThan(50);
+                }
+            }
+        }
+    }
+
+    /** The CLI with the PostgreSQL password in the environment, as the README has the operator give it. */
+    private Processes.Result meshfedWithPassword(String... args) throws Exception {
+        List<String> command = new ArrayList<>();
+        command.add(Processes.root().resolve("meshfed").toString());
+        command.addAll(List.of(args));
+        Map<String, String> environment = new HashMap<>(env());
+        environment.put("MESHFED_STORE_PASSWORD", TestPostgres.PASSWORD);
+        return Processes.run(work, Duration.ofMinutes(5), command, environment);
+    }
+
+    /** Requests from west every 20 ms on a new connection, counting every failure, until closed. */
+    private static final class Load implements AutoCloseable {
+        private final AtomicInteger served = new AtomicInteger();
+        private final List<String> failures = new CopyOnWriteArrayList<>();
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        private final Thread thread;
+
+        Load(int port) {
+            thread = new Thread(() -> {
+                while (running.get()) {
+                    try {
+                        get("127.0.7.2", port);
+                        served.incrementAndGet();
+                    } catch (java.io.IOException e) {
+                        failures.add(e.toString());
+                    }
+                    try {
+                        Thread.sleep(20);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }, "west-load");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        int served() {
+            return served.get();
+        }
+
+        List<String> failures() {
+            return failures;
+        }
+
+        String summary() {
+            return served.get() + " requests served, " + failures.size() + " failed";
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            running.set(false);
+            thread.join(10_000);
+        }
+    }
+
+    /**
+     * Failover time as a distribution: SIGKILL of the leader of two replicas, again and again (a new replica takes
+     * the killed one's place each time), timed from the kill to the survivor's log line that it leads (polled every
+     * 20 ms; lease 3 s). {@code -Dmeshfed.failover.kills=10} for the benchmark (bench/failover/run.sh); every kill
+     * must give a new leader, of the next epoch, within 10 s.
+     */
+    @Test
+    void everyKillOfTheLeaderGivesTheNextEpochsLeaderWithin10s() throws Exception {
+        int kills = Integer.getInteger("meshfed.failover.kills", 3);
+        try (TestPostgres postgres = TestPostgres.start()) {
+            String store = postgres.newDatabase().toString();
+            int[] grpc = {Processes.freePort(), Processes.freePort()};
+            String both = "127.0.0.1:" + grpc[0] + ",127.0.0.1:" + grpc[1];
+            ok("init", "--controller", both, "--data-dir", work.resolve("data").toString(), "--trust-domain",
+                    "acme.mesh");
+            Process[] replicas = {startReplica(grpc[0], both, store), startReplica(grpc[1], both, store)};
+            String[] leader = awaitLeader(l -> true, Duration.ofSeconds(10));
+            List<Long> millis = new ArrayList<>();
+            for (int k = 0; k < kills; k++) {
+                int i = replicas[0].pid() == pid(leader[0]) ? 0 : 1;
+                Process survivor = replicas[1 - i];
+                Path log = logs.get(survivor.pid());
+                long ledBefore = leads(log);
+                replicas[i].destroyForcibly();
+                long killed = System.nanoTime();
+                long deadline = killed + TimeUnit.SECONDS.toNanos(15);
+                while (leads(log) == ledBefore && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                long took = (System.nanoTime() - killed) / 1_000_000;
+                assertThat(leads(log)).as("kill %d: the survivor leads", k + 1).isGreaterThan(ledBefore);
+                assertThat(took).as("kill %d: a new leader within 10 s (lease 3 s)", k + 1).isLessThan(10_000);
+                String[] next = awaitLeader(l -> pid(l[0]) == survivor.pid(), Duration.ofSeconds(10));
+                assertThat(Long.parseLong(next[1])).isEqualTo(Long.parseLong(leader[1]) + 1);
+                millis.add(took);
+                leader = next;
+                replicas[i].waitFor(10, TimeUnit.SECONDS);
+                replicas[i] = startReplica(grpc[i], both, store);
+            }
+            List<Long> sorted = millis.stream().sorted().toList();
+            System.out.println("leader failover after SIGKILL over " + kills + " kills (ms, lease 3 s): min "
+                    + sorted.get(0) + ", p50 " + sorted.get(sorted.size() / 2) + ", p90 "
+                    + sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(sorted.size() * 0.9) - 1)) + ", max "
+                    + sorted.get(sorted.size() - 1) + "; each: " + millis);
+        }
+    }
+
+    /** How often a replica's log says it became the leader. */
+    private static long leads(Path log) throws java.io.IOException {
+        return Files.readAllLines(log).stream().filter(l -> l.contains("is the leader now")).count();
     }
 }
