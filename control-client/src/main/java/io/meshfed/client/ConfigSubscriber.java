@@ -45,7 +45,7 @@ public final class ConfigSubscriber implements AutoCloseable {
     private final ScheduledExecutorService ownTimer; // null when the executor was given
     private volatile String version = "";
     /** The whole snapshot in effect, the base of the next delta; null before the first. Confined to `executor`. */
-    private ConfigSnapshot held;
+    private io.meshfed.api.config.HeldSnapshot held;
     private volatile boolean connected;
     private volatile java.time.Instant lastUp; // when the stream was last seen up; null: not since start
     private final java.util.concurrent.atomic.AtomicLong sessions = new java.util.concurrent.atomic.AtomicLong();
@@ -101,7 +101,7 @@ public final class ConfigSubscriber implements AutoCloseable {
             try {
                 applier.apply(cached);
                 version = cached.getVersion();
-                held = cached;
+                held = io.meshfed.api.config.HeldSnapshot.of(cached);
                 LOG.info("applied cached config version {} from {}", cached.getVersion(), session.state().path());
             } catch (Exception e) {
                 LOG.warn("cached config version {} rejected: {}", cached.getVersion(), e.toString());
@@ -224,9 +224,9 @@ public final class ConfigSubscriber implements AutoCloseable {
         if (closed) {
             return;
         }
-        ConfigSnapshot snapshot;
+        io.meshfed.api.config.HeldSnapshot next;
         try {
-            snapshot = ConfigDeltas.apply(held, received);
+            next = io.meshfed.api.config.HeldSnapshot.apply(held, received);
         } catch (ConfigDeltas.Mismatch e) {
             LOG.warn("cannot apply the delta to config version {}; asking for the whole snapshot: {}",
                     received.getVersion(), e.getMessage());
@@ -234,6 +234,7 @@ public final class ConfigSubscriber implements AutoCloseable {
                     .setNonce(received.getNonce()).setReason(e.getMessage()).setDeltaMismatch(true)).build());
             return;
         }
+        ConfigSnapshot snapshot = next.snapshot();
         try {
             applier.apply(snapshot);
         } catch (Exception e) {
@@ -243,7 +244,7 @@ public final class ConfigSubscriber implements AutoCloseable {
                     .setNonce(received.getNonce()).setReason(reason)).build());
             return;
         }
-        held = snapshot;
+        held = next;
         version = snapshot.getVersion();
         session.credentials().updateBundles(StateDir.Convert.bundleSet(snapshot.getBundles()));
         if (!snapshot.getSvidIssuerRoot().isEmpty()) {

@@ -98,8 +98,20 @@ public final class ConfigDeltas {
      * @throws Mismatch when the delta is not for {@code held}'s version, or its result does not hash to its version
      */
     public static ConfigSnapshot apply(ConfigSnapshot held, ConfigSnapshot received) throws Mismatch {
+        return applied(held, null, received).snapshot();
+    }
+
+    /** A whole snapshot, with the layout of its bytes when they were made (null when they were not). */
+    record Applied(ConfigSnapshot snapshot, SnapshotBytes.Layout layout) {}
+
+    /**
+     * As {@link #apply}; the version is checked over bytes made with {@code heldLayout} (the layout of {@code held}'s
+     * bytes, null: none), so the services the delta leaves alone are not serialised again.
+     */
+    static Applied applied(ConfigSnapshot held, SnapshotBytes.Layout heldLayout, ConfigSnapshot received)
+            throws Mismatch {
         if (!received.hasDelta()) {
-            return received;
+            return new Applied(received, null);
         }
         ConfigDelta delta = received.getDelta();
         if (held == null || !held.getVersion().equals(delta.getBaseVersion())) {
@@ -108,19 +120,22 @@ public final class ConfigDeltas {
                     + (held == null ? "none" : "'" + held.getVersion() + "'"));
         }
         ConfigSnapshot.Builder out = withServices(held, delta.getServicesList(), delta.getRemovedServicesList())
-                .setMember(received.getMember()).setNetwork(received.getNetwork())
-                .setNonce(received.getNonce()).setSubscriber(received.getSubscriber());
+                .setMember(received.getMember()).setNetwork(received.getNetwork()).clearVersion().clearNonce()
+                .clearSubscriber().clearDelta();
         for (Part part : PARTS) {
             if (delta.getReplacedList().contains(part.name())) {
                 part.copy().accept(received, out);
             }
         }
-        String version = ConfigVersion.of(out.build());
+        ConfigSnapshot content = out.build();
+        SnapshotBytes.Serialised bytes = SnapshotBytes.of(content, heldLayout, 0);
+        String version = ConfigVersion.ofContent(bytes.bytes());
         if (!version.equals(received.getVersion())) {
             throw new Mismatch("the delta to version " + received.getVersion() + " gives content of version "
                     + version);
         }
-        return out.setVersion(version).build();
+        return new Applied(out.setVersion(version).setNonce(received.getNonce())
+                .setSubscriber(received.getSubscriber()).build(), bytes.layout());
     }
 
     /**

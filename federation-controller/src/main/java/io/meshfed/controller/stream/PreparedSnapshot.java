@@ -2,6 +2,7 @@ package io.meshfed.controller.stream;
 
 import io.grpc.KnownLength;
 import io.grpc.MethodDescriptor;
+import io.meshfed.api.config.SnapshotBytes;
 import io.meshfed.api.v1.ConfigSnapshot;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;

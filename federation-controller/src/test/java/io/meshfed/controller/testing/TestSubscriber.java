@@ -41,7 +41,7 @@ public final class TestSubscriber implements AutoCloseable {
     /** Every message as it came, delta or whole. */
     private final java.util.List<ConfigSnapshot> messages = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final java.util.List<String> nacks = new java.util.concurrent.CopyOnWriteArrayList<>();
-    private ConfigSnapshot held; // on the gRPC callback thread only
+    private io.meshfed.api.config.HeldSnapshot held; // on the gRPC callback thread only
 
     public TestSubscriber(ManagedChannel channel, String heldVersion, Predicate<ConfigSnapshot> reject) {
         this(channel, heldVersion, null, false, reject);
@@ -55,26 +55,27 @@ public final class TestSubscriber implements AutoCloseable {
 
     private TestSubscriber(ManagedChannel channel, String heldVersion, ConfigSnapshot heldSnapshot, boolean deltas,
             Predicate<ConfigSnapshot> reject) {
-        this.held = heldSnapshot;
+        this.held = heldSnapshot == null ? null : io.meshfed.api.config.HeldSnapshot.of(heldSnapshot);
         requests = ConfigServiceGrpc.newStub(channel).streamConfig(new StreamObserver<>() {
             @Override
             public void onNext(ConfigSnapshot message) {
                 messages.add(message);
-                ConfigSnapshot snapshot;
+                io.meshfed.api.config.HeldSnapshot next;
                 try {
-                    snapshot = io.meshfed.api.config.ConfigDeltas.apply(held, message);
+                    next = io.meshfed.api.config.HeldSnapshot.apply(held, message);
                 } catch (io.meshfed.api.config.ConfigDeltas.Mismatch e) {
                     nacks.add(e.getMessage());
                     send(ConfigRequest.newBuilder().setNack(Nack.newBuilder().setVersion(message.getVersion())
                             .setNonce(message.getNonce()).setReason(e.getMessage()).setDeltaMismatch(true)).build());
                     return;
                 }
+                ConfigSnapshot snapshot = next.snapshot();
                 if (reject.test(snapshot)) {
                     nacks.add("test rejects this version");
                     send(ConfigRequest.newBuilder().setNack(Nack.newBuilder().setVersion(snapshot.getVersion())
                             .setNonce(snapshot.getNonce()).setReason("test rejects this version")).build());
                 } else {
-                    held = snapshot;
+                    held = next;
                     accepted.set(snapshot);
                     acceptedAtNanos = System.nanoTime();
                     send(ConfigRequest.newBuilder().setAck(Ack.newBuilder().setVersion(snapshot.getVersion())

@@ -1,10 +1,8 @@
-package io.meshfed.controller.stream;
+package io.meshfed.api.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
-import io.meshfed.api.config.ConfigDeltas;
-import io.meshfed.api.config.ConfigVersion;
 import io.meshfed.api.v1.AuthorizationPolicy;
 import io.meshfed.api.v1.ConfigSnapshot;
 import io.meshfed.api.v1.Endpoint;
@@ -93,18 +91,5 @@ class SnapshotBytesTest {
                 earlier = made;
             }
         }
-    }
-
-    @Test
-    void aVersionedSnapshotMadeFromAnEarlierOneParsesToItWithItsContentHash() throws Exception {
-        Random random = new Random(7);
-        ConfigSnapshot first = snapshot(random);
-        PreparedSnapshot earlier = PreparedSnapshot.versioned(first, null);
-        ConfigSnapshot next = ConfigDeltas.withServices(earlier.content(), List.of(service(random, 3)), List.of())
-                .clearVersion().build();
-        PreparedSnapshot prepared = PreparedSnapshot.versioned(next, earlier);
-        ConfigSnapshot expected = next.toBuilder().setVersion(ConfigVersion.of(next)).build();
-        assertThat(prepared.content()).isEqualTo(expected);
-        assertThat(ConfigSnapshot.parseFrom(prepared.bytes())).isEqualTo(expected);
     }
 }

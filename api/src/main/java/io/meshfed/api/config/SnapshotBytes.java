@@ -1,4 +1,4 @@
-package io.meshfed.controller.stream;
+package io.meshfed.api.config;
 
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Message;
@@ -13,17 +13,18 @@ import java.util.Set;
  * A snapshot's bytes exactly as {@link ConfigSnapshot#toByteArray()} gives them (fields in number order, each
  * repeated element as its tag, length and message), made by copying the bytes of every per-service element (service,
  * outbound listener, authorization policy) that is the very same message as one of an earlier snapshot's, and
- * serialising only the others. A snapshot rebuilt for the services that changed shares every other element with its
- * predecessor, so at 100,000 endpoints a change costs the changed services' serialisation, not 4 MB of it.
+ * serialising only the others. A snapshot rebuilt for the services that changed (by the controller, or by a subscriber
+ * applying a delta) shares every other element with its predecessor, so at 100,000 endpoints a change costs the
+ * changed services' serialisation, not 4 MB of it.
  */
-final class SnapshotBytes {
+public final class SnapshotBytes {
     private static final Set<Integer> PER_SERVICE = Set.of(ConfigSnapshot.SERVICES_FIELD_NUMBER,
             ConfigSnapshot.OUTBOUND_FIELD_NUMBER, ConfigSnapshot.AUTHORIZATION_FIELD_NUMBER);
     private static final List<FieldDescriptor> FIELDS = ConfigSnapshot.getDescriptor().getFields().stream()
             .sorted(java.util.Comparator.comparingInt(FieldDescriptor::getNumber)).toList();
 
     /** Where each per-service element's bytes lie in a snapshot's bytes: offset and length. */
-    static final class Layout {
+    public static final class Layout {
         private final Map<Message, long[]> at = new IdentityHashMap<>();
         private final byte[] bytes;
 
@@ -33,7 +34,7 @@ final class SnapshotBytes {
     }
 
     /** The bytes, the layout to make a later snapshot's bytes from, and how many elements were copied. */
-    record Serialised(byte[] bytes, Layout layout, int reused) {}
+    public record Serialised(byte[] bytes, Layout layout, int reused) {}
 
     private SnapshotBytes() {}
 
@@ -42,7 +43,7 @@ final class SnapshotBytes {
      *
      * @param trailing room left at the end (the version's field goes there)
      */
-    static Serialised of(ConfigSnapshot snapshot, Layout earlier, int trailing) {
+    public static Serialised of(ConfigSnapshot snapshot, Layout earlier, int trailing) {
         Buffer out = new Buffer(earlier == null ? 1024 : earlier.bytes.length + 1024);
         Layout layout = new Layout(null);
         int reused = 0;
