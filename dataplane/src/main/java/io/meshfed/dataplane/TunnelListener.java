@@ -96,7 +96,8 @@ final class TunnelListener implements AutoCloseable {
 
     /**
      * Asks every open connection to drain: a GOAWAY naming the last stream it took, so the sender opens new streams
-     * on another connection while the open ones finish; each connection closes when its last stream has.
+     * on another connection while the open ones finish; each connection closes (if the sender has not closed it)
+     * {@link ConnectionWatch#DRAIN_GRACE} after its last stream has.
      */
     void goAway() {
         for (Channel c : connections) {
@@ -210,6 +211,8 @@ final class TunnelListener implements AutoCloseable {
      * timeout, or, once draining, when its last stream has ended.
      */
     static final class ConnectionWatch extends ChannelInboundHandlerAdapter {
+        /** How long a drained connection stays open for streams already on their way (well over one round trip). */
+        static final Duration DRAIN_GRACE = Duration.ofSeconds(1);
         private final Duration idle;
         private int streams;
         boolean draining;
@@ -236,9 +239,19 @@ final class TunnelListener implements AutoCloseable {
             });
         }
 
+        /**
+         * Once draining without streams, closes the connection after {@link #DRAIN_GRACE} (unless the sender, which
+         * closes a drained connection itself, does first): a stream the sender opened before the GOAWAY reached it
+         * may still be on its way, and closing with it unread would reset the connection, which can lose the GOAWAY
+         * at the sender.
+         */
         boolean closeIfDrained(Channel connection) {
             if (draining && streams == 0) {
-                connection.close();
+                connection.eventLoop().schedule(() -> {
+                    if (streams == 0) {
+                        connection.close();
+                    }
+                }, DRAIN_GRACE.toMillis(), TimeUnit.MILLISECONDS);
                 return true;
             }
             return false;

@@ -55,7 +55,9 @@ import org.slf4j.LoggerFactory;
  * connection without streams closes after the tunnel idle timeout. A GOAWAY
  * makes a connection draining: its open streams finish, new streams go to another (or a new) connection, and a
  * stream the receiver never took (above the GOAWAY's last stream, or reset with REFUSED_STREAM) is opened again
- * elsewhere, so a draining receiver fails no request. A stream the receiver answers with anything but 200 (or
+ * elsewhere, so a draining receiver fails no request; the sender closes a draining connection when its last stream
+ * ends. A stream whose connection went away before any answer (a crashed receiver) is opened again as well: no byte
+ * of the downstream crosses before the 200. A stream the receiver answers with anything but 200 (or
  * resets) fails the upstream with the status and {@code meshfed-refusal} reason.
  */
 final class TunnelPool implements AutoCloseable {
@@ -175,15 +177,30 @@ final class TunnelPool implements AutoCloseable {
             return best;
         }
 
-        synchronized void release(TunnelConnection c) {
-            c.load--;
-            if (c.load == 0 && !c.draining) {
-                c.closeWhenIdle(settings.idleTimeout());
+        void release(TunnelConnection c) {
+            boolean drained;
+            synchronized (this) {
+                c.load--;
+                drained = c.load == 0 && c.draining;
+                if (c.load == 0 && !c.draining) {
+                    c.closeWhenIdle(settings.idleTimeout());
+                }
+            }
+            if (drained) {
+                c.closeDrained();
             }
         }
 
-        synchronized void draining(TunnelConnection c) {
-            c.draining = true;
+        /** After a GOAWAY: no new stream goes on {@code c}, and it closes (from this side) once it carries none. */
+        void draining(TunnelConnection c) {
+            boolean drained;
+            synchronized (this) {
+                drained = !c.draining && c.load == 0;
+                c.draining = true;
+            }
+            if (drained) {
+                c.closeDrained();
+            }
         }
 
         synchronized void remove(TunnelConnection c) {
@@ -308,6 +325,19 @@ final class TunnelPool implements AutoCloseable {
         void close() {
             if (channel != null) {
                 channel.close();
+            }
+        }
+
+        /**
+         * Closes a connection that received a GOAWAY once its last stream has ended: the sender knows it opens no
+         * more streams on it, so closing it here (rather than waiting for the receiver) never races a new stream.
+         */
+        void closeDrained() {
+            Http2FrameCodec codec = ready.isSuccess() ? ready.getNow().pipeline().get(Http2FrameCodec.class) : null;
+            if (codec != null && codec.connection().goAwayReceived()) {
+                LOG.debug("tunnel to {}:{} drained: closing", destination.host(), destination.port());
+                owner.remove(this);
+                close();
             }
         }
 
@@ -463,9 +493,13 @@ final class TunnelPool implements AutoCloseable {
         public void channelInactive(ChannelHandlerContext ctx) {
             if (!done) {
                 done = true;
-                int id = ((Http2StreamChannel) ctx.channel()).stream().id();
-                if (!sent || connection.notTakenByGoAway(id)) {
+                Http2StreamChannel stream = (Http2StreamChannel) ctx.channel();
+                if (!sent || connection.notTakenByGoAway(stream.stream().id())) {
                     again("the stream was not taken (the tunnel is draining or closed)");
+                } else if (!stream.parent().isActive()) {
+                    // The connection went away before any answer (a receiver that crashed, or a GOAWAY lost to a
+                    // reset). No byte of the downstream has crossed before a 200, so opening it again is safe.
+                    again("the tunnel connection closed before the stream was answered");
                 } else {
                     stats.tunnelStream(Direction.OUTBOUND, ProxyStats.OUTBOUND_RESET);
                     result.failed(UpstreamFailure.REFUSED, "the tunnel closed the stream for " + authority

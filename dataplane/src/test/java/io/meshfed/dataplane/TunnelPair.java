@@ -87,6 +87,13 @@ final class TunnelPair implements AutoCloseable {
         return Upstream.tunnel("east", t.getHostString(), t.getPort(), sni.toString(), identities);
     }
 
+    /** Sends west's outbound traffic for hello.demo through a tunnel to {@code receiver} (east's identity pinned). */
+    void routeTo(InetSocketAddress receiver) {
+        sender.update(new RouteTable("west-to-" + receiver.getPort(), Map.of(), Map.of(outbound, new Target(name(),
+                List.of(new Tier("east", List.of(Upstream.tunnel("east", receiver.getHostString(), receiver.getPort(),
+                        sni.toString(), Set.of(eastGw))))), Set.of()))));
+    }
+
     InetSocketAddress tunnel() {
         return receiver.tunnelAddress().orElseThrow();
     }

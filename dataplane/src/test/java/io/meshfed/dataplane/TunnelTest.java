@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import io.meshfed.dataplane.ProxyStats.Direction;
 import io.meshfed.dataplane.ProxyStats.UpstreamFailure;
 import io.meshfed.dataplane.testing.EchoBackend;
+import io.meshfed.trust.tls.TlsCredentials;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -199,6 +200,41 @@ class TunnelTest {
             assertThat(pair.sender.stats().outboundUnroutable()).isZero();
             assertThat(pair.sender.stats().upstreamFailures(UpstreamFailure.REFUSED)).isZero();
             assertThat(pair.sender.stats().tunnelStreams(Direction.OUTBOUND, ProxyStats.OK)).isEqualTo(402);
+        }
+    }
+
+    @Test
+    void aStreamWhoseReceiverCrashedBeforeAnsweringIsOpenedAgainOnANewConnection() throws Exception {
+        // Crashed with a CONNECT unanswered (no GOAWAY, no reset), the receiver cannot have carried any byte of the
+        // downstream, so the sender opens the stream again instead of failing the request.
+        try (TunnelPair pair = new TunnelPair(DEFAULTS, DEFAULTS, Set.of(TunnelPair.WEST));
+                CrashingTunnelReceiver crashing = new CrashingTunnelReceiver(TlsCredentials.of(
+                        pair.east.svid(pair.eastGw.path()), pair.bundles), "127.0.1.1", 1)) {
+            pair.routeTo(crashing.address());
+            try (Socket s = pair.connect()) {
+                assertThat(EchoBackend.exchange(s, "after a crash")).isEqualTo("after a crash");
+            }
+            assertThat(crashing.connections()).isEqualTo(2);
+            assertThat(crashing.answeredStreams()).isEqualTo(1);
+            assertThat(pair.sender.stats().upstreamFailures(UpstreamFailure.REFUSED)).isZero();
+            assertThat(pair.sender.stats().tunnelStreams(Direction.OUTBOUND, ProxyStats.OK)).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aReceiverThatCrashesOnEveryConnectionFailsTheRequestWithTheReasonAfterTheAttempts() throws Exception {
+        try (TunnelPair pair = new TunnelPair(DEFAULTS, DEFAULTS, Set.of(TunnelPair.WEST));
+                CapturedStderr log = new CapturedStderr();
+                CrashingTunnelReceiver crashing = new CrashingTunnelReceiver(TlsCredentials.of(
+                        pair.east.svid(pair.eastGw.path()), pair.bundles), "127.0.1.1", Integer.MAX_VALUE)) {
+            pair.routeTo(crashing.address());
+            try (Socket s = pair.connect()) {
+                assertThat(EchoBackend.exchange(s, "never")).isEmpty();
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> crashing.connections() == TunnelPool.ATTEMPTS);
+            assertThat(pair.sender.stats().upstreamFailures(UpstreamFailure.REFUSED)).isEqualTo(1);
+            await().atMost(Duration.ofSeconds(10)).until(() -> log.text().contains(
+                    "the tunnel connection closed before the stream was answered"));
         }
     }
 }
