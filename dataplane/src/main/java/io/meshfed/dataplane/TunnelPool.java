@@ -333,8 +333,8 @@ final class TunnelPool implements AutoCloseable {
          * more streams on it, so closing it here (rather than waiting for the receiver) never races a new stream.
          */
         void closeDrained() {
-            Http2FrameCodec codec = ready.isSuccess() ? ready.getNow().pipeline().get(Http2FrameCodec.class) : null;
-            if (codec != null && codec.connection().goAwayReceived()) {
+            Http2Connection connection = http2();
+            if (connection != null && connection.goAwayReceived()) {
                 LOG.debug("tunnel to {}:{} drained: closing", destination.host(), destination.port());
                 owner.remove(this);
                 close();
@@ -343,16 +343,18 @@ final class TunnelPool implements AutoCloseable {
 
         /** Whether the receiver never took stream {@code id} (above a GOAWAY's last stream): safe to open again. */
         boolean notTakenByGoAway(int id) {
-            Http2FrameCodec codec = channel.pipeline().get(Http2FrameCodec.class);
-            if (codec == null) {
-                return false;
-            }
-            Http2Connection connection = codec.connection();
-            if (connection.goAwayReceived()) {
+            Http2Connection connection = http2();
+            if (connection != null && connection.goAwayReceived()) {
                 owner.draining(this);
                 return id < 0 || id > connection.local().lastStreamKnownByPeer();
             }
             return false;
+        }
+
+        /** The connection's HTTP/2 state; null before the handshake made it HTTP/2. */
+        private Http2Connection http2() {
+            Http2FrameCodec codec = channel == null ? null : channel.pipeline().get(Http2FrameCodec.class);
+            return codec == null ? null : codec.connection();
         }
 
         /** After the TLS handshake: checks ALPN and the peer, then turns the connection into HTTP/2. */

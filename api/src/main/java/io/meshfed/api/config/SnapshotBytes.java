@@ -25,10 +25,11 @@ public final class SnapshotBytes {
 
     /** Where each per-service element's bytes lie in a snapshot's bytes: offset and length. */
     public static final class Layout {
-        private final Map<Message, long[]> at = new IdentityHashMap<>();
+        private final Map<Message, long[]> at;
         private final byte[] bytes;
 
-        private Layout(byte[] bytes) {
+        private Layout(Map<Message, long[]> at, byte[] bytes) {
+            this.at = at;
             this.bytes = bytes;
         }
     }
@@ -45,7 +46,7 @@ public final class SnapshotBytes {
      */
     public static Serialised of(ConfigSnapshot snapshot, Layout earlier, int trailing) {
         Buffer out = new Buffer(earlier == null ? 1024 : earlier.bytes.length + 1024);
-        Layout layout = new Layout(null);
+        Map<Message, long[]> at = new IdentityHashMap<>();
         int reused = 0;
         for (FieldDescriptor field : FIELDS) {
             if (PER_SERVICE.contains(field.getNumber())) {
@@ -60,16 +61,14 @@ public final class SnapshotBytes {
                     } else {
                         out.write(ConfigSnapshot.newBuilder().addRepeatedField(field, element).build().toByteArray());
                     }
-                    layout.at.put(element, new long[] {start, out.size - start});
+                    at.put(element, new long[] {start, out.size - start});
                 }
             } else if (field.isRepeated() ? snapshot.getRepeatedFieldCount(field) > 0 : snapshot.hasField(field)) {
                 out.write(ConfigSnapshot.newBuilder().setField(field, snapshot.getField(field)).build().toByteArray());
             }
         }
         byte[] bytes = Arrays.copyOf(out.bytes, out.size + trailing);
-        Layout done = new Layout(bytes);
-        done.at.putAll(layout.at);
-        return new Serialised(bytes, done, reused);
+        return new Serialised(bytes, new Layout(at, bytes), reused);
     }
 
     private static final class Buffer {
