@@ -136,6 +136,37 @@ class DeployManifestsE2ETest {
         assertThat(yaml).doesNotContain("kind: Secret");
         var data = named(all, io.fabric8.kubernetes.api.model.PersistentVolumeClaim.class, "meshfed-controller-data");
         assertThat(data.getSpec().getAccessModes()).containsExactly("ReadWriteMany");
+
+        // The leader is elected with a Kubernetes Lease that the manifest creates; the controller may read and
+        // update that one Lease, nothing else, and only its main container holds a token.
+        assertThat(args.get(args.indexOf("--leader-lease") + 1)).isEqualTo("kubernetes");
+        named(all, io.fabric8.kubernetes.api.model.coordination.v1.Lease.class, "meshfed-controller-leader");
+        var role = named(all, io.fabric8.kubernetes.api.model.rbac.Role.class, "meshfed-controller-leader");
+        assertThat(role.getRules()).singleElement().satisfies(rule -> {
+            assertThat(rule.getApiGroups()).containsExactly("coordination.k8s.io");
+            assertThat(rule.getResources()).containsExactly("leases");
+            assertThat(rule.getResourceNames()).containsExactly("meshfed-controller-leader");
+            assertThat(rule.getVerbs()).containsExactlyInAnyOrder("get", "update");
+        });
+        var binding = named(all, io.fabric8.kubernetes.api.model.rbac.RoleBinding.class, "meshfed-controller-leader");
+        assertThat(binding.getRoleRef().getName()).isEqualTo("meshfed-controller-leader");
+        assertThat(binding.getSubjects()).singleElement().satisfies(subject -> {
+            assertThat(subject.getKind()).isEqualTo("ServiceAccount");
+            assertThat(subject.getName()).isEqualTo(controller.getSpec().getTemplate().getSpec()
+                    .getServiceAccountName());
+        });
+        assertThat(all).noneMatch(o -> o.getKind().startsWith("Cluster"));
+        String tokenPath = "/var/run/secrets/kubernetes.io/serviceaccount";
+        assertThat(main.getVolumeMounts()).filteredOn(m -> m.getMountPath().equals(tokenPath)).singleElement()
+                .satisfies(m -> {
+                    assertThat(m.getReadOnly()).isTrue();
+                    var volume = controller.getSpec().getTemplate().getSpec().getVolumes().stream()
+                            .filter(v -> v.getName().equals(m.getName())).findFirst().orElseThrow();
+                    assertThat(volume.getProjected().getSources()).anySatisfy(source ->
+                            assertThat(source.getServiceAccountToken().getExpirationSeconds()).isEqualTo(3600L));
+                });
+        assertThat(controller.getSpec().getTemplate().getSpec().getInitContainers().get(0).getVolumeMounts())
+                .noneMatch(m -> m.getMountPath().equals(tokenPath));
     }
 
     private static <T extends HasMetadata> T named(List<HasMetadata> objects, Class<T> kind, String name) {

@@ -47,6 +47,7 @@ import io.meshfed.controller.server.Readiness;
 import io.meshfed.controller.status.StatusService;
 import io.meshfed.controller.store.Store;
 import io.meshfed.controller.leader.LeaderElection;
+import io.meshfed.controller.leader.LeaseBackends;
 import io.meshfed.controller.leader.ReplicaPresence;
 import io.meshfed.controller.store.backends.StoreBackends;
 import io.meshfed.controller.stream.ConfigStreamService;
@@ -134,8 +135,14 @@ final class ControllerComponents implements AutoCloseable {
         FederationIdentity identity = FederationIdentity.load(config.dataDir(), clock);
         Store store = StoreBackends.standard().open(config.store());
         started.add("store", store);
-        LeaderElection election = new LeaderElection(store, LeaderElection.holderName(), config.leaderLeaseTtl(),
-                config.leaderLeaseTtl().dividedBy(6));
+        if (store.exclusive() && !config.leaderLease().equals(LeaseBackends.DEFAULT)) {
+            throw new ControllerConfig.ConfigException("leaderLease " + config.leaderLease() + " elects a leader"
+                    + " among replicas that share a PostgreSQL store, but the store " + config.store().location()
+                    + " is one process's: leave leaderLease at '" + LeaseBackends.DEFAULT + "'");
+        }
+        LeaderElection election = new LeaderElection(store,
+                LeaseBackends.standard().open(config.leaderLease(), store, config.leaderLeaseTtl()),
+                LeaderElection.holderName(), config.leaderLeaseTtl(), config.leaderLeaseTtl().dividedBy(6));
         Store leaderOnly = election.fenced(); // the leader-only components write only while this replica leads
         ReplicaPresence presence = new ReplicaPresence(store, election.holder(), config.leaderLeaseTtl());
         started.add("timer and store reads", timing); // its tasks' components close before it

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.meshfed.controller.catalog.PortAllocations;
 import io.meshfed.controller.catalog.PortRange;
+import io.meshfed.controller.leader.LeaseBackends;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -56,6 +57,10 @@ import java.util.Set;
  *                                  #   file; or the password itself in MESHFED_STORE_PASSWORD (no flag, no YAML key)
  * leaderLeaseTtl: 6s               # MESHFED_LEADER_LEASE_TTL  replicas on one PostgreSQL: a leader silent this long
  *                                  #   is replaced (it renews six times as often)
+ * leaderLease: kubernetes          # MESHFED_LEADER_LEASE  --leader-lease  where replicas elect their leader: store
+ *                                  #   (default: a record in the shared store) or kubernetes[:[NAMESPACE/]NAME]
+ *                                  #   (a coordination.k8s.io Lease, default meshfed-controller-leader in the pod's
+ *                                  #   namespace); writes are fenced by the store's record either way
  * </pre>
  */
 public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocketAddress httpListen,
@@ -63,7 +68,7 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
         Duration svidMaxTtl, Map<String, Duration> svidMaxTtlByTrustDomain, int configStreamsPerIdentity,
         int memberPortQuota, InetSocketAddress probeListen, int maxPodsPerCluster, PortRange outboundPorts,
         io.meshfed.controller.federation.FederationSettings federation,
-        io.meshfed.controller.store.StoreSettings store, Duration leaderLeaseTtl) {
+        io.meshfed.controller.store.StoreSettings store, Duration leaderLeaseTtl, String leaderLease) {
     public static final String DEFAULT_LISTEN = "127.0.0.1:15012";
     /** How long replicas wait for a silent leader before one of them takes over (it renews six times as often). */
     public static final Duration DEFAULT_LEADER_LEASE_TTL = Duration.ofSeconds(6);
@@ -76,7 +81,7 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
             "pushDebounce", "agentGracePeriod", "clusterStaleGrace", "svidMaxTtl", "svidMaxTtlByTrustDomain",
             "configStreamsPerIdentity", "memberPortQuota", "probeListen", "maxPodsPerCluster", "outboundPortRange",
             "bundleEndpointListen", "bundleEndpointCertFile", "bundleEndpointKeyFile", "federationFetchTimeout",
-            "store", "storePasswordFile", "leaderLeaseTtl");
+            "store", "storePasswordFile", "leaderLeaseTtl", "leaderLease");
     public static final Duration DEFAULT_AGENT_GRACE_PERIOD = Duration.ofSeconds(30);
     /** How long a member cluster's endpoints stay (stale) while its API server is unreachable. */
     public static final Duration DEFAULT_CLUSTER_STALE_GRACE = Duration.ofMinutes(5);
@@ -117,6 +122,12 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
         if (!leaseTtlInBounds(leaderLeaseTtl)) {
             throw new ConfigException("leaderLeaseTtl " + leaderLeaseTtl.toMillis() + "ms is outside 1s-5m");
         }
+        leaderLease = leaderLease == null || leaderLease.isBlank() ? LeaseBackends.DEFAULT : leaderLease.trim();
+        try {
+            LeaseBackends.standard().check(leaderLease);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("leaderLease: " + e.getMessage());
+        }
         if (memberPortQuota < 1 || memberPortQuota > outboundPorts.size()) {
             throw new ConfigException("memberPortQuota " + memberPortQuota + " is outside 1-"
                     + outboundPorts.size() + " (the size of the outbound port range " + outboundPorts + ")");
@@ -136,7 +147,7 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
             io.meshfed.controller.federation.FederationSettings federation) {
         this(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod, clusterStaleGrace,
                 svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota, probeListen,
-                maxPodsPerCluster, outboundPorts, federation, null, null);
+                maxPodsPerCluster, outboundPorts, federation, null, null, null);
     }
 
     /** With the default pod bound and outbound port range. */
@@ -164,56 +175,56 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
             int memberPortQuota, InetSocketAddress probeListen, int maxPodsPerCluster, PortRange outboundPorts) {
         this(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod, clusterStaleGrace,
                 svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota, probeListen,
-                maxPodsPerCluster, outboundPorts, null);
+                maxPodsPerCluster, outboundPorts, null, null, null, null);
     }
 
     /** The same configuration with another SVID lifetime maximum (and maxima per trust domain). */
     public ControllerConfig withSvidMaxTtl(Duration max, Map<String, Duration> byTrustDomain) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
                 clusterStaleGrace, max, byTrustDomain, configStreamsPerIdentity, memberPortQuota, probeListen,
-                maxPodsPerCluster, outboundPorts, federation, store, leaderLeaseTtl);
+                maxPodsPerCluster, outboundPorts, federation, store, leaderLeaseTtl, leaderLease);
     }
 
     /** The same configuration with another limit of config streams per SPIFFE ID. */
     public ControllerConfig withConfigStreamsPerIdentity(int limit) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
                 clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, limit, memberPortQuota, probeListen,
-                maxPodsPerCluster, outboundPorts, federation, store, leaderLeaseTtl);
+                maxPodsPerCluster, outboundPorts, federation, store, leaderLeaseTtl, leaderLease);
     }
 
     /** The same configuration with another grace period for agents without a config stream. */
     public ControllerConfig withAgentGracePeriod(Duration grace) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, grace,
                 clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota,
-                probeListen, maxPodsPerCluster, outboundPorts, federation, store, leaderLeaseTtl);
+                probeListen, maxPodsPerCluster, outboundPorts, federation, store, leaderLeaseTtl, leaderLease);
     }
 
     /** The same configuration with another port quota per member. */
     public ControllerConfig withMemberPortQuota(int quota) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
                 clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, quota, probeListen,
-                maxPodsPerCluster, outboundPorts, federation, store, leaderLeaseTtl);
+                maxPodsPerCluster, outboundPorts, federation, store, leaderLeaseTtl, leaderLease);
     }
 
     /** The same configuration with another bound of pods per member cluster for pod attestation. */
     public ControllerConfig withMaxPodsPerCluster(int max) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
                 clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota,
-                probeListen, max, outboundPorts, federation, store, leaderLeaseTtl);
+                probeListen, max, outboundPorts, federation, store, leaderLeaseTtl, leaderLease);
     }
 
     /** The same configuration with another outbound port range. */
     public ControllerConfig withOutboundPorts(PortRange range) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
                 clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota,
-                probeListen, maxPodsPerCluster, range, federation, store, leaderLeaseTtl);
+                probeListen, maxPodsPerCluster, range, federation, store, leaderLeaseTtl, leaderLease);
     }
 
     /** The same configuration listening for gRPC at {@code address} and telling joiners {@code advertise}. */
     public ControllerConfig withListen(InetSocketAddress address, String advertise) {
         return new ControllerConfig(dataDir, address, httpListen, advertise, pushDebounce, agentGracePeriod,
                 clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota,
-                probeListen, maxPodsPerCluster, outboundPorts, federation, store, leaderLeaseTtl);
+                probeListen, maxPodsPerCluster, outboundPorts, federation, store, leaderLeaseTtl, leaderLease);
     }
 
     private static boolean leaseTtlInBounds(Duration ttl) {
@@ -224,21 +235,28 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
     public ControllerConfig withLeaderLeaseTtl(Duration ttl) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
                 clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota,
-                probeListen, maxPodsPerCluster, outboundPorts, federation, store, ttl);
+                probeListen, maxPodsPerCluster, outboundPorts, federation, store, ttl, leaderLease);
+    }
+
+    /** The same configuration with another leader lease ({@code store}, {@code kubernetes:NAMESPACE/NAME}). */
+    public ControllerConfig withLeaderLease(String lease) {
+        return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
+                clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota,
+                probeListen, maxPodsPerCluster, outboundPorts, federation, store, leaderLeaseTtl, lease);
     }
 
     /** The same configuration in another store. */
     public ControllerConfig withStore(io.meshfed.controller.store.StoreSettings settings) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
                 clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota,
-                probeListen, maxPodsPerCluster, outboundPorts, federation, settings, leaderLeaseTtl);
+                probeListen, maxPodsPerCluster, outboundPorts, federation, settings, leaderLeaseTtl, leaderLease);
     }
 
     /** The same configuration with other federation settings (bundle endpoint, fetch timeout). */
     public ControllerConfig withFederation(io.meshfed.controller.federation.FederationSettings settings) {
         return new ControllerConfig(dataDir, listen, httpListen, advertiseAddress, pushDebounce, agentGracePeriod,
                 clusterStaleGrace, svidMaxTtl, svidMaxTtlByTrustDomain, configStreamsPerIdentity, memberPortQuota,
-                probeListen, maxPodsPerCluster, outboundPorts, settings, store, leaderLeaseTtl);
+                probeListen, maxPodsPerCluster, outboundPorts, settings, store, leaderLeaseTtl, leaderLease);
     }
 
     /** The settings as given, before validation: each value with where it came from. */
@@ -269,6 +287,7 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
             set("store", "", "default");
             set("storePasswordFile", "", "default");
             set("leaderLeaseTtl", "6s", "default");
+            set("leaderLease", LeaseBackends.DEFAULT, "default");
         }
 
         private void set(String key, String value, String source) {
@@ -337,7 +356,8 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
                     Map.entry("MESHFED_FEDERATION_FETCH_TIMEOUT", "federationFetchTimeout"),
                     Map.entry("MESHFED_STORE", "store"),
                     Map.entry("MESHFED_STORE_PASSWORD_FILE", "storePasswordFile"),
-                    Map.entry("MESHFED_LEADER_LEASE_TTL", "leaderLeaseTtl"));
+                    Map.entry("MESHFED_LEADER_LEASE_TTL", "leaderLeaseTtl"),
+                    Map.entry("MESHFED_LEADER_LEASE", "leaderLease"));
             String password = env.get(STORE_PASSWORD_VARIABLE);
             environmentStorePassword = password == null || password.isEmpty() ? null : password;
             names.forEach((var, key) -> {
@@ -362,7 +382,18 @@ public record ControllerConfig(Path dataDir, InetSocketAddress listen, InetSocke
                     duration("clusterStaleGrace"), svidMaxTtl("svidMaxTtl"), svidMaxTtlByTrustDomain(),
                     streamLimit(), integer("memberPortQuota"),
                     get("probeListen").isBlank() ? null : address("probeListen"), maxPodsPerCluster(),
-                    portRange("outboundPortRange"), federation(), store(), leaderLeaseTtl());
+                    portRange("outboundPortRange"), federation(), store(), leaderLeaseTtl(),
+                    leaderLease());
+        }
+
+        private String leaderLease() {
+            try {
+                LeaseBackends.standard().check(get("leaderLease"));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("leaderLease (from " + values.get("leaderLease")[1] + "): "
+                        + e.getMessage());
+            }
+            return get("leaderLease");
         }
 
         private Duration leaderLeaseTtl() {

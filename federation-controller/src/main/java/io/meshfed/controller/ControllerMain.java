@@ -89,6 +89,12 @@ public final class ControllerMain implements Callable<Integer> {
             description = "The store database's password, in a file (or in MESHFED_STORE_PASSWORD).")
     String storePasswordFile;
 
+    @Option(names = "--leader-lease", paramLabel = "LEASE",
+            description = "Where replicas on one PostgreSQL elect their leader: store (default, a record in the"
+                    + " store) or kubernetes[:[NAMESPACE/]NAME] (a coordination.k8s.io Lease, for replicas in a"
+                    + " cluster; default meshfed-controller-leader in the pod's namespace).")
+    String leaderLease;
+
     @Option(names = "--debug", description = "Debug logging, including the effective configuration.")
     boolean debug;
 
@@ -136,7 +142,8 @@ public final class ControllerMain implements Callable<Integer> {
                 .flag("bundleEndpointKeyFile", bundleEndpointKeyFile, "--bundle-endpoint-key-file")
                 .flag("outboundPortRange", outboundPortRange, "--outbound-port-range")
                 .flag("store", store, "--store")
-                .flag("storePasswordFile", storePasswordFile, "--store-password-file");
+                .flag("storePasswordFile", storePasswordFile, "--store-password-file")
+                .flag("leaderLease", leaderLease, "--leader-lease");
         ControllerConfig config = builder.build();
         org.slf4j.LoggerFactory.getLogger(ControllerMain.class).debug("effective configuration: {}",
                 builder.describe());

@@ -246,6 +246,26 @@ class ControllerConfigTest {
     }
 
     @Test
+    void theLeaderLeaseIsTheStoresUnlessAKubernetesLeaseIsNamedAndABadOneIsRefusedWithItsSource() throws Exception {
+        assertThat(new ControllerConfig.Builder().build().leaderLease()).isEqualTo("store");
+        Path yaml = dir.resolve("lease.yaml");
+        Files.writeString(yaml, "leaderLease: kubernetes\n");
+        assertThat(new ControllerConfig.Builder().yaml(yaml).build().leaderLease()).isEqualTo("kubernetes");
+        assertThat(new ControllerConfig.Builder().yaml(yaml)
+                .environment(Map.of("MESHFED_LEADER_LEASE", "kubernetes:meshfed-system/leader"))
+                .flag("leaderLease", "kubernetes:ha/meshfed-leader", "--leader-lease").build().leaderLease())
+                .isEqualTo("kubernetes:ha/meshfed-leader");
+        assertThatThrownBy(() -> new ControllerConfig.Builder().environment(Map.of("MESHFED_LEADER_LEASE",
+                "kubernetes:Meshfed/leader")).build()).isInstanceOf(ControllerConfig.ConfigException.class)
+                .hasMessageContaining("leaderLease (from environment variable MESHFED_LEADER_LEASE)")
+                .hasMessageContaining("'Meshfed' in kubernetes:Meshfed/leader is not a namespace name");
+        assertThatThrownBy(() -> new ControllerConfig.Builder().flag("leaderLease", "zookeeper", "--leader-lease")
+                .build()).isInstanceOf(ControllerConfig.ConfigException.class)
+                .hasMessageContaining("leaderLease (from flag --leader-lease): 'zookeeper' is not a leader lease;"
+                        + " known: store, kubernetes[:[NAMESPACE/]NAME]");
+    }
+
+    @Test
     void severalAdvertisedAddressesAreEachCheckedForReplicas() {
         ControllerConfig replicas = new ControllerConfig.Builder().flag("advertiseAddress",
                 "ctl-1.example:15012, ctl-2.example:15012", "--advertise-address").build();

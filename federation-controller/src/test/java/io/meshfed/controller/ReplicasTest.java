@@ -88,6 +88,64 @@ class ReplicasTest {
     }
 
     @Test
+    void replicasInAClusterElectTheirLeaderWithAKubernetesLeaseThatKubectlShows() throws Exception {
+        PostgresLocation database = postgres.newDatabase();
+        StoreSettings settings = new StoreSettings(database.toString(),
+                StoreSettings.Password.fromEnvironment("MESHFED_STORE_PASSWORD", TestPostgres.PASSWORD));
+        UnaryOperator<ControllerConfig> replica = c -> c.withStore(settings).withLeaderLeaseTtl(Duration.ofSeconds(2))
+                .withLeaderLease("kubernetes:meshfed-system/meshfed-controller-leader");
+        try (MockCluster apiServer = MockCluster.withoutCrds()) {
+            Path kubeconfig = dir.resolve("in-cluster-kubeconfig");
+            java.nio.file.Files.writeString(kubeconfig, apiServer.kubeconfig("controller-token"));
+            String previous = System.setProperty("kubeconfig", kubeconfig.toString());
+            try (TestFederation b = startBoth(replica)) {
+                TestFederation a = first;
+                String leader = a.controller().leadership().holder();
+                assertThat(a.controller().leadership().isLeader()).isTrue();
+                assertThat(b.controller().leadership().isLeader()).isFalse();
+                assertThat(holder(apiServer)).isEqualTo(leader);
+                var status = b.admin().status(ListRequest.getDefaultInstance());
+                assertThat(status.getLeader()).isEqualTo(leader);
+                assertThat(status.getLeaderEpoch()).isEqualTo(1);
+                // Leader-only work asked of the follower is refused by the store's fence, naming the leader.
+                b.admin().createNetwork(CreateNetworkRequest.newBuilder().setName("vm-net")
+                        .setGatewayAddress("127.0.30.1:15443").build());
+                b.admin().addMember(AddMemberRequest.newBuilder().setName("vms").setType("vm").setNetwork("vm-net")
+                        .build());
+                assertThatThrownBy(() -> b.admin().rotateTrustDomain(RotateTrustDomainRequest.newBuilder()
+                        .setTrustDomain("vms.acme.mesh").build())).hasMessageContaining("is not the leader")
+                        .hasMessageContaining("the lease is " + leader + "'s");
+
+                a.close(); // releases the Lease: the follower takes it in its next round
+                await().atMost(Duration.ofSeconds(10)).until(() -> b.controller().leadership().isLeader());
+                assertThat(holder(apiServer)).isEqualTo(b.controller().leadership().holder());
+                assertThat(b.controller().leadership().epoch()).isEqualTo(2);
+                assertThat(b.admin().status(ListRequest.getDefaultInstance()).getLeader())
+                        .isEqualTo(b.controller().leadership().holder());
+            } finally {
+                if (previous == null) {
+                    System.clearProperty("kubeconfig");
+                } else {
+                    System.setProperty("kubeconfig", previous);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aKubernetesLeaseOnAStoreThatOnlyOneProcessCanOpenIsRefusedWithTheReason() {
+        assertThatThrownBy(() -> TestFederation.start(dir, c -> c.withLeaderLease("kubernetes:meshfed-system/x")))
+                .hasMessageContaining("leaderLease kubernetes:meshfed-system/x elects a leader among replicas that"
+                        + " share a PostgreSQL store")
+                .hasMessageContaining("is one process's: leave leaderLease at 'store'");
+    }
+
+    private static String holder(MockCluster apiServer) {
+        return apiServer.client().leases().inNamespace("meshfed-system").withName("meshfed-controller-leader").get()
+                .getSpec().getHolderIdentity();
+    }
+
+    @Test
     void theLeaderExpiresAnAgentOnlyWhenNoReplicaHoldsItsStream() throws Exception {
         PostgresLocation database = postgres.newDatabase();
         StoreSettings settings = new StoreSettings(database.toString(),

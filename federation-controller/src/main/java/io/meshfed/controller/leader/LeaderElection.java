@@ -5,11 +5,8 @@ import static java.util.Objects.requireNonNull;
 import io.meshfed.controller.model.Kind;
 import io.meshfed.controller.model.LeaseRecord;
 import io.meshfed.controller.model.Records;
-import io.meshfed.controller.store.ConflictException;
-import io.meshfed.controller.store.Resource;
 import io.meshfed.controller.store.Store;
 import io.meshfed.controller.store.StoreReader;
-import io.meshfed.controller.store.StoreTransaction;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,14 +20,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Chooses one leader among the controller replicas of one store, as Kubernetes' leader election does with a Lease,
- * but in the store itself: the lease ({@code Lease/leader}) names its holder and an epoch. The holder renews it by
- * compare-and-set every {@code renewEvery}; a candidate that has seen the lease unchanged for {@code ttl}, timed on
- * its own monotonic clock (no two replicas' clocks are compared), takes it over by compare-and-set with the next
- * epoch. A holder that cannot renew for {@code ttl}, or finds another holder, has lost it: its leader-only components
- * follow at once, and their writes are fenced ({@link #fenced}) from the moment the lease moved. A store that no
- * other process can have open ({@link Store#exclusive()}, SQLite) has no rivals: its one handle leads from the
- * start and no lease is written or renewed. A replica that stops releases the lease, so its successor need not wait.
+ * Chooses one leader among the controller replicas of one store, as Kubernetes' leader election does with a Lease:
+ * the lease ({@link LeaderLease}: the store's {@code Lease/leader} record, or a Kubernetes Lease) names its holder
+ * and an epoch. The holder renews it by compare-and-set every {@code renewEvery}; a candidate that has seen the
+ * lease unchanged for {@code ttl}, timed on its own monotonic clock (no two replicas' clocks are compared), takes it
+ * over by compare-and-set with a higher epoch. A holder that cannot renew for {@code ttl}, or finds another holder,
+ * has lost it: its leader-only components follow at once, and their writes are fenced ({@link #fenced}) by the
+ * store's {@code Lease/leader} record, whichever lease elected the leader, from the moment the lease moved. A store
+ * that no other process can have open ({@link Store#exclusive()}, SQLite) has no rivals: its one handle leads from
+ * the start and no lease is written or renewed. A replica that stops releases the lease, so its successor need not
+ * wait.
  */
 public final class LeaderElection implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LeaderElection.class);
@@ -39,6 +38,7 @@ public final class LeaderElection implements AutoCloseable {
     public static final Duration DEFAULT_RENEW_EVERY = Duration.ofSeconds(1);
 
     private final Store store;
+    private final LeaderLease lease;
     private final String holder;
     private final long ttlNanos;
     private final Duration renewEvery;
@@ -49,15 +49,23 @@ public final class LeaderElection implements AutoCloseable {
     /** The epoch this replica leads in, 0 while it follows; written on the election thread only. */
     private volatile long epoch;
     private long lastRenewedNanos;
-    private long observedRevision = -1;
+    private String observedVersion;
     private long observedAtNanos;
 
+    /** An election with the lease in the store itself. */
     public LeaderElection(Store store, String holder, Duration ttl, Duration renewEvery) {
-        this(store, holder, ttl, renewEvery, System::nanoTime);
+        this(store, new StoreLeaderLease(store), holder, ttl, renewEvery, System::nanoTime);
     }
 
-    LeaderElection(Store store, String holder, Duration ttl, Duration renewEvery, LongSupplier nanoTime) {
+    /** An election on {@code lease} (which it closes), its leader-only writes fenced in {@code store}. */
+    public LeaderElection(Store store, LeaderLease lease, String holder, Duration ttl, Duration renewEvery) {
+        this(store, lease, holder, ttl, renewEvery, System::nanoTime);
+    }
+
+    LeaderElection(Store store, LeaderLease lease, String holder, Duration ttl, Duration renewEvery,
+            LongSupplier nanoTime) {
         this.store = requireNonNull(store, "store");
+        this.lease = requireNonNull(lease, "lease");
         this.holder = requireNonNull(holder, "holder");
         this.ttlNanos = ttl.toNanos();
         this.renewEvery = requireNonNull(renewEvery, "renewEvery");
@@ -127,9 +135,14 @@ public final class LeaderElection implements AutoCloseable {
         return epoch;
     }
 
-    /** The lease as the store has it now. */
+    /** The fencing record as the store has it now: who leads, and in which epoch; empty when nobody does. */
     public Optional<LeaseRecord> lease() {
-        return Records.get(store, Kind.LEASE, NAME, LeaseRecord.class);
+        return Records.get(store, Kind.LEASE, NAME, LeaseRecord.class).filter(l -> !l.holder().isEmpty());
+    }
+
+    /** Where the lease lives. */
+    public String leaseLocation() {
+        return lease.describe();
     }
 
     /** Inside a fenced transaction: this replica holds the lease at its epoch, or the transaction is refused. */
@@ -168,55 +181,47 @@ public final class LeaderElection implements AutoCloseable {
             }
             return;
         }
-        Optional<Resource> current = store.get(Kind.LEASE.storeName(), NAME);
-        Optional<LeaseRecord> lease = current.map(r -> Records.fromJson(r, LeaseRecord.class));
+        Optional<LeaderLease.State> current = lease.read();
         if (isLeader()) {
-            if (lease.isEmpty() || !lease.get().holder().equals(holder) || lease.get().epoch() != epoch) {
-                lose(lease.map(l -> "the lease is now " + l.holder() + "'s, epoch " + l.epoch())
-                        .orElse("the lease was removed"));
+            if (current.isEmpty() || !current.get().heldBy(holder, epoch)) {
+                lose(current.filter(l -> !l.free()).map(l -> "the lease is now " + l.holder() + "'s, epoch "
+                        + l.epoch()).orElse("the lease was removed"));
                 return;
             }
             if (now - lastRenewedNanos >= ttlNanos) {
                 lose("the last renewal is older than the lease time"); // e.g. this process was paused
                 return;
             }
-            try {
-                write(current.get().revision(), epoch);
+            if (lease.renew(current.get(), holder, epoch)) {
                 lastRenewedNanos = now;
-            } catch (ConflictException e) {
-                lose("another replica changed the lease");
+            } else {
+                lose("another replica changed the lease or its fencing record");
             }
             return;
         }
-        if (current.isEmpty()) {
-            tryTake(StoreTransaction.ABSENT, 1, now, "the lease was free");
+        if (current.isEmpty() || current.get().free()) {
+            tryTake(current, now, current.isEmpty() ? "the lease was free" : "the lease was released");
             return;
         }
-        long revision = current.get().revision();
-        if (revision != observedRevision) {
-            observedRevision = revision;
+        String version = current.get().version();
+        if (!version.equals(observedVersion)) {
+            observedVersion = version;
             observedAtNanos = now;
             return;
         }
         if (now - observedAtNanos >= ttlNanos) {
-            tryTake(revision, lease.get().epoch() + 1, now, lease.get().holder() + " has not renewed it for "
+            tryTake(current, now, current.get().holder() + " has not renewed it for "
                     + Duration.ofNanos(now - observedAtNanos).toMillis() + " ms");
         }
     }
 
-    private void write(long expectedRevision, long epochToWrite) {
-        store.transact(tx -> Records.put(tx, Kind.LEASE, NAME,
-                new LeaseRecord(holder, epochToWrite, System.currentTimeMillis()), expectedRevision));
-    }
-
-    private void tryTake(long expectedRevision, long newEpoch, long now, String why) {
-        try {
-            write(expectedRevision, newEpoch);
-        } catch (ConflictException e) {
-            observedRevision = -1; // another candidate was quicker; watch the new holder
+    private void tryTake(Optional<LeaderLease.State> seen, long now, String why) {
+        long won = lease.take(seen, holder);
+        if (won == 0) {
+            observedVersion = null; // another candidate was quicker; watch the new holder
             return;
         }
-        epoch = newEpoch;
+        epoch = won;
         lastRenewedNanos = now;
         startComponents(why);
     }
@@ -236,7 +241,7 @@ public final class LeaderElection implements AutoCloseable {
     private void lose(String why) {
         long lost = epoch;
         epoch = 0; // fenced from here on
-        observedRevision = -1;
+        observedVersion = null;
         LOG.warn("this controller replica ({}) lost the leader lease of epoch {}: {}; stopping its leader-only work",
                 holder, lost, why);
         stopComponents();
@@ -270,14 +275,7 @@ public final class LeaderElection implements AutoCloseable {
                         return; // no lease to release
                     }
                     try {
-                        store.transact(tx -> {
-                            Optional<Resource> r = tx.get(Kind.LEASE.storeName(), NAME);
-                            Optional<LeaseRecord> l = r.map(x -> Records.fromJson(x, LeaseRecord.class));
-                            if (l.isPresent() && l.get().holder().equals(holder) && l.get().epoch() == mine) {
-                                tx.delete(Kind.LEASE.storeName(), NAME, r.get().revision());
-                            }
-                            return null;
-                        });
+                        lease.release(holder, mine);
                         LOG.info("released the leader lease of epoch {}", mine);
                     } catch (RuntimeException e) {
                         LOG.warn("could not release the leader lease (it expires on its own): {}", e.toString());
@@ -288,6 +286,7 @@ public final class LeaderElection implements AutoCloseable {
             LOG.warn("leader election did not stop cleanly: {}", e.toString());
         }
         thread.shutdownNow();
+        lease.close();
     }
 
     /** For tests: stop taking part without releasing anything, as a process that was paused or killed. */

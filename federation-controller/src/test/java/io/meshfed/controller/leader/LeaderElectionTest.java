@@ -17,7 +17,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import io.meshfed.controller.testing.MockCluster;
+import java.nio.file.Files;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -50,15 +56,48 @@ class LeaderElectionTest {
         }
     }
 
-    @Test
-    void oneLeaderAtATimeATakeoverWhenItGoesSilentAndItsLateWritesAreRefused() {
+    private static MockCluster cluster;
+    private static Path kubeconfig;
+    private static String previousKubeconfig;
+
+    @BeforeAll
+    static void apiServer() throws Exception {
+        cluster = MockCluster.withoutCrds();
+        kubeconfig = Files.createTempFile("leader-election-kubeconfig", ".yaml");
+        Files.writeString(kubeconfig, cluster.kubeconfig("controller-token"));
+        previousKubeconfig = System.setProperty("kubeconfig", kubeconfig.toString());
+    }
+
+    @AfterAll
+    static void stopApiServer() throws Exception {
+        if (previousKubeconfig == null) {
+            System.clearProperty("kubeconfig");
+        } else {
+            System.setProperty("kubeconfig", previousKubeconfig);
+        }
+        cluster.close();
+        Files.deleteIfExists(kubeconfig);
+    }
+
+    /** The lease settings the election runs on: the store's own record, and a Kubernetes Lease. */
+    static List<String> leases() {
+        return List.of("store", "kubernetes:meshfed-system/leader-" + System.nanoTime());
+    }
+
+    private static LeaderElection election(Store store, String lease, String holder) {
+        return new LeaderElection(store, LeaseBackends.standard().open(lease, store, TTL), holder, TTL, RENEW);
+    }
+
+    @ParameterizedTest
+    @MethodSource("leases")
+    void oneLeaderAtATimeATakeoverWhenItGoesSilentAndItsLateWritesAreRefused(String lease) {
         PostgresLocation database = postgres.newDatabase();
         try (Store a = PostgresStore.open(database, TestPostgres.PASSWORD);
                 Store b = PostgresStore.open(database, TestPostgres.PASSWORD)) {
             Component ca = new Component();
             Component cb = new Component();
-            LeaderElection ea = new LeaderElection(a, "replica-a", TTL, RENEW).add(ca);
-            LeaderElection eb = new LeaderElection(b, "replica-b", TTL, RENEW).add(cb);
+            LeaderElection ea = election(a, lease, "replica-a").add(ca);
+            LeaderElection eb = election(b, lease, "replica-b").add(cb);
             try (ea; eb) {
                 ea.start();
                 assertThat(ea.isLeader()).as("the lease was free: the first replica leads at once").isTrue();
@@ -99,12 +138,46 @@ class LeaderElectionTest {
                 assertThat(eb.isLeader()).isTrue();
             }
             // b stopped and released the lease: nobody holds it, and a new replica need not wait a lease time.
-            assertThat(Records.get(a, Kind.LEASE, LeaderElection.NAME, LeaseRecord.class)).isEmpty();
+            assertThat(Records.get(a, Kind.LEASE, LeaderElection.NAME, LeaseRecord.class)).get()
+                    .extracting(LeaseRecord::holder).as("nobody may write leader-only").isEqualTo("");
             assertThat(cb.calls).containsExactly("lead", "follow");
-            try (LeaderElection ec = new LeaderElection(a, "replica-c", TTL, RENEW)) {
+            try (LeaderElection ec = election(a, lease, "replica-c")) {
+                assertThat(ec.lease()).isEmpty();
                 ec.start();
                 assertThat(ec.isLeader()).isTrue();
-                assertThat(ec.epoch()).isEqualTo(1);
+                assertThat(ec.epoch()).as("epochs keep rising after a release").isEqualTo(3);
+                assertThat(ec.lease()).get().extracting(LeaseRecord::holder).isEqualTo("replica-c");
+            }
+        }
+    }
+
+    @Test
+    void aLeaderThatCannotReachTheKubernetesApiServerForALeaseTimeStopsItsWorkAndLeadsAgainWhenItIsBack()
+            throws Exception {
+        String lease = "kubernetes:meshfed-system/leader-outage";
+        try (Store store = PostgresStore.open(postgres.newDatabase(), TestPostgres.PASSWORD)) {
+            Component c = new Component();
+            try (LeaderElection e = election(store, lease, "replica-a").add(c)) {
+                e.start();
+                assertThat(e.isLeader()).isTrue();
+                assertThat(e.leaseLocation()).isEqualTo("Kubernetes Lease meshfed-system/leader-outage");
+                cluster.stop();
+                try {
+                    long gone = System.nanoTime();
+                    // It cannot tell whether another replica took the Lease meanwhile: after a lease time, it follows.
+                    await().atMost(TTL.multipliedBy(4)).until(() -> !e.isLeader());
+                    assertThat(Duration.ofNanos(System.nanoTime() - gone)).isGreaterThanOrEqualTo(TTL.minus(RENEW));
+                    assertThat(c.calls).containsExactly("lead", "follow");
+                    assertThatThrownBy(() -> e.fenced().put("Cluster", "east", "{}", StoreTransaction.ANY))
+                            .isInstanceOf(NotLeaderException.class);
+                } finally {
+                    cluster.restart();
+                }
+                // Back: the Lease still names it, unrenewed; a lease time later it takes it again, at a new epoch.
+                await().atMost(TTL.multipliedBy(4)).until(e::isLeader);
+                assertThat(e.epoch()).isEqualTo(2);
+                assertThat(c.calls).containsExactly("lead", "follow", "lead");
+                e.fenced().put("Cluster", "east", "{}", StoreTransaction.ANY);
             }
         }
     }
