@@ -18,9 +18,9 @@ import org.slf4j.LoggerFactory;
  * Closes a plain-HTTP connection that does not deliver a complete request in time: the first request (headers and
  * body) within the request timeout of the connect, the body of a later one within the request timeout of its
  * headers, and the next request on a kept-alive connection within the idle timeout of the last response. No timer
- * runs while a request is being answered, nor after a 101 Switching Protocols. Sits right after the HTTP codec
- * (ProxyHttp, the controller's HTTPS and probe ports; the edge gateway adds it to Reactor Netty's HTTP/1.1
- * pipeline).
+ * runs while a request is being answered, nor after a 101 Switching Protocols (a WebSocket, an h2c upgrade) or once
+ * a cleartext HTTP/2 server found the prior-knowledge preface. Sits right after the HTTP codec (ProxyHttp, the
+ * controller's HTTPS and probe ports; the edge gateway adds it to Reactor Netty's HTTP/1.1 and h2c pipelines).
  */
 public final class RequestDeadline extends ChannelDuplexHandler {
     private static final Logger LOG = LoggerFactory.getLogger(RequestDeadline.class);
@@ -56,6 +56,14 @@ public final class RequestDeadline extends ChannelDuplexHandler {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler.PriorKnowledgeUpgradeEvent) {
+            // h2c with prior knowledge: HTTP/2 from the first byte, the HTTP/1.1 codec is gone; the HTTP/2 server's
+            // own timeouts apply from here.
+            cancel();
+            ctx.pipeline().remove(this);
+            super.userEventTriggered(ctx, evt);
+            return;
+        }
         if (afterHandshake && evt instanceof SslHandshakeCompletionEvent done && done.isSuccess()) {
             arm(ctx, requestMillis, "a complete request");
         }

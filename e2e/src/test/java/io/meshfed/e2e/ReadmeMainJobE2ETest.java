@@ -78,6 +78,10 @@ class ReadmeMainJobE2ETest {
                     .orElseThrow().strip().replaceAll("\\s+#.*", "");
             Processes.Result answer = Processes.run(work, Duration.ofMinutes(1), List.of("bash", "-c", curl));
             assertThat(answer.stdout()).isEqualTo("hello from hello.demo in network east\n");
+            // The edge gateway speaks HTTP/2 in clear text with prior knowledge, as gRPC clients and h2load do.
+            Processes.Result h2 = Processes.run(work, Duration.ofMinutes(1), List.of("curl", "-sS",
+                    "--http2-prior-knowledge", "-w", "%{http_version}", "http://127.0.0.1:18000/hello/h2"));
+            assertThat(h2.stdout()).as(h2.toString()).isEqualTo("hello from hello.demo in network east\n2");
             assertThat(json).contains("\"spiffeId\" : \"spiffe://east.meshfed.local/meshfed/gateway/east-gw\"")
                     .contains("\"spiffeId\" : \"spiffe://west.meshfed.local/ns/demo/vm/west-vm\"");
         } finally {

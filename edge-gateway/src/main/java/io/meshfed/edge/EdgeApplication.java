@@ -81,7 +81,7 @@ public class EdgeApplication {
                     + " certificate: choose one");
         }
         return new SvidServerTls(node.credentials(),
-                environment.getProperty("server.http2.enabled", Boolean.class, false), Clock.systemUTC());
+                environment.getProperty("server.http2.enabled", Boolean.class, true), Clock.systemUTC());
     }
 
     /** Rate limits apply per client address by default. */

@@ -5,7 +5,7 @@ import io.netty.channel.ChannelPipeline;
 import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.reactor.netty.NettyServerCustomizer;
-import reactor.netty.NettyPipeline;
+import io.netty.handler.codec.http.HttpServerCodec;
 import reactor.netty.http.server.HttpServer;
 
 /**
@@ -14,7 +14,8 @@ import reactor.netty.http.server.HttpServer;
  * On HTTP/1.1 a request (headers and body) must arrive within {@code request-timeout} of the connect (or of its
  * headers, for the body of a later one; {@link RequestDeadline}); a connection silent for {@code idle-timeout} is
  * closed (Reactor Netty's idle timeout, which also covers HTTP/2 and TLS connections); a body read stalls at most
- * {@code request-timeout}. Spring Boot bounds the headers ({@code server.max-http-request-header-size}, 8 KB) and
+ * {@code request-timeout}. A prior-knowledge HTTP/2 client (h2c) is under the HTTP/2 server's timeouts once its
+ * preface arrives, and must send it within {@code request-timeout} as well. Spring Boot bounds the headers ({@code server.max-http-request-header-size}, 8 KB) and
  * Reactor Netty the request line (4096 bytes) and the TLS handshake (10 s).
  */
 @ConfigurationProperties("meshfed.edge.http")
@@ -38,11 +39,12 @@ public record ListenerTimeouts(Duration requestTimeout, Duration idleTimeout) im
         return server.idleTimeout(idleTimeout).readTimeout(requestTimeout).requestTimeout(requestTimeout)
                 .doOnChannelInit((observer, channel, remote) -> {
                     ChannelPipeline p = channel.pipeline();
-                    // Plain HTTP/1.1 (and HTTP/1.1 over TLS without ALPN): the codec is there from the start. With
-                    // an h2c upgrade or ALPN the protocol is chosen later; the idle timeout covers those.
-                    if (p.get(NettyPipeline.HttpCodec) != null && p.get(NettyPipeline.H2CUpgradeHandler) == null
-                            && p.get(DEADLINE) == null) {
-                        p.addAfter(NettyPipeline.HttpCodec, DEADLINE, new RequestDeadline(requestTimeout, idleTimeout));
+                    // Clear text (HTTP/1.1, and h2c, whose upgrade handler put an HTTP/1.1 codec in for a client
+                    // that does not start with the HTTP/2 preface) and HTTP/1.1 over TLS without ALPN: the codec is
+                    // there from the start. With ALPN the protocol is chosen later; the idle timeout covers that.
+                    io.netty.channel.ChannelHandlerContext codec = p.context(HttpServerCodec.class);
+                    if (codec != null && p.get(DEADLINE) == null) {
+                        p.addAfter(codec.name(), DEADLINE, new RequestDeadline(requestTimeout, idleTimeout));
                     }
                 });
     }
