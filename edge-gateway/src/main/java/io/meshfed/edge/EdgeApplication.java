@@ -84,6 +84,12 @@ public class EdgeApplication {
                 environment.getProperty("server.http2.enabled", Boolean.class, true), Clock.systemUTC());
     }
 
+    /** A gRPC upstream's Trailers-Only answer keeps all its trailing metadata (see {@link GrpcTrailersOnly}). */
+    @Bean
+    GrpcTrailersOnly grpcTrailersOnly() {
+        return new GrpcTrailersOnly();
+    }
+
     /** Rate limits apply per client address by default. */
     @Bean
     @org.springframework.context.annotation.Primary
