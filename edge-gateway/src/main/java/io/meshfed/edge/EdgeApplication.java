@@ -84,6 +84,12 @@ public class EdgeApplication {
                 environment.getProperty("server.http2.enabled", Boolean.class, true), Clock.systemUTC());
     }
 
+    /** An h2c upgrade request with a body is served as HTTP/1.1 (see {@link CleartextUpgrades}). */
+    @Bean
+    CleartextUpgrades cleartextUpgrades() {
+        return new CleartextUpgrades();
+    }
+
     /** A gRPC upstream's Trailers-Only answer keeps all its trailing metadata (see {@link GrpcTrailersOnly}). */
     @Bean
     GrpcTrailersOnly grpcTrailersOnly() {

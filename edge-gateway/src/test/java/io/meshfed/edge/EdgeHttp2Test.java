@@ -120,6 +120,23 @@ class EdgeHttp2Test {
         assertThat(plain.body()).isEqualTo("hello /hello/upgrade");
     }
 
+    /**
+     * The JDK's client asks for h2c by default, also on a request with a body: the upgrade request's body reaches the
+     * upstream, small or larger than what is buffered for an upgrade (then the request stays HTTP/1.1).
+     */
+    @Test
+    void aRequestWithABodyThatAsksToUpgradeIsAnsweredWhole() throws Exception {
+        HttpClient client = HttpClient.newHttpClient(); // HTTP/2 preferred: an Upgrade: h2c on http://
+        for (int size : new int[] {9, 200_000}) {
+            HttpResponse<String> response = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                    + "/hello/post-" + size)).timeout(Duration.ofSeconds(10))
+                    .POST(HttpRequest.BodyPublishers.ofString("x".repeat(size))).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(response.statusCode()).as("%d bytes", size).isEqualTo(200);
+            assertThat(response.body()).as("%d bytes", size).isEqualTo("hello /hello/post-" + size);
+        }
+    }
+
     /** nghttp2's load tool, the HTTP/2 standard's own client: every request succeeds over h2c. */
     @Test
     void h2loadGetsEveryRequestAnsweredOverH2c() throws Exception {
