@@ -24,7 +24,6 @@ import org.slf4j.LoggerFactory;
 final class Dialer {
     private static final Logger LOG = LoggerFactory.getLogger(Dialer.class);
     /** One line per carried connection: who, what for, where to, and the upstream's verified identity. */
-    private static final Logger ACCESS = LoggerFactory.getLogger("meshfed.access");
 
     private final UpstreamConnectors connectors;
     private final UpstreamHealth health;
@@ -52,6 +51,7 @@ final class Dialer {
     /** As {@link #dial(Channel, Target, BiConsumer, Runnable)}, for {@code caller}. */
     void dial(Channel downstream, DialCaller caller, Target target, BiConsumer<Channel, Upstream> connected,
             Runnable exhausted) {
+        AccessRecord.of(downstream).ifPresent(r -> r.dialling(target.name(), caller));
         UpstreamRequest request = new UpstreamRequest(downstream.eventLoop(), caller.onBehalfOf());
         next(downstream, caller, request, target, health.order(target, balancing).iterator(), connected, exhausted);
     }
@@ -115,12 +115,8 @@ final class Dialer {
         }
         health.opened(u);
         upstream.closeFuture().addListener(c -> health.closed(u));
-        if (ACCESS.isInfoEnabled()) {
-            // A client named by its address is carried as the identity the proxy presented for it.
-            ACCESS.info("{} from {}{} to {} ({}{})", target.name(), from.from(),
-                    from.identified() ? "" : link.presented().map(p -> " as " + p).orElse(""), u, link.transport(),
-                    link.peer().map(p -> ", peer " + p).orElse(""));
-        }
+        // A client named by its address is carried as the identity the proxy presented for it ("as").
+        AccessRecord.of(downstream).ifPresent(r -> r.carried(u, link, from));
         connected.accept(upstream, u);
     }
 

@@ -45,6 +45,11 @@ final class InboundHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        AccessRecord.open(ctx.channel(), "inbound");
+    }
+
+    @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof SniCompletionEvent sni) {
             sniName = sni.hostname();
@@ -80,6 +85,7 @@ final class InboundHandler extends ChannelInboundHandlerAdapter {
             refuse(ctx, RefusalReason.UNAUTHORIZED);
             return;
         }
+        AccessRecord.of(ctx.channel()).ifPresent(r -> r.caller(peer.get().toString()));
         CallerDecision decision = admitted.admit(sni.get(), peer.get(), ctx.channel(), policy);
         if (!decision.allowed()) {
             refuse(ctx, decision.refusal().get());
@@ -101,7 +107,9 @@ final class InboundHandler extends ChannelInboundHandlerAdapter {
             stats.inboundRouted.increment();
             Object m;
             while ((m = held.poll()) != null) {
-                stats.bytesFromDownstream.add(((ByteBuf) m).readableBytes());
+                int n = ((ByteBuf) m).readableBytes();
+                stats.bytesFromDownstream.add(n);
+                AccessRecord.of(downstream).ifPresent(r -> r.bytesIn.addAndGet(n));
                 upstream.write(m);
             }
             upstream.flush();
@@ -127,6 +135,7 @@ final class InboundHandler extends ChannelInboundHandlerAdapter {
         }
         decided = true;
         stats.refused(reason);
+        AccessRecord.of(ctx.channel()).ifPresent(r -> r.refused(reason));
         held.forEach(ReferenceCountUtil::release);
         held.clear();
         ctx.close();

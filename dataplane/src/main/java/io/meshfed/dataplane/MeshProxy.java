@@ -307,9 +307,11 @@ public final class MeshProxy implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        AccessRecord record = AccessRecord.open(ch, "outbound");
                         Target target = routes.get().outbound().get(address);
                         if (target == null || !target.hasUpstreams()) {
                             stats.outboundUnroutable.increment();
+                            record.refused(RefusalReason.UNKNOWN_SERVICE);
                             ch.close();
                             return;
                         }
@@ -320,6 +322,7 @@ public final class MeshProxy implements AutoCloseable {
                             relay(ch, upstream);
                         }, () -> {
                             stats.outboundUnroutable.increment();
+                            record.refused(RefusalReason.UPSTREAM_FAILED);
                             ch.close();
                         });
                     }

@@ -24,13 +24,17 @@ import java.util.concurrent.atomic.LongAdder;
 final class Relay extends ChannelInboundHandlerAdapter {
     private final Channel peer;
     private final LongAdder bytes;
+    /** This connection's bytes in this direction, for its access log line. */
+    private final java.util.concurrent.atomic.AtomicLong connectionBytes;
     private final LongAdder idleClosed;
     /** Written to the peer since its last flush. */
     private boolean unflushed;
 
-    private Relay(Channel peer, LongAdder bytes, LongAdder idleClosed) {
+    private Relay(Channel peer, LongAdder bytes, java.util.concurrent.atomic.AtomicLong connectionBytes,
+            LongAdder idleClosed) {
         this.peer = peer;
         this.bytes = bytes;
+        this.connectionBytes = connectionBytes;
         this.idleClosed = idleClosed;
     }
 
@@ -42,8 +46,11 @@ final class Relay extends ChannelInboundHandlerAdapter {
             downstream.pipeline().addLast(new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
             upstream.pipeline().addLast(new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
         }
-        downstream.pipeline().addLast(new Relay(upstream, stats.bytesFromDownstream, stats.idleClosed));
-        upstream.pipeline().addLast(new Relay(downstream, stats.bytesFromUpstream, stats.idleClosed));
+        java.util.Optional<AccessRecord> record = AccessRecord.of(downstream);
+        downstream.pipeline().addLast(new Relay(upstream, stats.bytesFromDownstream,
+                record.map(r -> r.bytesIn).orElseGet(java.util.concurrent.atomic.AtomicLong::new), stats.idleClosed));
+        upstream.pipeline().addLast(new Relay(downstream, stats.bytesFromUpstream,
+                record.map(r -> r.bytesOut).orElseGet(java.util.concurrent.atomic.AtomicLong::new), stats.idleClosed));
         downstream.config().setAutoRead(true);
         upstream.config().setAutoRead(true);
     }
@@ -52,6 +59,7 @@ final class Relay extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof ByteBuf buf) {
             bytes.add(buf.readableBytes());
+            connectionBytes.addAndGet(buf.readableBytes());
         }
         peer.write(msg);
         unflushed = true;

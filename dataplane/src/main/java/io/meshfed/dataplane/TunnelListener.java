@@ -197,6 +197,9 @@ final class TunnelListener implements AutoCloseable {
 
         private void refuse(ChannelHandlerContext ctx, RefusalReason reason) {
             inbound.stats().refused(reason);
+            AccessRecord record = AccessRecord.open(ctx.channel(), "tunnel"); // a connection refused before streams
+            TlsSessions.peer(ctx.channel()).ifPresent(p -> record.caller(p.toString()));
+            record.refused(reason);
             ctx.close();
         }
 

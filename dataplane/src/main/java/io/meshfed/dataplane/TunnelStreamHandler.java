@@ -44,6 +44,11 @@ final class TunnelStreamHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        AccessRecord.open(ctx.channel(), "tunnel").caller(peer.toString());
+    }
+
+    @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (started || !(msg instanceof Http2HeadersFrame request)) {
             ReferenceCountUtil.release(msg);
@@ -128,6 +133,7 @@ final class TunnelStreamHandler extends ChannelInboundHandlerAdapter {
     private void refuse(ChannelHandlerContext ctx, RefusalReason reason, String detail) {
         inbound.stats().refused(reason);
         inbound.stats().tunnelStream(Direction.INBOUND, reason.label());
+        AccessRecord.of(ctx.channel()).ifPresent(r -> r.refused(reason));
         LOG.debug("tunnel stream from {} refused ({}): {}", peer, reason.label(), detail);
         Http2Headers answer = new DefaultHttp2Headers().status(String.valueOf(status(reason)))
                 .set(TunnelHeaders.REFUSAL, reason.label());

@@ -152,6 +152,64 @@ class CallerAuthorizationTest {
                 .contains("meshfed_authz_decisions_total{decision=\"allow\",reason=\"export\"} 1.0");
     }
 
+    /** The {@code meshfed.access} lines on stderr (slf4j-simple), each one JSON object. */
+    private static List<com.fasterxml.jackson.databind.JsonNode> accessLines(CapturedStderr log) throws IOException {
+        List<com.fasterxml.jackson.databind.JsonNode> lines = new ArrayList<>();
+        for (String line : log.text().split("\n")) {
+            int at = line.indexOf(AccessRecord.LOGGER + " - ");
+            if (at >= 0) {
+                lines.add(new com.fasterxml.jackson.databind.ObjectMapper().readTree(line.substring(at
+                        + AccessRecord.LOGGER.length() + 3)));
+            }
+        }
+        return lines;
+    }
+
+    @Test
+    void everyConnectionGetsOneJsonAccessLineWithItsCallerItsResultAndItsBytes() throws Exception {
+        try (CapturedStderr log = new CapturedStderr()) {
+            try (Socket s = connect(fromWest)) {
+                assertThat(EchoBackend.exchange(s, "from west")).isEqualTo("from west");
+            }
+            refused(fromExtra);
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() ->
+                    accessLines(log).size() >= 4);
+            List<com.fasterxml.jackson.databind.JsonNode> lines = accessLines(log);
+            String westCaller = "spiffe://" + WEST + "/ns/demo/vm/west-1";
+            // At the agent: the carried connection, named by the caller's verified ID, with the bytes both ways.
+            assertThat(lines).filteredOn(l -> l.path("listener").asText().equals("inbound")
+                    && l.path("caller").asText().equals(westCaller)).singleElement().satisfies(l -> {
+                        assertThat(l.path("result").asText()).isEqualTo("ok");
+                        assertThat(l.path("service").asText()).isEqualTo("hello.demo:8080");
+                        assertThat(l.path("upstream").asText()).isEqualTo("127.0.0.1:" + backend.port());
+                        assertThat(l.path("transport").asText()).isEqualTo("plain");
+                        assertThat(l.path("bytes_in").asLong()).isEqualTo(9);
+                        assertThat(l.path("bytes_out").asLong()).isEqualTo(9);
+                        assertThat(l.path("duration_ms").asLong()).isNotNegative();
+                        assertThat(java.time.Instant.parse(l.path("time").asText())).isBefore(Instant.now());
+                        assertThat(l.has("reason")).isFalse();
+                    });
+            // At west's proxy: its outbound listener's client, carried as west's identity to the pinned agent.
+            assertThat(lines).filteredOn(l -> l.path("listener").asText().equals("outbound")
+                    && l.path("as").asText().equals(westCaller)).singleElement().satisfies(l -> {
+                        assertThat(l.path("result").asText()).isEqualTo("ok");
+                        assertThat(l.path("source").asText()).startsWith("/127.0.0.1:");
+                        assertThat(l.has("caller")).as("a plain client has no identity of its own").isFalse();
+                        assertThat(l.path("peer").asText()).isEqualTo(agentId.toString());
+                        assertThat(l.path("transport").asText()).isEqualTo("mTLS");
+                        assertThat(l.path("bytes_in").asLong()).isEqualTo(9);
+                    });
+            // At the agent: the refused caller, its verified ID and the reason its refusal is counted under.
+            assertThat(lines).filteredOn(l -> l.path("listener").asText().equals("inbound")
+                    && l.path("caller").asText().equals(extraCaller.toString())).singleElement().satisfies(l -> {
+                        assertThat(l.path("result").asText()).isEqualTo("refused");
+                        assertThat(l.path("reason").asText()).isEqualTo(RefusalReason.UNAUTHORIZED.label());
+                        assertThat(l.path("service").isMissingNode()).as("never dialled").isTrue();
+                        assertThat(l.path("bytes_in").asLong()).isZero();
+                    });
+        }
+    }
+
     @Test
     void anAllowRuleLetsTheCallerInAndALaterDenyRuleClosesItsOpenConnection() throws Exception {
         rules(rule("a1", Effect.ALLOW, "spiffe://" + WEST_EXTRA + "/ns/demo/vm/*"));
