@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * One downstream connection (or tunnel stream) as its access log line tells it, written to the logger
  * {@code meshfed.access} when it closes: one JSON object per line, with the fields of README.md's "Access logs"
  * ({@code time}, {@code listener}, {@code source}, {@code caller}, {@code as}, {@code service}, {@code upstream},
- * {@code transport}, {@code peer}, {@code bytes_in}, {@code bytes_out}, {@code duration_ms}, {@code result},
+ * {@code sni}, {@code transport}, {@code peer}, {@code bytes_in}, {@code bytes_out}, {@code duration_ms}, {@code result},
  * {@code reason}); a field that is not known is left out. Kept on the downstream channel ({@link #of}); set from the
  * listener's event loop, counted from both sides' loops.
  */
@@ -35,6 +35,7 @@ final class AccessRecord {
     private volatile String presented;
     private volatile String service;
     private volatile String upstream;
+    private volatile String sni;
     private volatile String transport;
     private volatile String peer;
     private volatile String result = "closed";
@@ -75,6 +76,7 @@ final class AccessRecord {
     /** Carried: to {@code to}, over {@code link}. */
     void carried(Upstream to, UpstreamLink link, DialCaller from) {
         this.upstream = to.host() + ":" + to.port();
+        this.sni = to.sni();
         this.transport = link.transport();
         this.peer = link.peer().map(Object::toString).orElse(null);
         this.presented = from.identified() ? null : link.presented().map(Object::toString).orElse(null);
@@ -105,6 +107,7 @@ final class AccessRecord {
             field(g, "as", presented);
             field(g, "service", service);
             field(g, "upstream", upstream);
+            field(g, "sni", sni);
             field(g, "transport", transport);
             field(g, "peer", peer);
             g.writeNumberField("bytes_in", bytesIn.get());

@@ -152,19 +152,6 @@ class CallerAuthorizationTest {
                 .contains("meshfed_authz_decisions_total{decision=\"allow\",reason=\"export\"} 1.0");
     }
 
-    /** The {@code meshfed.access} lines on stderr (slf4j-simple), each one JSON object. */
-    private static List<com.fasterxml.jackson.databind.JsonNode> accessLines(CapturedStderr log) throws IOException {
-        List<com.fasterxml.jackson.databind.JsonNode> lines = new ArrayList<>();
-        for (String line : log.text().split("\n")) {
-            int at = line.indexOf(AccessRecord.LOGGER + " - ");
-            if (at >= 0) {
-                lines.add(new com.fasterxml.jackson.databind.ObjectMapper().readTree(line.substring(at
-                        + AccessRecord.LOGGER.length() + 3)));
-            }
-        }
-        return lines;
-    }
-
     @Test
     void everyConnectionGetsOneJsonAccessLineWithItsCallerItsResultAndItsBytes() throws Exception {
         try (CapturedStderr log = new CapturedStderr()) {
@@ -173,8 +160,8 @@ class CallerAuthorizationTest {
             }
             refused(fromExtra);
             org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() ->
-                    accessLines(log).size() >= 4);
-            List<com.fasterxml.jackson.databind.JsonNode> lines = accessLines(log);
+                    log.accessLines().size() >= 4);
+            List<com.fasterxml.jackson.databind.JsonNode> lines = log.accessLines();
             String westCaller = "spiffe://" + WEST + "/ns/demo/vm/west-1";
             // At the agent: the carried connection, named by the caller's verified ID, with the bytes both ways.
             assertThat(lines).filteredOn(l -> l.path("listener").asText().equals("inbound")

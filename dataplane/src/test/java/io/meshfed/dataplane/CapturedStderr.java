@@ -33,6 +33,20 @@ final class CapturedStderr implements AutoCloseable {
         }
     }
 
+    /** The {@code meshfed.access} lines (each one JSON object) written so far. */
+    java.util.List<com.fasterxml.jackson.databind.JsonNode> accessLines() throws IOException {
+        java.util.List<com.fasterxml.jackson.databind.JsonNode> lines = new java.util.ArrayList<>();
+        String marker = AccessRecord.LOGGER + " - ";
+        for (String line : text().split("\n")) {
+            int at = line.indexOf(marker);
+            if (at >= 0) {
+                lines.add(new com.fasterxml.jackson.databind.ObjectMapper().readTree(line.substring(at
+                        + marker.length())));
+            }
+        }
+        return lines;
+    }
+
     @Override
     public void close() throws IOException {
         System.setErr(original);

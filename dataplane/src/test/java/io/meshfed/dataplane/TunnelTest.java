@@ -59,10 +59,27 @@ class TunnelTest {
             assertThat(pair.receiver.inboundTunnelConnections()).isEqualTo(1);
 
             String name = pair.name();
-            assertThat(log.text()).contains(name + " from " + pair.westGw + " to PLAIN 127.0.0.1:"
-                    + pair.backend.port() + " (plain)");
-            assertThat(log.text()).contains(" as " + pair.westGw + " to TUNNEL " + pair.tunnel().getHostString() + ":"
-                    + pair.tunnel().getPort() + " " + pair.sni + " (tunnel, peer " + pair.eastGw + ")");
+            await().atMost(Duration.ofSeconds(10)).until(() -> log.accessLines().size() >= 2);
+            // The receiver's line: the stream, named by the sending gateway's verified ID, carried to the workload.
+            assertThat(log.accessLines()).filteredOn(l -> l.path("listener").asText().equals("tunnel"))
+                    .singleElement().satisfies(l -> {
+                        assertThat(l.path("caller").asText()).isEqualTo(pair.westGw.toString());
+                        assertThat(l.path("service").asText()).isEqualTo(name);
+                        assertThat(l.path("upstream").asText()).isEqualTo("127.0.0.1:" + pair.backend.port());
+                        assertThat(l.path("transport").asText()).isEqualTo("plain");
+                        assertThat(l.path("result").asText()).isEqualTo("ok");
+                        assertThat(l.path("bytes_in").asLong()).isEqualTo("through the tunnel".length());
+                    });
+            // The sender's line: its client, carried as the west gateway through the tunnel to the pinned east one.
+            assertThat(log.accessLines()).filteredOn(l -> l.path("listener").asText().equals("outbound"))
+                    .singleElement().satisfies(l -> {
+                        assertThat(l.path("as").asText()).isEqualTo(pair.westGw.toString());
+                        assertThat(l.path("upstream").asText()).isEqualTo(pair.tunnel().getHostString() + ":"
+                                + pair.tunnel().getPort());
+                        assertThat(l.path("transport").asText()).isEqualTo("tunnel");
+                        assertThat(l.path("peer").asText()).isEqualTo(pair.eastGw.toString());
+                        assertThat(l.path("bytes_out").asLong()).isEqualTo("through the tunnel".length());
+                    });
         }
     }
 

@@ -70,6 +70,28 @@ final class Component {
         return Files.readString(log, StandardCharsets.UTF_8);
     }
 
+    /**
+     * Waits up to 30 s for one {@code meshfed.access} line (a JSON object, written when its connection closes) that
+     * holds every fragment.
+     */
+    void awaitAccessLine(String... fragments) {
+        try {
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                    .pollInterval(java.time.Duration.ofMillis(200)).until(() -> java.util.Arrays.stream(log()
+                            .split("\n")).anyMatch(l -> l.contains("meshfed.access - {")
+                                    && java.util.Arrays.stream(fragments).allMatch(l::contains)));
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            String text;
+            try {
+                text = log();
+            } catch (IOException io) {
+                text = io.toString();
+            }
+            throw new AssertionError("no access line with " + java.util.Arrays.toString(fragments) + " in:\n"
+                    + text, e);
+        }
+    }
+
     /** SIGKILL: no shutdown hook runs. */
     void kill() throws InterruptedException {
         if (process != null) {

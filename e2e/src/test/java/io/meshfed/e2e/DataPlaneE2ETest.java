@@ -272,14 +272,17 @@ class DataPlaneE2ETest {
         assertThat(get("127.0.2.2", westImport)).isEqualTo("hello from hello.demo in network east\n");
         // Each hop's access log names the identity it verified.
         // West's gateway tunnels to east's tunnel listener (the route names it), as itself: 127.0.0.1 is no pod.
-        assertThat(westGateway.log()).contains("hello.demo:8080 from /127.0.0.1", " to TUNNEL 127.0.1.1:"
-                + eastTunnelPort + " " + SNI + " (tunnel, peer spiffe://east.acme.mesh/meshfed/gateway/east-gw)");
-        assertThat(eastGateway.log()).contains("hello.demo:8080 from spiffe://west.acme.mesh/meshfed/gateway/west-gw"
-                + " to AGENT 127.0.1.2:" + eastAgentPort + " " + SNI
-                + " (mTLS, peer spiffe://east.acme.mesh/ns/demo/vm/east-vm)");
-        assertThat(eastGateway.log()).contains("hello.demo:8080 from spiffe://west.acme.mesh/ns/demo/vm/west-vm");
-        assertThat(eastAgent.log()).contains("hello.demo:8080 from spiffe://east.acme.mesh/meshfed/gateway/east-gw"
-                + " to PLAIN 127.0.1.2:");
+        // (One JSON line per connection, written when it closes.)
+        westGateway.awaitAccessLine("\"listener\":\"outbound\",\"source\":\"/127.0.0.1:",
+                "\"service\":\"hello.demo:8080\",\"upstream\":\"127.0.1.1:" + eastTunnelPort + "\",\"sni\":\"" + SNI
+                        + "\",\"transport\":\"tunnel\",\"peer\":\"spiffe://east.acme.mesh/meshfed/gateway/east-gw\"");
+        eastGateway.awaitAccessLine("\"caller\":\"spiffe://west.acme.mesh/meshfed/gateway/west-gw\","
+                + "\"service\":\"hello.demo:8080\",\"upstream\":\"127.0.1.2:" + eastAgentPort + "\",\"sni\":\"" + SNI
+                + "\",\"transport\":\"mTLS\",\"peer\":\"spiffe://east.acme.mesh/ns/demo/vm/east-vm\"");
+        eastGateway.awaitAccessLine("\"caller\":\"spiffe://west.acme.mesh/ns/demo/vm/west-vm",
+                "\"service\":\"hello.demo:8080\"");
+        eastAgent.awaitAccessLine("\"caller\":\"spiffe://east.acme.mesh/meshfed/gateway/east-gw\","
+                + "\"service\":\"hello.demo:8080\",\"upstream\":\"127.0.1.2:");
     }
 
     @Test
