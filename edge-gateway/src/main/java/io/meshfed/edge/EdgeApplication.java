@@ -84,6 +84,12 @@ public class EdgeApplication {
                 environment.getProperty("server.http2.enabled", Boolean.class, true), Clock.systemUTC());
     }
 
+    /** One JSON access line per request (see {@link EdgeAccessLog}), instead of Reactor Netty's text one. */
+    @Bean
+    EdgeAccessLog edgeAccessLog() {
+        return new EdgeAccessLog();
+    }
+
     /** An h2c upgrade request with a body is served as HTTP/1.1 (see {@link CleartextUpgrades}). */
     @Bean
     CleartextUpgrades cleartextUpgrades() {
@@ -149,10 +155,7 @@ public class EdgeApplication {
     }
 
     public static void main(String[] args) {
-        // One access log line per request (Reactor Netty's, logger reactor.netty.http.server.AccessLog).
-        if (System.getProperty("reactor.netty.http.server.accessLogEnabled") == null) {
-            System.setProperty("reactor.netty.http.server.accessLogEnabled", "true");
-        }
+        // The access log is EdgeAccessLog's (logger meshfed.access, JSON), not Reactor Netty's.
         SpringApplication.run(EdgeApplication.class, args);
     }
 }
