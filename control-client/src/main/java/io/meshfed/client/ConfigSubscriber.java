@@ -240,8 +240,12 @@ public final class ConfigSubscriber implements AutoCloseable {
         } catch (Exception e) {
             String reason = e.getMessage() == null ? e.toString() : e.getMessage();
             LOG.warn("rejected config version {}: {}", received.getVersion(), reason);
-            send(ConfigRequest.newBuilder().setNack(Nack.newBuilder().setVersion(received.getVersion())
-                    .setNonce(received.getNonce()).setReason(reason)).build());
+            Nack.Builder nack = Nack.newBuilder().setVersion(received.getVersion()).setNonce(received.getNonce())
+                    .setReason(reason);
+            if (e instanceof io.meshfed.api.config.RoutesRejectedException rejected) {
+                nack.addAllRejectedRoutes(rejected.rejected());
+            }
+            send(ConfigRequest.newBuilder().setNack(nack).build());
             return;
         }
         held = next;

@@ -16,9 +16,9 @@ import org.springframework.cloud.gateway.support.HasRouteId;
 
 /**
  * Builds every route of a snapshot with this gateway's own predicate and filter factories and binder, as Spring Cloud
- * Gateway's route locator will, and throws naming the route, the factory and the binding error when one does not
- * load: the snapshot is then NACKed with that reason (shown in {@code meshfed status}) instead of the route being
- * dropped with a log line. The factories are looked up when a snapshot arrives (some of them depend on the edge
+ * Gateway's route locator will, and throws {@link io.meshfed.api.config.RoutesRejectedException} naming every route
+ * that does not load, with its factory and binding error: the snapshot is then NACKed with them (shown by
+ * {@code meshfed route list} and {@code meshfed status}) instead of the route being dropped with a log line. The factories are looked up when a snapshot arrives (some of them depend on the edge
  * node that receives the snapshots).
  */
 final class RouteBindingCheck {
@@ -46,35 +46,46 @@ final class RouteBindingCheck {
         Map<String, GatewayFilterFactory> filterFactories = byName(GatewayFilterFactory.class,
                 GatewayFilterFactory::name);
         ConfigurationService binder = beans.getBean(ConfigurationService.class);
+        java.util.List<io.meshfed.api.v1.RejectedRoute> rejected = new java.util.ArrayList<>();
         for (Route r : snapshot.getRoutesList()) {
-            RouteDefinition d = FederatedRoutes.definition(r);
-            for (PredicateDefinition p : d.getPredicates()) {
-                RoutePredicateFactory<?> factory = predicateFactories.get(p.getName());
-                if (factory == null) {
-                    throw new IllegalArgumentException("route " + r.getId() + ": no predicate named " + p.getName()
-                            + " (this edge gateway has " + String.join(", ", predicateFactories.keySet()) + ")");
-                }
-                try {
-                    predicate(binder, factory, p);
-                } catch (RuntimeException e) {
-                    throw new IllegalArgumentException("route " + r.getId() + ": predicate " + p.getName()
-                            + " does not load: " + reason(e), e);
-                }
+            problem(r, predicateFactories, filterFactories, binder).ifPresent(why -> rejected.add(
+                    io.meshfed.api.v1.RejectedRoute.newBuilder().setRouteId(r.getId()).setReason(why).build()));
+        }
+        if (!rejected.isEmpty()) {
+            throw new io.meshfed.api.config.RoutesRejectedException(rejected);
+        }
+    }
+
+    /** Why {@code r} does not load, if it does not: the first predicate or filter that fails. */
+    @SuppressWarnings("rawtypes")
+    private static java.util.Optional<String> problem(Route r, Map<String, RoutePredicateFactory> predicateFactories,
+            Map<String, GatewayFilterFactory> filterFactories, ConfigurationService binder) {
+        RouteDefinition d = FederatedRoutes.definition(r);
+        for (PredicateDefinition p : d.getPredicates()) {
+            RoutePredicateFactory<?> factory = predicateFactories.get(p.getName());
+            if (factory == null) {
+                return java.util.Optional.of("no predicate named " + p.getName() + " (this edge gateway has "
+                        + String.join(", ", predicateFactories.keySet()) + ")");
             }
-            for (FilterDefinition f : d.getFilters()) {
-                GatewayFilterFactory<?> factory = filterFactories.get(f.getName());
-                if (factory == null) {
-                    throw new IllegalArgumentException("route " + r.getId() + ": no filter named " + f.getName()
-                            + " (this edge gateway has " + String.join(", ", filterFactories.keySet()) + ")");
-                }
-                try {
-                    filter(binder, factory, f, d.getId());
-                } catch (RuntimeException e) {
-                    throw new IllegalArgumentException("route " + r.getId() + ": filter " + f.getName()
-                            + " does not load: " + reason(e), e);
-                }
+            try {
+                predicate(binder, factory, p);
+            } catch (RuntimeException e) {
+                return java.util.Optional.of("predicate " + p.getName() + " does not load: " + reason(e));
             }
         }
+        for (FilterDefinition f : d.getFilters()) {
+            GatewayFilterFactory<?> factory = filterFactories.get(f.getName());
+            if (factory == null) {
+                return java.util.Optional.of("no filter named " + f.getName() + " (this edge gateway has "
+                        + String.join(", ", filterFactories.keySet()) + ")");
+            }
+            try {
+                filter(binder, factory, f, d.getId());
+            } catch (RuntimeException e) {
+                return java.util.Optional.of("filter " + f.getName() + " does not load: " + reason(e));
+            }
+        }
+        return java.util.Optional.empty();
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})

@@ -111,10 +111,36 @@ class EdgeGatewayTest {
                                 assertThat(sub.getSpiffeId()).isEqualTo("spiffe://west.acme.mesh/meshfed/edge/edge-1");
                                 assertThat(sub.getLastError()).contains(broken.getValue());
                             }));
+                    // meshfed route list names the route, the edge gateway and why.
+                    assertThat(admin.listRoutes(io.meshfed.api.v1.ListRequest.getDefaultInstance())
+                            .getRejectionsList()).singleElement().satisfies(r -> {
+                                assertThat(r.getRouteId()).isEqualTo("broken");
+                                assertThat(r.getSubscriber()).isEqualTo("spiffe://west.acme.mesh/meshfed/edge/edge-1");
+                                assertThat(r.getMember()).isEqualTo("west");
+                                assertThat(r.getReason()).startsWith(broken.getValue().substring("route broken: "
+                                        .length()));
+                            });
                     assertThat(get(port, "/broken/x").statusCode()).isEqualTo(404); // never took effect
                     assertThat(get(port, "/static/w").body()).isEqualTo("static /static/w");
                     admin.deleteRoute(DeleteRouteRequest.newBuilder().setId("broken").build());
                 }
+
+                // Two routes that do not load: both are named, each with its own reason; once they are gone the
+                // edge ACKs and nothing is listed as rejected.
+                admin.applyRoutes(RouteSet.newBuilder().addRoutes(Route.newBuilder().setId("broken-a")
+                        .setUri("lb://hello.demo").addPredicates(def("Path", "/a/**")).addFilters(def("NoSuchA", "1")))
+                        .addRoutes(Route.newBuilder().setId("broken-b").setUri("lb://hello.demo")
+                                .addPredicates(def("NoSuchPredicate", "1"))).build());
+                await().atMost(Duration.ofSeconds(20)).until(() -> admin.listRoutes(
+                        io.meshfed.api.v1.ListRequest.getDefaultInstance()).getRejectionsCount() == 2);
+                assertThat(admin.listRoutes(io.meshfed.api.v1.ListRequest.getDefaultInstance()).getRejectionsList())
+                        .extracting(r -> r.getRouteId() + ": " + r.getReason().replaceAll(" \\(this edge.*", ""))
+                        .containsExactlyInAnyOrder("broken-a: no filter named NoSuchA",
+                                "broken-b: no predicate named NoSuchPredicate");
+                admin.deleteRoute(DeleteRouteRequest.newBuilder().setId("broken-a").build());
+                admin.deleteRoute(DeleteRouteRequest.newBuilder().setId("broken-b").build());
+                await().atMost(Duration.ofSeconds(20)).until(() -> admin.listRoutes(
+                        io.meshfed.api.v1.ListRequest.getDefaultInstance()).getRejectionsCount() == 0);
 
                 int management = Integer.parseInt(edge.getEnvironment().getProperty("local.management.port"));
                 assertThat(get(management, "/actuator/health").body()).contains("\"status\":\"UP\"");

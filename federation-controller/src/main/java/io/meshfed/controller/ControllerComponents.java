@@ -186,7 +186,7 @@ final class ControllerComponents implements AutoCloseable {
                 federationRefresher, clock);
         StatusService status = new StatusService(store, identity, trust, streams, connectors, consulConnectors, clock,
                 config.outboundPorts(), rotations, federations, election);
-        RouteOperations routes = new RouteOperations(store);
+        RouteOperations routes = new RouteOperations(store, streams::status);
         ClusterOperations clusters = new ClusterOperations(store, identity, membership, connectors);
         ConsulOperations consul = new ConsulOperations(store, identity, membership, consulConnectors);
         IdentityOperations identities = new IdentityOperations(store, clock, withdrawal);

@@ -26,7 +26,16 @@ public final class RouteCommand {
                     r.getFiltersCount() == 0 ? "-"
                             : r.getFiltersList().stream().map(RouteFile::shortcut).collect(Collectors.joining(" ")));
         }
-        return t.render();
+        if (set.getRejectionsCount() == 0) {
+            return t.render();
+        }
+        // Routes an edge gateway could not load: still stored, but not in effect on that gateway.
+        StringBuilder out = new StringBuilder(t.render()).append("\nRejected by edge gateways (not in effect there):\n");
+        for (io.meshfed.api.v1.RouteRejection r : set.getRejectionsList()) {
+            out.append("  ").append(r.getRouteId()).append(" by ").append(r.getMember()).append(" (")
+                    .append(r.getSubscriber()).append("): ").append(r.getReason()).append('\n');
+        }
+        return out.toString();
     }
 
     @Command(name = "apply", mixinStandardHelpOptions = true,

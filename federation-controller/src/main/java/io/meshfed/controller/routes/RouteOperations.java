@@ -34,9 +34,13 @@ public final class RouteOperations {
     private static final Comparator<Route> ORDER = Comparator.comparingInt(Route::getOrder).thenComparing(Route::getId);
 
     private final Store store;
+    private final java.util.function.Supplier<List<io.meshfed.api.v1.SubscriberStatus>> subscribers;
 
-    public RouteOperations(Store store) {
+    /** {@code subscribers}: the config streams this replica holds, whose edge gateways report rejected routes. */
+    public RouteOperations(Store store, java.util.function.Supplier<List<io.meshfed.api.v1.SubscriberStatus>>
+            subscribers) {
         this.store = requireNonNull(store, "store");
+        this.subscribers = requireNonNull(subscribers, "subscribers");
     }
 
     private static InvalidArgumentException invalid(String message) {
@@ -61,11 +65,30 @@ public final class RouteOperations {
             return null;
         });
         AUDIT.info("routes applied: {}", ids);
-        return RouteSet.newBuilder().addAllRoutes(request.getRoutesList().stream().sorted(ORDER).toList()).build();
+        return withRejections(request.getRoutesList().stream().sorted(ORDER).toList());
     }
 
     public RouteSet list() {
-        return RouteSet.newBuilder().addAllRoutes(routes(store)).build();
+        return withRejections(routes(store));
+    }
+
+    /**
+     * The routes, with what the connected edge gateways' latest NACKs say of them (of routes that exist only: an edge
+     * cannot make up rows). Rejections are as of the version each edge last NACKed, until it ACKs a later one.
+     */
+    private RouteSet withRejections(List<Route> routes) {
+        Set<String> ids = new HashSet<>();
+        routes.forEach(r -> ids.add(r.getId()));
+        RouteSet.Builder out = RouteSet.newBuilder().addAllRoutes(routes);
+        for (io.meshfed.api.v1.SubscriberStatus s : subscribers.get()) {
+            for (io.meshfed.api.v1.RejectedRoute r : s.getRejectedRoutesList()) {
+                if (ids.contains(r.getRouteId())) {
+                    out.addRejections(io.meshfed.api.v1.RouteRejection.newBuilder().setRouteId(r.getRouteId())
+                            .setSubscriber(s.getSpiffeId()).setMember(s.getMember()).setReason(r.getReason()));
+                }
+            }
+        }
+        return out.build();
     }
 
     public RouteSet delete(DeleteRouteRequest request) {

@@ -138,6 +138,8 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
         Instant sentAt;
         String ackedVersion = "";
         String lastError = "";
+        /** An edge gateway's: the routes its latest NACK named; empty once it ACKs. */
+        List<io.meshfed.api.v1.RejectedRoute> rejectedRoutes = List.of();
         /** Bundle set versions of the latest snapshot sent and of the latest ACKed (0: unknown). */
         long sentBundleVersion;
         long ackedBundleVersion;
@@ -390,16 +392,19 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
                     s.ackedVersion = request.getAck().getVersion();
                     s.ackedBundleVersion = s.sentBundleVersion;
                     s.lastError = "";
+                    s.rejectedRoutes = List.of();
                     if (s.sentAt != null) {
                         metrics.acked(Duration.between(s.sentAt, clock.instant()));
                     }
                 }
             }
             case NACK -> {
-                s.lastError = request.getNack().getReason();
+                NackReport report = NackReport.of(s.spiffeId, request.getNack());
+                s.lastError = report.reason();
+                s.rejectedRoutes = report.rejectedRoutes();
                 metrics.nacked();
                 LOG.warn("{} rejected config version {}: {}", s.spiffeId, request.getNack().getVersion(),
-                        request.getNack().getReason());
+                        report.reason());
                 if (!request.getNack().getNonce().equals(s.sentNonce)) {
                     return; // of an earlier push: the latest one's answer decides
                 }
@@ -649,6 +654,7 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
                                 .setNanos(s.connectedSince.getNano()))
                         .setLagMs(lag)
                         .setLastError(s.lastError)
+                        .addAllRejectedRoutes(s.rejectedRoutes)
                         .setAckedBundleVersion(s.ackedBundleVersion)
                         .setSvidRootSha256(s.svid == null ? "" : s.svid.rootSha256())
                         .setTakesDeltas(s.takesDeltas).setDeltaPushes(s.deltaPushes).setWholePushes(s.wholePushes)
