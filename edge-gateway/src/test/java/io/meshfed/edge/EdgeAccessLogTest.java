@@ -1,6 +1,5 @@
 package io.meshfed.edge;
 
-import static io.meshfed.edge.EdgeFixtures.def;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -9,11 +8,6 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.HttpServer;
-import io.meshfed.api.v1.AddMemberRequest;
-import io.meshfed.api.v1.CreateNetworkRequest;
-import io.meshfed.api.v1.Route;
-import io.meshfed.api.v1.RouteSet;
 import io.meshfed.controller.testing.TestFederation;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -44,21 +38,17 @@ class EdgeAccessLogTest {
     @TempDir
     static Path dir;
     private final ListAppender<ILoggingEvent> lines = new ListAppender<>();
-    private HttpServer backend;
+    /** Reads every request body before it answers, so all of it must cross the gateway. */
+    private RecordingBackend backend;
     private TestFederation federation;
     private ConfigurableApplicationContext edge;
     private int port;
 
     @BeforeAll
     void start() throws Exception {
-        backend = EdgeFixtures.backend("hello");
-        federation = TestFederation.start(dir.resolve("controller"));
-        federation.admin().createNetwork(CreateNetworkRequest.newBuilder().setName("west").build());
-        federation.admin().addMember(AddMemberRequest.newBuilder().setName("west").setType("vm").setNetwork("west")
-                .build());
-        federation.admin().applyRoutes(RouteSet.newBuilder().addRoutes(Route.newBuilder().setId("hello-route")
-                .setUri("http://127.0.0.1:" + backend.getAddress().getPort())
-                .addPredicates(def("Path", "/hello/**"))).build());
+        backend = new RecordingBackend("hello");
+        federation = EdgeFixtures.westWithRoute(dir.resolve("controller"), "hello-route",
+                backend.uri(), "/hello/**");
         edge = EdgeFixtures.edge(federation, "west", dir.resolve("edge"));
         port = ((WebServerApplicationContext) edge).getWebServer().getPort();
         await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> EdgeFixtures.get(port, "/hello/warm")
@@ -74,7 +64,7 @@ class EdgeAccessLogTest {
             edge.close();
         }
         federation.close();
-        backend.stop(0);
+        backend.close();
     }
 
     private Optional<JsonNode> line(String path) throws Exception {
@@ -95,6 +85,7 @@ class EdgeAccessLogTest {
                         .POST(HttpRequest.BodyPublishers.ofString("twelve bytes")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(response.body()).isEqualTo("hello /hello/logged");
+        assertThat(backend.next("/hello/logged").body()).isEqualTo("twelve bytes");
 
         await().atMost(Duration.ofSeconds(10)).until(() -> line("/hello/logged").isPresent());
         JsonNode l = line("/hello/logged").orElseThrow();
@@ -102,7 +93,7 @@ class EdgeAccessLogTest {
         assertThat(l.path("method").asText()).isEqualTo("POST");
         assertThat(l.path("route").asText()).as("the gateway's route id, as its metrics name it")
                 .isEqualTo("meshfed-hello-route");
-        assertThat(l.path("upstream").asText()).isEqualTo("127.0.0.1:" + backend.getAddress().getPort());
+        assertThat(l.path("upstream").asText()).isEqualTo("127.0.0.1:" + backend.port());
         assertThat(l.path("status").asInt()).isEqualTo(200);
         assertThat(l.path("bytes_in").asLong()).isEqualTo("twelve bytes".length());
         assertThat(l.path("bytes_out").asLong()).isEqualTo("hello /hello/logged".length());

@@ -84,6 +84,41 @@ final class EdgeFixtures {
         return CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /**
+     * A federation in {@code dir} with member {@code west} (network west) for the edge to join, and one route
+     * {@code id} that takes {@code pathPattern} to {@code uri}.
+     */
+    static TestFederation westWithRoute(Path dir, String id, String uri, String pathPattern) throws Exception {
+        TestFederation federation = TestFederation.start(dir);
+        try {
+            federation.admin().createNetwork(io.meshfed.api.v1.CreateNetworkRequest.newBuilder().setName("west")
+                    .build());
+            federation.admin().addMember(io.meshfed.api.v1.AddMemberRequest.newBuilder().setName("west")
+                    .setType("vm").setNetwork("west").build());
+            federation.admin().applyRoutes(io.meshfed.api.v1.RouteSet.newBuilder().addRoutes(io.meshfed.api.v1.Route
+                    .newBuilder().setId(id).setUri(uri).addPredicates(def("Path", pathPattern))).build());
+            return federation;
+        } catch (Exception | Error e) {
+            federation.close();
+            throw e;
+        }
+    }
+
+    /** A self-signed certificate for 127.0.0.1 and its key, written to {@code <name>.crt} and {@code <name>.key}. */
+    record CertificateFiles(X509Certificate certificate, Path certFile, Path keyFile) {}
+
+    static CertificateFiles selfSignedFiles(Path dir, String name) throws Exception {
+        KeyPair keys = java.security.KeyPairGenerator.getInstance("EC").generateKeyPair();
+        X509Certificate cert = selfSigned(keys);
+        Path certFile = dir.resolve(name + ".crt");
+        Path keyFile = dir.resolve(name + ".key");
+        java.nio.file.Files.writeString(certFile, pem(cert));
+        java.nio.file.Files.writeString(keyFile, "-----BEGIN PRIVATE KEY-----\n" + java.util.Base64.getMimeEncoder(64,
+                "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(keys.getPrivate().getEncoded())
+                + "\n-----END PRIVATE KEY-----\n");
+        return new CertificateFiles(cert, certFile, keyFile);
+    }
+
     /** The edge gateway application on a random port, joined to the federation as member {@code member}. */
     static ConfigurableApplicationContext edge(TestFederation federation, String member, Path stateDir,
             String... more) throws Exception {

@@ -1,8 +1,5 @@
 package io.meshfed.edge;
 
-import static io.meshfed.edge.EdgeFixtures.def;
-import static io.meshfed.edge.EdgeFixtures.pem;
-import static io.meshfed.edge.EdgeFixtures.selfSigned;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -20,21 +17,13 @@ import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ServerCalls;
-import io.meshfed.api.v1.AddMemberRequest;
-import io.meshfed.api.v1.CreateNetworkRequest;
-import io.meshfed.api.v1.Route;
-import io.meshfed.api.v1.RouteSet;
 import io.meshfed.controller.testing.TestFederation;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -89,13 +78,9 @@ class EdgeGrpcTest {
 
     @BeforeAll
     void start() throws Exception {
-        KeyPair keys = KeyPairGenerator.getInstance("EC").generateKeyPair();
-        X509Certificate cert = selfSigned(keys);
-        Path certFile = dir.resolve("upstream.crt");
-        Path keyFile = dir.resolve("upstream.key");
-        Files.writeString(certFile, pem(cert));
-        Files.writeString(keyFile, "-----BEGIN PRIVATE KEY-----\n" + java.util.Base64.getMimeEncoder(64,
-                "\n".getBytes()).encodeToString(keys.getPrivate().getEncoded()) + "\n-----END PRIVATE KEY-----\n");
+        EdgeFixtures.CertificateFiles upstreamCert = EdgeFixtures.selfSignedFiles(dir, "upstream");
+        Path certFile = upstreamCert.certFile();
+        Path keyFile = upstreamCert.keyFile();
         server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
                 .sslContext(GrpcSslContexts.forServer(certFile.toFile(), keyFile.toFile()).build())
                 .addService(io.grpc.ServerInterceptors.intercept(ServerServiceDefinition.builder("test.Greeter")
@@ -135,13 +120,8 @@ class EdgeGrpcTest {
                         }))
                 .build().start();
 
-        federation = TestFederation.start(dir.resolve("controller"));
-        federation.admin().createNetwork(CreateNetworkRequest.newBuilder().setName("west").build());
-        federation.admin().addMember(AddMemberRequest.newBuilder().setName("west").setType("vm").setNetwork("west")
-                .build());
-        federation.admin().applyRoutes(RouteSet.newBuilder().addRoutes(Route.newBuilder().setId("greeter")
-                .setUri("https://127.0.0.1:" + server.getPort())
-                .addPredicates(def("Path", "/test.Greeter/**"))).build());
+        federation = EdgeFixtures.westWithRoute(dir.resolve("controller"), "greeter",
+                "https://127.0.0.1:" + server.getPort(), "/test.Greeter/**");
         edge = EdgeFixtures.edge(federation, "west", dir.resolve("edge"),
                 "--spring.cloud.gateway.server.webflux.httpclient.ssl.trusted-x509-certificates=" + certFile);
         int port = ((WebServerApplicationContext) edge).getWebServer().getPort();

@@ -1,14 +1,9 @@
 package io.meshfed.edge;
 
-import static io.meshfed.edge.EdgeFixtures.def;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
-import io.meshfed.api.v1.AddMemberRequest;
-import io.meshfed.api.v1.CreateNetworkRequest;
-import io.meshfed.api.v1.Route;
-import io.meshfed.api.v1.RouteSet;
 import io.meshfed.controller.testing.TestFederation;
 import java.io.IOException;
 import java.net.URI;
@@ -16,12 +11,10 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -51,13 +44,8 @@ class EdgeHttp2Test {
     @BeforeAll
     void start() throws Exception {
         backend = EdgeFixtures.backend("hello");
-        federation = TestFederation.start(dir.resolve("controller"));
-        federation.admin().createNetwork(CreateNetworkRequest.newBuilder().setName("west").build());
-        federation.admin().addMember(AddMemberRequest.newBuilder().setName("west").setType("vm").setNetwork("west")
-                .build());
-        federation.admin().applyRoutes(RouteSet.newBuilder().addRoutes(Route.newBuilder().setId("hello")
-                .setUri("http://127.0.0.1:" + backend.getAddress().getPort())
-                .addPredicates(def("Path", "/hello/**"))).build());
+        federation = EdgeFixtures.westWithRoute(dir.resolve("controller"), "hello",
+                "http://127.0.0.1:" + backend.getAddress().getPort(), "/hello/**");
         edge = EdgeFixtures.edge(federation, "west", dir.resolve("edge"),
                 "--meshfed.edge.http.request-timeout=" + REQUEST_TIMEOUT.toSeconds() + "s",
                 "--meshfed.edge.http.idle-timeout=60s");
@@ -140,13 +128,7 @@ class EdgeHttp2Test {
     /** nghttp2's load tool, the HTTP/2 standard's own client: every request succeeds over h2c. */
     @Test
     void h2loadGetsEveryRequestAnsweredOverH2c() throws Exception {
-        boolean installed = Stream.of(System.getenv().getOrDefault("PATH", "").split(":"))
-                .anyMatch(d -> Files.isExecutable(Path.of(d, "h2load")));
-        if (!installed && System.getenv("CI") != null) {
-            throw new AssertionError("h2load is not installed: .ci/run installs Debian's nghttp2-client");
-        }
-        org.junit.jupiter.api.Assumptions.assumeTrue(installed, "h2load is not installed (apt-get install"
-                + " nghttp2-client); it runs where it is, as in CI");
+        io.meshfed.trust.testing.RequiredTool.require("h2load", "nghttp2-client");
         Process h2load = new ProcessBuilder("h2load", "-n", "400", "-c", "4", "-m", "8",
                 "http://127.0.0.1:" + port + "/hello/load").redirectErrorStream(true).start();
         String out = new String(h2load.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

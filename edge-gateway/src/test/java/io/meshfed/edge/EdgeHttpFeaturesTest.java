@@ -2,7 +2,6 @@ package io.meshfed.edge;
 
 import static io.meshfed.edge.EdgeFixtures.def;
 import static io.meshfed.edge.EdgeFixtures.get;
-import static io.meshfed.edge.EdgeFixtures.named;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -33,7 +32,6 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
-import reactor.core.publisher.Mono;
 import reactor.netty.DisposableServer;
 
 /**

@@ -1,25 +1,17 @@
 package io.meshfed.edge;
 
-import static io.meshfed.edge.EdgeFixtures.def;
-import static io.meshfed.edge.EdgeFixtures.pem;
 import static io.meshfed.edge.EdgeFixtures.selfSigned;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
-import io.meshfed.api.v1.AddMemberRequest;
-import io.meshfed.api.v1.CreateNetworkRequest;
-import io.meshfed.api.v1.Route;
-import io.meshfed.api.v1.RouteSet;
 import io.meshfed.controller.testing.TestFederation;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
@@ -54,13 +46,8 @@ class EdgeTlsTest {
     @BeforeAll
     void start() throws Exception {
         backend = EdgeFixtures.backend("hello");
-        federation = TestFederation.start(dir.resolve("controller"));
-        federation.admin().createNetwork(CreateNetworkRequest.newBuilder().setName("west").build());
-        federation.admin().addMember(AddMemberRequest.newBuilder().setName("west").setType("vm").setNetwork("west")
-                .build());
-        federation.admin().applyRoutes(RouteSet.newBuilder().addRoutes(Route.newBuilder().setId("hello")
-                .setUri("http://127.0.0.1:" + backend.getAddress().getPort())
-                .addPredicates(def("Path", "/hello/**"))).build());
+        federation = EdgeFixtures.westWithRoute(dir.resolve("controller"), "hello",
+                "http://127.0.0.1:" + backend.getAddress().getPort(), "/hello/**");
     }
 
     @AfterAll
@@ -71,13 +58,10 @@ class EdgeTlsTest {
 
     @Test
     void certificateFilesServeHttpsAndHttp2() throws Exception {
-        KeyPair keys = KeyPairGenerator.getInstance("EC").generateKeyPair();
-        X509Certificate cert = selfSigned(keys);
-        Path certFile = dir.resolve("edge.crt");
-        Path keyFile = dir.resolve("edge.key");
-        Files.writeString(certFile, pem(cert));
-        Files.writeString(keyFile, "-----BEGIN PRIVATE KEY-----\n" + java.util.Base64.getMimeEncoder(64,
-                "\n".getBytes()).encodeToString(keys.getPrivate().getEncoded()) + "\n-----END PRIVATE KEY-----\n");
+        EdgeFixtures.CertificateFiles files = EdgeFixtures.selfSignedFiles(dir, "edge");
+        X509Certificate cert = files.certificate();
+        Path certFile = files.certFile();
+        Path keyFile = files.keyFile();
         try (ConfigurableApplicationContext edge = EdgeFixtures.edge(federation, "west", "edge-files",
                 dir.resolve("files-state"), "--server.ssl.certificate=" + certFile,
                 "--server.ssl.certificate-private-key=" + keyFile, "--server.http2.enabled=true")) {

@@ -94,10 +94,8 @@ class ReplicasTest {
                 StoreSettings.Password.fromEnvironment("MESHFED_STORE_PASSWORD", TestPostgres.PASSWORD));
         UnaryOperator<ControllerConfig> replica = c -> c.withStore(settings).withLeaderLeaseTtl(Duration.ofSeconds(2))
                 .withLeaderLease("kubernetes:meshfed-system/meshfed-controller-leader");
-        try (MockCluster apiServer = MockCluster.withoutCrds()) {
-            Path kubeconfig = dir.resolve("in-cluster-kubeconfig");
-            java.nio.file.Files.writeString(kubeconfig, apiServer.kubeconfig("controller-token"));
-            String previous = System.setProperty("kubeconfig", kubeconfig.toString());
+        try (MockCluster apiServer = MockCluster.withoutCrds();
+                var kubeconfig = io.meshfed.controller.testing.KubeconfigProperty.pointAt(apiServer, null)) {
             try (TestFederation b = startBoth(replica)) {
                 TestFederation a = first;
                 String leader = a.controller().leadership().holder();
@@ -122,12 +120,6 @@ class ReplicasTest {
                 assertThat(b.controller().leadership().epoch()).isEqualTo(2);
                 assertThat(b.admin().status(ListRequest.getDefaultInstance()).getLeader())
                         .isEqualTo(b.controller().leadership().holder());
-            } finally {
-                if (previous == null) {
-                    System.clearProperty("kubeconfig");
-                } else {
-                    System.setProperty("kubeconfig", previous);
-                }
             }
         }
     }

@@ -7,8 +7,6 @@ import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.coordination.v1.LeaseSpec;
 import io.meshfed.controller.store.Store;
 import io.meshfed.controller.testing.MockCluster;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -27,28 +25,19 @@ class KubernetesLeaderLeaseTest extends LeaderLeaseContract {
     private static final String NAMESPACE = "meshfed-system";
     private static final AtomicInteger LEASES = new AtomicInteger();
     private static MockCluster cluster;
-    private static Path kubeconfig;
-    private static String previousKubeconfig;
+    private static io.meshfed.controller.testing.KubeconfigProperty kubeconfig;
     private String name;
 
     @BeforeAll
     static void apiServer() throws Exception {
         cluster = MockCluster.withoutCrds();
-        kubeconfig = Files.createTempFile("leader-lease-kubeconfig", ".yaml");
-        Files.writeString(kubeconfig, cluster.kubeconfig("controller-token")
-                .replace("    cluster: c\n", "    cluster: c\n    namespace: " + NAMESPACE + "\n"));
-        previousKubeconfig = System.setProperty("kubeconfig", kubeconfig.toString());
+        kubeconfig = io.meshfed.controller.testing.KubeconfigProperty.pointAt(cluster, NAMESPACE);
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (previousKubeconfig == null) {
-            System.clearProperty("kubeconfig");
-        } else {
-            System.setProperty("kubeconfig", previousKubeconfig);
-        }
+        kubeconfig.close();
         cluster.close();
-        Files.deleteIfExists(kubeconfig);
     }
 
     @Override

@@ -18,7 +18,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import io.meshfed.controller.testing.MockCluster;
-import java.nio.file.Files;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -57,26 +56,18 @@ class LeaderElectionTest {
     }
 
     private static MockCluster cluster;
-    private static Path kubeconfig;
-    private static String previousKubeconfig;
+    private static io.meshfed.controller.testing.KubeconfigProperty kubeconfig;
 
     @BeforeAll
     static void apiServer() throws Exception {
         cluster = MockCluster.withoutCrds();
-        kubeconfig = Files.createTempFile("leader-election-kubeconfig", ".yaml");
-        Files.writeString(kubeconfig, cluster.kubeconfig("controller-token"));
-        previousKubeconfig = System.setProperty("kubeconfig", kubeconfig.toString());
+        kubeconfig = io.meshfed.controller.testing.KubeconfigProperty.pointAt(cluster, null);
     }
 
     @AfterAll
     static void stopApiServer() throws Exception {
-        if (previousKubeconfig == null) {
-            System.clearProperty("kubeconfig");
-        } else {
-            System.setProperty("kubeconfig", previousKubeconfig);
-        }
+        kubeconfig.close();
         cluster.close();
-        Files.deleteIfExists(kubeconfig);
     }
 
     /** The lease settings the election runs on: the store's own record, and a Kubernetes Lease. */
