@@ -46,6 +46,14 @@ public final class RequestDeadline extends ChannelDuplexHandler {
         this.afterHandshake = afterHandshake;
     }
 
+    /** Added to a connection that is already open (after a TLS handshake chose HTTP/1.1): due from now. */
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        if (!afterHandshake && ctx.channel().isActive()) {
+            arm(ctx, requestMillis, "a complete request");
+        }
+    }
+
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
         if (!afterHandshake) {

@@ -14,7 +14,8 @@ import reactor.netty.http.server.HttpServer;
  * On HTTP/1.1 a request (headers and body) must arrive within {@code request-timeout} of the connect (or of its
  * headers, for the body of a later one; {@link RequestDeadline}); a connection silent for {@code idle-timeout} is
  * closed (Reactor Netty's idle timeout, which also covers HTTP/2 and TLS connections); a body read stalls at most
- * {@code request-timeout}. A prior-knowledge HTTP/2 client (h2c) is under the HTTP/2 server's timeouts once its
+ * {@code request-timeout}. Over TLS with ALPN the deadline is added once the handshake chose HTTP/1.1, armed from
+ * then. A prior-knowledge HTTP/2 client (h2c) is under the HTTP/2 server's timeouts once its
  * preface arrives, and must send it within {@code request-timeout} as well. Spring Boot bounds the headers ({@code server.max-http-request-header-size}, 8 KB) and
  * Reactor Netty the request line (4096 bytes) and the TLS handshake (10 s).
  */
@@ -23,6 +24,7 @@ public record ListenerTimeouts(Duration requestTimeout, Duration idleTimeout) im
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
     static final String DEADLINE = "meshfed.requestDeadline";
+    static final String ALPN_WATCH = "meshfed.deadlineAfterAlpn";
 
     public ListenerTimeouts {
         requestTimeout = requestTimeout == null ? DEFAULT_REQUEST_TIMEOUT : requestTimeout;
@@ -45,7 +47,30 @@ public record ListenerTimeouts(Duration requestTimeout, Duration idleTimeout) im
                     io.netty.channel.ChannelHandlerContext codec = p.context(HttpServerCodec.class);
                     if (codec != null && p.get(DEADLINE) == null) {
                         p.addAfter(codec.name(), DEADLINE, new RequestDeadline(requestTimeout, idleTimeout));
+                    } else if (p.get(reactor.netty.NettyPipeline.H2OrHttp11Codec) != null && p.get(ALPN_WATCH) == null) {
+                        // TLS with ALPN: the codec comes when the handshake chose the protocol.
+                        p.addAfter(reactor.netty.NettyPipeline.H2OrHttp11Codec, ALPN_WATCH, new DeadlineAfterAlpn());
                     }
                 });
+    }
+
+    /**
+     * After Reactor Netty's ALPN handler: it sees the handshake's completion once that handler put the chosen
+     * protocol's codec in. HTTP/1.1 then gets the request deadline, armed from now (the handshake had a timeout of
+     * its own); HTTP/2 has its own timeouts. Either way it leaves.
+     */
+    private final class DeadlineAfterAlpn extends io.netty.channel.ChannelInboundHandlerAdapter {
+        @Override
+        public void userEventTriggered(io.netty.channel.ChannelHandlerContext ctx, Object evt) throws Exception {
+            if (evt instanceof io.netty.handler.ssl.SslHandshakeCompletionEvent) {
+                ChannelPipeline p = ctx.pipeline();
+                io.netty.channel.ChannelHandlerContext codec = p.context(HttpServerCodec.class);
+                if (codec != null && p.get(DEADLINE) == null) {
+                    p.addAfter(codec.name(), DEADLINE, new RequestDeadline(requestTimeout, idleTimeout));
+                }
+                p.remove(this);
+            }
+            super.userEventTriggered(ctx, evt);
+        }
     }
 }

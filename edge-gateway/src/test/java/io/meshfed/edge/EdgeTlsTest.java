@@ -84,6 +84,41 @@ class EdgeTlsTest {
         }
     }
 
+    /**
+     * With HTTP/2 on, TLS picks the protocol by ALPN after the handshake: a client that chose HTTP/1.1 and never
+     * finishes its headers is still closed by the request deadline (1 s here), not left to the 60 s idle timeout.
+     */
+    @Test
+    void http11ChosenByAlpnKeepsTheRequestDeadline() throws Exception {
+        EdgeFixtures.CertificateFiles files = EdgeFixtures.selfSignedFiles(dir, "edge-deadline");
+        try (ConfigurableApplicationContext edge = EdgeFixtures.edge(federation, "west", "edge-deadline",
+                dir.resolve("deadline-state"), "--server.ssl.certificate=" + files.certFile(),
+                "--server.ssl.certificate-private-key=" + files.keyFile(), "--meshfed.edge.http.request-timeout=1s",
+                "--meshfed.edge.http.idle-timeout=60s")) {
+            int port = ((WebServerApplicationContext) edge).getWebServer().getPort();
+            for (String[] offered : new String[][] {{"http/1.1"}, {}}) {
+                try (SSLSocket socket = (SSLSocket) trusting(List.of(files.certificate())).getSocketFactory()
+                        .createSocket("127.0.0.1", port)) {
+                    socket.setSoTimeout(20_000); // a third of the idle timeout
+                    SSLParameters params = socket.getSSLParameters();
+                    params.setApplicationProtocols(offered);
+                    socket.setSSLParameters(params);
+                    socket.startHandshake();
+                    socket.getOutputStream().write("GET /hello/slow HTTP/1.1\r\nHost: edge\r\nX-Slow: 1"
+                            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    socket.getOutputStream().flush();
+                    int read;
+                    try {
+                        read = socket.getInputStream().read();
+                    } catch (javax.net.ssl.SSLException | java.net.SocketException closed) {
+                        read = -1; // closed under the read
+                    }
+                    assertThat(read).as("ALPN %s: closed by the request deadline", List.of(offered)).isEqualTo(-1);
+                }
+            }
+        }
+    }
+
     @Test
     void theSvidServesClientsThatTrustTheFederationBundle() throws Exception {
         try (ConfigurableApplicationContext edge = EdgeFixtures.edge(federation, "west", "edge-svid",
