@@ -1,6 +1,5 @@
 package io.meshfed.dataplane;
 
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.netty.channel.Channel;
 import io.netty.util.AttributeKey;
@@ -25,7 +24,6 @@ final class AccessRecord {
     static final String LOGGER = "meshfed.access";
     private static final Logger ACCESS = LoggerFactory.getLogger(LOGGER);
     private static final AttributeKey<AccessRecord> KEY = AttributeKey.valueOf("meshfed.accessRecord");
-    private static final JsonFactory JSON = new JsonFactory();
 
     private final long startMillis = System.currentTimeMillis();
     private final long startNanos = System.nanoTime();
@@ -98,7 +96,7 @@ final class AccessRecord {
     /** The JSON line. */
     String line() {
         StringWriter out = new StringWriter(256);
-        try (JsonGenerator g = JSON.createGenerator(out)) {
+        try (JsonGenerator g = AccessLogJson.generator(out)) {
             g.writeStartObject();
             g.writeStringField("time", Instant.ofEpochMilli(startMillis).toString());
             g.writeStringField("listener", listener);

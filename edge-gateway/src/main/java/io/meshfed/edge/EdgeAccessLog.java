@@ -1,6 +1,5 @@
 package io.meshfed.edge;
 
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.micrometer.tracing.handler.TracingObservationHandler;
 import java.io.IOException;
@@ -43,7 +42,6 @@ import reactor.core.publisher.Mono;
  */
 final class EdgeAccessLog implements WebFilter, Ordered {
     private static final Logger ACCESS = LoggerFactory.getLogger("meshfed.access");
-    private static final JsonFactory JSON = new JsonFactory();
 
     @Override
     public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
@@ -78,7 +76,7 @@ final class EdgeAccessLog implements WebFilter, Ordered {
     private static String line(ServerWebExchange exchange, long startMillis, long durationMillis, long in, long out,
             String signal) {
         StringWriter text = new StringWriter(320);
-        try (JsonGenerator g = JSON.createGenerator(text)) {
+        try (JsonGenerator g = io.meshfed.dataplane.AccessLogJson.generator(text)) {
             g.writeStartObject();
             g.writeStringField("time", Instant.ofEpochMilli(startMillis).toString());
             g.writeStringField("listener", "edge");

@@ -140,9 +140,11 @@ final class ControllerComponents implements AutoCloseable {
                     + " among replicas that share a PostgreSQL store, but the store " + config.store().location()
                     + " is one process's: leave leaderLease at '" + LeaseBackends.DEFAULT + "'");
         }
-        LeaderElection election = new LeaderElection(store,
-                LeaseBackends.standard().open(config.leaderLease(), store, config.leaderLeaseTtl()),
-                LeaderElection.holderName(), config.leaderLeaseTtl(), config.leaderLeaseTtl().dividedBy(6));
+        io.meshfed.controller.leader.LeaderLease lease = LeaseBackends.standard().open(config.leaderLease(), store,
+                config.leaderLeaseTtl());
+        started.add("leader lease", lease); // closed by the election too; here for a start that fails before it
+        LeaderElection election = new LeaderElection(store, lease, LeaderElection.holderName(),
+                config.leaderLeaseTtl(), config.leaderLeaseTtl().dividedBy(6));
         Store leaderOnly = election.fenced(); // the leader-only components write only while this replica leads
         ReplicaPresence presence = new ReplicaPresence(store, election.holder(), config.leaderLeaseTtl());
         started.add("timer and store reads", timing); // its tasks' components close before it

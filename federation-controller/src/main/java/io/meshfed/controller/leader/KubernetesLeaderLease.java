@@ -30,6 +30,9 @@ import java.util.regex.Pattern;
 final class KubernetesLeaderLease implements LeaderLease {
     static final String SCHEME = "kubernetes";
     static final String DEFAULT_NAME = "meshfed-controller-leader";
+    /** How far a Lease's epoch may be ahead of the store's record before the record's is taken instead. */
+    static final long MAX_EPOCH_LEAD = 1000;
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(KubernetesLeaderLease.class);
     private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
     private static final Pattern DNS_SUBDOMAIN = Pattern.compile("(?=.{1,253}$)" + DNS_LABEL + "(\\." + DNS_LABEL
             + ")*");
@@ -82,11 +85,19 @@ final class KubernetesLeaderLease implements LeaderLease {
     @Override
     public long take(Optional<State> seen, String holder) {
         long fenced = FenceRecord.read(store).map(LeaseRecord::epoch).orElse(0L);
-        long epoch = Math.max(seen.map(State::epoch).orElse(0L), fenced) + 1;
+        long leaseEpoch = seen.map(State::epoch).orElse(0L);
+        if (leaseEpoch > fenced + MAX_EPOCH_LEAD) {
+            // Epochs rise by one per takeover: a Lease this far ahead of the store was written by hand (or by a
+            // stolen token, to exhaust the epochs). The store's record decides.
+            LOG.warn("the {} claims epoch {}, far above the store's {}; taking epoch {}", describe(), leaseEpoch,
+                    fenced, fenced + 1);
+            leaseEpoch = fenced;
+        }
+        long epoch = Math.max(leaseEpoch, fenced) + 1;
         ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
         Lease desired = new LeaseBuilder(base(seen)).editOrNewSpec().withHolderIdentity(holder)
                 .withLeaseDurationSeconds(durationSeconds).withAcquireTime(now).withRenewTime(now)
-                .withLeaseTransitions(Math.toIntExact(epoch)).endSpec().build();
+                .withLeaseTransitions((int) Math.min(epoch, Integer.MAX_VALUE)).endSpec().build();
         if (!write(desired, seen.isEmpty())) {
             return 0;
         }

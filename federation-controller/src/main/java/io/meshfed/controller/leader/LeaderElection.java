@@ -154,7 +154,7 @@ public final class LeaderElection implements AutoCloseable {
         Optional<LeaseRecord> lease = Records.get(tx, Kind.LEASE, NAME, LeaseRecord.class);
         if (mine == 0 || lease.isEmpty() || !lease.get().holder().equals(holder) || lease.get().epoch() != mine) {
             throw new NotLeaderException("this controller replica (" + holder + ") is not the leader"
-                    + lease.map(l -> ": the lease is " + l.holder() + "'s, epoch " + l.epoch()).orElse("")
+                    + lease.map(l -> ": the lease is " + printable(l.holder()) + "'s, epoch " + l.epoch()).orElse("")
                     + "; its leader-only write is refused");
         }
     }
@@ -184,8 +184,8 @@ public final class LeaderElection implements AutoCloseable {
         Optional<LeaderLease.State> current = lease.read();
         if (isLeader()) {
             if (current.isEmpty() || !current.get().heldBy(holder, epoch)) {
-                lose(current.filter(l -> !l.free()).map(l -> "the lease is now " + l.holder() + "'s, epoch "
-                        + l.epoch()).orElse("the lease was removed"));
+                lose(current.filter(l -> !l.free()).map(l -> "the lease is now " + printable(l.holder())
+                        + "'s, epoch " + l.epoch()).orElse("the lease was removed"));
                 return;
             }
             if (now - lastRenewedNanos >= ttlNanos) {
@@ -210,7 +210,7 @@ public final class LeaderElection implements AutoCloseable {
             return;
         }
         if (now - observedAtNanos >= ttlNanos) {
-            tryTake(current, now, current.get().holder() + " has not renewed it for "
+            tryTake(current, now, printable(current.get().holder()) + " has not renewed it for "
                     + Duration.ofNanos(now - observedAtNanos).toMillis() + " ms");
         }
     }
@@ -295,5 +295,18 @@ public final class LeaderElection implements AutoCloseable {
             ticking.cancel(false);
             ticking = null;
         }
+    }
+
+    /**
+     * A holder as read from the lease, fit for a log line or an admin's error: at most 128 characters, anything but
+     * printable ASCII as '?' (a Kubernetes Lease can be written by whoever holds its token).
+     */
+    static String printable(String holder) {
+        StringBuilder out = new StringBuilder(Math.min(holder.length(), 128));
+        for (int i = 0; i < holder.length() && i < 128; i++) {
+            char c = holder.charAt(i);
+            out.append(c >= 0x20 && c < 0x7f ? c : '?');
+        }
+        return holder.length() > 128 ? out + "…" : out.toString();
     }
 }

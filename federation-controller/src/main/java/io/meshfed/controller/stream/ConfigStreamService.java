@@ -399,15 +399,14 @@ public final class ConfigStreamService implements io.grpc.BindableService, AutoC
                 }
             }
             case NACK -> {
+                if (!request.getNack().getNonce().equals(s.sentNonce)) {
+                    return; // of an earlier push (or made up): the latest one's answer decides
+                }
                 NackReport report = NackReport.of(s.spiffeId, request.getNack());
                 s.lastError = report.reason();
                 s.rejectedRoutes = report.rejectedRoutes();
                 metrics.nacked();
-                LOG.warn("{} rejected config version {}: {}", s.spiffeId, request.getNack().getVersion(),
-                        report.reason());
-                if (!request.getNack().getNonce().equals(s.sentNonce)) {
-                    return; // of an earlier push: the latest one's answer decides
-                }
+                LOG.warn("{} rejected config version {}: {}", s.spiffeId, s.sentVersion, report.reason());
                 s.baseVersion = ""; // it keeps what it held before: the next push is whole
                 if (s.sentDelta && request.getNack().getDeltaMismatch()) {
                     if (++s.deltaMismatches >= MAX_DELTA_MISMATCHES && s.takesDeltas) {

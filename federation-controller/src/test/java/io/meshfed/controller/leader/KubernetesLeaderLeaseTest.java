@@ -106,6 +106,22 @@ class KubernetesLeaderLeaseTest extends LeaderLeaseContract {
     }
 
     @Test
+    void aLeaseWhoseEpochWasPushedFarAheadByHandCannotExhaustTheEpochs() throws Exception {
+        LeaderLease a = replica();
+        a.take(Optional.empty(), "replica-a");
+        a.release("replica-a", 1);
+        // Whoever holds the Lease's token sets its transitions near the int limit (the epochs would run out).
+        cluster.client().leases().inNamespace(NAMESPACE).withName(name).edit(l -> {
+            l.getSpec().setLeaseTransitions(Integer.MAX_VALUE - 1);
+            return l;
+        });
+        LeaderLease b = replica();
+        assertThat(b.take(b.read(), "replica-b")).as("the store's record decides: epoch 1 was the last").isEqualTo(2);
+        assertThat(b.read().orElseThrow().heldBy("replica-b", 2)).isTrue();
+        assertThat(LeaderElection.printable("evil\u001b[2J\nreplica")).isEqualTo("evil?[2J?replica");
+    }
+
+    @Test
     void withoutANamespaceTheLeaseIsTheDefaultOneInTheClientsNamespace() throws Exception {
         try (LeaderLease lease = LeaseBackends.standard().open("kubernetes", store, Duration.ofSeconds(6))) {
             lease.take(lease.read(), "replica-a");
