@@ -40,6 +40,13 @@ public final class AccessLogJson {
 
     private AccessLogJson() {}
 
+    /** Writes {@code name} only when its value is known: an access line leaves unknown fields out. */
+    public static void field(JsonGenerator g, String name, String value) throws IOException {
+        if (value != null) {
+            g.writeStringField(name, value);
+        }
+    }
+
     public static JsonGenerator generator(Writer out) throws IOException {
         JsonGenerator g = FACTORY.createGenerator(out);
         g.setCharacterEscapes(ESCAPES);

@@ -1,5 +1,7 @@
 package io.meshfed.dataplane;
 
+import static io.meshfed.dataplane.AccessLogJson.field;
+
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.netty.channel.Channel;
 import io.netty.util.AttributeKey;
@@ -118,11 +120,5 @@ final class AccessRecord {
             throw new UncheckedIOException(e);
         }
         return out.toString();
-    }
-
-    private static void field(JsonGenerator g, String name, String value) throws IOException {
-        if (value != null) {
-            g.writeStringField(name, value);
-        }
     }
 }

@@ -106,10 +106,11 @@ final class InboundHandler extends ChannelInboundHandlerAdapter {
             decided = true;
             stats.inboundRouted.increment();
             Object m;
+            java.util.Optional<AccessRecord> record = AccessRecord.of(downstream);
             while ((m = held.poll()) != null) {
                 int n = ((ByteBuf) m).readableBytes();
                 stats.bytesFromDownstream.add(n);
-                AccessRecord.of(downstream).ifPresent(r -> r.bytesIn.addAndGet(n));
+                record.ifPresent(r -> r.bytesIn.addAndGet(n));
                 upstream.write(m);
             }
             upstream.flush();

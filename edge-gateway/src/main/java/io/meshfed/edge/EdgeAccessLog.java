@@ -1,5 +1,7 @@
 package io.meshfed.edge;
 
+import static io.meshfed.dataplane.AccessLogJson.field;
+
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.micrometer.tracing.handler.TracingObservationHandler;
 import java.io.IOException;
@@ -7,11 +9,8 @@ import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
-import java.util.Collection;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import org.reactivestreams.Publisher;
@@ -130,24 +129,17 @@ final class EdgeAccessLog implements WebFilter, Ordered {
         };
     }
 
+    /** The SPIFFE ID of the client's certificate, when it presented an X.509-SVID. */
     private static String caller(SslInfo tls) {
         X509Certificate[] chain = tls == null ? null : tls.getPeerCertificates();
         if (chain == null || chain.length == 0) {
             return null;
         }
         try {
-            Collection<List<?>> names = chain[0].getSubjectAlternativeNames();
-            if (names != null) {
-                for (List<?> name : names) {
-                    if (Integer.valueOf(6).equals(name.get(0)) && String.valueOf(name.get(1)).startsWith("spiffe://")) {
-                        return String.valueOf(name.get(1)); // a URI SAN: the SPIFFE ID
-                    }
-                }
-            }
-        } catch (CertificateParsingException e) {
-            return null;
+            return io.meshfed.trust.SvidCertificates.spiffeIdOf(chain[0]).toString();
+        } catch (IllegalArgumentException notAnSvid) {
+            return null; // a web PKI client certificate: no SPIFFE ID to name
         }
-        return null;
     }
 
     /** The trace of the request's server observation: the caller's, continued, or the one the gateway started. */
@@ -164,11 +156,5 @@ final class EdgeAccessLog implements WebFilter, Ordered {
     @Override
     public int getOrder() {
         return Ordered.HIGHEST_PRECEDENCE;
-    }
-
-    private static void field(JsonGenerator g, String name, String value) throws IOException {
-        if (value != null) {
-            g.writeStringField(name, value);
-        }
     }
 }

@@ -1,12 +1,13 @@
 package io.meshfed.controller.leader;
 
+import io.meshfed.controller.model.Kind;
 import static java.util.Objects.requireNonNull;
 
-import io.meshfed.controller.model.Kind;
 import io.meshfed.controller.model.LeaseRecord;
 import io.meshfed.controller.model.Records;
 import io.meshfed.controller.store.Store;
 import io.meshfed.controller.store.StoreReader;
+import io.meshfed.controller.text.ReportedText;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -137,7 +138,7 @@ public final class LeaderElection implements AutoCloseable {
 
     /** The fencing record as the store has it now: who leads, and in which epoch; empty when nobody does. */
     public Optional<LeaseRecord> lease() {
-        return Records.get(store, Kind.LEASE, NAME, LeaseRecord.class).filter(l -> !l.holder().isEmpty());
+        return FenceRecord.read(store).filter(l -> !l.holder().isEmpty());
     }
 
     /** Where the lease lives. */
@@ -302,11 +303,6 @@ public final class LeaderElection implements AutoCloseable {
      * printable ASCII as '?' (a Kubernetes Lease can be written by whoever holds its token).
      */
     static String printable(String holder) {
-        StringBuilder out = new StringBuilder(Math.min(holder.length(), 128));
-        for (int i = 0; i < holder.length() && i < 128; i++) {
-            char c = holder.charAt(i);
-            out.append(c >= 0x20 && c < 0x7f ? c : '?');
-        }
-        return holder.length() > 128 ? out + "…" : out.toString();
+        return ReportedText.ascii(holder, 128) + (holder.length() > 128 ? "…" : "");
     }
 }

@@ -1,8 +1,9 @@
 package io.meshfed.controller.server;
 
+import io.grpc.Status;
 import io.meshfed.controller.server.HttpEndpoint.AdminHandler;
 import io.meshfed.controller.server.HttpEndpoint.Response;
-import io.grpc.Status;
+import io.meshfed.controller.text.ReportedText;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -16,9 +17,9 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.ssl.SslHandler;
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -117,12 +118,7 @@ final class EndpointRoutes extends SimpleChannelInboundHandler<FullHttpRequest> 
 
     /** At most 255 characters of {@code s}, every one outside printable ASCII as '?': safe to echo back. */
     private static String printable(String s) {
-        StringBuilder b = new StringBuilder();
-        for (int i = 0; i < Math.min(s.length(), 255); i++) {
-            char c = s.charAt(i);
-            b.append(c >= 0x20 && c < 0x7f ? c : '?');
-        }
-        return b.toString();
+        return ReportedText.ascii(s, 255);
     }
 
     private void offload(ChannelHandlerContext ctx, boolean keepAlive, boolean json, Supplier<Response> work) {

@@ -2,6 +2,7 @@ package io.meshfed.controller.stream;
 
 import io.meshfed.api.v1.Nack;
 import io.meshfed.api.v1.RejectedRoute;
+import io.meshfed.controller.text.ReportedText;
 import io.meshfed.trust.MeshfedIds;
 import io.meshfed.trust.SpiffeId;
 import java.util.ArrayList;
@@ -36,11 +37,7 @@ record NackReport(String reason, List<RejectedRoute> rejectedRoutes) {
 
     /** At most {@code max} characters, control characters (a terminal's escapes, line breaks) as '?'. */
     private static String cut(String text, int max) {
-        StringBuilder out = new StringBuilder(Math.min(text.length(), max) + 16);
-        for (int i = 0; i < text.length() && out.length() < max; i++) {
-            char c = text.charAt(i);
-            out.append(Character.isISOControl(c) ? '?' : c);
-        }
-        return text.length() <= max ? out.toString() : out + "… (" + (text.length() - max) + " more)";
+        int beyond = ReportedText.beyond(text, max);
+        return ReportedText.printable(text, max) + (beyond == 0 ? "" : "… (" + beyond + " more)");
     }
 }

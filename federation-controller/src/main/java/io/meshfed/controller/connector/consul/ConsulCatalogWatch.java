@@ -7,6 +7,7 @@ import com.ecwid.consul.v1.Response;
 import com.ecwid.consul.v1.health.HealthServicesRequest;
 import com.ecwid.consul.v1.health.model.HealthService;
 import io.meshfed.controller.model.WorkloadSetRecord;
+import io.meshfed.controller.text.ReportedText;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -372,9 +373,7 @@ public final class ConsulCatalogWatch implements AutoCloseable {
 
     /** Member-reported text as it may go into logs and status: printable, at most 300 characters. */
     static String printable(String text) {
-        StringBuilder b = new StringBuilder();
-        text.codePoints().limit(300).forEach(c -> b.appendCodePoint(Character.isISOControl(c) ? '?' : c));
-        return text.codePointCount(0, text.length()) > 300 ? b + "…" : b.toString();
+        return ReportedText.printable(text, 300) + (ReportedText.beyond(text, 300) > 0 ? "…" : "");
     }
 
     private static Duration jittered(Duration d) {
